@@ -1,0 +1,211 @@
+"""Vyper compilation with an on-disk cache.
+
+A cache entry is keyed by the sha256 of (source text, compiler version, settings, search
+paths) and records every file the compiler loaded (snekmate modules, interfaces) with its
+hash; the entry is used only if all of them still hash the same, so editing an imported
+module invalidates the contracts that import it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chains._errors import CompileError
+
+__all__ = ["CompiledContract", "Compiler", "default_cache_dir"]
+
+logger = logging.getLogger(__name__)
+
+_CACHE_FORMAT = 1
+
+
+def default_cache_dir() -> Path:
+    """``$TESTBED_CACHE_DIR`` or ``$XDG_CACHE_HOME/composability-testbed`` (``~/.cache``)."""
+    explicit = os.environ.get("TESTBED_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "composability-testbed"
+
+
+@dataclass(frozen=True)
+class CompiledContract:
+    """ABI and bytecode of one compiled contract."""
+
+    name: str
+    abi: tuple[dict[str, Any], ...]
+    bytecode: bytes
+    runtime_bytecode: bytes
+    source_path: str | None = None
+
+    @property
+    def abi_list(self) -> list[dict[str, Any]]:
+        """The ABI as a plain list (what web3.py and ethers expect)."""
+        return list(self.abi)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Compiler:
+    """Compile Vyper sources; results are cached in memory and on disk.
+
+    ``search_paths`` are where ``import`` statements resolve: the project root (the
+    current directory), the source's own folder and every ``sys.path`` entry, so
+    ``from snekmate.tokens import erc20`` works once snekmate is installed.
+    """
+
+    def __init__(self, cache_dir: Path | None = None, *, use_disk_cache: bool = True) -> None:
+        self.cache_dir = (cache_dir or default_cache_dir()) / "vyper"
+        self.use_disk_cache = use_disk_cache
+        self._memory: dict[str, CompiledContract] = {}
+        self._lock = threading.Lock()
+
+    def compile_file(self, path: str | os.PathLike[str]) -> CompiledContract:
+        """Compile the Vyper file at ``path``."""
+        file = Path(path)
+        if not file.is_file():
+            raise CompileError(f"no Vyper source at {str(file)!r}")
+        return self.compile_source(
+            file.read_text(), name=file.stem, path=file.resolve(), extra_paths=[file.parent]
+        )
+
+    def compile_source(
+        self,
+        source: str,
+        *,
+        name: str = "Contract",
+        path: Path | None = None,
+        extra_paths: list[Path] | None = None,
+    ) -> CompiledContract:
+        """Compile Vyper ``source`` text; ``name`` labels it in errors and ABIs."""
+        import vyper
+
+        search_paths = self._search_paths(extra_paths or [])
+        settings = {"version": vyper.__version__, "format": _CACHE_FORMAT, "evm": "prague"}
+        key = _sha(
+            json.dumps(
+                {"source": source, "settings": settings, "paths": [str(p) for p in search_paths]},
+                sort_keys=True,
+            ).encode()
+        )
+        with self._lock:
+            hit = self._memory.get(key)
+            if hit is None:
+                hit = self._load(key, name, path)
+            if hit is None:
+                hit, deps = self._compile(source, name, path, search_paths)
+                self._store(key, hit, deps)
+            self._memory[key] = hit
+        return hit
+
+    # -- internals ---------------------------------------------------------------------
+    @staticmethod
+    def _search_paths(extra: list[Path]) -> list[Path]:
+        paths = [*extra, Path.cwd()]
+        paths += [Path(p) for p in sys.path if p and Path(p).is_dir()]
+        unique: list[Path] = []
+        for p in paths:
+            resolved = p.resolve()
+            if resolved not in unique:
+                unique.append(resolved)
+        return unique
+
+    def _compile(
+        self, source: str, name: str, path: Path | None, search_paths: list[Path]
+    ) -> tuple[CompiledContract, dict[str, str]]:
+        from vyper.compiler import compile_from_file_input
+        from vyper.compiler.input_bundle import FileInput, FilesystemInputBundle
+        from vyper.exceptions import VyperException
+
+        loaded: dict[str, str] = {}
+
+        class _RecordingBundle(FilesystemInputBundle):
+            def _load_from_path(self, resolved_path: Any, path: Any) -> Any:
+                result = super()._load_from_path(resolved_path, path)
+                try:
+                    loaded[str(Path(resolved_path).resolve())] = _sha(
+                        Path(resolved_path).read_bytes()
+                    )
+                except OSError:
+                    pass
+                return result
+
+        bundle = _RecordingBundle(search_paths)
+        source_path = path if path is not None else Path(f"{name}.vy")
+        file_input = FileInput(
+            contents=source,
+            source_id=-1,
+            path=source_path,
+            resolved_path=source_path,
+        )
+        logger.debug("compiling %s", source_path)
+        try:
+            out = compile_from_file_input(
+                file_input,
+                input_bundle=bundle,
+                output_formats=["abi", "bytecode", "bytecode_runtime"],
+            )
+        except VyperException as exc:
+            raise CompileError(f"{source_path}: {exc}") from exc
+        compiled = CompiledContract(
+            name=name,
+            abi=tuple(out["abi"]),
+            bytecode=bytes.fromhex(out["bytecode"].removeprefix("0x")),
+            runtime_bytecode=bytes.fromhex(out["bytecode_runtime"].removeprefix("0x")),
+            source_path=str(path) if path is not None else None,
+        )
+        if path is not None:
+            loaded.pop(str(path.resolve()), None)
+        return compiled, loaded
+
+    def _entry(self, key: str) -> Path:
+        return self.cache_dir / f"{key}.json"
+
+    def _load(self, key: str, name: str, path: Path | None) -> CompiledContract | None:
+        if not self.use_disk_cache:
+            return None
+        entry = self._entry(key)
+        try:
+            data = json.loads(entry.read_text())
+        except (OSError, ValueError):
+            return None
+        for dep, digest in data.get("deps", {}).items():
+            try:
+                if _sha(Path(dep).read_bytes()) != digest:
+                    return None
+            except OSError:
+                return None
+        return CompiledContract(
+            name=name,
+            abi=tuple(data["abi"]),
+            bytecode=bytes.fromhex(data["bytecode"]),
+            runtime_bytecode=bytes.fromhex(data["runtime"]),
+            source_path=str(path) if path is not None else None,
+        )
+
+    def _store(self, key: str, compiled: CompiledContract, deps: dict[str, str]) -> None:
+        if not self.use_disk_cache:
+            return
+        payload = {
+            "abi": list(compiled.abi),
+            "bytecode": compiled.bytecode.hex(),
+            "runtime": compiled.runtime_bytecode.hex(),
+            "deps": deps,
+        }
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self._entry(key).with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps(payload))
+            os.replace(tmp, self._entry(key))
+        except OSError as exc:  # a read-only cache must not break compilation
+            logger.warning("could not write the compile cache at %s: %s", self.cache_dir, exc)

@@ -1,0 +1,287 @@
+"""Contract handles: ABI-encoded calls and transactions, decoded return values and events.
+
+``handle.fn(*args)`` calls a view/pure function (``eth_call`` on the pending state) and
+transacts a state-changing one, returning the decoded result either way;
+``handle.fn.call`` / ``handle.fn.transact`` / ``handle.fn.estimate_gas`` are explicit.
+Overloads (Vyper default arguments produce them) are chosen by argument count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError, EncodingError
+from eth_utils import keccak, to_checksum_address
+
+from chains._types import Event, Log, Receipt
+
+if TYPE_CHECKING:
+    from chains._chain import Chain
+
+__all__ = ["AbiRegistry", "Contract", "ContractFunction", "abi_type"]
+
+
+def abi_type(param: dict[str, Any]) -> str:
+    """The canonical type string of an ABI parameter (tuples expanded)."""
+    kind: str = param["type"]
+    if kind.startswith("tuple"):
+        inner = ",".join(abi_type(c) for c in param.get("components", []))
+        return f"({inner}){kind[5:]}"
+    return kind
+
+
+def _normalize(value: Any) -> Any:
+    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return value
+    if isinstance(value, list | tuple):
+        return type(value)(_normalize(v) for v in value)
+    return value
+
+
+def _prettify(types: Sequence[str], values: Sequence[Any]) -> list[Any]:
+    out = []
+    for kind, value in zip(types, values, strict=True):
+        if kind == "address":
+            out.append(to_checksum_address(value))
+        elif kind == "address[]":
+            out.append([to_checksum_address(v) for v in value])
+        else:
+            out.append(value)
+    return out
+
+
+@dataclass(frozen=True)
+class _Method:
+    name: str
+    inputs: tuple[str, ...]
+    input_names: tuple[str, ...]
+    outputs: tuple[str, ...]
+    selector: bytes
+    mutability: str
+
+    @classmethod
+    def from_abi(cls, item: dict[str, Any]) -> _Method:
+        inputs = tuple(abi_type(p) for p in item.get("inputs", []))
+        signature = f"{item['name']}({','.join(inputs)})"
+        return cls(
+            name=item["name"],
+            inputs=inputs,
+            input_names=tuple(p.get("name", "") for p in item.get("inputs", [])),
+            outputs=tuple(abi_type(p) for p in item.get("outputs", [])),
+            selector=keccak(text=signature)[:4],
+            mutability=item.get("stateMutability", "nonpayable"),
+        )
+
+    @property
+    def is_view(self) -> bool:
+        return self.mutability in ("view", "pure")
+
+    def encode_args(self, args: Sequence[Any]) -> bytes:
+        try:
+            return self.selector + encode(list(self.inputs), [_normalize(a) for a in args])
+        except (EncodingError, TypeError, ValueError, OverflowError) as exc:
+            raise TypeError(
+                f"bad arguments for {self.name}({', '.join(self.inputs)}): {args!r}: {exc}"
+            ) from exc
+
+    def decode_output(self, data: bytes) -> Any:
+        if not self.outputs:
+            return None
+        try:
+            values = decode(list(self.outputs), data)
+        except (DecodingError, OverflowError) as exc:
+            raise ValueError(
+                f"{self.name} returned {len(data)} bytes that do not decode as "
+                f"({', '.join(self.outputs)}): 0x{data.hex()}"
+            ) from exc
+        pretty = _prettify(self.outputs, values)
+        return pretty[0] if len(pretty) == 1 else tuple(pretty)
+
+
+class AbiRegistry:
+    """Event ABIs seen by a chain, keyed by topic0, so any receipt can be decoded."""
+
+    def __init__(self) -> None:
+        self._events: dict[bytes, list[dict[str, Any]]] = {}
+
+    def register(self, abi: Sequence[dict[str, Any]]) -> None:
+        for item in abi:
+            if item.get("type") != "event" or item.get("anonymous"):
+                continue
+            types = ",".join(abi_type(p) for p in item.get("inputs", []))
+            topic = keccak(text=f"{item['name']}({types})")
+            known = self._events.setdefault(topic, [])
+            if item not in known:
+                known.append(item)
+
+    def decode_log(self, log: Log) -> Event | None:
+        """Decode ``log`` against the registered ABIs, or ``None`` if none fits."""
+        if not log.topics:
+            return None
+        for item in self._events.get(log.topics[0], []):
+            event = _decode_event(item, log)
+            if event is not None:
+                return event
+        return None
+
+    def decode_logs(self, logs: Sequence[Log]) -> tuple[Event, ...]:
+        return tuple(e for e in (self.decode_log(lg) for lg in logs) if e is not None)
+
+
+def _decode_event(item: dict[str, Any], log: Log) -> Event | None:
+    inputs = item.get("inputs", [])
+    indexed = [p for p in inputs if p.get("indexed")]
+    plain = [p for p in inputs if not p.get("indexed")]
+    if len(indexed) != len(log.topics) - 1:
+        return None
+    try:
+        data_values = decode([abi_type(p) for p in plain], log.data)
+        args: dict[str, Any] = {}
+        data_iter = iter(_prettify([abi_type(p) for p in plain], data_values))
+        topic_iter = iter(log.topics[1:])
+        for p in inputs:
+            kind = abi_type(p)
+            if p.get("indexed"):
+                topic = next(topic_iter)
+                if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
+                    args[p["name"]] = topic  # only the hash is in the topic
+                else:
+                    (value,) = decode([kind], topic)
+                    args[p["name"]] = _prettify([kind], [value])[0]
+            else:
+                args[p["name"]] = next(data_iter)
+    except (DecodingError, OverflowError, StopIteration):
+        return None
+    return Event(name=item["name"], args=args, address=log.address, log_index=log.log_index)
+
+
+class ContractFunction:
+    """One ABI function of a deployed contract (all its overloads)."""
+
+    def __init__(self, contract: Contract, methods: list[_Method]) -> None:
+        self.contract = contract
+        self.name = methods[0].name
+        self._methods = {len(m.inputs): m for m in methods}
+
+    def __repr__(self) -> str:
+        return f"<function {self.name} of {self.contract!r}>"
+
+    def _pick(self, args: Sequence[Any]) -> _Method:
+        try:
+            return self._methods[len(args)]
+        except KeyError:
+            counts = " or ".join(str(n) for n in sorted(self._methods))
+            raise TypeError(f"{self.name} takes {counts} arguments, got {len(args)}") from None
+
+    @property
+    def is_view(self) -> bool:
+        return all(m.is_view for m in self._methods.values())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        method = self._pick(args)
+        if method.is_view:
+            return self.call(*args, **kwargs)
+        return self.transact(*args, **kwargs).return_value
+
+    def call(
+        self, *args: Any, sender: str | None = None, value: int = 0, block: int | str = "pending"
+    ) -> Any:
+        """Execute without committing and return the decoded result."""
+        method = self._pick(args)
+        chain = self.contract.chain
+        out = chain.call(
+            to=self.contract.address,
+            data=method.encode_args(args),
+            sender=sender if sender is not None else chain.default_sender,
+            value=value,
+            block=block,
+        )
+        return method.decode_output(out)
+
+    def transact(
+        self,
+        *args: Any,
+        sender: str | None = None,
+        value: int = 0,
+        gas: int | None = None,
+        max_fee_per_gas: int | None = None,
+        max_priority_fee_per_gas: int | None = None,
+    ) -> Receipt:
+        """Send a transaction; return the receipt with ``return_value`` and ``events``."""
+        method = self._pick(args)
+        chain = self.contract.chain
+        receipt = chain.transact(
+            sender=sender,
+            to=self.contract.address,
+            data=method.encode_args(args),
+            value=value,
+            gas=gas,
+            max_fee_per_gas=max_fee_per_gas,
+            max_priority_fee_per_gas=max_priority_fee_per_gas,
+        )
+        receipt = chain.decorate(receipt, return_value=method.decode_output(receipt.output))
+        return receipt
+
+    def estimate_gas(self, *args: Any, sender: str | None = None, value: int = 0) -> int:
+        """Gas limit this call needs as a transaction."""
+        method = self._pick(args)
+        chain = self.contract.chain
+        return chain.estimate_gas(
+            to=self.contract.address,
+            data=method.encode_args(args),
+            sender=sender if sender is not None else chain.default_sender,
+            value=value,
+        )
+
+    def encode(self, *args: Any) -> bytes:
+        """Calldata for ``args`` (selector included)."""
+        return self._pick(args).encode_args(args)
+
+
+class Contract:
+    """A deployed contract on one chain, with an attribute per ABI function."""
+
+    def __init__(
+        self, chain: Chain, address: str, abi: Sequence[dict[str, Any]], name: str = "Contract"
+    ) -> None:
+        self.chain = chain
+        self.address = to_checksum_address(address)
+        self.abi = list(abi)
+        self.name = name
+        self.deploy_receipt: Receipt | None = None
+        grouped: dict[str, list[_Method]] = {}
+        for item in self.abi:
+            if item.get("type") == "function":
+                grouped.setdefault(item["name"], []).append(_Method.from_abi(item))
+        self._functions = {name: ContractFunction(self, ms) for name, ms in grouped.items()}
+        chain.abi_registry.register(self.abi)
+
+    def __repr__(self) -> str:
+        return f"<{self.name} at {self.address} on {self.chain.name}>"
+
+    def __getattr__(self, name: str) -> ContractFunction:
+        functions = self.__dict__.get("_functions", {})
+        if name in functions:
+            return functions[name]
+        raise AttributeError(f"{self.name} has no function {name!r}")
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *self._functions]
+
+    @property
+    def functions(self) -> dict[str, ContractFunction]:
+        """Every ABI function by name."""
+        return dict(self._functions)
+
+    def get_events(
+        self, name: str | None = None, *, from_block: int = 0, to_block: int | None = None
+    ) -> list[Event]:
+        """Decoded events this contract emitted in sealed blocks (optionally one kind)."""
+        logs = self.chain.get_logs(from_block=from_block, to_block=to_block, address=self.address)
+        events = self.chain.abi_registry.decode_logs(logs)
+        return [e for e in events if name is None or e.name == name]
+
+    get_logs = get_events

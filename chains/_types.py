@@ -1,0 +1,96 @@
+"""Value types returned by the chains package: logs, events, receipts, blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["BlockRecord", "Event", "Log", "Receipt"]
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """One EVM log as mined: emitter, topics, data and its position in the chain."""
+
+    address: str
+    topics: tuple[bytes, ...]
+    data: bytes
+    log_index: int
+    transaction_index: int
+    transaction_hash: bytes
+    block_number: int
+    block_hash: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A log decoded against a known ABI."""
+
+    name: str
+    args: dict[str, Any]
+    address: str
+    log_index: int
+
+    def __getitem__(self, key: str) -> Any:
+        return self.args[key]
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The outcome of one transaction.
+
+    ``gas_used`` is this transaction's own gas (not the block's cumulative figure);
+    ``block_hash`` is ``None`` while the transaction sits in a block not yet sealed
+    (interval or manual mining). ``return_value`` is the decoded output of a call made
+    through a contract handle, ``output`` the raw return (or revert) data.
+    """
+
+    tx_hash: bytes
+    transaction_index: int
+    block_number: int
+    sender: str
+    to: str | None
+    status: bool
+    gas_used: int
+    cumulative_gas_used: int
+    effective_gas_price: int
+    contract_address: str | None
+    logs: tuple[Log, ...]
+    output: bytes
+    block_hash: bytes | None = None
+    tx_type: int = 2
+    return_value: Any = None
+    error: str | None = None
+    abi_registry: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Logs decoded against every ABI the chain has seen (undecodable ones omitted)."""
+        if self.abi_registry is None:
+            return ()
+        return tuple(self.abi_registry.decode_logs(self.logs))
+
+    @property
+    def is_sealed(self) -> bool:
+        """Whether the block holding this transaction has been sealed."""
+        return self.block_hash is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRecord:
+    """A sealed block with its transactions and receipts, as the chain keeps it."""
+
+    number: int
+    hash: bytes
+    header: Any  # eth.abc.BlockHeaderAPI
+    transactions: tuple[Any, ...]  # eth.abc.SignedTransactionAPI
+    receipts: tuple[Receipt, ...]
+    size: int
+
+    @property
+    def timestamp(self) -> int:
+        return int(self.header.timestamp)
+
+    @property
+    def tx_hashes(self) -> tuple[bytes, ...]:
+        return tuple(r.tx_hash for r in self.receipts)
