@@ -191,10 +191,30 @@ class Chain:
         self.last_receipt: Receipt | None = None
         self._listeners: list[Callable[[BlockRecord], None]] = []
         self.abi_registry = AbiRegistry()
+        self._w3: Any = None
+        self._rpc: Any = None
         self._genesis()
 
     def __repr__(self) -> str:
         return f"<Chain {self.name} id={self.chain_id} block={self.block_number}>"
+
+    @property
+    def rpc(self) -> Any:
+        """This chain's JSON-RPC method table (:class:`chains.RpcMethods`)."""
+        if self._rpc is None:
+            from chains._rpc import RpcMethods
+
+            self._rpc = RpcMethods(self)
+        return self._rpc
+
+    @property
+    def w3(self) -> Any:
+        """A ``web3.Web3`` bound to this chain in-process (no sockets, no JSON encoding)."""
+        if self._w3 is None:
+            from chains._provider import build_web3
+
+            self._w3 = build_web3(self)
+        return self._w3
 
     # ------------------------------------------------------------------------------------
     # genesis and block production
