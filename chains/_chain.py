@@ -28,7 +28,14 @@ from eth.constants import ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.exceptions import Revert
 from eth.vm.chain_context import ChainContext
+from eth.db.account import AccountDB
 from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.constants import (
+    DEPOSIT_CONTRACT_ADDRESS,
+    DEPOSIT_EVENT_SIGNATURE_HASH,
+    DEPOSIT_REQUEST_TYPE,
+)
+from eth.vm.forks.prague.state import PragueState
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth_keys import keys
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
@@ -37,6 +44,7 @@ from chains._accounts import dev_accounts
 from chains._clock import Clock
 from chains._compiler import CompiledContract, Compiler
 from chains._contract import AbiRegistry, Contract
+from chains._trie import ordered_trie_root
 from chains._errors import (
     ChainError,
     ConfigError,
@@ -100,14 +108,51 @@ class ChainConfig:
             raise ConfigError(f"n_accounts must be between 1 and 1000, got {self.n_accounts}")
 
 
-class _DevVM(PragueVM):
-    """Prague rules; ancestor hashes come from the chain's own block list."""
+class _DevAccountDB(AccountDB):
+    """py-evm's account database, keeping decoded accounts cached across blocks.
 
+    ``AccountDB.persist`` empties its account cache so that the next block's witness
+    lists every account it reads; a devnet needs no witnesses, and the cached accounts
+    are exactly what was just written to the trie.
+    """
+
+    def persist(self) -> Any:
+        self.make_state_root()  # storage roots enter the cached accounts here
+        cached = dict(self._account_cache)
+        witness = super().persist()
+        self._account_cache.update(cached)
+        return witness
+
+
+class _DevState(PragueState):
+    account_db_class = _DevAccountDB
+
+
+class _DevVM(PragueVM):
+    """Prague rules; ancestor hashes and receipts come from the chain's own records."""
+
+    _state_class = _DevState
     ancestor_hashes: tuple[bytes, ...] = ()
+    block_receipts: Sequence[Any] = ()
 
     @property
     def previous_hashes(self) -> tuple[bytes, ...]:  # type: ignore[override]
         return self.ancestor_hashes
+
+    def process_deposit_request_data(self, block: Any) -> None:
+        # Prague's version re-reads every receipt from the receipt trie in the database;
+        # the receipts are in memory here. Same filter, same encoding (EIP-6110).
+        data = b""
+        for receipt in self.block_receipts:
+            for log in receipt.logs:
+                if (
+                    log.address == DEPOSIT_CONTRACT_ADDRESS
+                    and log.topics
+                    and log.topics[0].to_bytes(32, "big") == DEPOSIT_EVENT_SIGNATURE_HASH
+                ):
+                    d = log.data
+                    data += d[192:240] + d[288:320] + d[352:360] + d[416:512] + d[544:552]
+        block.block_requests.append(DEPOSIT_REQUEST_TYPE + data)
 
 
 def _impersonated(tx: SignedTransactionAPI, sender: bytes) -> SignedTransactionAPI:
@@ -122,14 +167,27 @@ def _impersonated(tx: SignedTransactionAPI, sender: bytes) -> SignedTransactionA
 
 @dataclass
 class _Pending:
-    """The block under construction: a VM with live state plus what it has included."""
+    """The block under construction: a VM with live state plus what it has included.
+
+    ``header`` is the template the block opened with; gas used and the logs bloom
+    accumulate in plain integers and enter the header once, at sealing.
+    """
 
     vm: _DevVM
     header: Any
+    gas_used: int = 0
+    bloom: int = 0
     transactions: list[SignedTransactionAPI] = field(default_factory=list)
     evm_receipts: list[Any] = field(default_factory=list)
     receipts: list[Receipt] = field(default_factory=list)
     log_count: int = 0
+
+
+@dataclass(frozen=True)
+class _GasSoFar:
+    """The one header field ``make_receipt`` reads: gas used before this transaction."""
+
+    gas_used: int
 
 
 @dataclass(frozen=True)
@@ -193,6 +251,7 @@ class Chain:
         self.abi_registry = AbiRegistry()
         self._w3: Any = None
         self._rpc: Any = None
+        self._live_state: Any = None
         self._genesis()
 
     def __repr__(self) -> str:
@@ -273,8 +332,17 @@ class Chain:
         )
         vm = _DevVM(header, self._chaindb, self._chain_context, None)  # type: ignore[arg-type]
         vm.ancestor_hashes = self._ancestors()
+        if self._live_state is not None:
+            # The state persisted at the last seal is this block's starting state: keep
+            # the object (and its caches), give it the new block's execution context.
+            self._live_state.execution_context = _DevVM.create_execution_context(
+                header, vm.ancestor_hashes, self._chain_context
+            )
+            vm._state = self._live_state
+        else:
+            self._live_state = vm.state
         vm.block_preprocessing(vm.get_block())
-        self._pending = _Pending(vm=vm, header=header.copy(gas_used=0))
+        self._pending = _Pending(vm=vm, header=header)
         return self._pending
 
     def _next_block_time(self) -> int:
@@ -290,9 +358,15 @@ class Chain:
     def _seal(self) -> BlockRecord:
         pending = self._open()
         vm = pending.vm
-        block = vm.set_block_transactions_and_withdrawals(
-            vm.get_block(), pending.header, pending.transactions, pending.evm_receipts
+        transactions = pending.transactions
+        header = pending.header.copy(
+            gas_used=pending.gas_used,
+            bloom=pending.bloom,
+            transaction_root=ordered_trie_root([tx.encode() for tx in transactions]),
+            receipt_root=ordered_trie_root([r.encode() for r in pending.evm_receipts]),
         )
+        vm.block_receipts = pending.evm_receipts
+        block = vm.get_block().copy(header=header, transactions=transactions)
         block = vm.block_postprocessing(block)
         final = vm.finalize_block(block).block
         block_hash = final.header.hash
@@ -397,7 +471,7 @@ class Chain:
         to_bytes = b"" if to is None else self._canonical(to)
         auto_gas = gas is None
         if gas is None:
-            remaining = self.config.gas_limit - pending.header.gas_used
+            remaining = self.config.gas_limit - pending.gas_used
             if remaining < _MIN_AUTO_GAS and pending.transactions:
                 self._seal()  # block nearly full: this transaction starts the next one
                 pending = self._open()
@@ -447,6 +521,8 @@ class Chain:
             tx = _BUILDER.deserialize(raw) if raw[:1] < b"\x80" else _BUILDER.decode(raw)
         except (rlp.DecodingError, rlp.DeserializationError, ValidationError, ValueError) as exc:
             raise InvalidTransaction(f"could not decode the raw transaction: {exc}") from exc
+        if getattr(tx, "type_id", None) == 3:
+            raise InvalidTransaction("blob transactions (type 3) are not supported by this devnet")
         if raw[:1] >= b"\xc0" and getattr(tx, "v", 0) in (27, 28):
             pass  # pre-EIP-155 legacy transaction: accepted, as anvil does
         elif tx.chain_id != self.chain_id:
@@ -464,7 +540,7 @@ class Chain:
         pending = self._open()
         vm = pending.vm
         state = vm.state
-        if pending.header.gas_used + tx.gas > pending.header.gas_limit:
+        if pending.gas_used + tx.gas > pending.header.gas_limit:
             if not pending.transactions:
                 raise InvalidTransaction(
                     f"gas limit {tx.gas} exceeds the block gas limit {pending.header.gas_limit}"
@@ -473,13 +549,17 @@ class Chain:
             return self._include(tx, retry_in_new_block=retry_in_new_block)
         snapshot = state.snapshot() if retry_in_new_block and pending.transactions else None
         try:
-            vm.validate_transaction_against_header(pending.header, tx)
+            if tx.max_fee_per_gas < pending.header.base_fee_per_gas:
+                raise ValidationError(
+                    f"max fee per gas ({tx.max_fee_per_gas}) is below the block's base fee "
+                    f"({pending.header.base_fee_per_gas})"
+                )
             state.lock_changes()
             computation = state.apply_transaction(tx)
         except ValidationError as exc:
             raise _classify(exc) from exc
-        evm_receipt = vm.make_receipt(pending.header, tx, computation, state)
-        gas_used = evm_receipt.gas_used - pending.header.gas_used
+        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)
+        gas_used = evm_receipt.gas_used - pending.gas_used
         if (
             snapshot is not None
             and computation.is_error
@@ -515,8 +595,8 @@ class Chain:
         vm, state = pending.vm, pending.vm.state
         state.lock_changes()
         computation = state.apply_transaction(tx)
-        evm_receipt = vm.make_receipt(pending.header, tx, computation, state)
-        gas_used = evm_receipt.gas_used - pending.header.gas_used
+        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)
+        gas_used = evm_receipt.gas_used - pending.gas_used
         return self._record(pending, tx, computation, evm_receipt, gas_used)
 
     def _record(
@@ -527,7 +607,8 @@ class Chain:
         evm_receipt: Any,
         gas_used: int,
     ) -> Receipt:
-        pending.header = pending.vm.add_receipt_to_header(pending.header, evm_receipt)
+        pending.gas_used = evm_receipt.gas_used
+        pending.bloom |= evm_receipt.bloom
         index = len(pending.transactions)
         pending.transactions.append(tx)
         pending.evm_receipts.append(evm_receipt)
@@ -1036,6 +1117,7 @@ class Chain:
         self._cancel_seal()
         self._pending = None
         self._pending_ops = []
+        self._live_state = None  # it may hold the discarded pending changes
         if not ops:
             return
         pending = self._open(timestamp)

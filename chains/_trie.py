@@ -1,0 +1,80 @@
+"""Root of an ordered Merkle-Patricia trie (transactions, receipts) computed in one pass.
+
+py-evm builds these roots by inserting every item into a ``HexaryTrie`` backed by a dict,
+which costs a few hundred microseconds per item. The keys of an ordered trie are
+``rlp(index)``, all known up front, so the root can be computed bottom-up from the sorted
+keys with no intermediate database: the same node encodings, the same hashes, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import rlp
+from eth_utils import keccak
+
+__all__ = ["BLANK_ROOT", "ordered_trie_root"]
+
+BLANK_ROOT = keccak(rlp.encode(b""))
+
+
+def _nibbles(key: bytes) -> tuple[int, ...]:
+    out: list[int] = []
+    for byte in key:
+        out.append(byte >> 4)
+        out.append(byte & 0x0F)
+    return tuple(out)
+
+
+def _hex_prefix(nibbles: Sequence[int], *, is_leaf: bool) -> bytes:
+    """Hex-prefix encoding (Yellow Paper, appendix C)."""
+    flag = 2 if is_leaf else 0
+    if len(nibbles) % 2:
+        packed = [flag + 1, *nibbles]
+    else:
+        packed = [flag, 0, *nibbles]
+    return bytes(packed[i] << 4 | packed[i + 1] for i in range(0, len(packed), 2))
+
+
+def _reference(node: Any) -> Any:
+    """A child is embedded when its encoding is shorter than 32 bytes, else its hash."""
+    encoded = rlp.encode(node)
+    return node if len(encoded) < 32 else keccak(encoded)
+
+
+def _build(items: Sequence[tuple[tuple[int, ...], bytes]], depth: int) -> Any:
+    if len(items) == 1:
+        key, value = items[0]
+        return [_hex_prefix(key[depth:], is_leaf=True), value]
+    first = items[0][0]
+    shortest = min(len(k) for k, _ in items)
+    common = depth
+    while common < shortest and all(k[common] == first[common] for k, _ in items):
+        common += 1
+    if common > depth:
+        child = _build(items, common)
+        return [_hex_prefix(first[depth:common], is_leaf=False), _reference(child)]
+    branch: list[Any] = [b""] * 17
+    start = 0
+    while start < len(items):
+        key = items[start][0]
+        if len(key) == depth:  # a key ending here stores its value in the branch
+            branch[16] = items[start][1]
+            start += 1
+            continue
+        nibble = key[depth]
+        end = start
+        while end < len(items) and len(items[end][0]) > depth and items[end][0][depth] == nibble:
+            end += 1
+        branch[nibble] = _reference(_build(items[start:end], depth + 1))
+        start = end
+    return branch
+
+
+def ordered_trie_root(values: Sequence[bytes]) -> bytes:
+    """Root hash of the trie mapping ``rlp(i)`` to ``values[i]``."""
+    if not values:
+        return BLANK_ROOT
+    items = sorted((_nibbles(rlp.encode(i)), bytes(v)) for i, v in enumerate(values))
+    return keccak(rlp.encode(_build(items, 0)))
