@@ -25,10 +25,10 @@ import rlp
 from eth.abc import SignedTransactionAPI
 from eth.chains.base import MiningChain
 from eth.constants import ZERO_ADDRESS
+from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
 from eth.exceptions import Revert
 from eth.vm.chain_context import ChainContext
-from eth.db.account import AccountDB
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.constants import (
     DEPOSIT_CONTRACT_ADDRESS,
@@ -44,7 +44,6 @@ from chains._accounts import dev_accounts
 from chains._clock import Clock
 from chains._compiler import CompiledContract, Compiler
 from chains._contract import AbiRegistry, Contract
-from chains._trie import ordered_trie_root
 from chains._errors import (
     ChainError,
     ConfigError,
@@ -55,6 +54,7 @@ from chains._errors import (
     TransactionReverted,
     UnknownBlock,
 )
+from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
 
 __all__ = ["Chain", "ChainConfig", "MiningMode"]
@@ -349,10 +349,10 @@ class Chain:
         if self._next_timestamp is not None:
             return self._next_timestamp
         if self.config.mining == "interval":
+            # The first interval boundary after both the clock and the latest block.
             step = self.config.block_time
-            now = self.clock.now
-            boundary = (int(now // step) + 1) * step
-            return int(boundary)
+            after = max(self.clock.now, self._blocks[-1].timestamp)
+            return int((after // step + 1) * step)
         return int(self.clock.now)
 
     def _seal(self) -> BlockRecord:
@@ -1234,7 +1234,7 @@ def _classify(exc: ValidationError) -> ChainError:
 
 
 def _error_name(error: Any) -> str | None:
-    """``None`` for a plain REVERT; the EVM error otherwise (OutOfGas, InvalidJumpDestination...)."""
+    """``None`` for a plain REVERT, else the EVM error (OutOfGas, InvalidJumpDestination...)."""
     if isinstance(error, Revert):
         return None
     return type(error).__name__

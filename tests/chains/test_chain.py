@@ -1,0 +1,316 @@
+"""Native Chain API: transactions, mining modes, determinism, snapshots, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+
+from chains import (
+    Chain,
+    ChainConfig,
+    ChainError,
+    ConfigError,
+    Devnet,
+    InsufficientFunds,
+    NonceTooLow,
+    SnapshotNotFound,
+    TransactionReverted,
+    UnknownBlock,
+)
+
+LEDGER = Path(__file__).parent / "contracts" / "Ledger.vy"
+ETHER = 10**18
+
+ANVIL_ACCOUNTS = [
+    "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+    "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+    "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+    "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+    "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
+    "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955",
+    "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f",
+    "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
+]
+
+
+@pytest.fixture
+def ledger(chain: Chain):
+    """A Ledger contract deployed by the chain's first dev account."""
+    return chain.deploy(LEDGER, 100)
+
+
+def test_genesis_funds_the_standard_dev_accounts(chain: Chain) -> None:
+    assert [a.address for a in chain.accounts] == ANVIL_ACCOUNTS
+    assert chain.get_balance(ANVIL_ACCOUNTS[9], block=0) == 10_000 * ETHER
+
+
+def test_chain_ids_are_distinct_and_agree_with_chainid_opcode(devnet: Devnet) -> None:
+    ids = [c.chain_id for c in devnet.chains]
+    assert ids == [31337, 31338, 31339]
+    for chain in devnet.chains:
+        contract = chain.deploy(LEDGER, 1)
+        assert contract.info()[2] == chain.chain_id
+
+
+def test_deploy_address_matches_anvil(chain: Chain, ledger) -> None:
+    # CREATE address of the first deployment by account 0 at nonce 0, as on anvil
+    if chain.get_nonce(chain.accounts[0].address) == 1:
+        assert ledger.address == "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    assert chain.get_code(ledger.address)
+
+
+def test_transact_returns_value_receipt_and_events(chain: Chain, ledger) -> None:
+    trader = chain.accounts[1].address
+    assert ledger.record(5, sender=trader) == 105
+    receipt = chain.last_receipt
+    assert receipt is not None and receipt.status and receipt.is_sealed
+    assert receipt.sender == trader and receipt.to == ledger.address
+    assert 21_000 < receipt.gas_used < 200_000
+    [event] = receipt.events
+    assert event.name == "Recorded"
+    assert event.args == {"who": trader, "amount": 5, "total": 105}
+    assert ledger.entries(trader) == 5
+    assert ledger.get_events("Recorded")[-1].args["total"] == 105
+
+
+def test_transact_revert_carries_reason_and_mined_receipt(chain: Chain, ledger) -> None:
+    before = chain.block_number
+    with pytest.raises(TransactionReverted, match="ledger: zero amount") as info:
+        ledger.record(0)
+    assert info.value.reason == "ledger: zero amount"
+    assert info.value.receipt is not None and info.value.receipt.status is False
+    assert chain.block_number == before + 1  # a reverted transaction is still mined
+
+
+def test_call_revert_has_no_receipt(chain: Chain, ledger) -> None:
+    with pytest.raises(TransactionReverted) as info:
+        ledger.record.call(0)
+    assert info.value.receipt is None
+    assert info.value.data[:4] == keccak(text="Error(string)")[:4]
+
+
+def test_payable_value_moves_ether(chain: Chain, ledger) -> None:
+    assert ledger.deposit(value=3 * ETHER) == 3 * ETHER
+    assert chain.get_balance(ledger.address) == 3 * ETHER
+
+
+def test_estimate_gas_is_enough_and_tight(chain: Chain, ledger) -> None:
+    estimate = ledger.record.estimate_gas(7)
+    receipt = ledger.record.transact(7, gas=estimate)
+    assert receipt.status
+    assert estimate < receipt.gas_used * 1.2
+
+
+def test_insufficient_funds_is_rejected_before_execution(chain: Chain, ledger) -> None:
+    poor = chain.accounts[5].address
+    chain.set_balance(poor, 10**9)
+    with pytest.raises(InsufficientFunds):
+        ledger.deposit(value=ETHER, sender=poor)
+
+
+def test_nonce_too_low_is_rejected(chain: Chain) -> None:
+    sender = chain.accounts[2].address
+    chain.transact(sender=sender, to=chain.accounts[3].address, value=1)
+    with pytest.raises(NonceTooLow):
+        chain.transact(sender=sender, to=chain.accounts[3].address, value=1, nonce=0)
+
+
+def test_unknown_sender_needs_impersonation(chain: Chain) -> None:
+    stranger = "0x000000000000000000000000000000000000dEaD"
+    chain.set_balance(stranger, ETHER)
+    with pytest.raises(ChainError, match="no key for sender"):
+        chain.transact(sender=stranger, to=chain.accounts[0].address, value=1)
+    with chain.as_sender(stranger):
+        receipt = chain.transact(to=chain.accounts[0].address, value=1)
+    assert receipt.sender == stranger and receipt.status
+    assert not chain.is_impersonated(stranger)
+
+
+def test_automine_seals_a_block_per_transaction(chain: Chain, ledger) -> None:
+    start = chain.block_number
+    for _ in range(3):
+        ledger.record(1)
+    assert chain.block_number == start + 3
+    assert all(len(chain.get_block(n).transactions) == 1 for n in range(start + 1, start + 4))
+
+
+def test_timestamps_strictly_increase_and_follow_the_clock(devnet: Devnet, ledger) -> None:
+    chain = devnet.chains[0]
+    first = chain.timestamp
+    ledger.record(1)
+    assert chain.timestamp > first
+    devnet.advance(3600)
+    ledger.record(1)
+    assert chain.timestamp >= int(devnet.clock.now)
+    assert ledger.last_stamp() == chain.timestamp
+
+
+def test_interval_mining_batches_transactions_on_the_clock() -> None:
+    devnet = Devnet(n_chains=1, mining="interval", block_time=12)
+    chain = devnet.chains[0]
+    ledger = chain.deploy(LEDGER, 0)
+    assert chain.block_number == 0 and len(chain.pending_transactions) == 1
+    for _ in range(4):
+        ledger.record(1)
+    assert chain.block_number == 0
+    devnet.advance(12)
+    assert chain.block_number == 1
+    block = chain.get_block(1)
+    assert len(block.transactions) == 5
+    assert block.timestamp % 12 == 0
+    assert [r.transaction_index for r in block.receipts] == list(range(5))
+    devnet.advance(120)  # nothing pending: no empty blocks in virtual time
+    assert chain.block_number == 1
+
+
+def test_interval_mining_opens_a_new_block_when_full() -> None:
+    chain = Devnet(n_chains=1, mining="interval", block_time=12, gas_limit=5_000_000).chains[0]
+    ledger = chain.deploy(LEDGER, 0)
+    chain.mine()
+    used = 0
+    while used < 6_000_000:  # more than one block's worth
+        used += ledger.burn_gas.transact(5000).gas_used
+    chain.clock.advance(36)  # the overflow block is due at the boundary after the full one
+    assert not chain.pending_transactions
+    assert chain.block_number >= 3
+    for number in range(1, chain.block_number + 1):
+        block = chain.get_block(number)
+        assert block.header.gas_used <= 5_000_000
+
+
+def test_manual_mining_waits_for_mine() -> None:
+    chain = Devnet(n_chains=1, mining="manual").chains[0]
+    ledger = chain.deploy(LEDGER, 0)
+    ledger.record(2)
+    assert chain.block_number == 0
+    assert ledger.total() == 2  # calls see the pending state
+    with pytest.raises(ValueError, match="returned 0 bytes"):
+        ledger.total.call(block="latest")  # no code yet in any sealed block
+    [block] = chain.mine()
+    assert block.number == 1 and len(block.transactions) == 2
+    assert ledger.total.call(block="latest") == 2
+
+
+def test_same_seed_gives_identical_block_hashes() -> None:
+    def run(seed: int) -> list[bytes]:
+        devnet = Devnet(n_chains=2, seed=seed)
+        for chain in devnet.chains:
+            ledger = chain.deploy(LEDGER, 1)
+            ledger.record(3)
+            devnet.advance(30)
+            ledger.record(4)
+        return [b.hash for c in devnet.chains for b in c.blocks]
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)  # prevrandao derives from the seed
+
+
+def test_snapshot_and_revert_restore_state_and_blocks(chain: Chain, ledger) -> None:
+    sid = chain.snapshot()
+    height = chain.block_number
+    ledger.record(10)
+    tx_hash = chain.last_receipt.tx_hash
+    chain.revert(sid)
+    assert chain.block_number == height
+    assert ledger.total() == 100
+    with pytest.raises(KeyError):
+        chain.get_receipt(tx_hash)
+    ledger.record(1)  # the chain goes on from the snapshot
+    assert ledger.total() == 101
+
+
+def test_revert_restores_pending_transactions_in_interval_mode() -> None:
+    devnet = Devnet(n_chains=1, mining="interval", block_time=2)
+    chain = devnet.chains[0]
+    ledger = chain.deploy(LEDGER, 5)
+    sid = chain.snapshot()
+    ledger.record(1)
+    chain.revert(sid)
+    assert len(chain.pending_transactions) == 1  # the deployment is still pending
+    devnet.advance(2)
+    assert chain.block_number == 1 and ledger.total() == 5
+
+
+def test_revert_unknown_snapshot_is_a_clear_error(chain: Chain) -> None:
+    with pytest.raises(SnapshotNotFound, match="no snapshot 999"):
+        chain.revert(999)
+
+
+def test_devnet_anchor_reverts_every_chain_and_the_clock(devnet: Devnet) -> None:
+    now = devnet.clock.now
+    heights = [c.block_number for c in devnet.chains]
+    with devnet.anchor():
+        for chain in devnet.chains:
+            chain.deploy(LEDGER, 1)
+        devnet.advance(86_400)
+    assert [c.block_number for c in devnet.chains] == heights
+    assert devnet.clock.now == now
+
+
+def test_set_balance_and_storage_are_dev_controls(chain: Chain, ledger) -> None:
+    target = chain.accounts[4].address
+    chain.set_balance(target, 123)
+    assert chain.get_balance(target) == 123
+    chain.set_storage_at(ledger.address, 1, 77)  # slot 1: total
+    assert ledger.total() == 77
+
+
+def test_get_block_unknown_is_a_clear_error(chain: Chain) -> None:
+    with pytest.raises(UnknownBlock, match="does not exist"):
+        chain.get_block(10**6)
+    with pytest.raises(UnknownBlock, match="unknown block tag"):
+        chain.get_block("soon")
+
+
+def test_historical_state_reads(chain: Chain, ledger) -> None:
+    ledger.record(1)
+    before = chain.block_number
+    ledger.record(1)
+    assert ledger.total.call(block=before) == 101
+    assert ledger.total() == 102
+
+
+def test_bad_arguments_name_the_function(ledger) -> None:
+    with pytest.raises(TypeError, match="record takes 1 arguments, got 2"):
+        ledger.record(1, 2)
+    with pytest.raises(TypeError, match="bad arguments for record"):
+        ledger.record("many")
+    with pytest.raises(AttributeError, match="has no function 'nope'"):
+        ledger.nope  # noqa: B018
+
+
+def test_deploy_raw_bytecode_with_abi(chain: Chain) -> None:
+    # A hand-assembled contract that returns 42 for any call.
+    runtime = bytes.fromhex("602a60005260206000f3")
+    initcode = bytes.fromhex("600a600c600039600a6000f3") + runtime
+    abi = [
+        {
+            "type": "function",
+            "name": "answer",
+            "inputs": [],
+            "outputs": [{"name": "", "type": "uint256"}],
+            "stateMutability": "view",
+        }
+    ]
+    contract = chain.deploy_bytecode(initcode, abi, name="Answer")
+    assert chain.get_code(contract.address) == runtime
+    assert contract.answer() == 42
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"chain_id": 0}, "chain_id must be a positive integer"),
+        ({"chain_id": 1, "mining": "sometimes"}, "mining must be one of"),
+        ({"chain_id": 1, "block_time": 0}, "block_time must be positive"),
+        ({"chain_id": 1, "gas_limit": 10}, "gas_limit must be at least"),
+    ],
+    ids=["zero-chain-id", "unknown-mining", "zero-block-time", "tiny-gas-limit"],
+)
+def test_chain_config_rejects_bad_values(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        ChainConfig(**kwargs)  # type: ignore[arg-type]
