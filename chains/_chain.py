@@ -37,7 +37,9 @@ from eth.vm.forks.prague.constants import (
 )
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
-from eth_keys import keys
+from eth_keys.datatypes import PrivateKey
+from eth_keys.exceptions import BadSignature
+from eth_typing import Address, Hash32
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
 
 from chains._accounts import dev_accounts
@@ -232,8 +234,8 @@ class Chain:
         self.name = config.name or str(config.chain_id)
         self._compiler = compiler
         self.accounts = dev_accounts(config.n_accounts)
-        self._keys: dict[bytes, keys.PrivateKey] = {
-            to_canonical_address(a.address): keys.PrivateKey(bytes(a.key)) for a in self.accounts
+        self._keys: dict[bytes, PrivateKey] = {
+            to_canonical_address(a.address): PrivateKey(bytes(a.key)) for a in self.accounts
         }
         self.default_sender: str = self.accounts[0].address
         self._impersonated: set[bytes] = set()
@@ -279,7 +281,7 @@ class Chain:
     # genesis and block production
     # ------------------------------------------------------------------------------------
     def _genesis(self) -> None:
-        state = {
+        state: dict[Any, Any] = {
             to_canonical_address(a.address): {
                 "balance": self.config.balance,
                 "nonce": 0,
@@ -288,7 +290,7 @@ class Chain:
             }
             for a in self.accounts
         }
-        params = {
+        params: dict[str, Any] = {
             "coinbase": ZERO_ADDRESS,
             "difficulty": 0,
             "gas_limit": self.config.gas_limit,
@@ -310,8 +312,8 @@ class Chain:
         # Random on a real chain; here derived from the seed so runs are reproducible.
         return keccak(b"testbed-prevrandao" + f"{self.seed}:{self.chain_id}:{number}".encode())
 
-    def _ancestors(self) -> tuple[bytes, ...]:
-        return tuple(b.hash for b in reversed(self._blocks[-_MAX_ANCESTORS:]))
+    def _ancestors(self) -> tuple[Hash32, ...]:
+        return tuple(Hash32(b.hash) for b in reversed(self._blocks[-_MAX_ANCESTORS:]))
 
     def _open(self, timestamp: int | None = None) -> _Pending:
         if self._pending is not None:
@@ -468,7 +470,7 @@ class Chain:
         max_fee = base_fee * 2 + tip if max_fee_per_gas is None else max_fee_per_gas
         if nonce is None:
             nonce = pending.vm.state.get_nonce(from_)
-        to_bytes = b"" if to is None else self._canonical(to)
+        to_bytes = Address(b"") if to is None else self._canonical(to)
         auto_gas = gas is None
         if gas is None:
             remaining = self.config.gas_limit - pending.gas_used
@@ -491,7 +493,7 @@ class Chain:
         tip: int,
         max_fee: int,
         gas: int,
-        to: bytes,
+        to: Address,
         value: int,
         data: bytes,
     ) -> SignedTransactionAPI:
@@ -532,7 +534,7 @@ class Chain:
         try:
             tx.check_signature_validity()
             tx.sender  # noqa: B018 - recovers and caches the sender
-        except (ValidationError, keys.exceptions.BadSignature, ValueError) as exc:
+        except (ValidationError, BadSignature, ValueError) as exc:
             raise InvalidTransaction(f"invalid transaction signature: {exc}") from exc
         return self._finish(self._include(tx, retry_in_new_block=False))
 
@@ -558,7 +560,7 @@ class Chain:
             computation = state.apply_transaction(tx)
         except ValidationError as exc:
             raise _classify(exc) from exc
-        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)
+        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)  # type: ignore[arg-type]  # make_receipt reads only .gas_used
         gas_used = evm_receipt.gas_used - pending.gas_used
         if (
             snapshot is not None
@@ -595,7 +597,7 @@ class Chain:
         vm, state = pending.vm, pending.vm.state
         state.lock_changes()
         computation = state.apply_transaction(tx)
-        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)
+        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)  # type: ignore[arg-type]  # make_receipt reads only .gas_used
         gas_used = evm_receipt.gas_used - pending.gas_used
         return self._record(pending, tx, computation, evm_receipt, gas_used)
 
@@ -819,7 +821,7 @@ class Chain:
         Like ``eth_call`` in geth: no nonce check, no fee charged, intrinsic gas counted.
         """
         from_ = self._canonical(sender) if sender is not None else ZERO_ADDRESS
-        to_bytes = b"" if to is None else self._canonical(to)
+        to_bytes = Address(b"") if to is None else self._canonical(to)
         gas = self.config.gas_limit if gas is None else gas
         with self._state_at(block) as state:
             nonce = state.get_nonce(from_)
@@ -904,17 +906,17 @@ class Chain:
     # accounts and state
     # ------------------------------------------------------------------------------------
     @staticmethod
-    def _canonical(address: str | bytes) -> bytes:
+    def _canonical(address: str | bytes) -> Address:
         if isinstance(address, bytes) and len(address) == 20:
-            return address
+            return Address(address)
         try:
-            return to_canonical_address(address)
+            return Address(to_canonical_address(address))
         except (ValueError, TypeError) as exc:
             raise ValueError(f"not an address: {address!r}") from exc
 
     def add_account(self, private_key: bytes | str) -> str:
         """Register a private key so the native API can sign for it; return its address."""
-        key = keys.PrivateKey(
+        key = PrivateKey(
             bytes.fromhex(private_key.removeprefix("0x"))
             if isinstance(private_key, str)
             else private_key

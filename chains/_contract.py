@@ -42,7 +42,7 @@ def _normalize(value: Any) -> Any:
 
 
 def _prettify(types: Sequence[str], values: Sequence[Any]) -> list[Any]:
-    out = []
+    out: list[Any] = []
     for kind, value in zip(types, values, strict=True):
         if kind == "address":
             out.append(to_checksum_address(value))

@@ -1,0 +1,239 @@
+"""Engine benchmark: the same swap loop on every execution path, in one process.
+
+Paths (each runs the identical loop: two ERC-20s and a constant-product pool, 1e18-sized
+swaps alternating direction):
+
+- ``native_interval``: the native Chain API with interval mining (blocks of ~100 swaps);
+- ``native_automine``: the native Chain API, a block per transaction;
+- ``web3``: this project's in-process web3 provider, used as a user would —
+  ``pool.functions.swap(...).transact()`` with default gas estimation, then
+  ``wait_for_transaction_receipt``;
+- ``ethtester``: the same web3 loop on ``EthereumTesterProvider`` (default config);
+- ``boa``: titanoboa's own loop on the same Vyper sources.
+
+Each path is measured ``repeats`` times; the figure is the median swaps/s. Ratios are
+taken between medians measured in the same run. Start-up time and peak RSS of a devnet of
+10 chains, each with the token pair and pool deployed, are measured in a fresh process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SUPPLY = 10**30
+LIQUIDITY = 10**24
+SWAP = 10**18
+PATHS = ("native_interval", "native_automine", "web3", "ethtester", "boa")
+DEFAULT_SWAPS = {
+    "native_interval": 1000,
+    "native_automine": 500,
+    "web3": 300,
+    "ethtester": 60,
+    "boa": 1000,
+}
+
+
+def bench_source(name: str) -> Path:
+    """Path of a benchmark contract shipped with the package."""
+    return Path(str(resources.files("scenarios") / "benchdata" / name))
+
+
+Loop = Callable[[int], None]
+
+
+def _native(mining: str) -> Loop:
+    from chains import Devnet
+
+    devnet = Devnet(n_chains=1, seed=0, mining=mining, block_time=2)
+    chain = devnet.chains[0]
+    token0 = chain.deploy(bench_source("BenchToken.vy"), "Token0", "T0", SUPPLY)
+    token1 = chain.deploy(bench_source("BenchToken.vy"), "Token1", "T1", SUPPLY)
+    pool = chain.deploy(bench_source("BenchPool.vy"), token0.address, token1.address)
+    token0.approve(pool.address, 2**256 - 1)
+    token1.approve(pool.address, 2**256 - 1)
+    pool.add_liquidity(LIQUIDITY, LIQUIDITY)
+    devnet.advance(2)
+    swap = pool.swap
+
+    def loop(n: int) -> None:
+        for i in range(n):
+            swap(SWAP, i % 2 == 0, 0)
+            if mining == "interval" and i % 100 == 99:
+                devnet.advance(2)  # a block every 2 s of clock time, ~100 swaps each
+        if mining == "interval":
+            devnet.advance(2)
+
+    return loop
+
+
+def _web3_loop(w3: Any) -> Loop:
+    from chains import Compiler
+
+    compiler = Compiler()
+    token = compiler.compile_file(bench_source("BenchToken.vy"))
+    pool_c = compiler.compile_file(bench_source("BenchPool.vy"))
+    w3.eth.default_account = w3.eth.accounts[0]
+
+    def deploy(compiled: Any, *args: Any) -> Any:
+        factory = w3.eth.contract(abi=compiled.abi_list, bytecode=compiled.bytecode)
+        receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(*args).transact())
+        return w3.eth.contract(address=receipt.contractAddress, abi=compiled.abi_list)
+
+    token0 = deploy(token, "Token0", "T0", SUPPLY)
+    token1 = deploy(token, "Token1", "T1", SUPPLY)
+    pool = deploy(pool_c, token0.address, token1.address)
+    for t in (token0, token1):
+        w3.eth.wait_for_transaction_receipt(
+            t.functions.approve(pool.address, 2**256 - 1).transact()
+        )
+    w3.eth.wait_for_transaction_receipt(
+        pool.functions.add_liquidity(LIQUIDITY, LIQUIDITY).transact()
+    )
+
+    def loop(n: int) -> None:
+        for i in range(n):
+            tx = pool.functions.swap(SWAP, i % 2 == 0, 0).transact()
+            w3.eth.wait_for_transaction_receipt(tx)
+
+    return loop
+
+
+def _web3() -> Loop:
+    from chains import Devnet
+
+    return _web3_loop(Devnet(n_chains=1, seed=0).chains[0].w3)
+
+
+def _ethtester() -> Loop:
+    from web3 import EthereumTesterProvider, Web3
+
+    return _web3_loop(Web3(EthereumTesterProvider()))
+
+
+def _boa() -> Loop:
+    import boa
+
+    env = boa.Env()
+    with boa.swap_env(env):
+        token0 = boa.load(str(bench_source("BenchToken.vy")), "Token0", "T0", SUPPLY)
+        token1 = boa.load(str(bench_source("BenchToken.vy")), "Token1", "T1", SUPPLY)
+        pool = boa.load(str(bench_source("BenchPool.vy")), token0.address, token1.address)
+        token0.approve(pool.address, 2**256 - 1)
+        token1.approve(pool.address, 2**256 - 1)
+        pool.add_liquidity(LIQUIDITY, LIQUIDITY)
+
+    def loop(n: int) -> None:
+        with boa.swap_env(env):
+            for i in range(n):
+                pool.swap(SWAP, i % 2 == 0, 0)
+
+    return loop
+
+
+_SETUPS: dict[str, Callable[[], Loop]] = {
+    "native_interval": lambda: _native("interval"),
+    "native_automine": lambda: _native("auto"),
+    "web3": _web3,
+    "ethtester": _ethtester,
+    "boa": _boa,
+}
+
+
+def measure_path(path: str, swaps: int, repeats: int, warmup: int = 20) -> list[float]:
+    """swaps/s of ``repeats`` timed runs of ``swaps`` swaps each on one fresh setup."""
+    loop = _SETUPS[path]()
+    loop(warmup)
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        loop(swaps)
+        rates.append(swaps / (time.perf_counter() - start))
+    return rates
+
+
+def measure_startup(n_chains: int = 10) -> dict[str, float]:
+    """Build ``n_chains`` chains each with the pair and pool deployed; time and peak RSS."""
+    start = time.perf_counter()
+    from chains import Devnet
+
+    devnet = Devnet(n_chains=n_chains, seed=0)
+    for chain in devnet.chains:
+        token0 = chain.deploy(bench_source("BenchToken.vy"), "Token0", "T0", SUPPLY)
+        token1 = chain.deploy(bench_source("BenchToken.vy"), "Token1", "T1", SUPPLY)
+        chain.deploy(bench_source("BenchPool.vy"), token0.address, token1.address)
+    elapsed = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"chains": n_chains, "startup_s": elapsed, "peak_rss_mib": peak_kib / 1024}
+
+
+def _startup_in_fresh_process(n_chains: int) -> dict[str, float]:
+    code = (
+        "import json, sys; from scenarios._bench import measure_startup; "
+        f"print(json.dumps(measure_startup({n_chains})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def run_engine_bench(
+    *,
+    paths: tuple[str, ...] = PATHS,
+    repeats: int = 5,
+    scale: float = 1.0,
+    startup: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the engine benchmark; return the JSON-ready result."""
+    unknown = set(paths) - set(PATHS)
+    if unknown:
+        raise ValueError(f"unknown benchmark path(s): {sorted(unknown)}; known: {list(PATHS)}")
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    result: dict[str, Any] = {"unit": "swaps/s (median)", "repeats": repeats, "paths": {}}
+    medians: dict[str, float] = {}
+    for path in paths:
+        swaps = max(10, int(DEFAULT_SWAPS[path] * scale))
+        if progress:
+            progress(f"{path}: {repeats} x {swaps} swaps")
+        rates = measure_path(path, swaps, repeats)
+        medians[path] = statistics.median(rates)
+        result["paths"][path] = {
+            "swaps_per_run": swaps,
+            "median": round(medians[path], 1),
+            "runs": [round(r, 1) for r in rates],
+        }
+    ratios = {}
+    for name, (a, b) in {
+        "native_interval_vs_boa": ("native_interval", "boa"),
+        "native_automine_vs_boa": ("native_automine", "boa"),
+        "web3_vs_ethtester": ("web3", "ethtester"),
+    }.items():
+        if a in medians and b in medians:
+            ratios[name] = round(medians[a] / medians[b], 3)
+    result["ratios"] = ratios
+    result["targets"] = {
+        "native_interval_vs_boa": 1.0,
+        "native_automine_vs_boa": 0.25,
+        "web3_vs_ethtester": 5.0,
+        "startup_s": 10.0,
+        "peak_rss_mib": 1024.0,
+    }
+    if startup:
+        if progress:
+            progress("startup: 10 chains with the pair and pool deployed (fresh process)")
+        result["startup"] = _startup_in_fresh_process(10)
+    return result

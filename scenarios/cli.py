@@ -1,0 +1,154 @@
+"""The ``testbed`` command line.
+
+    testbed devnet [--chains N] [--seed K] [--config FILE]   build a devnet, show its chains
+    testbed bench engine [--json] [--repeats N] [--scale F]   the engine benchmark
+
+Presentation (tables, progress lines) lives here; everything it shows comes from the
+packages below, which log and never print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from chains import ChainError, ConfigError, Devnet
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cmd_devnet(args: argparse.Namespace) -> int:
+    from scenarios._bench import bench_source
+
+    if args.config:
+        devnet = Devnet.from_toml(args.config, seed=args.seed)
+    else:
+        devnet = Devnet(n_chains=args.chains, seed=args.seed)
+    rows = []
+    for chain in devnet.chains:
+        token0 = chain.deploy(bench_source("BenchToken.vy"), "Token0", "T0", 10**30)
+        token1 = chain.deploy(bench_source("BenchToken.vy"), "Token1", "T1", 10**30)
+        pool = chain.deploy(bench_source("BenchPool.vy"), token0.address, token1.address)
+        token0.approve(pool.address, 2**256 - 1)
+        token1.approve(pool.address, 2**256 - 1)
+        pool.add_liquidity(10**24, 10**24)
+        out = pool.swap(10**18, True, 0)
+        receipt = chain.last_receipt
+        assert receipt is not None
+        rows.append(
+            [
+                chain.name,
+                chain.chain_id,
+                chain.config.mining,
+                chain.block_number,
+                pool.address,
+                f"{out / 1e18:.6f}",
+                receipt.gas_used,
+                "0x" + chain.get_block("latest").hash.hex()[:16] + "…",
+            ]
+        )
+    print(f"{devnet!r}\n")
+    print(
+        _table(
+            ["chain", "id", "mining", "block", "pool", "1 T0 → T1", "swap gas", "head"],
+            rows,
+        )
+    )
+    print("\ndev accounts (mnemonic: test test test test test test test test test test test junk)")
+    for i, account in enumerate(devnet.chains[0].accounts[:3]):
+        print(f"  ({i}) {account.address}  key 0x{bytes(account.key).hex()}")
+    print(f"  ... {len(devnet.chains[0].accounts)} accounts with 10,000 ETH each on every chain")
+    return 0
+
+
+def _cmd_bench_engine(args: argparse.Namespace) -> int:
+    from scenarios._bench import PATHS, run_engine_bench
+
+    paths = tuple(args.paths) if args.paths else PATHS
+
+    def progress(message: str) -> None:
+        print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+    result = run_engine_bench(
+        paths=paths,
+        repeats=args.repeats,
+        scale=args.scale,
+        startup=not args.no_startup,
+        progress=progress,
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    rows = [
+        [path, info["swaps_per_run"], info["median"], " ".join(str(r) for r in info["runs"])]
+        for path, info in result["paths"].items()
+    ]
+    print(_table(["path", "swaps/run", "median swaps/s", "runs"], rows))
+    targets = result["targets"]
+    print()
+    print(
+        _table(
+            ["ratio", "measured", "target"],
+            [[k, v, f"≥ {targets[k]}"] for k, v in result["ratios"].items()],
+        )
+    )
+    if "startup" in result:
+        s = result["startup"]
+        print(
+            f"\nstart-up, {s['chains']} chains with pair + pool: {s['startup_s']:.2f} s "
+            f"(target < 10 s), peak RSS {s['peak_rss_mib']:.0f} MiB (target < 1024 MiB)"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="testbed",
+        description="Multi-chain py-evm testbed: devnet, benchmarks, cross-chain scenarios.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    devnet = sub.add_parser("devnet", help="build a devnet, deploy a pool on each chain, show it")
+    devnet.add_argument("--chains", type=int, default=3, help="number of chains (default 3)")
+    devnet.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    devnet.add_argument("--config", help="TOML devnet config instead of --chains")
+    devnet.set_defaults(func=_cmd_devnet)
+
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    engine = bench_sub.add_parser("engine", help="swap loop on every execution path")
+    engine.add_argument("--json", action="store_true", help="print the result as JSON")
+    engine.add_argument("--repeats", type=int, default=5, help="timed runs per path (median)")
+    engine.add_argument("--scale", type=float, default=1.0, help="multiply the swaps per run")
+    engine.add_argument(
+        "--paths",
+        nargs="+",
+        choices=["native_interval", "native_automine", "web3", "ethtester", "boa"],
+        help="only these paths",
+    )
+    engine.add_argument("--no-startup", action="store_true", help="skip the start-up figure")
+    engine.set_defaults(func=_cmd_bench_engine)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigError, ChainError, ValueError) as exc:
+        print(f"testbed: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
