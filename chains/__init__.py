@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from chains._accounts import DEV_MNEMONIC, dev_accounts
 from chains._chain import Chain, ChainConfig, MiningMode
 from chains._clock import DEFAULT_GENESIS_TIME, Clock
@@ -25,7 +27,12 @@ from chains._errors import (
     TransactionReverted,
     UnknownBlock,
 )
+from chains._rpc import RpcMethods
 from chains._types import BlockRecord, Event, Log, Receipt
+from chains._wire import RpcError
+
+if TYPE_CHECKING:
+    from chains._provider import InProcessProvider
 
 __all__ = [
     "DEFAULT_CHAIN_ID",
@@ -44,14 +51,26 @@ __all__ = [
     "ContractFunction",
     "Devnet",
     "Event",
+    "InProcessProvider",
     "InsufficientFunds",
     "InvalidTransaction",
     "Log",
     "MiningMode",
     "NonceTooLow",
     "Receipt",
+    "RpcError",
+    "RpcMethods",
     "SnapshotNotFound",
     "TransactionReverted",
     "UnknownBlock",
     "dev_accounts",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # web3 is imported on first use only (chain.w3 does the same), keeping `import chains` light.
+    if name == "InProcessProvider":
+        from chains._provider import InProcessProvider
+
+        return InProcessProvider
+    raise AttributeError(f"module 'chains' has no attribute {name!r}")

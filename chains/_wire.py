@@ -1,0 +1,496 @@
+"""JSON-RPC wire format: the error type, parameter parsers and geth-shaped results.
+
+Parsers take what a JSON decoder produces (hex strings, numbers, lists, objects) and,
+for the in-process web3 provider, the Python values web3.py passes unencoded (``bytes``,
+``HexBytes``, ``int``, ``AttributeDict``), so one table serves both transports without a
+JSON round trip. Every parser raises :class:`RpcError` ``-32602`` naming the parameter.
+
+Formatters produce what geth returns: quantities as minimal ``0x`` hex, data as ``0x``
+hex, addresses in lowercase, ``null`` for absent values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from eth.vm.forks.cancun.constants import MIN_BLOB_BASE_FEE
+from eth.vm.forks.prague.constants import BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
+from eth_bloom import BloomFilter
+
+from chains._errors import ChainError
+from chains._types import BlockRecord, Log, Receipt
+
+__all__ = [
+    "EXECUTION_REVERTED",
+    "INTERNAL_ERROR",
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+    "PARSE_ERROR",
+    "SERVER_ERROR",
+    "RpcError",
+    "TxRequest",
+]
+
+PARSE_ERROR: Final = -32700
+INVALID_REQUEST: Final = -32600
+METHOD_NOT_FOUND: Final = -32601
+INVALID_PARAMS: Final = -32602
+INTERNAL_ERROR: Final = -32603
+#: geth's code for every server-side rejection (nonce too low, insufficient funds, ...).
+SERVER_ERROR: Final = -32000
+#: geth's code for a REVERT in eth_call / eth_estimateGas; ``data`` holds the revert data.
+EXECUTION_REVERTED: Final = 3
+
+UINT256_MAX: Final = 2**256 - 1
+BLOCK_TAGS: Final = frozenset({"latest", "earliest", "pending", "safe", "finalized"})
+_HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+ZERO_BLOOM: Final = "0x" + "00" * 256
+
+
+class RpcError(ChainError):
+    """A JSON-RPC error: ``code``, ``message`` and optional ``data`` (already JSON-ready)."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"RpcError({self.code}, {self.message!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``error`` member of a JSON-RPC response."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+def invalid(name: str, why: str) -> RpcError:
+    """An invalid-params error naming the parameter (``transaction.gas``, ``block``, ...)."""
+    return RpcError(INVALID_PARAMS, f"invalid params: {name} {why}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ----------------------------------------------------------------------------------------
+# parsers
+# ----------------------------------------------------------------------------------------
+def parse_quantity(value: Any, name: str, *, limit: int = UINT256_MAX) -> int:
+    """A non-negative integer: ``0x`` hex (leading zeros tolerated) or a JSON integer."""
+    if type(value) is str:
+        digits = value[2:]
+        if (
+            value[:2] in ("0x", "0X")
+            and 0 < len(digits) <= 64
+            and all(c in _HEX_DIGITS for c in digits)
+        ):
+            number = int(digits, 16)
+            if number <= limit:
+                return number
+            raise invalid(name, f"must be at most {limit:#x}, got {value}")
+        raise invalid(name, f"must be a 0x-prefixed hex quantity, got {_shown(value)}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value <= limit:
+            return value
+        raise invalid(name, f"must be between 0 and {limit:#x}, got {value}")
+    raise invalid(name, f"must be a 0x-prefixed hex quantity, got {_shown(value)}")
+
+
+def parse_data(value: Any, name: str) -> bytes:
+    """Byte data: an even-length ``0x`` hex string, or bytes in-process."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if type(value) is str and value[:2] in ("0x", "0X"):
+        try:
+            data = bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+        else:
+            if len(data) * 2 == len(value) - 2:  # fromhex skips whitespace; JSON must not
+                return data
+    raise invalid(name, f"must be 0x-prefixed hex data of even length, got {_shown(value)}")
+
+
+def parse_fixed(value: Any, name: str, size: int, what: str) -> bytes:
+    """Exactly ``size`` bytes (an address, a hash)."""
+    if isinstance(value, bytes | bytearray) and len(value) == size:
+        return bytes(value)
+    if type(value) is str and len(value) == 2 + 2 * size and value[:2] in ("0x", "0X"):
+        try:
+            data = bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+        else:
+            if len(data) == size:
+                return data
+    raise invalid(name, f"must be a 0x-prefixed {what} ({size} bytes), got {_shown(value)}")
+
+
+def parse_address(value: Any, name: str) -> bytes:
+    """A 20-byte address in any letter case (like geth, the checksum is not enforced)."""
+    return parse_fixed(value, name, 20, "address")
+
+
+def parse_hash(value: Any, name: str) -> bytes:
+    """A 32-byte hash."""
+    return parse_fixed(value, name, 32, "hash")
+
+
+def parse_word(value: Any, name: str) -> int:
+    """A storage slot or value: a quantity or up to 32 bytes of data, as an integer."""
+    if type(value) is str and len(value) > 2 and value[:2] in ("0x", "0X") and len(value) <= 66:
+        digits = value[2:]
+        if all(c in _HEX_DIGITS for c in digits):
+            return int(digits, 16)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= UINT256_MAX:
+        return value
+    if isinstance(value, bytes | bytearray) and len(value) <= 32:
+        return int.from_bytes(value, "big")
+    raise invalid(name, f"must be a 0x-prefixed hex word of at most 32 bytes, got {_shown(value)}")
+
+
+def parse_bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise invalid(name, f"must be true or false, got {_shown(value)}")
+
+
+def parse_block_id(value: Any, name: str, *, allow_hash: bool = True) -> int | str | bytes:
+    """A block: a tag, a number, or (EIP-1898) ``{"blockNumber"}`` / ``{"blockHash"}``.
+
+    Returns the tag string, the block number, or the 32-byte hash. ``requireCanonical`` is
+    accepted and always satisfied: this chain keeps only canonical blocks.
+    """
+    if type(value) is str and value in BLOCK_TAGS:
+        return value
+    if isinstance(value, Mapping) and allow_hash:
+        unknown = set(value) - {"blockNumber", "blockHash", "requireCanonical"}
+        if unknown:
+            raise invalid(name, f"has unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        if ("blockNumber" in value) == ("blockHash" in value):
+            raise invalid(name, "must have exactly one of blockNumber or blockHash")
+        if "requireCanonical" in value:
+            parse_bool(value["requireCanonical"], f"{name}.requireCanonical")
+        if "blockHash" in value:
+            return parse_hash(value["blockHash"], f"{name}.blockHash")
+        return parse_block_id(value["blockNumber"], f"{name}.blockNumber", allow_hash=False)
+    if type(value) is str or (isinstance(value, int) and not isinstance(value, bool)):
+        try:
+            return parse_quantity(value, name, limit=2**63 - 1)
+        except RpcError:
+            pass
+    tags = ", ".join(sorted(BLOCK_TAGS))
+    raise invalid(name, f"must be a block number or one of {tags}, got {_shown(value)}")
+
+
+def check_object(value: Any, name: str, allowed: frozenset[str]) -> Mapping[str, Any]:
+    """An object whose keys are all in ``allowed``; unknown keys are errors naming them."""
+    if not isinstance(value, Mapping):
+        raise invalid(name, f"must be an object, got {_shown(value)}")
+    if not allowed.issuperset(value):
+        unknown = ", ".join(sorted(str(k) for k in value if k not in allowed))
+        raise invalid(name, f"has unknown field(s): {unknown}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TxRequest:
+    """A transaction object of eth_sendTransaction / eth_call / eth_estimateGas, parsed."""
+
+    sender: bytes | None
+    to: bytes | None
+    data: bytes
+    value: int
+    gas: int | None
+    gas_price: int | None
+    max_fee: int | None
+    max_priority_fee: int | None
+    nonce: int | None
+    tx_type: int | None
+
+
+TX_FIELDS: Final = frozenset(
+    {
+        "from",
+        "to",
+        "gas",
+        "gasPrice",
+        "maxFeePerGas",
+        "maxPriorityFeePerGas",
+        "value",
+        "data",
+        "input",
+        "nonce",
+        "type",
+        "chainId",
+        "accessList",
+    }
+)
+
+
+def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
+    """Parse a transaction object; unknown fields and contradictions are ``-32602``.
+
+    ``data`` and ``input`` are synonyms (both given: they must agree). ``gasPrice``
+    excludes the EIP-1559 fee fields. ``chainId``, when given, must be this chain's.
+    ``type`` may be ``0x0``, ``0x1`` or ``0x2``; ``accessList`` must be empty (a
+    non-empty access list needs a signed transaction, see eth_sendRawTransaction).
+    """
+    obj = check_object(value, name, TX_FIELDS)
+    get = obj.get
+    raw = get("from")
+    sender = None if raw is None else parse_address(raw, f"{name}.from")
+    raw = get("to")
+    to = None if raw is None else parse_address(raw, f"{name}.to")
+    data = b""
+    raw_input, raw_data = get("input"), get("data")
+    if raw_input is not None:
+        data = parse_data(raw_input, f"{name}.input")
+        if raw_data is not None and parse_data(raw_data, f"{name}.data") != data:
+            raise invalid(name, "has both data and input and they differ; use input")
+    elif raw_data is not None:
+        data = parse_data(raw_data, f"{name}.data")
+    raw = get("value")
+    value_ = 0 if raw is None else parse_quantity(raw, f"{name}.value")
+    raw = get("gas")
+    gas = None if raw is None else parse_quantity(raw, f"{name}.gas", limit=2**63 - 1)
+    raw = get("gasPrice")
+    gas_price = None if raw is None else parse_quantity(raw, f"{name}.gasPrice")
+    raw = get("maxFeePerGas")
+    max_fee = None if raw is None else parse_quantity(raw, f"{name}.maxFeePerGas")
+    raw = get("maxPriorityFeePerGas")
+    tip = None if raw is None else parse_quantity(raw, f"{name}.maxPriorityFeePerGas")
+    raw = get("nonce")
+    nonce = None if raw is None else parse_quantity(raw, f"{name}.nonce", limit=2**64 - 2)
+    raw = get("type")
+    tx_type = None if raw is None else parse_quantity(raw, f"{name}.type", limit=0x7F)
+    if gas_price is not None and (max_fee is not None or tip is not None):
+        raise invalid(
+            name, "has both gasPrice and (maxFeePerGas or maxPriorityFeePerGas); choose one"
+        )
+    if tx_type is not None:
+        if tx_type > 2:
+            raise invalid(
+                f"{name}.type",
+                f"{tx_type:#x} cannot be sent unsigned; sign it and use eth_sendRawTransaction",
+            )
+        if tx_type < 2 and (max_fee is not None or tip is not None):
+            raise invalid(f"{name}.type", f"{tx_type:#x} does not take EIP-1559 fee fields")
+    raw = get("chainId")
+    if raw is not None:
+        given = parse_quantity(raw, f"{name}.chainId")
+        if given != chain_id:
+            raise invalid(
+                f"{name}.chainId", f"{given:#x} does not match this chain's {chain_id:#x}"
+            )
+    raw = get("accessList")
+    if raw is not None:
+        if not isinstance(raw, list | tuple):
+            raise invalid(f"{name}.accessList", f"must be a list, got {_shown(raw)}")
+        if raw:
+            raise invalid(
+                f"{name}.accessList",
+                "must be empty here: sign a transaction with an access list and send it "
+                "with eth_sendRawTransaction",
+            )
+    return TxRequest(sender, to, data, value_, gas, gas_price, max_fee, tip, nonce, tx_type)
+
+
+# ----------------------------------------------------------------------------------------
+# formatters
+# ----------------------------------------------------------------------------------------
+def hex_data(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def hex_address(address: bytes | str | None) -> str | None:
+    """Lowercase ``0x`` address, as geth encodes ``common.Address``; ``None`` stays null."""
+    if address is None or address == b"":
+        return None
+    if isinstance(address, str):
+        return address.lower()
+    return "0x" + address.hex()
+
+
+def hex_word(value: int) -> str:
+    return "0x" + value.to_bytes(32, "big").hex()
+
+
+def blob_base_fee(excess_blob_gas: int) -> int:
+    """EIP-4844 blob base fee with Prague's update fraction (``fake_exponential``)."""
+    denominator = BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
+    i, output, accum = 1, 0, MIN_BLOB_BASE_FEE * denominator
+    while accum > 0:
+        output += accum
+        accum = (accum * excess_blob_gas) // (denominator * i)
+        i += 1
+    return output // denominator
+
+
+def format_log(log: Log, block_hash: bytes | None) -> dict[str, Any]:
+    bh = log.block_hash if log.block_hash is not None else block_hash
+    return {
+        "address": log.address.lower(),
+        "topics": ["0x" + t.hex() for t in log.topics],
+        "data": "0x" + log.data.hex(),
+        "blockNumber": hex(log.block_number),
+        "transactionHash": "0x" + log.transaction_hash.hex(),
+        "transactionIndex": hex(log.transaction_index),
+        "blockHash": None if bh is None else "0x" + bh.hex(),
+        "logIndex": hex(log.log_index),
+        "removed": False,
+    }
+
+
+def logs_bloom(logs: Sequence[Log]) -> str:
+    if not logs:
+        return ZERO_BLOOM
+    bloom = BloomFilter()
+    for log in logs:
+        bloom.add(bytes.fromhex(log.address[2:]))
+        for topic in log.topics:
+            bloom.add(topic)
+    return "0x" + int(bloom).to_bytes(256, "big").hex()
+
+
+def format_receipt(receipt: Receipt) -> dict[str, Any]:
+    """A mined receipt as geth's ``eth_getTransactionReceipt`` returns it."""
+    block_hash = receipt.block_hash
+    return {
+        "blockHash": None if block_hash is None else "0x" + block_hash.hex(),
+        "blockNumber": hex(receipt.block_number),
+        "contractAddress": hex_address(receipt.contract_address),
+        "cumulativeGasUsed": hex(receipt.cumulative_gas_used),
+        "effectiveGasPrice": hex(receipt.effective_gas_price),
+        "from": receipt.sender.lower(),
+        "gasUsed": hex(receipt.gas_used),
+        "logs": [format_log(lg, block_hash) for lg in receipt.logs],
+        "logsBloom": logs_bloom(receipt.logs),
+        "status": "0x1" if receipt.status else "0x0",
+        "to": hex_address(receipt.to),
+        "transactionHash": "0x" + receipt.tx_hash.hex(),
+        "transactionIndex": hex(receipt.transaction_index),
+        "type": hex(receipt.tx_type),
+    }
+
+
+def _access_list(tx: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "address": "0x" + bytes(address).hex(),
+            "storageKeys": [hex_word(int(key)) for key in keys],
+        }
+        for address, keys in tx.access_list
+    ]
+
+
+def format_transaction(
+    tx: Any,
+    *,
+    block: BlockRecord | None,
+    index: int | None,
+    effective_gas_price: int | None,
+) -> dict[str, Any]:
+    """A transaction as geth's ``RPCTransaction``; ``block`` is ``None`` while pending."""
+    type_id = getattr(tx, "type_id", None) or 0
+    to = tx.to
+    out: dict[str, Any] = {
+        "blockHash": None if block is None else "0x" + block.hash.hex(),
+        "blockNumber": None if block is None else hex(block.number),
+        "from": "0x" + bytes(tx.sender).hex(),
+        "gas": hex(tx.gas),
+        "gasPrice": None,
+        "hash": "0x" + tx.hash.hex(),
+        "input": "0x" + bytes(tx.data).hex(),
+        "nonce": hex(tx.nonce),
+        "to": "0x" + bytes(to).hex() if to else None,
+        "transactionIndex": None if index is None or block is None else hex(index),
+        "value": hex(tx.value),
+        "type": hex(type_id),
+    }
+    if type_id == 0:
+        out["gasPrice"] = hex(tx.gas_price)
+        out["v"] = hex(tx.v)
+        chain_id = tx.chain_id
+        if chain_id is not None:
+            out["chainId"] = hex(chain_id)
+    else:
+        out["chainId"] = hex(tx.chain_id)
+        out["accessList"] = _access_list(tx)
+        if type_id == 1:
+            out["gasPrice"] = hex(tx.gas_price)
+        else:
+            max_fee = tx.max_fee_per_gas
+            out["gasPrice"] = hex(max_fee if effective_gas_price is None else effective_gas_price)
+            out["maxFeePerGas"] = hex(max_fee)
+            out["maxPriorityFeePerGas"] = hex(tx.max_priority_fee_per_gas)
+        if type_id == 3:
+            out["maxFeePerBlobGas"] = hex(tx.max_fee_per_blob_gas)
+            out["blobVersionedHashes"] = [hex_data(bytes(h)) for h in tx.blob_versioned_hashes]
+        if type_id == 4:
+            out["authorizationList"] = [
+                {
+                    "chainId": hex(a.chain_id),
+                    "address": "0x" + bytes(a.address).hex(),
+                    "nonce": hex(a.nonce),
+                    "yParity": hex(a.y_parity),
+                    "r": hex(a.r),
+                    "s": hex(a.s),
+                }
+                for a in tx.authorization_list
+            ]
+        y_parity = tx.y_parity
+        out["v"] = hex(y_parity)
+        out["yParity"] = hex(y_parity)
+    out["r"] = hex(tx.r)
+    out["s"] = hex(tx.s)
+    return out
+
+
+def format_block(record: BlockRecord, full: bool) -> dict[str, Any]:
+    """A sealed block as geth's ``eth_getBlockBy*`` returns it (plus ``totalDifficulty``)."""
+    h = record.header
+    if full:
+        transactions: list[Any] = [
+            format_transaction(tx, block=record, index=i, effective_gas_price=r.effective_gas_price)
+            for i, (tx, r) in enumerate(zip(record.transactions, record.receipts, strict=True))
+        ]
+    else:
+        transactions = ["0x" + r.tx_hash.hex() for r in record.receipts]
+    return {
+        "baseFeePerGas": hex(h.base_fee_per_gas),
+        "blobGasUsed": hex(h.blob_gas_used),
+        "difficulty": hex(h.difficulty),
+        "excessBlobGas": hex(h.excess_blob_gas),
+        "extraData": "0x" + h.extra_data.hex(),
+        "gasLimit": hex(h.gas_limit),
+        "gasUsed": hex(h.gas_used),
+        "hash": "0x" + record.hash.hex(),
+        "logsBloom": "0x" + h.bloom.to_bytes(256, "big").hex(),
+        "miner": "0x" + h.coinbase.hex(),
+        "mixHash": "0x" + h.mix_hash.hex(),
+        "nonce": "0x" + h.nonce.hex(),
+        "number": hex(h.block_number),
+        "parentBeaconBlockRoot": "0x" + h.parent_beacon_block_root.hex(),
+        "parentHash": "0x" + h.parent_hash.hex(),
+        "receiptsRoot": "0x" + h.receipt_root.hex(),
+        "requestsHash": "0x" + h.requests_hash.hex(),
+        "sha3Uncles": "0x" + h.uncles_hash.hex(),
+        "size": hex(record.size),
+        "stateRoot": "0x" + h.state_root.hex(),
+        "timestamp": hex(h.timestamp),
+        "totalDifficulty": "0x0",
+        "transactions": transactions,
+        "transactionsRoot": "0x" + h.transaction_root.hex(),
+        "uncles": [],
+        "withdrawals": [],
+        "withdrawalsRoot": "0x" + h.withdrawals_root.hex(),
+    }
