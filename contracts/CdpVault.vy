@@ -106,7 +106,8 @@ event Draw:
     amount: uint256
     art: uint256
 
-event Repay:
+# Maker's name for a repayment; `Repay` would share a topic with the market's event.
+event Wipe:
     caller: indexed(address)
     owner: indexed(address)
     amount: uint256
@@ -253,7 +254,7 @@ def repay(amount: uint256, owner: address) -> uint256:
     self.total_art -= dart
     remaining: uint256 = math._mul_div(self.art[owner], rate, RAY, True)
     assert remaining == 0 or remaining >= self.dust, "cdp: dust"
-    log Repay(caller=msg.sender, owner=owner, amount=amount_, art=dart)
+    log Wipe(caller=msg.sender, owner=owner, amount=amount_, art=dart)
     extcall IMintableToken(dai).burn_from(msg.sender, amount_)
     return amount_
 

@@ -426,20 +426,16 @@ def expected_totals() -> (uint256, uint256, uint256, uint256):
 @view
 def utilisation() -> uint256:
     """
-    @notice total borrowed / total supplied (WAD), as of this block.
+    @notice total borrowed / total supplied (WAD), as of the last accrual.
     """
-    supply_assets: uint256 = 0
-    borrow_assets: uint256 = 0
-    rate: uint256 = 0
-    supply_assets, borrow_assets, rate = self._expected_assets()
-    return self._utilisation(supply_assets, borrow_assets)
+    return self._utilisation(self.total_supply_assets, self.total_borrow_assets)
 
 
 @external
 @view
 def borrow_rate() -> uint256:
     """
-    @notice Annual borrow rate (WAD) at the current utilisation.
+    @notice Annual borrow rate (WAD) at `utilisation()`: the rate the next accrual applies.
     """
     return self._borrow_rate(self.total_supply_assets, self.total_borrow_assets)
 
