@@ -56,10 +56,12 @@ Decisions, following geth unless stated:
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -101,12 +103,15 @@ from chains._wire import (
     parse_word,
 )
 
-__all__ = ["FILTER_BACKLOG", "MAX_BATCH", "RpcError", "RpcMethods"]
+__all__ = ["FILTER_BACKLOG", "MAX_BATCH", "MAX_JSON_DEPTH", "RpcError", "RpcMethods"]
 
 logger = logging.getLogger(__name__)
 
 #: Largest batch accepted (geth's default ``BatchRequestLimit``).
 MAX_BATCH: Final = 1000
+#: Deepest JSON nesting handle_json decodes (a request needs about five levels).
+MAX_JSON_DEPTH: Final = 64
+_JSON_TOKENS: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 #: Unpolled blocks a filter may accumulate before it is dropped.
 FILTER_BACKLOG: Final = 10_000
 #: geth's cap on eth_feeHistory's block count.
@@ -292,6 +297,7 @@ class RpcMethods:
     def handle_json(self, payload: str | bytes) -> str | None:
         """Answer a raw JSON payload with raw JSON (``None`` for notifications only)."""
         try:
+            _check_nesting(payload)
             request = json.loads(payload, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, NaN
             response: Any = _error_response(None, RpcError(PARSE_ERROR, f"parse error: {exc}"))
@@ -547,7 +553,9 @@ class RpcMethods:
             raise RpcError(SERVER_ERROR, f"maxFeePerGas ({max_fee}) < maxPriorityFeePerGas ({tip})")
         gas = tx.gas
         if gas is None:
-            gas = self._estimate(tx, "pending")
+            gas = self._estimate(dataclasses.replace(tx, sender=sender), "pending")
+        elif gas < _TRANSFER_GAS:
+            raise RpcError(SERVER_ERROR, f"intrinsic gas too low: have {gas}, want at least 21000")
         try:
             receipt = chain.transact(
                 sender=sender,
@@ -715,9 +723,9 @@ class RpcMethods:
             return 0 if block == "earliest" else head
 
         start, end = number(query.from_block), number(query.to_block)
-        if start > end:
+        if isinstance(query.from_block, int) and isinstance(query.to_block, int) and start > end:
             raise invalid("filter", f"has fromBlock {start:#x} after toBlock {end:#x}")
-        return start, min(end, head)
+        return start, min(end, head)  # start > end here means "nothing yet": no logs
 
     def _logs(self, query: _LogQuery, start: int, end: int) -> list[dict[str, Any]]:
         if start > end:
@@ -954,12 +962,13 @@ class RpcMethods:
 
     @_rpc("anvil_mine", hardhat="hardhat_mine")
     def mine_blocks(self, blocks: Any = None, interval: Any = None) -> None:
-        """Mine ``blocks`` blocks (default 1), ``interval`` seconds apart if given."""
+        """Mine ``blocks`` blocks (default 1); with ``interval``, each block comes ``interval``
+        seconds after the one before it (the shared clock is not moved)."""
         count = 1 if blocks is None else parse_quantity(blocks, "blocks", limit=100_000)
         step = None if interval is None else parse_quantity(interval, "interval", limit=2**40)
         chain = self.chain
         for _ in range(count):
-            if step is not None and chain.block_number > 0:
+            if step is not None:
                 self._set_next_timestamp(chain.timestamp + max(step, 1), "interval")
             chain.mine()
 
@@ -1012,6 +1021,26 @@ def _returning_true(fn: Callable[..., Any]) -> Callable[..., bool]:
         return True
 
     return aliased
+
+
+def _check_nesting(payload: str | bytes) -> None:
+    """Refuse JSON nested deeper than ``MAX_JSON_DEPTH`` before the decoder recurses into it.
+
+    Counting brackets is a cheap upper bound on the depth; only payloads with many
+    brackets (large batches) pay for the exact scan, which skips over strings.
+    """
+    text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        elif char in "]}":
+            depth -= 1
 
 
 def _reject_constant(name: str) -> Any:
