@@ -204,13 +204,11 @@ class RpcMethods:
         self.chain = chain
         self._filters: dict[int, _Filter] = {}
         self._filter_ids = itertools.count(1)
+        self._is_listening = False
         self._block_cache: dict[tuple[bytes, bool], dict[str, Any]] = {}
-        self._time_increase = 0
         self._client = _client_version()
         self._chain_id_hex = hex(chain.chain_id)
         self._handlers = {name: self._bind(attr, mode) for name, (attr, mode) in _REGISTRY.items()}
-        self._is_timestamp_pinned = False
-        chain.on_block(self._on_block)
 
     def __repr__(self) -> str:
         return f"<RpcMethods of {self.chain!r}>"
@@ -746,12 +744,14 @@ class RpcMethods:
         return self._logs(query, start, end)
 
     def _install(self, entry: _Filter) -> str:
+        if not self._is_listening:
+            self.chain.on_block(self._on_block)
+            self._is_listening = True
         filter_id = next(self._filter_ids)
         self._filters[filter_id] = entry
         return hex(filter_id)
 
     def _on_block(self, record: BlockRecord) -> None:
-        self._is_timestamp_pinned = False
         for entry in self._filters.values():
             if len(entry.backlog) >= FILTER_BACKLOG:
                 entry.is_overflowed = True
@@ -934,31 +934,30 @@ class RpcMethods:
     def increase_time(self, seconds: Any) -> int:
         """Advance the devnet's shared clock (every chain sees it; due events fire).
 
-        Returns the total seconds added through this method, as anvil does.
+        Returns how far the clock now is from the devnet's start, in seconds (anvil
+        returns its total time offset). Under automine, a read of the pending state
+        (eth_estimateGas, a ``pending`` nonce) has already opened the next block and
+        fixed its timestamp; it is re-timed to the clock so the next transaction sees
+        the increase. This also replaces an earlier evm_setNextBlockTimestamp.
         """
         delta = parse_quantity(seconds, "seconds", limit=2**40)
         chain = self.chain
-        chain.clock.advance(delta)
-        self._time_increase += delta
-        # Under automine a read of the pending state (eth_estimateGas, a "pending" nonce)
-        # opens the next block and fixes its timestamp; re-time it to the new clock so
-        # the next transaction sees the increase. An evm_setNextBlockTimestamp wins.
-        now = int(chain.clock.now)
+        clock = chain.clock
+        clock.advance(delta)
+        now = int(clock.now)
         if (
             chain.config.mining == "auto"
-            and not self._is_timestamp_pinned
             and not chain.pending_transactions
             and now > chain.timestamp
         ):
             chain.set_next_block_timestamp(now)
-        return self._time_increase
+        return int(clock.now - clock.start)
 
     @_rpc("evm_setNextBlockTimestamp")
     def set_next_block_timestamp(self, timestamp: Any) -> None:
         self._set_next_timestamp(
             parse_quantity(timestamp, "timestamp", limit=2**63 - 1), "timestamp"
         )
-        self._is_timestamp_pinned = True
 
     @_rpc("anvil_mine", hardhat="hardhat_mine")
     def mine_blocks(self, blocks: Any = None, interval: Any = None) -> None:
