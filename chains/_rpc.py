@@ -61,6 +61,7 @@ import inspect
 import itertools
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -316,7 +317,9 @@ class RpcMethods:
             is_notification = "id" not in request
             raw_id = request.get("id")
             if raw_id is not None and (
-                isinstance(raw_id, bool) or not isinstance(raw_id, str | int | float)
+                isinstance(raw_id, bool)
+                or not isinstance(raw_id, str | int | float)
+                or (isinstance(raw_id, float) and not math.isfinite(raw_id))
             ):
                 raise RpcError(
                     INVALID_REQUEST, "invalid request: id must be a string, a number or null"

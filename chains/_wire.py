@@ -46,7 +46,6 @@ EXECUTION_REVERTED: Final = 3
 
 UINT256_MAX: Final = 2**256 - 1
 BLOCK_TAGS: Final = frozenset({"latest", "earliest", "pending", "safe", "finalized"})
-_HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
 ZERO_BLOOM: Final = "0x" + "00" * 256
 
 
@@ -83,16 +82,21 @@ def _shown(value: Any) -> str:
 # ----------------------------------------------------------------------------------------
 # parsers
 # ----------------------------------------------------------------------------------------
+def _hex_int(digits: str) -> int | None:
+    """``int(digits, 16)`` for 1-64 plain hex digits (no sign, space or ``_``), else None."""
+    if 0 < len(digits) <= 64 and digits.isascii() and digits.isalnum():
+        try:
+            return int(digits, 16)
+        except ValueError:  # letters past f
+            return None
+    return None
+
+
 def parse_quantity(value: Any, name: str, *, limit: int = UINT256_MAX) -> int:
     """A non-negative integer: ``0x`` hex (leading zeros tolerated) or a JSON integer."""
     if type(value) is str:
-        digits = value[2:]
-        if (
-            value[:2] in ("0x", "0X")
-            and 0 < len(digits) <= 64
-            and all(c in _HEX_DIGITS for c in digits)
-        ):
-            number = int(digits, 16)
+        number = _hex_int(value[2:]) if value[:2] in ("0x", "0X") else None
+        if number is not None:
             if number <= limit:
                 return number
             raise invalid(name, f"must be at most {limit:#x}, got {value}")
@@ -146,10 +150,10 @@ def parse_hash(value: Any, name: str) -> bytes:
 
 def parse_word(value: Any, name: str) -> int:
     """A storage slot or value: a quantity or up to 32 bytes of data, as an integer."""
-    if type(value) is str and len(value) > 2 and value[:2] in ("0x", "0X") and len(value) <= 66:
-        digits = value[2:]
-        if all(c in _HEX_DIGITS for c in digits):
-            return int(digits, 16)
+    if type(value) is str and value[:2] in ("0x", "0X"):
+        number = _hex_int(value[2:])
+        if number is not None:
+            return number
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= UINT256_MAX:
         return value
     if isinstance(value, bytes | bytearray) and len(value) <= 32:
