@@ -1366,6 +1366,13 @@ def test_params_may_be_omitted(rpc: RpcMethods) -> None:
             id="id-bool",
         ),
         pytest.param(
+            {"jsonrpc": "2.0", "method": "eth_chainId", "id": float("inf")},
+            -32600,
+            "id",
+            None,
+            id="id-infinite",
+        ),
+        pytest.param(
             {"jsonrpc": "2.0", "method": "eth_chainId", "id": 1, "extra": 0},
             -32600,
             "extra",
