@@ -316,8 +316,17 @@ class Chain:
         return tuple(Hash32(b.hash) for b in reversed(self._blocks[-_MAX_ANCESTORS:]))
 
     def _open(self, timestamp: int | None = None) -> _Pending:
-        if self._pending is not None:
-            return self._pending
+        pending = self._pending
+        if pending is not None:
+            if pending.transactions or self._pending_ops or timestamp is not None:
+                return pending
+            # Opened only to read: re-time it if the clock has moved on since.
+            if pending.header.timestamp == max(
+                self._next_block_time(), self._blocks[-1].timestamp + 1
+            ):
+                return pending
+            self._pending = None
+            self._live_state = None
         parent = self._blocks[-1].header
         if timestamp is None:
             timestamp = self._next_block_time()

@@ -691,15 +691,6 @@ def test_owner_check_sees_the_real_sender(
 def test_increase_time_reaches_the_next_block(
     path: AccessPath, deployed: str, request: pytest.FixtureRequest
 ) -> None:
-    if path.name == "native":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="Chain bug: a read of the pending state opens the next block and fixes "
-                "its timestamp; clock.advance() afterwards does not reach it (the RPC layer "
-                "re-times it in evm_increaseTime)",
-            )
-        )
     path.call(deployed, "context")  # a read of the pending block before time moves
     now = path.chain.clock.now
     path.increase_time(3600)
