@@ -14,14 +14,11 @@ validation, attribute dicts); the speed comes from the node side.
 
 from __future__ import annotations
 
-import itertools
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from web3 import Web3
-from web3.middleware.base import Middleware, MiddlewareOnion
-from web3.providers.base import BaseProvider
+from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from chains._wire import RpcError
@@ -33,11 +30,13 @@ if TYPE_CHECKING:
 __all__ = ["InProcessProvider", "build_web3"]
 
 
-class InProcessProvider(BaseProvider):
+class InProcessProvider(JSONBaseProvider):
     """A web3.py provider bound to one chain's :class:`~chains.RpcMethods`.
 
-    Failures the node reports (reverts, rejected transactions, bad params) come back
-    as JSON-RPC error responses, so web3 raises its usual exceptions
+    It derives from ``JSONBaseProvider`` only because web3 offers ``w3.batch_requests()``
+    to that family; nothing is JSON-encoded: requests go to :meth:`RpcMethods.call` as
+    Python values. Failures the node reports (reverts, rejected transactions, bad
+    params) come back as JSON-RPC error responses, so web3 raises its usual exceptions
     (``ContractLogicError``, ``Web3RPCError``, ...). A bug inside this package is not
     hidden behind ``-32603``: it propagates as the Python exception it is.
     """
@@ -48,17 +47,12 @@ class InProcessProvider(BaseProvider):
         super().__init__()
         self.rpc = rpc
         self._call = rpc.call
-        self._ids = itertools.count()
-        self._batch_func: tuple[tuple[Middleware, ...] | None, Callable[..., Any] | None] = (
-            None,
-            None,
-        )
 
     def __repr__(self) -> str:
         return f"<InProcessProvider {self.rpc.chain!r}>"
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        request_id = next(self._ids)
+        request_id = next(self.request_counter)
         try:
             result = self._call(method, params)
         except RpcError as exc:
@@ -68,20 +62,6 @@ class InProcessProvider(BaseProvider):
     def make_batch_request(self, requests: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse]:
         """Answer ``w3.batch_requests()`` in order, each request on its own."""
         return [self.make_request(method, params) for method, params in requests]
-
-    def batch_request_func(
-        self, w3: Web3, middleware_onion: MiddlewareOnion
-    ) -> Callable[..., list[RPCResponse] | RPCResponse]:
-        """The batch entry point web3's request manager uses, wrapped in its middleware."""
-        middleware: tuple[Middleware, ...] = middleware_onion.as_tuple_of_middleware()
-        if self._batch_func[0] != middleware:
-            func: Callable[..., Any] = self.make_batch_request
-            for mw in reversed(middleware):
-                func = mw(w3).wrap_make_batch_request(func)
-            self._batch_func = (middleware, func)
-        cached = self._batch_func[1]
-        assert cached is not None
-        return cached
 
     def is_connected(self, show_traceback: bool = False) -> bool:
         return True

@@ -937,23 +937,12 @@ class RpcMethods:
     def increase_time(self, seconds: Any) -> int:
         """Advance the devnet's shared clock (every chain sees it; due events fire).
 
-        Returns how far the clock now is from the devnet's start, in seconds (anvil
-        returns its total time offset). Under automine, a read of the pending state
-        (eth_estimateGas, a ``pending`` nonce) has already opened the next block and
-        fixed its timestamp; it is re-timed to the clock so the next transaction sees
-        the increase. This also replaces an earlier evm_setNextBlockTimestamp.
+        The next block takes its timestamp from the clock, unless evm_setNextBlockTimestamp
+        fixed it. Returns how far the clock now is from the devnet's start, in seconds
+        (anvil returns its total time offset).
         """
-        delta = parse_quantity(seconds, "seconds", limit=2**40)
-        chain = self.chain
-        clock = chain.clock
-        clock.advance(delta)
-        now = int(clock.now)
-        if (
-            chain.config.mining == "auto"
-            and not chain.pending_transactions
-            and now > chain.timestamp
-        ):
-            chain.set_next_block_timestamp(now)
+        clock = self.chain.clock
+        clock.advance(parse_quantity(seconds, "seconds", limit=2**40))
         return int(clock.now - clock.start)
 
     @_rpc("evm_setNextBlockTimestamp")

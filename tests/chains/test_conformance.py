@@ -688,9 +688,7 @@ def test_owner_check_sees_the_real_sender(
     assert "probe: not owner" in str(info.value)
 
 
-def test_increase_time_reaches_the_next_block(
-    path: AccessPath, deployed: str, request: pytest.FixtureRequest
-) -> None:
+def test_increase_time_reaches_the_next_block(path: AccessPath, deployed: str) -> None:
     path.call(deployed, "context")  # a read of the pending block before time moves
     now = path.chain.clock.now
     path.increase_time(3600)

@@ -1239,13 +1239,16 @@ def test_increase_time_moves_every_chain(devnet: Devnet) -> None:
     assert second.timestamp == now + 86_400
 
 
-def test_set_next_block_timestamp(
+def test_set_next_block_timestamp_wins_over_increase_time(
     rpc: RpcMethods, chain: Chain, trader: LocalAccount, recipient: LocalAccount
 ) -> None:
     target = chain.timestamp + 10
     assert rpc.call("evm_setNextBlockTimestamp", [hex(target)]) is None
+    rpc.call("evm_increaseTime", [3600])
     rpc.call("eth_sendTransaction", [{"from": trader.address, "to": recipient.address}])
     assert chain.timestamp == target
+    rpc.call("eth_sendTransaction", [{"from": trader.address, "to": recipient.address}])
+    assert chain.timestamp == int(chain.clock.now)
 
 
 def test_set_next_block_timestamp_rejects_the_past(rpc: RpcMethods, chain: Chain) -> None:
