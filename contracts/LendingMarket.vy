@@ -275,18 +275,21 @@ def borrow(assets: uint256, receiver: address) -> uint256:
 def repay(assets: uint256, on_behalf: address) -> uint256:
     """
     @notice Repay `assets` of `on_behalf`'s debt (max_value(uint256): all of it).
-    @return Assets paid (for a full repayment: the debt, rounded up).
+            shares burnt = floor(assets / share price); paying the whole debt
+            (rounded up, as `debt_of` shows it) burns all the borrower's shares.
+    @return Assets paid.
     """
     self._accrue()
+    shares: uint256 = self.borrow_shares[on_behalf]
+    debt: uint256 = shares_math._to_assets_up(shares, self.total_borrow_assets, self.total_borrow_shares)
     amount: uint256 = assets
-    shares: uint256 = 0
     if assets == max_value(uint256):
-        shares = self.borrow_shares[on_behalf]
-        amount = shares_math._to_assets_up(shares, self.total_borrow_assets, self.total_borrow_shares)
-    else:
-        shares = shares_math._to_shares_down(assets, self.total_borrow_assets, self.total_borrow_shares)
+        amount = debt
     assert amount > 0, "market: zero amount"
-    assert shares <= self.borrow_shares[on_behalf], "market: repay exceeds debt"
+    assert amount <= debt, "market: repay exceeds debt"
+    if amount < debt:
+        # below the debt (rounded up) this stays below the borrower's shares
+        shares = shares_math._to_shares_down(amount, self.total_borrow_assets, self.total_borrow_shares)
     self.borrow_shares[on_behalf] -= shares
     self.total_borrow_shares -= shares
     # rounding up can ask a little more than the tracked total: floor at zero

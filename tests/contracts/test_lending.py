@@ -176,6 +176,16 @@ def test_repay_all_on_behalf(suite: Suite, borrower: str, supplier: str) -> None
     assert suite.market.total_borrow_shares() == 0
 
 
+def test_repay_exactly_the_shown_debt_closes_it(
+    suite: Suite, borrower: str, devnet: Devnet
+) -> None:
+    open_position(suite, borrower, COLLATERAL, MAX_BORROW)
+    advance_time(devnet, 12_345)  # interest makes the share price uneven
+    debt = suite.market.debt_of(borrower)
+    assert suite.market.repay(debt, borrower, sender=borrower) == debt
+    assert suite.market.borrow_shares(borrower) == 0
+
+
 def test_repay_more_than_debt_reverts(suite: Suite, borrower: str) -> None:
     open_position(suite, borrower, COLLATERAL, MAX_BORROW)
     with reverts("market: repay exceeds debt"):
