@@ -191,7 +191,8 @@ def lock(amount: uint256, owner: address):
     self.ink[owner] += amount
     self.total_collateral += amount
     log Lock(caller=msg.sender, owner=owner, amount=amount)
-    assert extcall IERC20(collateral_token).transferFrom(msg.sender, self, amount, default_return_value=True), "cdp: transfer failed"
+    is_ok: bool = extcall IERC20(collateral_token).transferFrom(msg.sender, self, amount, default_return_value=True)
+    assert is_ok, "cdp: transfer failed"
 
 
 @external
@@ -206,7 +207,8 @@ def free(amount: uint256, receiver: address):
     self.total_collateral -= amount
     assert self._is_safe(msg.sender, self._price()), "cdp: unsafe position"
     log Free(owner=msg.sender, receiver=receiver, amount=amount)
-    assert extcall IERC20(collateral_token).transfer(receiver, amount, default_return_value=True), "cdp: transfer failed"
+    is_ok: bool = extcall IERC20(collateral_token).transfer(receiver, amount, default_return_value=True)
+    assert is_ok, "cdp: transfer failed"
 
 
 @external
@@ -309,7 +311,8 @@ def liquidate(owner: address) -> (uint256, uint256):
     self.total_art -= position_art
     self.bad_debt += shortfall
     log Liquidate(liquidator=msg.sender, owner=owner, debt_paid=paid, seized=seized, bad_debt=shortfall)
-    assert extcall IERC20(collateral_token).transfer(msg.sender, seized, default_return_value=True), "cdp: transfer failed"
+    is_ok: bool = extcall IERC20(collateral_token).transfer(msg.sender, seized, default_return_value=True)
+    assert is_ok, "cdp: transfer failed"
     if paid > 0:
         extcall IMintableToken(dai).burn_from(msg.sender, paid)
     return paid, seized

@@ -35,16 +35,6 @@ WAD: constant(uint256) = 10**18
 # Value the vault expects back from the flash-mint callback.
 CALLBACK_SUCCESS: constant(bytes32) = keccak256("ERC3156FlashBorrower.onFlashLoan")
 
-
-struct RunParams:
-    notional: uint256              # USDC pulled from the caller
-    min_collateral_out: uint256    # least WETH the first swap may return
-    target_ltv: uint256            # borrowed value / collateral value (WAD)
-    max_dai_in: uint256            # most DAI the refinance swap may spend
-    min_collateral_ratio: uint256  # least final CDP collateral value / debt (WAD)
-    deadline: uint256              # last timestamp the run may execute at
-
-
 # Numeraire and borrowable token.
 usdc: public(immutable(address))
 # Collateral token.
@@ -57,6 +47,16 @@ router: public(immutable(IRouter))
 market: public(immutable(ILendingMarket))
 # CDP vault (WETH collateral, DAI debt).
 vault: public(immutable(ICdpVault))
+
+
+struct RunParams:
+    notional: uint256              # USDC pulled from the caller
+    min_collateral_out: uint256    # least WETH the first swap may return
+    target_ltv: uint256            # borrowed value / collateral value (WAD)
+    max_dai_in: uint256            # most DAI the refinance swap may spend
+    min_collateral_ratio: uint256  # least final CDP collateral value / debt (WAD)
+    deadline: uint256              # last timestamp the run may execute at
+
 
 # Set while this composer's own flash mint is in flight.
 flash_pending: transient(bool)
@@ -103,7 +103,8 @@ def run(params: RunParams) -> (uint256, uint256, uint256):
     """
     assert block.timestamp <= params.deadline, "composer: expired"
     assert params.notional > 0, "composer: zero notional"
-    assert extcall IERC20(usdc).transferFrom(msg.sender, self, params.notional, default_return_value=True), "composer: transfer failed"
+    is_ok: bool = extcall IERC20(usdc).transferFrom(msg.sender, self, params.notional, default_return_value=True)
+    assert is_ok, "composer: transfer failed"
 
     # 1. swap
     amounts: DynArray[uint256, 4] = extcall router.swap_exact_tokens_for_tokens(
@@ -163,7 +164,8 @@ def on_flash_loan(initiator: address, token: address, amount: uint256, fee: uint
 
 @internal
 def _approve(token: address, spender: address):
-    assert extcall IERC20(token).approve(spender, max_value(uint256), default_return_value=True), "composer: approve failed"
+    is_ok: bool = extcall IERC20(token).approve(spender, max_value(uint256), default_return_value=True)
+    assert is_ok, "composer: approve failed"
 
 
 @internal
@@ -173,4 +175,5 @@ def _sweep(token: address, to: address):
     """
     balance: uint256 = staticcall IERC20(token).balanceOf(self)
     if balance > 0:
-        assert extcall IERC20(token).transfer(to, balance, default_return_value=True), "composer: transfer failed"
+        is_ok: bool = extcall IERC20(token).transfer(to, balance, default_return_value=True)
+        assert is_ok, "composer: transfer failed"

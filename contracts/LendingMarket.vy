@@ -596,9 +596,11 @@ def _is_within_ltv(user: address) -> bool:
 
 @internal
 def _pull(token: address, sender: address, amount: uint256):
-    assert extcall IERC20(token).transferFrom(sender, self, amount, default_return_value=True), "market: transfer failed"
+    is_ok: bool = extcall IERC20(token).transferFrom(sender, self, amount, default_return_value=True)
+    assert is_ok, "market: transfer failed"
 
 
 @internal
 def _push(token: address, receiver: address, amount: uint256):
-    assert extcall IERC20(token).transfer(receiver, amount, default_return_value=True), "market: transfer failed"
+    is_ok: bool = extcall IERC20(token).transfer(receiver, amount, default_return_value=True)
+    assert is_ok, "market: transfer failed"

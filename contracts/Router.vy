@@ -284,4 +284,5 @@ def _transfer_in(token: address, to: address, amount: uint256):
     """
     @dev Pull `amount` of `token` from the caller straight into a pool.
     """
-    assert extcall IERC20(token).transferFrom(msg.sender, to, amount, default_return_value=True), "router: transfer failed"
+    is_ok: bool = extcall IERC20(token).transferFrom(msg.sender, to, amount, default_return_value=True)
+    assert is_ok, "router: transfer failed"
