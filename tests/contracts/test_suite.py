@@ -100,7 +100,7 @@ def test_config_from_mapping_unknown_key_reverts() -> None:
 def _ctor_args(suite: Suite, name: str, blueprint: str) -> list[Any]:
     s = suite
     pct = WAD // 100
-    return {
+    args: dict[str, list[Any]] = {
         "Token": ["Wrapped Token", "WTKN", 8],
         "PoolFactory": [blueprint],
         "Router": [s.factory.address],
@@ -117,7 +117,8 @@ def _ctor_args(suite: Suite, name: str, blueprint: str) -> list[Any]:
             *(s.usdc.address, s.weth.address, s.dai.address),
             *(s.router.address, s.market.address, s.vault.address),
         ],
-    }[name]
+    }
+    return args[name]
 
 
 @pytest.mark.parametrize(
