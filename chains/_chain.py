@@ -838,6 +838,7 @@ class Chain:
                 nonce=nonce, gas_price=0, gas=gas, to=to_bytes, value=value, data=data
             )
             tx = _CallTransaction(unsigned, from_)
+            state.lock_changes()  # a new transaction: nothing is warm from the last one
             snapshot = state.snapshot()
             try:
                 if state.get_balance(from_) < value:

@@ -545,15 +545,6 @@ def test_estimate_suffices_and_is_close(
 def test_estimate_suffices_after_the_same_storage_was_touched(
     path: AccessPath, deployed: str, trader: LocalAccount, request: pytest.FixtureRequest
 ) -> None:
-    if path.name == "native":  # web3 passes only because its own estimates ran in between
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="Chain bug: simulate() on the live pending state keeps the previous "
-                "transaction's EIP-2929 warm sets (no state.lock_changes() first), so slots "
-                "it touched count as warm and the estimate is 2000 gas per slot too low",
-            )
-        )
     path.transact(deployed, "store", 0, sender=trader.address)
     path.transact(deployed, "store", 8, sender=trader.address)
     estimate = path.estimate(deployed, "store", 8, sender=trader.address)

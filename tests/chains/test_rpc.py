@@ -439,11 +439,6 @@ def test_estimate_gas_is_enough_and_close(
     assert used <= estimate <= used * 11 // 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Chain bug: simulate() on the live pending state keeps the previous transaction's "
-    "EIP-2929 warm sets, so the estimate is too low when it touches the same storage",
-)
 def test_send_transaction_without_gas_after_the_same_storage_was_touched(
     rpc: RpcMethods, probe: Contract, trader: LocalAccount
 ) -> None:
