@@ -549,8 +549,7 @@ class Chain:
 
     def _include(self, tx: SignedTransactionAPI, *, retry_in_new_block: bool) -> Receipt:
         pending = self._open()
-        vm = pending.vm
-        state = vm.state
+        state = pending.vm.state
         if pending.gas_used + tx.gas > pending.header.gas_limit:
             if not pending.transactions:
                 raise InvalidTransaction(
@@ -565,12 +564,9 @@ class Chain:
                     f"max fee per gas ({tx.max_fee_per_gas}) is below the block's base fee "
                     f"({pending.header.base_fee_per_gas})"
                 )
-            state.lock_changes()
-            computation = state.apply_transaction(tx)
+            computation, evm_receipt, gas_used = self._run(pending, tx)
         except ValidationError as exc:
             raise _classify(exc) from exc
-        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)  # type: ignore[arg-type]  # make_receipt reads only .gas_used
-        gas_used = evm_receipt.gas_used - pending.gas_used
         if (
             snapshot is not None
             and computation.is_error
@@ -601,14 +597,19 @@ class Chain:
         self.last_receipt = receipt
         return receipt
 
+    @staticmethod
+    def _run(pending: _Pending, tx: SignedTransactionAPI) -> tuple[Any, Any, int]:
+        """Execute ``tx`` on the pending state: (computation, py-evm receipt, its own gas)."""
+        vm, state = pending.vm, pending.vm.state
+        state.lock_changes()  # a new transaction starts: earlier changes become permanent
+        computation = state.apply_transaction(tx)
+        # make_receipt reads only .gas_used of the header it is given
+        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)  # type: ignore[arg-type]
+        return computation, evm_receipt, evm_receipt.gas_used - pending.gas_used
+
     def _execute(self, pending: _Pending, tx: SignedTransactionAPI) -> Receipt:
         """Run a transaction already known to be valid (a replay) in the pending block."""
-        vm, state = pending.vm, pending.vm.state
-        state.lock_changes()
-        computation = state.apply_transaction(tx)
-        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)  # type: ignore[arg-type]  # make_receipt reads only .gas_used
-        gas_used = evm_receipt.gas_used - pending.gas_used
-        return self._record(pending, tx, computation, evm_receipt, gas_used)
+        return self._record(pending, tx, *self._run(pending, tx))
 
     def _record(
         self,
