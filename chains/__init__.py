@@ -15,7 +15,7 @@ from chains._chain import Chain, ChainConfig, MiningMode
 from chains._clock import DEFAULT_GENESIS_TIME, Clock
 from chains._compiler import CompiledContract, Compiler
 from chains._contract import Contract, ContractFunction
-from chains._devnet import DEFAULT_CHAIN_ID, Devnet
+from chains._devnet import DEFAULT_CHAIN_ID, Devnet, Participant
 from chains._errors import (
     ChainError,
     CompileError,
@@ -57,6 +57,7 @@ __all__ = [
     "Log",
     "MiningMode",
     "NonceTooLow",
+    "Participant",
     "Receipt",
     "RpcError",
     "RpcMethods",

@@ -7,26 +7,37 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from chains._chain import Chain, ChainConfig
 from chains._clock import DEFAULT_GENESIS_TIME, Clock
 from chains._compiler import Compiler
 from chains._errors import ConfigError, SnapshotNotFound
 
-__all__ = ["DEFAULT_CHAIN_ID", "Devnet", "DevnetSnapshot"]
+__all__ = ["DEFAULT_CHAIN_ID", "Devnet", "DevnetSnapshot", "Participant"]
 
 DEFAULT_CHAIN_ID = 31337
 _DEVNET_KEYS = {"n_chains", "seed", "start_time", "real_time", "chain_ids", "names", "chains"}
 _CHAIN_KEYS = {f.name for f in fields(ChainConfig)}
 
 
+@runtime_checkable
+class Participant(Protocol):
+    """Something beside the chains whose state a devnet snapshot must cover (the relayer,
+    market actors): ``snapshot()`` returns an opaque state, ``restore(state)`` returns to it."""
+
+    def snapshot(self) -> Any: ...
+
+    def restore(self, state: Any) -> None: ...
+
+
 @dataclass(frozen=True)
 class DevnetSnapshot:
-    """Ids of one snapshot on every chain, plus the clock's state."""
+    """Ids of one snapshot on every chain, plus the clock's and each participant's state."""
 
     chain_ids: tuple[int, ...]
     clock: Any
+    participants: tuple[tuple[Participant, Any], ...] = ()
 
 
 def _default_name(index: int) -> str:
@@ -113,6 +124,7 @@ class Devnet:
         ]
         self._snapshots: dict[int, DevnetSnapshot] = {}
         self._next_snapshot = 0
+        self._participants: list[Participant] = []
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> Devnet:
@@ -180,11 +192,29 @@ class Devnet:
         return self.clock.advance_to(timestamp)
 
     # -- snapshots -------------------------------------------------------------------------
+    def attach(self, participant: Participant) -> None:
+        """Include ``participant`` (e.g. a relayer) in every later :meth:`snapshot`/:meth:`revert`.
+
+        A snapshot taken before the participant was attached does not know it; reverting to
+        such a snapshot leaves the participant as it is.
+        """
+        if not isinstance(participant, Participant):
+            raise TypeError(f"{participant!r} has no snapshot()/restore(state) methods")
+        if participant not in self._participants:
+            self._participants.append(participant)
+
+    def detach(self, participant: Participant) -> None:
+        """Stop covering ``participant`` in snapshots (no effect if it was not attached)."""
+        if participant in self._participants:
+            self._participants.remove(participant)
+
     def snapshot(self) -> int:
-        """Snapshot every chain and the clock at once; return one id."""
+        """Snapshot every chain, the clock and every attached participant; return one id."""
         self._next_snapshot += 1
         self._snapshots[self._next_snapshot] = DevnetSnapshot(
-            tuple(c.snapshot() for c in self.chains), self.clock.snapshot()
+            tuple(c.snapshot() for c in self.chains),
+            self.clock.snapshot(),
+            tuple((p, p.snapshot()) for p in self._participants),
         )
         return self._next_snapshot
 
@@ -200,6 +230,8 @@ class Devnet:
             self.clock.restore(snap.clock)
         for chain, sid in zip(self.chains, snap.chain_ids, strict=True):
             chain.revert(sid)
+        for participant, state in snap.participants:
+            participant.restore(state)
 
     @contextlib.contextmanager
     def anchor(self) -> Iterator[Devnet]:

@@ -71,3 +71,43 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_unknown_keyword_is_rejected() -> None:
     with pytest.raises(ConfigError, match="unknown devnet option\\(s\\): blocktime"):
         Devnet(n_chains=1, blocktime=2)
+
+
+class _Counter:
+    """A participant whose whole state is one integer."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def snapshot(self) -> int:
+        return self.value
+
+    def restore(self, state: int) -> None:
+        self.value = state
+
+
+def test_attached_participants_follow_snapshot_and_revert() -> None:
+    devnet = Devnet(n_chains=1)
+    counter = _Counter()
+    before_attach = devnet.snapshot()
+    devnet.attach(counter)
+    counter.value = 1
+    sid = devnet.snapshot()
+    counter.value = 2
+    devnet.revert(sid)
+    assert counter.value == 1
+    with devnet.anchor():
+        counter.value = 5
+    assert counter.value == 1
+    devnet.revert(before_attach)  # taken before attach: the participant is left alone
+    assert counter.value == 1
+    devnet.detach(counter)
+    sid = devnet.snapshot()
+    counter.value = 9
+    devnet.revert(sid)
+    assert counter.value == 9
+
+
+def test_attach_rejects_objects_without_snapshot_methods() -> None:
+    with pytest.raises(TypeError, match="snapshot"):
+        Devnet(n_chains=1).attach(object())  # type: ignore[arg-type]
