@@ -33,8 +33,10 @@ from snekmate.auth import ownable
 from ..interfaces import IMessenger
 from ..interfaces import IMintableToken
 from ..interfaces import IMessageRefundable
+from ..interfaces import ITokenBridge
 
 implements: IMessageRefundable
+implements: ITokenBridge
 
 initializes: ownable
 
