@@ -317,6 +317,28 @@ def test_on_message_refunded_only_from_messenger_refund(world: World) -> None:
         )
 
 
+def test_messenger_address_alone_is_not_enough(world: World) -> None:
+    """Defense in depth: even a call really coming from the messenger's address is refused
+    outside a relay (receive) or outside the refund of that very id (refund callback)."""
+    bridge_a, messenger_a = world.bridge(world.a), world.messenger(world.a)
+    message, _ = _out(world, world.usdc, 10 * USDC, world.a, world.b)
+    world.a.set_balance(messenger_a.address, 10**18)  # to pay for the impersonated calls
+    with world.a.as_sender(messenger_a.address):
+        with reverts("messenger: not in a relay"):
+            bridge_a.receive_tokens(
+                world.a.chain_id,
+                world.usdc.address,
+                world.roles.attacker,
+                world.roles.attacker,
+                10 * USDC,
+            )
+        with reverts("bridge: not a refund"):
+            bridge_a.on_message_refunded(
+                message.id, world.b.chain_id, message.target, message.payload
+            )
+    assert bridge_a.locked(world.usdc.address) == 10 * USDC
+
+
 def test_admin_registration_rules(world: World) -> None:
     bridge_b, owner = world.bridge(world.b), world.roles.owner
     wusdc = world.wusdc[world.b.chain_id]
