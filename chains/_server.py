@@ -9,8 +9,9 @@ implementation here; this module only moves bytes.
 
 Transport rules (the table's own error codes are in :mod:`chains._rpc`):
 
-- request bodies (and WebSocket messages) over ``max_body`` bytes: HTTP 413 with a
-  ``-32600`` JSON-RPC error body (the WebSocket answers the same error and stays open);
+- request bodies over ``max_body`` bytes: HTTP 413 with a ``-32600`` JSON-RPC error
+  body; a WebSocket message over it closes the connection with code 1009 (message too
+  big), the protocol's own answer;
 - a notification-only request gets ``200`` with an empty body;
 - ``GET /`` answers a plain-text health line; other HTTP methods get 405;
 - CORS allows any origin (a browser wallet on any page may talk to a local node, as
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import socket
 import threading
@@ -248,9 +248,6 @@ class DevnetServer:
                     data = message.get("text")
                     if data is None:
                         data = message.get("bytes") or b""
-                    if len(data) > limit:
-                        push(json.dumps(_too_large(limit)))
-                        continue
                     with self.lock:
                         answer = rpc.handle_json(data, extra=session.methods)
                     if answer is not None:
@@ -311,7 +308,7 @@ class DevnetServer:
             log_level="warning",
             access_log=False,
             ws="websockets-sansio",
-            ws_max_size=self.max_body + 1,
+            ws_max_size=self.max_body,
             ws_ping_interval=None,
             h11_max_incomplete_event_size=64 * 1024,
             timeout_graceful_shutdown=2,

@@ -40,7 +40,16 @@ if TYPE_CHECKING:
     from chains._chain import Chain
     from chains._devnet import Devnet
 
-__all__ = ["STATE_FORMAT", "STATE_VERSION", "StateError", "dump_devnet", "load_devnet"]
+__all__ = [
+    "STATE_FORMAT",
+    "STATE_VERSION",
+    "StateError",
+    "dump_devnet",
+    "load_devnet",
+    "load_state",
+    "read_state",
+    "save_state",
+]
 
 STATE_FORMAT: Final = "composability-testbed/devnet-state"
 STATE_VERSION: Final = 1
@@ -300,3 +309,12 @@ def load_devnet(
     if gap > 0:
         devnet.clock.jump(gap)
     return devnet
+
+
+def load_state(path: str | Path, *, real_time: bool = False) -> tuple[Devnet, dict[str, Any]]:
+    """Read a state file: the restored devnet and the ``extra`` JSON saved with it."""
+    data = read_state(path)
+    extra = data.get("extra", {})
+    if not isinstance(extra, dict):
+        raise StateError(f"{path}: damaged devnet state: extra is not an object")
+    return load_devnet(data, real_time=real_time, source=str(path)), extra
