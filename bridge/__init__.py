@@ -1,4 +1,9 @@
-"""bridge: cross-chain messenger and token-bridge contracts, their deployment and attestation.
+"""bridge: cross-chain messenger and token-bridge contracts, their deployment and
+attestation, and the asynchronous relayer that carries messages between devnet chains.
+
+The relayer side: latency models and presets (:mod:`bridge.latency`), seeded faults
+(:mod:`bridge.faults`), the SQLite message store (:mod:`bridge.store`) and the
+:class:`Relayer` itself, an event-driven state machine on the devnet's clock.
 
 >>> from chains import Devnet
 >>> from bridge import deploy_bridge
@@ -27,21 +32,65 @@ from bridge._deploy import (
     get_relay_digest,
     sign_digest,
 )
+from bridge._relayer import (
+    ACTION_PRIORITY,
+    SCAN_PRIORITY,
+    Backoff,
+    BridgeError,
+    DoubleDelivery,
+    Relayer,
+)
+from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash, forge_signatures
+from bridge.latency import (
+    PRESETS,
+    Constant,
+    Empirical,
+    Exponential,
+    LatencyModel,
+    LogNormal,
+    Uniform,
+    get_preset,
+)
+from bridge.store import STATUSES, MessageEvent, MessageRecord, MessageStore, StoreError
 
 __all__ = [
+    "ACTION_PRIORITY",
     "BRIDGE_CONTRACTS_DIR",
+    "CRASH_POINTS",
     "EXPIRY_TAG",
+    "PRESETS",
     "RELAY_TAG",
+    "SCAN_PRIORITY",
+    "STATUSES",
     "STATUS_DELIVERED",
     "STATUS_EXPIRED",
     "STATUS_NONE",
+    "Backoff",
     "BridgeDeployError",
     "BridgeDeployment",
+    "BridgeError",
+    "Constant",
+    "DoubleDelivery",
+    "Empirical",
+    "Exponential",
+    "FaultPlan",
+    "Faults",
+    "LatencyModel",
+    "LogNormal",
     "Message",
+    "MessageEvent",
+    "MessageRecord",
+    "MessageStore",
+    "Relayer",
+    "RelayerCrash",
+    "StoreError",
+    "Uniform",
     "deploy_bridge",
     "derive_attester_keys",
+    "forge_signatures",
     "get_expiry_digest",
     "get_message_id",
     "get_relay_digest",
+    "get_preset",
     "sign_digest",
 ]
