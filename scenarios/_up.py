@@ -28,6 +28,7 @@ import logging
 import os
 import signal
 import sqlite3
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Mapping
@@ -296,11 +297,21 @@ class LiveDevnet:
 
     # -- running ---------------------------------------------------------------------
     async def serve(self, *, on_ready: Callable[[], None] = lambda: None) -> None:
-        """Serve until SIGINT/SIGTERM (or :meth:`DevnetServer.stop`), then persist."""
+        """Serve until SIGINT/SIGTERM (or :meth:`DevnetServer.stop`), then persist.
+
+        Run it in the thread that built this object: the relayer's SQLite connection
+        belongs to that thread.
+        """
         self.server.bind()
         self.write_manifest()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        # Signals reach the main thread only; elsewhere (tests) the owner calls stop().
+        signals = (
+            (signal.SIGINT, signal.SIGTERM)
+            if threading.current_thread() is threading.main_thread()
+            else ()
+        )
+        for sig in signals:
             loop.add_signal_handler(sig, self.server.stop)
         if self.relayer is not None:
             self.relayer.start()
@@ -308,7 +319,7 @@ class LiveDevnet:
         try:
             await self.server.serve()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in signals:
                 loop.remove_signal_handler(sig)
             self.shutdown()
 
