@@ -3,6 +3,7 @@
     testbed devnet [--chains N] [--seed K] [--config FILE]   build a devnet, show its chains
     testbed up [--chains N] [--port P] [--block-time S] [--state FILE] ...   the live devnet
     testbed bench engine [--json] [--repeats N] [--scale F]   the engine benchmark
+    testbed bench rpc [--json] [--clients N] [--rounds R] [--repeats K]   the RPC load benchmark
 
 Presentation (tables, progress lines) lives here; everything it shows comes from the
 packages below, which log and never print.
@@ -191,6 +192,35 @@ def _cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_rpc(args: argparse.Namespace) -> int:
+    from scenarios._bench_rpc import run_rpc_bench
+
+    def progress(message: str) -> None:
+        print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+    result = run_rpc_bench(
+        clients=args.clients, rounds=args.rounds, repeats=args.repeats, progress=progress
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"{result['clients']} concurrent clients on loopback, {result['rounds_per_client']} "
+        f"rounds each of {', '.join(result['mix'])}"
+    )
+    print(
+        _table(
+            ["run", "requests", "seconds", "req/s", "errors"],
+            [
+                [i + 1, r["requests"], r["seconds"], r["rps"], r["errors"]]
+                for i, r in enumerate(result["runs"])
+            ],
+        )
+    )
+    print(f"\nmedian {result['median_rps']} req/s, {result['errors']} errors in all")
+    return 0 if result["errors"] == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="testbed",
@@ -252,6 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     engine.add_argument("--no-startup", action="store_true", help="skip the start-up figure")
     engine.set_defaults(func=_cmd_bench_engine)
+    rpc = bench_sub.add_parser("rpc", help="concurrent JSON-RPC clients against a live server")
+    rpc.add_argument("--json", action="store_true", help="print the result as JSON")
+    rpc.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    rpc.add_argument("--rounds", type=int, default=50, help="rounds of 4 requests per client")
+    rpc.add_argument("--repeats", type=int, default=3, help="timed runs (median)")
+    rpc.set_defaults(func=_cmd_bench_rpc)
     return parser
 
 
