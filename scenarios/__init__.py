@@ -37,9 +37,35 @@ from scenarios._models import (
     to_shares_down,
     to_shares_up,
 )
+from scenarios._runspec import (
+    LATENCY_PRESETS,
+    METRIC_KEYS,
+    MODES,
+    OUTCOMES,
+    Runner,
+    RunResult,
+    RunSpec,
+    ScenarioConfigError,
+    get_runner,
+    register_runner,
+    registered_modes,
+    run,
+)
 from scenarios._suite import Suite, SuiteConfig, SuiteConfigError, deploy_suite
 
 __all__ = [
+    "LATENCY_PRESETS",
+    "METRIC_KEYS",
+    "MODES",
+    "OUTCOMES",
+    "RunResult",
+    "RunSpec",
+    "Runner",
+    "ScenarioConfigError",
+    "get_runner",
+    "register_runner",
+    "registered_modes",
+    "run",
     "RAY",
     "SECONDS_PER_YEAR",
     "WAD",
