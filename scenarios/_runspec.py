@@ -226,6 +226,13 @@ class RunResult:
         )
 
 
+def _holdings_event(result: RunResult) -> dict[str, Any]:
+    for event in reversed(result.timeline):
+        if event.get("event") == "holdings":
+            return event
+    raise ValueError(f"run {result.spec.key()} has no 'holdings' event in its timeline")
+
+
 def _clean(value: Any) -> Any:
     """JSON-safe, deterministic: round floats to 9 significant digits, recurse."""
     if isinstance(value, bool) or value is None or isinstance(value, int | str):
@@ -304,9 +311,13 @@ def run(spec: RunSpec, *, world: World | None = None) -> RunResult:
 
 
 def with_divergence(result: RunResult, atomic: RunResult) -> RunResult:
-    """``result`` with ``divergence_usdc`` = its net value − the atomic run's, and
-    ``divergence_bps`` = that over the notional × 10⁴."""
-    diff = float(result.metrics["net_value_usdc"]) - float(atomic.metrics["net_value_usdc"])
+    """``result`` with ``divergence_usdc`` = its net value − the atomic run's end holdings
+    valued at ``result``'s end price (the ``holdings`` timeline event: NV = usd + weth·P),
+    and ``divergence_bps`` = that over the notional × 10⁴."""
+    end = _holdings_event(result)
+    base = _holdings_event(atomic)
+    atomic_value = float(base["usd"]) + float(base["weth"]) * float(end["price"])
+    diff = float(result.metrics["net_value_usdc"]) - atomic_value
     metrics = dict(result.metrics)
     metrics["divergence_usdc"] = diff
     metrics["divergence_bps"] = diff / result.spec.notional * 1e4

@@ -2,6 +2,8 @@
 
     testbed devnet [--chains N] [--seed K] [--config FILE]   build a devnet, show its chains
     testbed bench engine [--json] [--repeats N] [--scale F]   the engine benchmark
+    testbed run --mode M [--chains 2|3] [--latency P] [--sigma S] [--notional N] [--seed K] [--json]
+    testbed demo [--seed K] [--out DIR]                        every mode side by side
 
 Presentation (tables, progress lines) lives here; everything it shows comes from the
 packages below, which log and never print.
@@ -137,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     engine.add_argument("--no-startup", action="store_true", help="skip the start-up figure")
     engine.set_defaults(func=_cmd_bench_engine)
+
+    from scenarios._cli_run import add_commands
+
+    add_commands(sub)
     return parser
 
 
