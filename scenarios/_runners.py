@@ -287,7 +287,8 @@ class AtomicRunner:
                     sender=user,
                 )
             except StepFailed as failure:
-                state.rec.failed(world.devnet.now, chain, "swap", failure.reason, gas=failure.gas)
+                step = _atomic_failed_step(failure.reason)
+                state.rec.failed(world.devnet.now, chain, step, failure.reason, gas=failure.gas)
             else:
                 state.actors.touched.update({amm.weth_usdc.address, amm.dai_usdc.address})
                 for ev in receipt.events:
@@ -443,6 +444,15 @@ def _refinance(state: RunState, spec: RunSpec, step: Refinance, next_block: Any)
     state.owed_to_fronter = (fronted - pay) / USDC
     if pay == fronted:
         state.rec.repaid_at = state.world.devnet.now
+
+
+def _atomic_failed_step(reason: str | None) -> str:
+    """The scenario step a composer revert belongs to, from the reason's contract prefix
+    (the whole transaction reverted either way: the outcome is ``reverted``)."""
+    prefix = (reason or "").split(":", 1)[0]
+    return {"router": "swap", "amm": "swap", "market": "borrow", "cdp": "refinance"}.get(
+        prefix, "run"
+    )
 
 
 def _usd(symbol: str, amount: int, state: RunState) -> float:
