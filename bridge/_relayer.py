@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from eth_utils import to_checksum_address
 
+from bridge._deploy import STATUS_NONE, BridgeDeployment, Message
 from bridge.faults import CRASH_POINTS, CrashPoint, FaultPlan, Faults, RelayerCrash, seeded_rng
 from bridge.latency import LatencyModel, as_model
 from bridge.store import MessageEvent, MessageRecord, MessageStatus, MessageStore
@@ -63,8 +64,6 @@ SCAN_PRIORITY = 10
 ACTION_PRIORITY = 20
 #: Deadlines at or beyond this are "never" (no expiry is ever scheduled).
 NEVER = 2**53
-#: On-chain message status values (Messenger.status).
-STATUS_NONE, STATUS_DELIVERED, STATUS_EXPIRED = 0, 1, 2
 
 LaneKey = tuple[int, int]
 LatencySpec = str | LatencyModel
@@ -147,7 +146,7 @@ class Relayer:
     def __init__(
         self,
         devnet: Devnet,
-        deployment: Any,
+        deployment: BridgeDeployment,
         *,
         store: MessageStore | None = None,
         latency: LatencySpec | Mapping[Any, LatencySpec] = "fast-attestation",
@@ -276,8 +275,6 @@ class Relayer:
         """The ``compromised=k`` fault: an attacker holding the lane's first ``k`` attester
         keys relays a message that was never sent. Returns the receipt if the messenger
         accepts it; raises :class:`TransactionReverted` if it refuses (k < threshold)."""
-        from bridge._deploy import Message
-
         lane = (source_chain_id, dest_chain_id)
         if lane not in self.faults:
             raise ConfigError(f"unknown lane {lane}; lanes: {self.lanes}")
@@ -724,9 +721,7 @@ class Relayer:
         """When an undelivered message can be expired (block time past the deadline)."""
         return None if deadline >= NEVER else float(deadline + 1)
 
-    def _message(self, record: MessageRecord) -> Any:
-        from bridge._deploy import Message
-
+    def _message(self, record: MessageRecord) -> Message:
         return Message(
             source_chain_id=record.source_chain_id,
             dest_chain_id=record.dest_chain_id,
