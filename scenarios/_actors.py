@@ -15,6 +15,11 @@ At tick k (time ``t0 + k·tick``), with S = S(t_k):
 3. with ``flow_usdc`` > 0, a noise trader swaps a seeded Exp(mean) USDC amount in a random
    direction on each AMM.
 
+With ``interval`` > 1 (bridged runs with long waits) the actors act every ``interval``
+ticks and only arbitrage; :meth:`MarketActors.sync` brings an AMM or a keeper up to the
+current tick just before a user step touches it. A keeper's ``pegged`` tokens (a market's
+wUSDC) are re-reported at $1 on every heartbeat so their feeds never go stale.
+
 Events at the same instant run in the clock's total order, and the actors run before a
 runner's step at that instant (the runner advances the clock first), so runs are
 deterministic. The actors' transactions are not the user's: they count in no cost metric.
