@@ -1,9 +1,11 @@
-"""bridge: cross-chain messenger and token-bridge contracts, their deployment and
-attestation, and the asynchronous relayer that carries messages between devnet chains.
+"""bridge: cross-chain messages between devnet chains, carried by an asynchronous relayer.
 
-The relayer side: latency models and presets (:mod:`bridge.latency`), seeded faults
-(:mod:`bridge.faults`), the SQLite message store (:mod:`bridge.store`) and the
-:class:`Relayer` itself, an event-driven state machine on the devnet's clock.
+The contracts side: the attested ``Messenger`` and the lock-and-mint ``TokenBridge``,
+deployed and wired by :func:`deploy_bridge`, attestations signed in Python
+(:class:`BridgeDeployment`). The relayer side: latency models and presets
+(:mod:`bridge.latency`), seeded faults (:mod:`bridge.faults`), the SQLite message store
+(:mod:`bridge.store`) and the :class:`Relayer`, an event-driven state machine on the
+devnet's clock.
 
 >>> from chains import Devnet
 >>> from bridge import deploy_bridge
@@ -40,7 +42,7 @@ from bridge._relayer import (
     DoubleDelivery,
     Relayer,
 )
-from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash, forge_signatures
+from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash
 from bridge.latency import (
     PRESETS,
     Constant,
@@ -87,10 +89,9 @@ __all__ = [
     "Uniform",
     "deploy_bridge",
     "derive_attester_keys",
-    "forge_signatures",
     "get_expiry_digest",
     "get_message_id",
-    "get_relay_digest",
     "get_preset",
+    "get_relay_digest",
     "sign_digest",
 ]

@@ -30,13 +30,14 @@ seals a block, an action when a message is due — so relays happen inside
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from eth_utils import to_checksum_address
 
+from bridge._deploy import BridgeDeployment, Message
 from bridge.faults import CRASH_POINTS, CrashPoint, FaultPlan, Faults, RelayerCrash, seeded_rng
 from bridge.latency import LatencyModel, as_model
 from bridge.store import MessageEvent, MessageRecord, MessageStatus, MessageStore
@@ -61,10 +62,10 @@ logger = logging.getLogger(__name__)
 SCAN_PRIORITY = 10
 #: Clock priority of the relayer's actions (after its scans at the same instant).
 ACTION_PRIORITY = 20
+#: The messenger's refusal of a message already delivered or expired.
+ALREADY_PROCESSED = "messenger: already processed"
 #: Deadlines at or beyond this are "never" (no expiry is ever scheduled).
 NEVER = 2**53
-#: On-chain message status values (Messenger.status).
-STATUS_NONE, STATUS_DELIVERED, STATUS_EXPIRED = 0, 1, 2
 
 LaneKey = tuple[int, int]
 LatencySpec = str | LatencyModel
@@ -147,7 +148,7 @@ class Relayer:
     def __init__(
         self,
         devnet: Devnet,
-        deployment: Any,
+        deployment: BridgeDeployment,
         *,
         store: MessageStore | None = None,
         latency: LatencySpec | Mapping[Any, LatencySpec] = "fast-attestation",
@@ -174,7 +175,9 @@ class Relayer:
         )
         self.faults: dict[LaneKey, Faults] = _lane_table(faults, self.lanes, "faults", _as_faults)
         first = next(iter(self.chains.values()))
-        self.account = account if account is not None else first.accounts[-1].address
+        self.account = to_checksum_address(
+            account if account is not None else first.accounts[-1].address
+        )
         for chain in self.chains.values():
             if not chain.has_key(self.account):
                 raise ConfigError(f"relayer account {self.account} has no key on {chain.name}")
@@ -259,6 +262,32 @@ class Relayer:
             raise ConfigError(f"unknown crash point {point!r}; known: {', '.join(CRASH_POINTS)}")
         self._armed.add(point)
 
+    def forge(
+        self,
+        source_chain_id: int,
+        dest_chain_id: int,
+        *,
+        sender: str,
+        target: str,
+        payload: bytes,
+        attacker: str,
+        nonce: int = 2**64,
+        deadline: int = 2**256 - 1,
+    ) -> Any:
+        """The ``compromised=k`` fault: an attacker holding the lane's first ``k`` attester
+        keys relays a message that was never sent. Returns the receipt if the messenger
+        accepts it; raises :class:`TransactionReverted` if it refuses (k < threshold)."""
+        lane = (source_chain_id, dest_chain_id)
+        if lane not in self.faults:
+            raise ConfigError(f"unknown lane {lane}; lanes: {self.lanes}")
+        stolen = self.deployment.attester_keys[: self.faults[lane].compromised]
+        message = Message.from_fields(
+            source_chain_id, dest_chain_id, nonce, sender, target, payload, deadline
+        )
+        signatures = self.deployment.attest_relay(message, keys=stolen)
+        dest = self._messengers[dest_chain_id]
+        return dest.relay_message.transact(*message.relay_args(), signatures, sender=attacker)
+
     # ------------------------------------------------------------------------------------
     # reading
     # ------------------------------------------------------------------------------------
@@ -270,8 +299,10 @@ class Relayer:
         """One message by id (``0x`` hex or 32 bytes)."""
         return self.store.get(message_id if isinstance(message_id, str) else _hex(message_id))
 
-    def events(self, message_id: str | None = None) -> list[MessageEvent]:
+    def events(self, message_id: str | bytes | None = None) -> list[MessageEvent]:
         """The lifecycle log (of one message, if given)."""
+        if isinstance(message_id, bytes):
+            message_id = _hex(message_id)
         return self.store.events(message_id)
 
     def on_event(self, callback: Callable[[MessageEvent], None]) -> None:
@@ -380,7 +411,7 @@ class Relayer:
         message_id = _hex(args["id"])
         source = chain.chain_id
         dest = int(args["dest_chain_id"])
-        sent_at = float(chain.get_block(log.block_number).timestamp)
+        sent_at = self._event_time(chain, log)
         deadline = int(args["deadline"])
         lane = (source, dest)
         detail = ""
@@ -394,7 +425,7 @@ class Relayer:
             confirm = self.confirmations * chain.config.block_time
             latency = self.latency[lane].sample(seeded_rng("latency", self.seed, message_id, 0))
             eligible_at = sent_at + confirm + latency + plan.extra_delay
-            due_at = float(math.ceil(eligible_at))
+            due_at = eligible_at
             if plan.is_dropped:
                 due_at = self._expiry_time(deadline)
                 detail = "dropped (fault): not relayed; expired and refunded after its deadline"
@@ -433,17 +464,27 @@ class Relayer:
         record = self.store.get(message_id)
         if record is None:
             return  # not sent through a messenger this relayer watches
-        at = float(chain.get_block(log.block_number).timestamp)
+        at = self._event_time(chain, log)
         tx = _hex(log.transaction_hash)
         if name == "MessageDelivered":
             if record.status == "executed":
                 raise DoubleDelivery(f"message {message_id} delivered twice (tx {tx})")
-            if record.status != "relayed":
-                # Delivered by a transaction we did not record (a crash after submitting,
-                # or someone else relayed it): the relay time is when it was due.
-                relayed_at = record.due_at if record.due_at is not None else at
-                self.store.set_status(message_id, "relayed", min(relayed_at, at), relay_tx=tx)
-                self._emit(emitted, min(relayed_at, at), message_id, "relayed", chain.chain_id, tx)
+            if record.status == "relayed" and record.relayed_at is not None:
+                at = max(at, record.relayed_at)  # never before the relay (whole-second blocks)
+            else:
+                # Delivered by a transaction we did not record: ours, submitted at its due
+                # time just before a crash, or someone else's, at the time it was mined.
+                is_ours = chain.get_receipt(log.transaction_hash).sender == self.account
+                relayed_at = record.due_at if is_ours and record.due_at is not None else at
+                self.store.set_status(
+                    message_id,
+                    "relayed",
+                    relayed_at,
+                    relay_tx=tx,
+                    attempts=record.attempts + (1 if is_ours else 0),
+                )
+                self._emit(emitted, relayed_at, message_id, "relayed", chain.chain_id, tx)
+                at = max(at, relayed_at)
             self.store.set_status(message_id, "executed", at, due_at=None)
             self._emit(emitted, at, message_id, "executed", chain.chain_id, tx)
             to_cancel.append(message_id)
@@ -508,10 +549,6 @@ class Relayer:
         if record.status == "expired":
             self._refund(record, forced=forced)
             return
-        dest = self._messengers[record.dest_chain_id]
-        onchain = int(dest.status(bytes.fromhex(message_id[2:])))
-        if onchain != STATUS_NONE:
-            return  # delivered or expired on chain; the scan records it from the log
         if self.clock.now >= record.deadline + 1:
             # No block at this time can still carry the relay (block.timestamp > deadline).
             self._expire(record)
@@ -556,6 +593,10 @@ class Relayer:
             receipt = dest.relay_message.transact(*args, sender=self.account, gas=gas)
             tx = _hex(receipt.tx_hash)
         except TransactionReverted as exc:
+            if exc.reason == ALREADY_PROCESSED:
+                # Delivered (or expired) by someone else, or by us before a crash: done,
+                # not a failure; the scan records it from the messenger's log.
+                return
             error = self._reason(exc, injected=plan.is_reverted)
             if exc.receipt is not None:
                 tx = _hex(exc.receipt.tx_hash)
@@ -629,6 +670,8 @@ class Relayer:
                 sender=self.account,
             )
         except TransactionReverted as exc:
+            if exc.reason == ALREADY_PROCESSED:
+                return  # delivered or expired meanwhile: the scan records it
             self._retry_later(record, f"expire reverted: {exc.reason}")
 
     def _refund(self, record: MessageRecord, *, forced: bool) -> None:
@@ -672,13 +715,17 @@ class Relayer:
     def _plan(self, lane: LaneKey, message_id: str, attempt: int) -> FaultPlan:
         return self.faults[lane].plan(self.seed, message_id, attempt)
 
+    def _event_time(self, chain: Chain, log: Log) -> float:
+        """When a logged event happened, in clock time: its block's timestamp, or the
+        clock now if the chain's timestamps ran ahead of the clock (automine chains give
+        every block its own second, so a burst of transactions outruns the clock)."""
+        return min(float(chain.get_block(log.block_number).timestamp), self.clock.now)
+
     def _expiry_time(self, deadline: int) -> float | None:
         """When an undelivered message can be expired (block time past the deadline)."""
         return None if deadline >= NEVER else float(deadline + 1)
 
-    def _message(self, record: MessageRecord) -> Any:
-        from bridge._deploy import Message
-
+    def _message(self, record: MessageRecord) -> Message:
         return Message(
             source_chain_id=record.source_chain_id,
             dest_chain_id=record.dest_chain_id,

@@ -27,7 +27,7 @@ What each fault means (the relayer's reaction in brackets):
   [recorded ``failed`` with the reason, retried with backoff]. A target that really
   reverts is covered by the tests with a reverting mock target.
 * ``compromised=k`` — an attacker holds ``k`` of the attester keys and forges messages on
-  this lane (:func:`forge_signatures`). Security model: with ``k`` below the messenger's
+  this lane (:meth:`Relayer.forge`). Security model: with ``k`` below the messenger's
   threshold every forgery is rejected; with ``k`` at or above it a forgery executes —
   the bridge is exactly as safe as its threshold of honest attesters.
 """
@@ -37,34 +37,24 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
-
-from eth_abi import encode
-from eth_keys import keys
-from eth_utils import keccak
 
 from chains import ConfigError
 
 __all__ = [
     "CRASH_POINTS",
-    "RELAY_TAG",
     "CrashPoint",
     "FaultPlan",
     "Faults",
     "RelayerCrash",
-    "forge_signatures",
-    "relay_digest",
     "seeded_rng",
 ]
 
 CrashPoint = Literal["after_observe", "after_submit", "after_record"]
 #: The points where an injected crash can stop the relayer, in the order they are reached.
 CRASH_POINTS: tuple[CrashPoint, ...] = get_args(CrashPoint)
-
-#: The Messenger's relay attestation tag (bridge interface).
-RELAY_TAG = keccak(b"composability-testbed.Messenger.relay.v1")
 
 
 class RelayerCrash(RuntimeError):
@@ -195,25 +185,3 @@ class Faults:
             is_reverted=u_revert < self.target_revert,
             crash_points=crashes,
         )
-
-
-def relay_digest(source_messenger: str, message_id: bytes, deadline: int) -> bytes:
-    """The digest attesters sign to let ``message_id`` be relayed (bridge interface)."""
-    return keccak(
-        encode(
-            ["bytes32", "address", "bytes32", "uint256"],
-            [RELAY_TAG, source_messenger, message_id, deadline],
-        )
-    )
-
-
-def forge_signatures(digest: bytes, stolen_keys: Sequence[bytes]) -> list[bytes]:
-    """What an attacker holding ``stolen_keys`` can produce: their 65-byte (r, s, v)
-    signatures over ``digest``, sorted by signer address as the messenger expects."""
-    signed = []
-    for key in stolen_keys:
-        private = keys.PrivateKey(key)
-        sig = private.sign_msg_hash(digest)
-        raw = sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
-        signed.append((private.public_key.to_canonical_address(), raw))
-    return [raw for _, raw in sorted(signed)]

@@ -10,7 +10,8 @@
         reads the original sender and source chain from `xdomain_sender` and
         `xdomain_source_chain_id`, during that call only.
         A message that was not delivered by its deadline is expired on the
-        destination (`expire_message`) and, with the attesters' signature over
+        destination (`expire_message`, which needs the relay attestation: it
+        is what proves the deadline) and, with the attesters' signatures over
         that expiry, refunded once on the source (`refund_message`), which
         calls back a contract sender (`IMessageRefundable`).
 
@@ -215,6 +216,7 @@ def send_message(dest_chain_id: uint256, target: address, payload: Bytes[MAX_PAY
     @return The message id.
     """
     assert self.peers[dest_chain_id] != empty(address), "messenger: unknown destination"
+    assert target != empty(address), "messenger: zero target"
     assert deadline >= block.timestamp, "messenger: deadline passed"
     nonce: uint256 = self.next_nonce[msg.sender][dest_chain_id]
     self.next_nonce[msg.sender][dest_chain_id] = nonce + 1

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from eth_keys import keys
-from eth_utils import keccak
 
-from bridge.faults import CRASH_POINTS, Faults, forge_signatures, relay_digest, seeded_rng
+from bridge.faults import CRASH_POINTS, Faults, seeded_rng
 from chains import ConfigError
 
 IDS = [f"0x{i:064x}" for i in range(4_000)]
@@ -105,19 +103,3 @@ def test_bad_fault_config_is_rejected(kwargs: dict[str, object], message: str) -
 def test_seeded_rng_is_stable() -> None:
     assert seeded_rng("x", 1).random() == seeded_rng("x", 1).random()
     assert seeded_rng("x", 1).random() != seeded_rng("x", 2).random()
-
-
-def test_forged_signatures_recover_to_the_stolen_keys_in_address_order() -> None:
-    stolen = [keccak(b"attester-%d" % i) for i in range(3)]
-    digest = relay_digest("0x" + "11" * 20, b"\x22" * 32, 1_000)
-    signatures = forge_signatures(digest, stolen)
-    signers = []
-    for raw in signatures:
-        assert len(raw) == 65 and raw[64] in (27, 28)
-        sig = keys.Signature(
-            vrs=(raw[64] - 27, int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"))
-        )
-        signers.append(sig.recover_public_key_from_msg_hash(digest).to_canonical_address())
-    assert signers == sorted(signers)
-    expected = {keys.PrivateKey(k).public_key.to_canonical_address() for k in stolen}
-    assert set(signers) == expected

@@ -95,6 +95,13 @@ def test_send_to_unknown_destination_reverts(world: World) -> None:
         )
 
 
+def test_send_to_zero_target_reverts(world: World) -> None:
+    with reverts("messenger: zero target"):
+        world.messenger(world.a).send_message(
+            world.b.chain_id, "0x" + "00" * 20, b"", world.deadline(world.a)
+        )
+
+
 def test_send_with_past_deadline_reverts(world: World) -> None:
     with reverts("messenger: deadline passed"):
         world.send(world.a, world.b, deadline=world.a.timestamp - 1)

@@ -417,7 +417,7 @@ _step = st.tuples(
 )
 
 
-@given(steps=st.lists(_step, min_size=1, max_size=12))
+@given(steps=st.lists(_step, min_size=1, max_size=10))
 def test_supply_invariant_holds_over_random_traffic(
     session_world: World, steps: list[tuple[str, int]]
 ) -> None:
