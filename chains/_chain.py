@@ -25,7 +25,6 @@ import rlp
 from eth.abc import SignedTransactionAPI
 from eth.chains.base import MiningChain
 from eth.constants import ZERO_ADDRESS
-from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
 from eth.exceptions import Revert
 from eth.vm.chain_context import ChainContext
@@ -57,6 +56,7 @@ from chains._errors import (
     UnknownBlock,
 )
 from chains._interpreter import FastComputation
+from chains._statedb import DevAccountDB
 from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
 
@@ -117,24 +117,8 @@ class ChainConfig:
             raise ConfigError(f"n_accounts must be between 1 and 1000, got {self.n_accounts}")
 
 
-class _DevAccountDB(AccountDB):
-    """py-evm's account database, keeping decoded accounts cached across blocks.
-
-    ``AccountDB.persist`` empties its account cache so that the next block's witness
-    lists every account it reads; a devnet needs no witnesses, and the cached accounts
-    are exactly what was just written to the trie.
-    """
-
-    def persist(self) -> Any:
-        self.make_state_root()  # storage roots enter the cached accounts here
-        cached = dict(self._account_cache)
-        witness = super().persist()
-        self._account_cache.update(cached)
-        return witness
-
-
 class _StockState(PragueState):
-    account_db_class = _DevAccountDB
+    account_db_class = DevAccountDB
 
 
 class _DevState(_StockState):

@@ -1,12 +1,13 @@
 """The fast opcode loop against py-evm's stock loop: same gas, output, logs, errors, state.
 
 Two kinds of evidence. Whole workloads (the DeFi suite's deployment and composer runs,
-including reverts and out-of-gas at many depths) run on two chains that differ only in
-``ChainConfig.interpreter``; every block hash must match, which commits to state roots,
-receipt roots (status, cumulative gas, logs) and blooms, and every receipt's output and
-error must match too. Then bytecode-level differentials: edge cases for each opcode the
-fast loop runs inline, and hypothesis-generated programs and raw byte strings run at
-full gas and at gas limits that run out mid-way.
+including reverts and out-of-gas at many depths) run on a fast chain and on a fully
+stock reference (py-evm's loop and ``AccountDB``, see ``chain_reference.py``); every
+block hash must match, which commits to state roots, receipt roots (status, cumulative
+gas, logs) and blooms, and every receipt's output and error must match too. Then
+bytecode-level differentials: edge cases for each opcode the fast loop runs inline, and
+hypothesis-generated programs and raw byte strings run at full gas and at gas limits
+that run out mid-way.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from chain_reference import ReferenceVM
 from hypothesis import given, note
 from hypothesis import strategies as st
 
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
-from chains._chain import CallResult
+from chains._chain import _VM_CLASSES, CallResult
 from chains._interpreter import _INLINE_GAS, analyse_code
 from scenarios import deploy_suite
 from scenarios._bench import SUPPLY, bench_source
@@ -100,6 +102,12 @@ def test_config_selects_the_loop() -> None:
 # ------------------------------------------------------------------- whole workloads ---
 
 
+@pytest.fixture
+def reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``interpreter="py-evm"`` chains fully stock: py-evm's loop *and* AccountDB."""
+    monkeypatch.setitem(_VM_CLASSES, "py-evm", ReferenceVM)
+
+
 def _receipts(chain: Chain) -> list[tuple[Any, ...]]:
     return [
         (r.tx_hash, r.status, r.gas_used, r.output, r.error, r.logs)
@@ -140,6 +148,7 @@ def _suite_workload(chain: Chain) -> None:
     chain.mine()
 
 
+@pytest.mark.usefixtures("reference")
 def test_suite_deployment_and_composer_runs_match() -> None:
     fast = _compare(_suite_workload)
     failed = [r for block in fast.blocks for r in block.receipts if not r.status]
@@ -160,6 +169,7 @@ def _swap_workload(chain: Chain) -> None:
         pool.swap(10**18, True, 10**30)
 
 
+@pytest.mark.usefixtures("reference")
 def test_benchmark_swaps_match() -> None:
     _compare(_swap_workload)
 
