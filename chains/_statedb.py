@@ -87,6 +87,11 @@ class _DevStorageDB(AccountStorageDB):
         """
         self._clear_count = JournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: to_bytes(0)}))
         self._accessed_slots.clear()
+        # A storage wipe that left no writes behind (an empty account touched and deleted
+        # under EIP-161, e.g. a precompile called with no value) is not committed, so the
+        # lookup still holds the wiped trie for a revert that can no longer happen; drop it,
+        # or the next wipe's index would not follow the counter just reset.
+        self._storage_lookup._historical_write_tries = []
 
 
 class DevAccountDB(AccountDB):

@@ -134,3 +134,21 @@ def test_interval_blocks_with_many_transactions_match(
         histories.append(_history(chain, address, range(5)))
     assert histories[0] == histories[1]
     assert len(histories[0]) > 5
+
+
+@pytest.mark.parametrize("mining", ["auto", "manual"])
+def test_touched_empty_account_in_successive_blocks(
+    pair: Callable[..., tuple[Chain, Chain]], mining: str
+) -> None:
+    """An empty account touched with no value (the ecrecover precompile, as attestation
+    checks do) is deleted under EIP-161 at every touch, block after block: the kept
+    storage database must not carry the previous block's wipe into the next one."""
+    histories = []
+    for chain in pair(mining=mining):
+        for _ in range(3):
+            chain.transact(to="0x0000000000000000000000000000000000000001", data=b"\x00" * 128)
+            chain.transact(to="0x0000000000000000000000000000000000000001", data=b"")
+            chain.mine()
+        histories.append([block.hash for block in chain.blocks])
+    assert histories[0] == histories[1]
+    assert len(histories[0]) >= 4
