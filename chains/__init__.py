@@ -28,11 +28,13 @@ from chains._errors import (
     UnknownBlock,
 )
 from chains._rpc import RpcMethods
+from chains._state import StateError, load_state, save_state
 from chains._types import BlockRecord, Event, Log, Receipt
 from chains._wire import RpcError
 
 if TYPE_CHECKING:
     from chains._provider import InProcessProvider
+    from chains._server import DevnetServer
 
 __all__ = [
     "DEFAULT_CHAIN_ID",
@@ -50,6 +52,7 @@ __all__ = [
     "Contract",
     "ContractFunction",
     "Devnet",
+    "DevnetServer",
     "Event",
     "InProcessProvider",
     "InsufficientFunds",
@@ -62,16 +65,24 @@ __all__ = [
     "RpcError",
     "RpcMethods",
     "SnapshotNotFound",
+    "StateError",
     "TransactionReverted",
     "UnknownBlock",
     "dev_accounts",
+    "load_state",
+    "save_state",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    # web3 is imported on first use only (chain.w3 does the same), keeping `import chains` light.
+    # web3 and the server stack (starlette, uvicorn) are imported on first use only
+    # (chain.w3 does the same), keeping `import chains` light.
     if name == "InProcessProvider":
         from chains._provider import InProcessProvider
 
         return InProcessProvider
+    if name == "DevnetServer":
+        from chains._server import DevnetServer
+
+        return DevnetServer
     raise AttributeError(f"module 'chains' has no attribute {name!r}")

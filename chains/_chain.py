@@ -25,7 +25,6 @@ import rlp
 from eth.abc import SignedTransactionAPI
 from eth.chains.base import MiningChain
 from eth.constants import ZERO_ADDRESS
-from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
 from eth.exceptions import Revert
 from eth.vm.chain_context import ChainContext
@@ -56,6 +55,8 @@ from chains._errors import (
     TransactionReverted,
     UnknownBlock,
 )
+from chains._interpreter import FastComputation
+from chains._statedb import DevAccountDB
 from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
 
@@ -64,6 +65,7 @@ __all__ = ["Chain", "ChainConfig", "MiningMode"]
 logger = logging.getLogger(__name__)
 
 MiningMode = Literal["auto", "interval", "manual"]
+Interpreter = Literal["fast", "py-evm"]
 
 ETHER = 10**18
 DEFAULT_GAS_LIMIT = 30_000_000
@@ -90,6 +92,9 @@ class ChainConfig:
     n_accounts: int = 10
     balance: int = 10_000 * ETHER
     empty_blocks: bool = False
+    #: ``"fast"``: py-evm with this package's lean opcode loop (:mod:`chains._interpreter`);
+    #: ``"py-evm"``: py-evm's stock loop, the reference the fast one is tested against.
+    interpreter: Interpreter = "fast"
 
     def __post_init__(self) -> None:
         if not isinstance(self.chain_id, int) or not 0 < self.chain_id < 2**64:
@@ -106,28 +111,18 @@ class ChainConfig:
             raise ConfigError(f"gas_limit must be at least 5,000,000, got {self.gas_limit}")
         if self.base_fee < 0:
             raise ConfigError(f"base_fee must be non-negative, got {self.base_fee}")
+        if self.interpreter not in ("fast", "py-evm"):
+            raise ConfigError(f"interpreter must be 'fast' or 'py-evm', got {self.interpreter!r}")
         if not 1 <= self.n_accounts <= 1000:
             raise ConfigError(f"n_accounts must be between 1 and 1000, got {self.n_accounts}")
 
 
-class _DevAccountDB(AccountDB):
-    """py-evm's account database, keeping decoded accounts cached across blocks.
-
-    ``AccountDB.persist`` empties its account cache so that the next block's witness
-    lists every account it reads; a devnet needs no witnesses, and the cached accounts
-    are exactly what was just written to the trie.
-    """
-
-    def persist(self) -> Any:
-        self.make_state_root()  # storage roots enter the cached accounts here
-        cached = dict(self._account_cache)
-        witness = super().persist()
-        self._account_cache.update(cached)
-        return witness
+class _StockState(PragueState):
+    account_db_class = DevAccountDB
 
 
-class _DevState(PragueState):
-    account_db_class = _DevAccountDB
+class _DevState(_StockState):
+    computation_class = FastComputation
 
 
 class _DevVM(PragueVM):
@@ -155,6 +150,15 @@ class _DevVM(PragueVM):
                     d = log.data
                     data += d[192:240] + d[288:320] + d[352:360] + d[416:512] + d[544:552]
         block.block_requests.append(DEPOSIT_REQUEST_TYPE + data)
+
+
+class _StockVM(_DevVM):
+    """:class:`_DevVM` on py-evm's stock opcode loop (``ChainConfig(interpreter="py-evm")``)."""
+
+    _state_class = _StockState  # type: ignore[assignment]
+
+
+_VM_CLASSES: dict[str, type[_DevVM]] = {"fast": _DevVM, "py-evm": _StockVM}
 
 
 def _impersonated(tx: SignedTransactionAPI, sender: bytes) -> SignedTransactionAPI:
@@ -233,6 +237,7 @@ class Chain:
         self.chain_id = config.chain_id
         self.name = config.name or str(config.chain_id)
         self._compiler = compiler
+        self._vm_class = _VM_CLASSES[config.interpreter]
         self.accounts = dev_accounts(config.n_accounts)
         self._keys: dict[bytes, PrivateKey] = {
             to_canonical_address(a.address): PrivateKey(bytes(a.key)) for a in self.accounts
@@ -341,7 +346,7 @@ class Chain:
             extra_data=b"",
             parent_beacon_block_root=keccak(b"testbed-beacon" + parent.hash),
         )
-        vm = _DevVM(header, self._chaindb, self._chain_context, None)  # type: ignore[arg-type]
+        vm = self._vm_class(header, self._chaindb, self._chain_context, None)  # type: ignore[arg-type]
         vm.ancestor_hashes = self._ancestors()
         if self._live_state is not None:
             # The state persisted at the last seal is this block's starting state: keep
@@ -908,7 +913,7 @@ class Chain:
         ):
             yield self._state
             return
-        state = _DevVM.build_state(
+        state = self._vm_class.build_state(
             self._chaindb.db, record.header, self._chain_context, self._ancestors()
         )
         yield state

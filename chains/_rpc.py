@@ -66,7 +66,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.prague.constants import MAX_BLOB_GAS_PER_BLOCK
@@ -104,7 +104,18 @@ from chains._wire import (
     parse_word,
 )
 
-__all__ = ["FILTER_BACKLOG", "MAX_BATCH", "MAX_JSON_DEPTH", "RpcError", "RpcMethods"]
+if TYPE_CHECKING:
+    from chains._subscribe import Subscriptions
+
+__all__ = [
+    "FILTER_BACKLOG",
+    "MAX_BATCH",
+    "MAX_JSON_DEPTH",
+    "ExtraMethods",
+    "RpcError",
+    "RpcHandler",
+    "RpcMethods",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -171,11 +182,25 @@ class _Filter:
 
 
 @dataclass(frozen=True, slots=True)
-class _Handler:
+class RpcHandler:
+    """A method of the table: the callable and its arity, read once from its signature."""
+
     fn: Callable[..., Any]
     n_required: int
     n_max: int
     names: tuple[str, ...]
+
+    @classmethod
+    def from_callable(cls, fn: Callable[..., Any]) -> RpcHandler:
+        """Wrap ``fn``; its positional parameters are the JSON-RPC params (defaults optional)."""
+        params = list(inspect.signature(fn).parameters.values())
+        names = tuple(p.name for p in params)
+        required = sum(1 for p in params if p.default is inspect.Parameter.empty)
+        return cls(fn, required, len(params), names)
+
+
+#: Methods a transport adds for one connection (``eth_subscribe`` on a WebSocket).
+ExtraMethods = Mapping[str, RpcHandler]
 
 
 _REGISTRY: dict[str, tuple[str, Any]] = {}
@@ -209,19 +234,30 @@ class RpcMethods:
         self._block_cache: dict[tuple[bytes, bool], dict[str, Any]] = {}
         self._client = _client_version()
         self._chain_id_hex = hex(chain.chain_id)
+        self._subscriptions: Subscriptions | None = None
         self._handlers = {name: self._bind(attr, mode) for name, (attr, mode) in _REGISTRY.items()}
 
     def __repr__(self) -> str:
         return f"<RpcMethods of {self.chain!r}>"
 
-    def _bind(self, attr: str, mode: Any) -> _Handler:
-        fn = getattr(self, attr)
-        params = list(inspect.signature(fn).parameters.values())
-        names = tuple(p.name for p in params)
-        required = sum(1 for p in params if p.default is inspect.Parameter.empty)
+    def _bind(self, attr: str, mode: Any) -> RpcHandler:
+        handler = RpcHandler.from_callable(getattr(self, attr))
         if mode is _HARDHAT_TRUE:
-            fn = _returning_true(fn)
-        return _Handler(fn, required, len(params), names)
+            handler = dataclasses.replace(handler, fn=_returning_true(handler.fn))
+        return handler
+
+    def register(self, name: str, fn: Callable[..., Any], *, replace: bool = False) -> None:
+        """Serve ``fn`` as the JSON-RPC method ``name`` (layers above add their own methods).
+
+        ``fn`` takes the positional params and returns a JSON-ready result; it raises
+        :class:`RpcError` to answer with an error. The bridge's admin methods arrive this
+        way, so ``chains`` never imports ``bridge``. Replacing a method needs ``replace``.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a method name must be a non-empty string, got {name!r}")
+        if name in self._handlers and not replace:
+            raise ValueError(f"the method {name} is already served; pass replace=True")
+        self._handlers[name] = RpcHandler.from_callable(fn)
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -231,13 +267,19 @@ class RpcMethods:
     # ------------------------------------------------------------------------------------
     # dispatch
     # ------------------------------------------------------------------------------------
-    def call(self, method: str, params: Any = None) -> Any:
+    def call(self, method: str, params: Any = None, *, extra: ExtraMethods | None = None) -> Any:
         """Run one method with positional ``params``; return its JSON-ready result.
 
-        Raises :class:`RpcError` for every failure a request can cause; any other
-        exception is a bug in this package and propagates.
+        ``extra`` methods (one connection's own, such as ``eth_subscribe``) take
+        precedence over the table's. Raises :class:`RpcError` for every failure a
+        request can cause; any other exception is a bug in this package and propagates.
         """
-        handler = self._handlers.get(method) if type(method) is str else None
+        handler = None
+        if type(method) is str:
+            if extra is not None:
+                handler = extra.get(method)
+            if handler is None:
+                handler = self._handlers.get(method)
         if handler is None:
             raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
         if params is None:
@@ -271,7 +313,9 @@ class RpcMethods:
         except ChainError as exc:
             raise RpcError(SERVER_ERROR, str(exc)) from exc
 
-    def handle(self, request: Any) -> dict[str, Any] | list[dict[str, Any]] | None:
+    def handle(
+        self, request: Any, *, extra: ExtraMethods | None = None
+    ) -> dict[str, Any] | list[dict[str, Any]] | None:
         """Answer a parsed JSON-RPC request object or batch; ``None`` when nothing to send.
 
         Never raises: every failure becomes an error response.
@@ -289,24 +333,33 @@ class RpcMethods:
                         f"invalid request: a batch of {len(request)} exceeds {MAX_BATCH}",
                     ),
                 )
-            responses = [r for r in map(self._handle_one, request) if r is not None]
-            return responses or None
-        return self._handle_one(request)
+            responses = [self._handle_one(r, extra) for r in request]
+            return [r for r in responses if r is not None] or None
+        return self._handle_one(request, extra)
 
-    def handle_json(self, payload: str | bytes) -> str | None:
-        """Answer a raw JSON payload with raw JSON (``None`` for notifications only)."""
+    def handle_json(self, payload: str | bytes, *, extra: ExtraMethods | None = None) -> str | None:
+        """Answer a raw JSON payload with raw JSON (``None`` for notifications only).
+
+        Never raises: a result that cannot be encoded (a bug) is logged and answered
+        with ``-32603``, so a transport can hand whatever a client sent straight here.
+        """
         try:
             _check_nesting(payload)
             request = json.loads(payload, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, NaN
             response: Any = _error_response(None, RpcError(PARSE_ERROR, f"parse error: {exc}"))
         else:
-            response = self.handle(request)
+            response = self.handle(request, extra=extra)
         if response is None:
             return None
-        return json.dumps(response, separators=(",", ":"))
+        try:
+            return json.dumps(response, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            logger.exception("cannot encode a response")
+            error = RpcError(INTERNAL_ERROR, f"internal error: unencodable result: {exc}")
+            return json.dumps(_error_response(None, error), separators=(",", ":"))
 
-    def _handle_one(self, request: Any) -> dict[str, Any] | None:
+    def _handle_one(self, request: Any, extra: ExtraMethods | None = None) -> dict[str, Any] | None:
         request_id: Any = None
         try:
             if not isinstance(request, dict):
@@ -346,7 +399,7 @@ class RpcMethods:
         except RpcError as exc:
             return _error_response(request_id, exc)
         try:
-            result = self.call(method, params)
+            result = self.call(method, params, extra=extra)
         except RpcError as exc:
             return None if is_notification else _error_response(request_id, exc)
         except Exception as exc:
@@ -835,6 +888,34 @@ class RpcMethods:
     def uninstall_filter(self, filter_id: Any) -> bool:
         key = parse_quantity(filter_id, "filter_id")
         return self._filters.pop(key, None) is not None
+
+    # ------------------------------------------------------------------------------------
+    # subscriptions (served for real per WebSocket connection, see chains/_subscribe.py)
+    # ------------------------------------------------------------------------------------
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """The chain's live ``eth_subscribe`` feeds (created on first use)."""
+        if self._subscriptions is None:
+            from chains._subscribe import Subscriptions
+
+            self._subscriptions = Subscriptions(self)
+        return self._subscriptions
+
+    @_rpc("eth_subscribe")
+    def subscribe(self, kind: Any, options: Any = None) -> str:
+        """Without a connection to push to (HTTP, in-process) there are no subscriptions:
+        geth's answer. A WebSocket connection serves its own ``eth_subscribe``."""
+        raise RpcError(
+            METHOD_NOT_FOUND,
+            "notifications not supported: eth_subscribe needs a WebSocket connection",
+        )
+
+    @_rpc("eth_unsubscribe")
+    def unsubscribe(self, subscription_id: Any) -> bool:
+        raise RpcError(
+            METHOD_NOT_FOUND,
+            "notifications not supported: eth_unsubscribe needs a WebSocket connection",
+        )
 
     # ------------------------------------------------------------------------------------
     # fees

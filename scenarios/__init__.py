@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from scenarios._market import MarketConfig, PricePath
 from scenarios._models import (
     RAY,
     SECONDS_PER_YEAR,
@@ -37,9 +38,58 @@ from scenarios._models import (
     to_shares_down,
     to_shares_up,
 )
+from scenarios._runners import AtomicRunner, SequentialRunner, register_builtin_runners
+from scenarios._runspec import (
+    LATENCY_PRESETS,
+    METRIC_KEYS,
+    MODES,
+    OUTCOMES,
+    Runner,
+    RunResult,
+    RunSpec,
+    ScenarioConfigError,
+    get_runner,
+    register_runner,
+    registered_modes,
+    run,
+)
+from scenarios._scenario import (
+    SWAP_BORROW_REFINANCE,
+    Borrow,
+    Refinance,
+    Scenario,
+    SupplyCollateral,
+    Swap,
+)
 from scenarios._suite import Suite, SuiteConfig, SuiteConfigError, deploy_suite
+from scenarios._world import World
+
+register_builtin_runners()
 
 __all__ = [
+    "LATENCY_PRESETS",
+    "METRIC_KEYS",
+    "MODES",
+    "OUTCOMES",
+    "SWAP_BORROW_REFINANCE",
+    "AtomicRunner",
+    "Borrow",
+    "MarketConfig",
+    "PricePath",
+    "Refinance",
+    "RunResult",
+    "Scenario",
+    "SequentialRunner",
+    "SupplyCollateral",
+    "Swap",
+    "World",
+    "RunSpec",
+    "Runner",
+    "ScenarioConfigError",
+    "get_runner",
+    "register_runner",
+    "registered_modes",
+    "run",
     "RAY",
     "SECONDS_PER_YEAR",
     "WAD",

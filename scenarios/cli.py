@@ -1,7 +1,13 @@
 """The ``testbed`` command line.
 
     testbed devnet [--chains N] [--seed K] [--config FILE]   build a devnet, show its chains
+    testbed up [--chains N] [--port P] [--block-time S] [--state FILE] ...   the live devnet
     testbed bench engine [--json] [--repeats N] [--scale F]   the engine benchmark
+    testbed bench rpc [--json] [--clients N] [--rounds R] [--repeats K]   the RPC load benchmark
+    testbed bench relayer [--json] [--repeats N] [--messages N]   relayer messages/s
+    testbed presets [--json]                                  the bridge latency presets
+    testbed run --mode M [--chains 2|3] [--latency P] [--sigma S] [--notional N] [--seed K] [--json]
+    testbed demo [--seed K] [--out DIR]                        every mode side by side
 
 Presentation (tables, progress lines) lives here; everything it shows comes from the
 packages below, which log and never print.
@@ -110,6 +116,135 @@ def _cmd_bench_engine(args: argparse.Namespace) -> int:
     return 0
 
 
+def _up_banner(live: Any) -> str:
+    manifest = live.manifest()
+    lines = [
+        f"composability-testbed live devnet: {len(manifest['chains'])} chain(s), "
+        f"seed {manifest['seed']}" + (" (resumed from state)" if live.is_resumed else ""),
+        "",
+        _table(
+            ["chain", "id", "rpc", "ws", "mining"],
+            [
+                [
+                    c["name"],
+                    c["chain_id"],
+                    c["rpc_url"],
+                    c["ws_url"],
+                    "auto" if c["mining"] == "auto" else f"{c['mining']} {c['block_time']:g} s",
+                ]
+                for c in manifest["chains"]
+            ],
+        ),
+        "",
+        "dev accounts, 10,000 ETH each on every chain "
+        "(mnemonic: test test test test test test test test test test test junk)",
+    ]
+    for i, account in enumerate(manifest["accounts"]):
+        lines.append(f"  ({i}) {account['address']}  {account['private_key']}")
+    bridge = manifest["bridge"]
+    if bridge is not None:
+        lines += [
+            "",
+            "bridge (messenger, token bridge per chain id)",
+            _table(
+                ["chain id", "messenger", "token bridge"],
+                [[k, v, bridge["token_bridges"][k]] for k, v in bridge["messengers"].items()],
+            ),
+            f"  attesters: {len(bridge['attesters'])}, threshold {bridge['threshold']}",
+            f"relayer: account {manifest['relayer']['account']}, latency "
+            f"{manifest['relayer']['latency']}, store {manifest['relayer']['store']}",
+            "  admin methods: " + ", ".join(manifest["relayer"]["admin_methods"]),
+        ]
+    else:
+        lines += ["", "bridge: not deployed (it needs at least 2 chains)"]
+    for chain_id, contracts in manifest["suites"].items():
+        lines += ["", f"DeFi suite on chain {chain_id}"]
+        lines += [f"  {name:<10} {address}" for name, address in contracts.items()]
+    lines += ["", f"manifest: {live.options.manifest_path}"]
+    if manifest["state_file"]:
+        lines.append(f"state: saved to {manifest['state_file']} on exit")
+    lines.append("listening; Ctrl-C (or SIGTERM) stops and persists")
+    return "\n".join(lines)
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from scenarios._up import LiveDevnet, UpOptions
+
+    options = UpOptions(
+        chains=args.chains,
+        config=Path(args.config) if args.config else None,
+        host=args.host,
+        port=args.port,
+        block_time=args.block_time,
+        latency=args.latency,
+        deploy_suite=args.deploy_suite,
+        state=Path(args.state) if args.state else None,
+        seed=args.seed,
+        state_dir=Path(args.state_dir),
+        manifest=Path(args.manifest) if args.manifest else None,
+    )
+
+    def progress(message: str) -> None:
+        print(f"[up] {message}", file=sys.stderr, flush=True)
+
+    live = LiveDevnet.build(options, progress=progress)
+    asyncio.run(live.serve(on_ready=lambda: print(_up_banner(live), flush=True)))
+    print("stopped" + (f"; state saved to {options.state}" if options.state else ""), flush=True)
+    return 0
+
+
+def _cmd_bench_rpc(args: argparse.Namespace) -> int:
+    from scenarios._bench_rpc import run_rpc_bench
+
+    def progress(message: str) -> None:
+        print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+    result = run_rpc_bench(
+        clients=args.clients, rounds=args.rounds, repeats=args.repeats, progress=progress
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"{result['clients']} concurrent clients on loopback, {result['rounds_per_client']} "
+        f"rounds each of {', '.join(result['mix'])}"
+    )
+    print(
+        _table(
+            ["run", "requests", "seconds", "req/s", "errors"],
+            [
+                [i + 1, r["requests"], r["seconds"], r["rps"], r["errors"]]
+                for i, r in enumerate(result["runs"])
+            ],
+        )
+    )
+    print(f"\nmedian {result['median_rps']} req/s, {result['errors']} errors in all")
+    return 0 if result["errors"] == 0 else 1
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from bridge._presets_cli import render_presets
+
+    print(render_presets(as_json=args.json))
+    return 0
+
+
+def _cmd_bench_relayer(args: argparse.Namespace) -> int:
+    from bridge._bench import render_relayer_bench, run_relayer_bench
+
+    def progress(message: str) -> None:
+        print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+    result = run_relayer_bench(
+        messages=args.messages, repeats=args.repeats, latency=args.latency, progress=progress
+    )
+    print(json.dumps(result, indent=2) if args.json else render_relayer_bench(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="testbed",
@@ -122,6 +257,40 @@ def build_parser() -> argparse.ArgumentParser:
     devnet.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     devnet.add_argument("--config", help="TOML devnet config instead of --chains")
     devnet.set_defaults(func=_cmd_devnet)
+
+    up = sub.add_parser(
+        "up",
+        help="the live devnet: N chains over JSON-RPC (HTTP + WebSocket) with the relayer",
+        description="Start N chains, each serving JSON-RPC (HTTP and WebSocket) on "
+        "consecutive ports, with the bridge deployed and the relayer running in real time. "
+        "Prints the chains, dev accounts and addresses and writes them to a JSON manifest. "
+        "Ctrl-C or SIGTERM stops cleanly.",
+    )
+    up.add_argument("--chains", type=int, default=3, help="number of chains (default 3)")
+    up.add_argument("--config", help="TOML devnet config instead of --chains")
+    up.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    up.add_argument("--port", type=int, default=8545, help="first chain's port (default 8545)")
+    up.add_argument(
+        "--block-time",
+        type=float,
+        help="seconds per block: interval mining with empty blocks (default: automine)",
+    )
+    up.add_argument(
+        "--latency",
+        default="interop",
+        help="relayer latency preset (default interop; see bridge.PRESETS)",
+    )
+    up.add_argument("--deploy-suite", action="store_true", help="deploy the DeFi suite too")
+    up.add_argument(
+        "--state",
+        help="load the whole devnet from FILE if it exists, save it there on exit",
+    )
+    up.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    up.add_argument(
+        "--state-dir", default=".testbed", help="manifest and relayer store (default .testbed)"
+    )
+    up.add_argument("--manifest", help="manifest path (default STATE_DIR/manifest.json)")
+    up.set_defaults(func=_cmd_up)
 
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
@@ -137,6 +306,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     engine.add_argument("--no-startup", action="store_true", help="skip the start-up figure")
     engine.set_defaults(func=_cmd_bench_engine)
+    rpc = bench_sub.add_parser("rpc", help="concurrent JSON-RPC clients against a live server")
+    rpc.add_argument("--json", action="store_true", help="print the result as JSON")
+    rpc.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    rpc.add_argument("--rounds", type=int, default=50, help="rounds of 4 requests per client")
+    rpc.add_argument("--repeats", type=int, default=3, help="timed runs (median)")
+    rpc.set_defaults(func=_cmd_bench_rpc)
+    relayer = bench_sub.add_parser(
+        "relayer", help="bridge messages/s end to end on virtual time (send, relay, execute)"
+    )
+    relayer.add_argument("--json", action="store_true", help="print the result as JSON")
+    relayer.add_argument("--repeats", type=int, default=5, help="timed runs (median)")
+    relayer.add_argument("--messages", type=int, default=200, help="token transfers per run")
+    relayer.add_argument("--latency", default="fast-attestation", help="latency preset")
+    relayer.set_defaults(func=_cmd_bench_relayer)
+
+    presets = sub.add_parser("presets", help="list the bridge latency presets")
+    presets.add_argument("--json", action="store_true", help="print the presets as JSON")
+    presets.set_defaults(func=_cmd_presets)
+
+    from scenarios._cli_run import add_commands
+
+    add_commands(sub)
     return parser
 
 

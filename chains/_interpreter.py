@@ -1,0 +1,544 @@
+"""A lean EVM execution loop for py-evm's Prague computation: same semantics, less overhead.
+
+py-evm runs every opcode through several layers: ``CodeStream`` iteration, an ``Opcode``
+object whose ``__call__`` charges gas through ``Computation.consume_gas`` and
+``GasMeter.consume_gas``, then a logic function that pops through ``Stack.pop_ints``
+(validation, int/bytes conversion) and pushes through ``Stack.push_int`` (validation
+again). Jump destinations are re-analysed for every message. About three quarters of a
+token swap's time goes there.
+
+:class:`FastComputation` keeps py-evm's computation object, message handling, state,
+precompiles and every opcode implementation; it replaces only the loop in
+``apply_computation``:
+
+- the code is analysed once per distinct bytecode (bounded memo): PUSH data decoded to
+  integers, valid ``JUMPDEST`` positions collected;
+- the hottest opcodes — PUSH/DUP/SWAP/POP, arithmetic, comparison and bitwise ops,
+  JUMP/JUMPI/JUMPDEST/PC/GAS, MLOAD/MSTORE/MSTORE8, CALLDATALOAD and the cheap context
+  reads — run inline on the stack's list with their static gas charged inline;
+- every other opcode (SLOAD, SSTORE, CALL*, CREATE*, LOG*, SHA3, RETURN, REVERT, EXP,
+  copies, ...) runs py-evm's own implementation, with the gas meter, the program counter
+  and the stack synchronised before and after, so its semantics are py-evm's.
+
+Observable behaviour is identical to the stock loop: gas used and refunded, output,
+logs, state changes and the error *type* of a failed frame (``OutOfGas``,
+``InsufficientStack``, ``FullStack``, ``InvalidJumpDestination``, ``InvalidInstruction``).
+Where several checks fail in one instruction they are made in py-evm's order (static gas
+first). Only the free-text messages inside exceptions may differ; nothing reads them.
+``tests/chains/test_interpreter.py`` runs the same transactions on both loops and
+compares receipts and state roots.
+
+Stack invariant inside the loop: every item is an ``int``. py-evm's stack may hold
+``bytes`` too (its PUSH, MLOAD, CALLER... push bytes); after a py-evm opcode runs, the
+item it pushed (at most one) is converted, so the fast paths never test types.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from eth.exceptions import (
+    FullStack,
+    Halt,
+    InsufficientStack,
+    InvalidInstruction,
+    InvalidJumpDestination,
+    OutOfGas,
+)
+from eth.vm.computation import NO_RESULT
+from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.logic.invalid import InvalidOpcode
+
+__all__ = ["FastComputation", "analyse_code"]
+
+_M = 2**256 - 1
+_SIGN = 2**255
+_MAX_STACK = 1024
+#: PUSH data past the end of the code reads as zeros; the padding also makes the byte
+#: after the last instruction a STOP, as py-evm's ``CodeStream`` yields.
+_PAD = b"\x00" * 33
+
+#: Static gas of the opcodes run inline, checked against py-evm's table at import.
+_INLINE_GAS = {
+    0x01: 3, 0x02: 5, 0x03: 3, 0x04: 5, 0x06: 5, 0x0B: 5,
+    0x10: 3, 0x11: 3, 0x12: 3, 0x13: 3, 0x14: 3, 0x15: 3, 0x16: 3, 0x17: 3, 0x18: 3,
+    0x19: 3, 0x1A: 3, 0x1B: 3, 0x1C: 3, 0x1D: 3,
+    0x30: 2, 0x32: 2, 0x33: 2, 0x34: 2, 0x35: 3, 0x36: 2,
+    0x50: 2, 0x51: 3, 0x52: 3, 0x53: 3, 0x56: 8, 0x57: 10, 0x58: 2, 0x5A: 2, 0x5B: 1,
+    0x5F: 2,
+    **dict.fromkeys(range(0x60, 0xA0), 3),
+}  # fmt: skip
+
+
+class _Analysis:
+    """What the loop needs to know about one bytecode, computed once."""
+
+    __slots__ = ("code", "jumpdests", "push_values")
+
+    def __init__(self, code: bytes, push_values: list[int], jumpdests: frozenset[int]):
+        self.code = code
+        self.push_values = push_values
+        self.jumpdests = jumpdests
+
+
+@functools.lru_cache(maxsize=512)
+def analyse_code(code: bytes) -> _Analysis:
+    """Decode PUSH data and find valid jump destinations (bounded memo, keyed by content).
+
+    ``push_values[pc]`` is the value the PUSH at ``pc`` pushes (zero-padded on the right
+    if the code ends inside its data, as py-evm reads it); other entries are 0.
+    """
+    n = len(code)
+    push_values = [0] * (n + 1)
+    jumpdests = []
+    pc = 0
+    while pc < n:
+        op = code[pc]
+        if 0x60 <= op <= 0x7F:
+            size = op - 0x5F
+            push_values[pc] = int.from_bytes(code[pc + 1 : pc + 1 + size].ljust(size, b"\x00"))
+            pc += size + 1
+        else:
+            if op == 0x5B:
+                jumpdests.append(pc)
+            pc += 1
+    return _Analysis(code + _PAD, push_values, frozenset(jumpdests))
+
+
+def _out_of_gas(meter: Any, remaining: int, needed: int, op: int) -> OutOfGas:
+    meter.gas_remaining = remaining
+    mnemonic = PragueComputation.opcodes[op].mnemonic
+    return OutOfGas(f"Out of gas: Needed {needed} - Remaining {remaining} - Reason: {mnemonic}")
+
+
+def _bad_jump(code: bytes, dest: int, n: int) -> Exception:
+    # py-evm's order: not a JUMPDEST byte -> InvalidJumpDestination; a JUMPDEST byte
+    # inside PUSH data -> InvalidInstruction.
+    if dest < n and code[dest] == 0x5B:
+        return InvalidInstruction("Jump resulted in invalid instruction")
+    return InvalidJumpDestination("Invalid Jump Destination")
+
+
+class _ForeignIndexError(Exception):
+    """An ``IndexError`` raised inside a py-evm opcode: re-raised as it was, not mapped."""
+
+
+def _execute(computation: Any) -> None:
+    """Run ``computation``'s code to completion (or raise the frame's ``VMError``)."""
+    msg = computation.msg
+    analysis = analyse_code(msg.code)
+    code = analysis.code
+    n = len(code) - len(_PAD)
+    push_values = analysis.push_values
+    jumpdests = analysis.jumpdests
+    stack: list[Any] = computation._stack.values  # ints only, see the module docstring
+    append = stack.append
+    pop = stack.pop
+    meter = computation._gas_meter
+    memory = computation._memory
+    stream = computation.code
+    table = computation.opcodes
+    calldata = msg.data_as_bytes
+    gas = meter.gas_remaining
+    pc = 0
+    try:
+        while True:
+            op = code[pc]
+            if op >= 0x60:
+                if op < 0x80:  # PUSH1..PUSH32
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    if len(stack) >= _MAX_STACK:
+                        raise FullStack("Stack limit reached")
+                    append(push_values[pc])
+                    pc += op - 0x5E
+                    continue
+                if op < 0x90:  # DUP1..DUP16
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    if len(stack) >= _MAX_STACK:
+                        raise FullStack("Stack limit reached")
+                    append(stack[0x7F - op])
+                    pc += 1
+                    continue
+                if op < 0xA0:  # SWAP1..SWAP16
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    i = 0x8E - op
+                    stack[-1], stack[i] = stack[i], stack[-1]
+                    pc += 1
+                    continue
+            elif op >= 0x50:
+                if op == 0x5B:  # JUMPDEST
+                    if gas < 1:
+                        raise _out_of_gas(meter, gas, 1, op)
+                    gas -= 1
+                    pc += 1
+                    continue
+                if op == 0x57:  # JUMPI
+                    if gas < 10:
+                        raise _out_of_gas(meter, gas, 10, op)
+                    gas -= 10
+                    dest = pop()
+                    if pop():
+                        if dest not in jumpdests:
+                            raise _bad_jump(code, dest, n)
+                        pc = dest
+                    else:
+                        pc += 1
+                    continue
+                if op == 0x56:  # JUMP
+                    if gas < 8:
+                        raise _out_of_gas(meter, gas, 8, op)
+                    gas -= 8
+                    dest = pop()
+                    if dest not in jumpdests:
+                        raise _bad_jump(code, dest, n)
+                    pc = dest
+                    continue
+                if op == 0x50:  # POP
+                    if gas < 2:
+                        raise _out_of_gas(meter, gas, 2, op)
+                    gas -= 2
+                    pop()
+                    pc += 1
+                    continue
+                if op == 0x51:  # MLOAD
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    start = stack[-1]
+                    end = start + 32
+                    if end > len(memory._bytes):
+                        meter.gas_remaining = gas
+                        computation.extend_memory(start, 32)
+                        gas = meter.gas_remaining
+                    stack[-1] = int.from_bytes(memory._bytes[start:end])
+                    pc += 1
+                    continue
+                if op == 0x52:  # MSTORE
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    start = pop()
+                    value = pop()
+                    end = start + 32
+                    if end > len(memory._bytes):
+                        meter.gas_remaining = gas
+                        computation.extend_memory(start, 32)
+                        gas = meter.gas_remaining
+                    memory._bytes[start:end] = value.to_bytes(32)
+                    pc += 1
+                    continue
+                if op == 0x5F:  # PUSH0
+                    if gas < 2:
+                        raise _out_of_gas(meter, gas, 2, op)
+                    gas -= 2
+                    if len(stack) >= _MAX_STACK:
+                        raise FullStack("Stack limit reached")
+                    append(0)
+                    pc += 1
+                    continue
+                if op == 0x53:  # MSTORE8
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    start = pop()
+                    value = pop()
+                    if start + 1 > len(memory._bytes):
+                        meter.gas_remaining = gas
+                        computation.extend_memory(start, 1)
+                        gas = meter.gas_remaining
+                    memory._bytes[start] = value & 0xFF
+                    pc += 1
+                    continue
+                if op == 0x58 or op == 0x5A:  # PC, GAS
+                    if gas < 2:
+                        raise _out_of_gas(meter, gas, 2, op)
+                    gas -= 2
+                    if len(stack) >= _MAX_STACK:
+                        raise FullStack("Stack limit reached")
+                    append(pc if op == 0x58 else gas)
+                    pc += 1
+                    continue
+            elif op < 0x20:
+                if op == 0x00:  # STOP
+                    break
+                if op == 0x15:  # ISZERO
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    stack[-1] = 0 if stack[-1] else 1
+                    pc += 1
+                    continue
+                if op == 0x01:  # ADD
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    a = pop()
+                    stack[-1] = (a + stack[-1]) & _M
+                    pc += 1
+                    continue
+                if op == 0x03:  # SUB
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    a = pop()
+                    stack[-1] = (a - stack[-1]) & _M
+                    pc += 1
+                    continue
+                if op == 0x14:  # EQ
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    a = pop()
+                    stack[-1] = 1 if a == stack[-1] else 0
+                    pc += 1
+                    continue
+                if op == 0x10:  # LT
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    a = pop()
+                    stack[-1] = 1 if a < stack[-1] else 0
+                    pc += 1
+                    continue
+                if op == 0x11:  # GT
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    a = pop()
+                    stack[-1] = 1 if a > stack[-1] else 0
+                    pc += 1
+                    continue
+                if op == 0x16:  # AND
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    a = pop()
+                    stack[-1] = a & stack[-1]
+                    pc += 1
+                    continue
+                if op == 0x17:  # OR
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    a = pop()
+                    stack[-1] = a | stack[-1]
+                    pc += 1
+                    continue
+                if op == 0x18:  # XOR
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    a = pop()
+                    stack[-1] = a ^ stack[-1]
+                    pc += 1
+                    continue
+                if op == 0x19:  # NOT
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    stack[-1] = _M - stack[-1]
+                    pc += 1
+                    continue
+                if op == 0x1C:  # SHR
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    shift = pop()
+                    stack[-1] = stack[-1] >> shift if shift < 256 else 0
+                    pc += 1
+                    continue
+                if op == 0x1B:  # SHL
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    shift = pop()
+                    stack[-1] = (stack[-1] << shift) & _M if shift < 256 else 0
+                    pc += 1
+                    continue
+                if op == 0x02:  # MUL
+                    if gas < 5:
+                        raise _out_of_gas(meter, gas, 5, op)
+                    gas -= 5
+                    a = pop()
+                    stack[-1] = (a * stack[-1]) & _M
+                    pc += 1
+                    continue
+                if op == 0x04:  # DIV
+                    if gas < 5:
+                        raise _out_of_gas(meter, gas, 5, op)
+                    gas -= 5
+                    a = pop()
+                    b = stack[-1]
+                    stack[-1] = a // b if b else 0
+                    pc += 1
+                    continue
+                if op == 0x06:  # MOD
+                    if gas < 5:
+                        raise _out_of_gas(meter, gas, 5, op)
+                    gas -= 5
+                    a = pop()
+                    b = stack[-1]
+                    stack[-1] = a % b if b else 0
+                    pc += 1
+                    continue
+                if op == 0x12 or op == 0x13:  # SLT, SGT
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    a = pop()
+                    b = stack[-1]
+                    if a & _SIGN:
+                        a -= 1 << 256
+                    if b & _SIGN:
+                        b -= 1 << 256
+                    stack[-1] = (1 if a < b else 0) if op == 0x12 else (1 if a > b else 0)
+                    pc += 1
+                    continue
+                if op == 0x1D:  # SAR
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    shift = pop()
+                    b = stack[-1]
+                    if b & _SIGN:
+                        b -= 1 << 256
+                    stack[-1] = (b >> min(shift, 256)) & _M
+                    pc += 1
+                    continue
+                if op == 0x1A:  # BYTE
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    position = pop()
+                    b = stack[-1]
+                    stack[-1] = (b >> (8 * (31 - position))) & 0xFF if position < 32 else 0
+                    pc += 1
+                    continue
+                if op == 0x0B:  # SIGNEXTEND
+                    if gas < 5:
+                        raise _out_of_gas(meter, gas, 5, op)
+                    gas -= 5
+                    bits = pop()
+                    b = stack[-1]
+                    if bits <= 31:
+                        sign_bit = 1 << (bits * 8 + 7)
+                        if b & sign_bit:
+                            stack[-1] = b | ((1 << 256) - sign_bit)
+                        else:
+                            stack[-1] = b & (sign_bit - 1)
+                    pc += 1
+                    continue
+            elif op < 0x40:
+                if op == 0x35:  # CALLDATALOAD
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    start = stack[-1]
+                    word = calldata[start : start + 32]
+                    stack[-1] = int.from_bytes(word.ljust(32, b"\x00") if len(word) < 32 else word)
+                    pc += 1
+                    continue
+                if 0x32 <= op <= 0x34 or op == 0x30 or op == 0x36:
+                    # ORIGIN, CALLER, CALLVALUE, ADDRESS, CALLDATASIZE
+                    if gas < 2:
+                        raise _out_of_gas(meter, gas, 2, op)
+                    gas -= 2
+                    if len(stack) >= _MAX_STACK:
+                        raise FullStack("Stack limit reached")
+                    if op == 0x33:
+                        append(int.from_bytes(msg.sender))
+                    elif op == 0x34:
+                        append(msg.value)
+                    elif op == 0x36:
+                        append(len(msg.data))
+                    elif op == 0x30:
+                        append(int.from_bytes(msg.storage_address))
+                    else:
+                        append(int.from_bytes(computation.transaction_context.origin))
+                    pc += 1
+                    continue
+
+            # Everything else: py-evm's own implementation of the opcode.
+            fn = table.get(op)
+            if fn is None:
+                fn = InvalidOpcode(op)
+            meter.gas_remaining = gas
+            stream.program_counter = pc + 1
+            try:
+                fn(computation=computation)
+            except Halt:
+                gas = meter.gas_remaining
+                break
+            except IndexError as exc:
+                raise _ForeignIndexError() from exc
+            gas = meter.gas_remaining
+            pc = stream.program_counter
+            if stack and stack[-1].__class__ is not int:
+                stack[-1] = int.from_bytes(stack[-1])
+    except IndexError:
+        # A pop or peek below the bottom of the stack in an inline opcode.
+        meter.gas_remaining = gas
+        raise InsufficientStack(f"Insufficient stack items for opcode 0x{op:x}") from None
+    except _ForeignIndexError as wrapper:
+        raise wrapper.__cause__ from None  # type: ignore[misc]
+    # Other errors raised inline (FullStack, bad jumps) leave the meter at its last sync:
+    # they burn the frame's gas, so only a non-negative remainder matters there.
+    meter.gas_remaining = gas
+    stream.program_counter = pc + 1
+
+
+class FastComputation(PragueComputation):
+    """py-evm's Prague computation with :func:`_execute` as its opcode loop."""
+
+    @classmethod
+    def apply_computation(
+        cls,
+        state: Any,
+        message: Any,
+        transaction_context: Any,
+        parent_computation: Any = None,
+    ) -> Any:
+        if cls.logger.show_debug2:
+            # Opcode-level debug logging lives in the stock loop: use it.
+            return super().apply_computation(
+                state, message, transaction_context, parent_computation
+            )
+        # The frame set-up below is py-evm's BaseComputation.apply_computation, verbatim.
+        with cls(state, message, transaction_context) as computation:
+            if computation.is_origin_computation:
+                computation.contracts_created = []
+                if message.is_create:
+                    cls.consume_initcode_gas_cost(computation)
+            if parent_computation is not None:
+                computation.contracts_created = parent_computation.contracts_created
+            if message.is_create:
+                computation.contracts_created.append(message.storage_address)
+            precompile = computation.precompiles.get(message.code_address, NO_RESULT)
+            if precompile is not NO_RESULT:
+                if not message.is_delegation:
+                    precompile(computation)
+                return computation
+            _execute(computation)
+        return computation
+
+
+def _check_table() -> None:
+    """The inline opcodes must be py-evm's plain opcodes with the static gas used here."""
+    table = PragueComputation.opcodes
+    for op, gas in _INLINE_GAS.items():
+        actual = getattr(table[op], "gas_cost", None)
+        if actual != gas:
+            raise RuntimeError(
+                f"py-evm's gas for opcode 0x{op:x} is {actual}, the fast loop "
+                f"charges {gas}: the installed py-evm does not match this interpreter"
+            )
+
+
+_check_table()

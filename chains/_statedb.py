@@ -1,0 +1,132 @@
+"""py-evm's account and storage databases, tuned for a devnet that seals many small blocks.
+
+The state root and every trie node are exactly py-evm's; what changes is bookkeeping a
+devnet does not need:
+
+- **No trie pruning.** py-evm builds the account trie and each storage trie with
+  ``prune=True``, which re-encodes and re-hashes every node it replaces, only to drop
+  nodes from a write batch whose deletions are never applied to the database anyway
+  (``commit_to(..., apply_deletes=False)``). Here the tries do not prune: the same nodes
+  are written, plus the intermediate ones a block superseded (content-addressed, a few
+  kB per block). The account diff is applied straight to the trie instead of through a
+  squashing scratch copy.
+- **Caches survive sealing.** ``AccountDB.persist`` empties its account cache and drops
+  every per-account storage database (with its read cache), so that the next block's
+  witness lists what it reads; the next block then reads every account and slot from
+  the trie again. A devnet needs no witnesses: decoded accounts and the storage
+  databases are kept, already consistent with the roots just written.
+- **No witness.** ``persist`` returns an empty witness and forgets the keys it logged
+  (the log grew for the life of the chain, and was copied at every seal).
+
+A Chain keeps one live state across blocks; whenever that state could hold discarded
+changes (revert, replay, re-timing) the Chain drops it and builds a fresh one from the
+database, so these caches never outlive the state they describe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from eth.constants import BLANK_ROOT_HASH
+from eth.db.accesslog import KeyAccessLoggerDB
+from eth.db.account import AccountDB
+from eth.db.backends.memory import MemoryDB
+from eth.db.batch import BatchDB
+from eth.db.cache import CacheDB
+from eth.db.hash_trie import HashTrie
+from eth.db.journal import JournalDB
+from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
+from eth.db.witness import MetaWitness
+from eth_utils import to_bytes
+from trie import HexaryTrie
+
+__all__ = ["DevAccountDB"]
+
+
+class _PlainTrie(HexaryTrie):
+    """A hexary trie that does not prune and squashes changes in place."""
+
+    @contextlib.contextmanager
+    def squash_changes(self) -> Iterator[HexaryTrie]:
+        # py-evm squashes through a scratch trie (prune=True) to make a multi-key update
+        # atomic against missing nodes; every node of a devnet's trie is local.
+        yield self
+
+
+class _PlainStorageLookup(StorageLookup):
+    """py-evm's slot-to-trie lookup with a non-pruning write trie."""
+
+    def _get_write_trie(self) -> HexaryTrie:
+        if self._trie_nodes_batch is None:
+            self._trie_nodes_batch = BatchDB(self._db, read_through_deletes=True)
+        if self._write_trie is None:
+            self._write_trie = _PlainTrie(
+                self._trie_nodes_batch, root_hash=self._starting_root_hash, prune=False
+            )
+        return self._write_trie
+
+
+class _DevStorageDB(AccountStorageDB):
+    """py-evm's per-account storage database over :class:`_PlainStorageLookup`."""
+
+    def __init__(self, db: Any, storage_root: bytes, address: bytes) -> None:
+        super().__init__(db, storage_root, address)  # type: ignore[arg-type]
+        # the same layers as py-evm's constructor, on the non-pruning lookup
+        self._storage_lookup = _PlainStorageLookup(db, storage_root, address)  # type: ignore[arg-type]
+        self._storage_cache = CacheDB(self._storage_lookup)
+        self._locked_changes = JournalDB(self._storage_cache)
+        self._journal_storage = JournalDB(self._locked_changes)
+
+    def keep_after_persist(self) -> None:
+        """Become what a fresh store on the committed root would be, read cache included.
+
+        After ``persist`` the lookup sits on the new root with no pending tries; a fresh
+        store would also start its clear counter at zero and log no accessed slots.
+        """
+        self._clear_count = JournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: to_bytes(0)}))
+        self._accessed_slots.clear()
+        # A storage wipe that left no writes behind (an empty account touched and deleted
+        # under EIP-161, e.g. a precompile called with no value) is not committed, so the
+        # lookup still holds the wiped trie for a revert that can no longer happen; drop it,
+        # or the next wipe's index would not follow the counter just reset.
+        self._storage_lookup._historical_write_tries = []
+
+
+class DevAccountDB(AccountDB):
+    """py-evm's account database without pruning, witnesses or cache flushes at sealing."""
+
+    def __init__(self, db: Any, state_root: Any = BLANK_ROOT_HASH) -> None:
+        super().__init__(db, state_root)
+        # the same layers as py-evm's constructor, on a non-pruning trie
+        self._trie = HashTrie(_PlainTrie(self._batchtrie, state_root, prune=False))  # type: ignore[arg-type]
+        self._trie_logger = KeyAccessLoggerDB(self._trie, log_missing_keys=False)
+        self._trie_cache = CacheDB(self._trie_logger)
+        self._journaltrie = JournalDB(self._trie_cache)
+        self._kept: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
+
+    def _get_address_store(self, address: Any) -> Any:
+        store = self._account_stores.get(address)
+        if store is None:
+            store = _DevStorageDB(self._raw_store_db, self._get_storage_root(address), address)
+            self._account_stores[address] = store
+        return store
+
+    def _get_meta_witness(self) -> MetaWitness:
+        # AccountDB.persist calls this after the roots are written and the storage
+        # databases committed, just before it clears its caches: keep them here.
+        self._kept = (dict(self._account_cache), dict(self._account_stores))
+        return MetaWitness(set(), {})
+
+    def persist(self) -> Any:
+        witness = super().persist()
+        accounts, stores = self._kept
+        self._kept = ({}, {})
+        self._account_cache.update(accounts)
+        for address, store in stores.items():
+            store.keep_after_persist()
+            self._account_stores[address] = store
+        self._raw_store_db._keys_read.clear()
+        self._trie_logger._keys_read.clear()
+        return witness

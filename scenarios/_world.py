@@ -1,0 +1,193 @@
+"""The deployed world the runners share: a devnet, the suites, the roles, one anchor.
+
+``World.build(chains)`` makes a devnet of ``chains`` chains (A, B[, C]), deploys the full suite
+on A — the venues of the ``atomic`` and ``sequential`` modes, and the AMM of ``bridged`` — and
+the bridged layout: bridge, relayer, wrapped tokens, lending on B, CDP on C or A (see
+``scenarios/_layout.py``). Every run
+happens inside :meth:`World.session`, which reverts the devnet (chains, clock, attached
+participants) to the anchor taken after deployment: the world is built once per process and
+never redeployed per run.
+
+Roles (dev accounts, the same address on every chain): ``deployer`` (owns tokens and oracles,
+acts as every oracle's keeper), ``user`` (runs the scenario), ``fronter`` (a solver holding
+USDC inventory that fronts the refinance repayment), ``arbitrageur`` and ``flow`` (market
+actors).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from chains import Chain, Contract, Devnet
+from scenarios._runspec import RunSpec, ScenarioConfigError
+from scenarios._suite import Suite, SuiteConfig, deploy_suite
+
+if TYPE_CHECKING:
+    from scenarios._layout import BridgedLayout
+
+__all__ = ["AmmVenue", "CdpVenue", "LendingVenue", "Roles", "World"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_UINT256 = 2**256 - 1
+#: Inventory minted to the market actors and the fronter at build time (whole tokens).
+ACTOR_USDC = 50_000_000
+ACTOR_WETH = 25_000
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Addresses of the actors, by role."""
+
+    deployer: str
+    user: str
+    fronter: str
+    arbitrageur: str
+    flow: str
+
+
+@dataclass(frozen=True)
+class AmmVenue:
+    """The AMM side: router and pools on one chain, with the tokens they trade."""
+
+    chain: Chain
+    router: Contract
+    usdc: Contract
+    weth: Contract
+    dai: Contract
+    weth_usdc: Contract
+    dai_usdc: Contract
+
+
+@dataclass(frozen=True)
+class LendingVenue:
+    """The lending market and its oracle (collateral ``weth``, loans in ``usdc``)."""
+
+    chain: Chain
+    market: Contract
+    oracle: Contract
+    usdc: Contract
+    weth: Contract
+
+
+@dataclass(frozen=True)
+class CdpVenue:
+    """The CDP vault and its oracle (collateral ``weth``, debt in ``dai``)."""
+
+    chain: Chain
+    vault: Contract
+    oracle: Contract
+    weth: Contract
+    dai: Contract
+
+
+@dataclass
+class World:
+    """A devnet with the suites deployed, reused across runs (see the module docstring)."""
+
+    devnet: Devnet
+    chains: int
+    suite: Suite
+    roles: Roles
+    start_time: float
+    bridged: BridgedLayout = field(default=None, repr=False)  # type: ignore[assignment]
+    _anchor: int = field(default=0, repr=False)
+
+    @classmethod
+    def build(cls, chains: int = 3, seed: int = 0, config: SuiteConfig | None = None) -> World:
+        """Deploy everything for the ``chains``-chain layout (2 or 3) and take the anchor."""
+        if isinstance(chains, bool) or chains not in (2, 3):
+            raise ScenarioConfigError(f"chains={chains!r} must be 2 or 3")
+        devnet = Devnet(n_chains=chains, seed=seed)
+        home = devnet.chains[0]
+        accounts = [a.address for a in home.accounts]
+        roles = Roles(
+            deployer=accounts[0],
+            user=accounts[1],
+            fronter=accounts[2],
+            arbitrageur=accounts[3],
+            flow=accounts[4],
+        )
+        suite = deploy_suite(home, config, sender=roles.deployer)
+        for actor in (roles.arbitrageur, roles.flow, roles.fronter):
+            suite.fund(actor, usdc=ACTOR_USDC * 10**6, weth=ACTOR_WETH * 10**18)
+        for owner in (roles.user, roles.arbitrageur, roles.flow, roles.fronter):
+            for token in suite.tokens.values():
+                for spender in (suite.router, suite.market, suite.vault, suite.composer):
+                    token.approve(spender.address, _MAX_UINT256, sender=owner)
+        world = cls(devnet=devnet, chains=chains, suite=suite, roles=roles, start_time=0.0)
+        world.bridged = _build_bridged_layout(world)
+        # Let the clock catch up with the deployment blocks' timestamps, then start on a
+        # whole minute so the runs' block times are round numbers.
+        latest = max(c.timestamp for c in devnet.chains)
+        devnet.advance_to(float((int(latest) // 60 + 2) * 60))
+        for chain in devnet.chains:
+            chain.mine()
+        world.start_time = devnet.now
+        world._anchor = devnet.snapshot()
+        logger.info("world built: %d chains, start t=%s", chains, world.start_time)
+        return world
+
+    @property
+    def amm(self) -> AmmVenue:
+        """The one-chain layout's AMM (chain A)."""
+        s = self.suite
+        return AmmVenue(s.chain, s.router, s.usdc, s.weth, s.dai, s.weth_usdc, s.dai_usdc)
+
+    @property
+    def lending(self) -> LendingVenue:
+        """The one-chain layout's lending market (chain A)."""
+        s = self.suite
+        return LendingVenue(s.chain, s.market, s.oracle, s.usdc, s.weth)
+
+    @property
+    def cdp(self) -> CdpVenue:
+        """The one-chain layout's CDP vault (chain A)."""
+        s = self.suite
+        return CdpVenue(s.chain, s.vault, s.oracle, s.weth, s.dai)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[World]:
+        """Run inside: on exit the devnet is back at the post-deployment anchor."""
+        self.devnet.revert(self._anchor)
+        try:
+            yield self
+        finally:
+            self.devnet.revert(self._anchor)
+
+    def check_spec(self, spec: RunSpec) -> None:
+        """Reject parameters this world cannot run: a target LTV at or above the market's
+        liquidation threshold, a notional beyond the WETH/USDC pool's depth."""
+        spec.validate()
+        errors = []
+        threshold = self.suite.config.liquidation_threshold
+        if spec.target_ltv >= threshold:
+            errors.append(
+                f"target_ltv={spec.target_ltv!r} is at or above the market's liquidation "
+                f"threshold {threshold!r}: the position would be liquidatable at once"
+            )
+        usdc_reserve = self.fetch_usdc_depth()
+        if spec.notional * 10**6 >= usdc_reserve:
+            errors.append(
+                f"notional={spec.notional!r} USDC is beyond the WETH/USDC pool's depth "
+                f"({usdc_reserve / 10**6:,.0f} USDC in reserve)"
+            )
+        if errors:
+            raise ScenarioConfigError("impossible RunSpec: " + "; ".join(errors))
+
+    def fetch_usdc_depth(self) -> int:
+        """USDC reserve of the WETH/USDC pool on A (base units)."""
+        pool = self.suite.weth_usdc
+        r0, r1, _ = pool.get_reserves()
+        return int(r0 if pool.token0() == self.suite.usdc.address else r1)
+
+
+def _build_bridged_layout(world: World) -> BridgedLayout:
+    """The bridge, wrapped tokens and venues on B (and C): see ``scenarios/_layout.py``."""
+    from scenarios._layout import build_layout
+
+    return build_layout(world)

@@ -1,0 +1,338 @@
+"""The fast opcode loop against py-evm's stock loop: same gas, output, logs, errors, state.
+
+Two kinds of evidence. Whole workloads (the DeFi suite's deployment and composer runs,
+including reverts and out-of-gas at many depths) run on a fast chain and on a fully
+stock reference (py-evm's loop and ``AccountDB``, see ``chain_reference.py``); every
+block hash must match, which commits to state roots, receipt roots (status, cumulative
+gas, logs) and blooms, and every receipt's output and error must match too. Then
+bytecode-level differentials: edge cases for each opcode the fast loop runs inline, and
+hypothesis-generated programs and raw byte strings run at full gas and at gas limits
+that run out mid-way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from chain_reference import ReferenceVM
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from chains import Chain, ChainConfig, Devnet, TransactionReverted
+from chains._chain import _VM_CLASSES, CallResult
+from chains._interpreter import _INLINE_GAS, analyse_code
+from scenarios import deploy_suite
+from scenarios._bench import SUPPLY, bench_source
+
+MAX = 2**256 - 1
+CODE_ADDRESS = "0x00000000000000000000000000000000c0de0001"
+CALLEE_ADDRESS = "0x00000000000000000000000000000000c0de0002"
+
+
+def push(value: int) -> bytes:
+    """The shortest PUSH of ``value`` (PUSH0 for zero)."""
+    if value == 0:
+        return b"\x5f"
+    size = (value.bit_length() + 7) // 8
+    return bytes([0x5F + size]) + value.to_bytes(size)
+
+
+def return_stack(depth: int) -> bytes:
+    """Code that stores the top ``depth`` stack items in memory words and returns them."""
+    out = b"".join(push(32 * i) + b"\x52" for i in range(depth))
+    return out + push(32 * depth) + b"\x5f\xf3"
+
+
+@dataclass
+class Pair:
+    """The same single chain twice: stock py-evm loop and fast loop."""
+
+    stock: Chain
+    fast: Chain
+
+    def both(self, fn: Callable[[Chain], Any]) -> tuple[Any, Any]:
+        """``fn`` on each chain: its result, or the type and text of what it raised."""
+        out = []
+        for chain in (self.stock, self.fast):
+            try:
+                out.append(fn(chain))
+            except Exception as exc:  # compared, not swallowed: the caller asserts equality
+                out.append((type(exc), str(exc)))
+        return out[0], out[1]
+
+    def set_code(self, address: str, code: bytes) -> None:
+        for chain in (self.stock, self.fast):
+            chain.set_code(address, code)
+
+    def simulate(self, code: bytes, data: bytes = b"", gas: int | None = None) -> CallResult:
+        """Run ``code`` on both loops; assert identical outcomes; return it."""
+        self.set_code(CODE_ADDRESS, code)
+        stock, fast = self.both(lambda c: c.simulate(to=CODE_ADDRESS, data=data, gas=gas))
+        assert fast == stock, f"code {code.hex()} data {data.hex()} gas {gas}"
+        assert isinstance(fast, CallResult), fast
+        return fast
+
+    def simulate_below(self, code: bytes, data: bytes, gas_used: int, window: int = 12) -> None:
+        """Run ``code`` at every gas limit from ``gas_used - window`` up (above intrinsic)."""
+        intrinsic = 21_000 + sum(4 if b == 0 else 16 for b in data)
+        for gas in range(max(intrinsic, gas_used - window), gas_used + 1):
+            self.simulate(code, data=data, gas=gas)
+
+
+def _chain(interpreter: str, mining: str = "auto") -> Chain:
+    return Devnet(n_chains=1, seed=7, interpreter=interpreter, mining=mining).chains[0]
+
+
+@pytest.fixture(scope="module")
+def pair() -> Pair:
+    """A stock-loop and a fast-loop chain, same id and seed; code is set in a pending block."""
+    return Pair(stock=_chain("py-evm", "manual"), fast=_chain("fast", "manual"))
+
+
+def test_config_selects_the_loop() -> None:
+    assert ChainConfig(chain_id=1).interpreter == "fast"
+    with pytest.raises(ValueError, match="interpreter must be 'fast' or 'py-evm'"):
+        ChainConfig(chain_id=1, interpreter="revm")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------- whole workloads ---
+
+
+@pytest.fixture
+def reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``interpreter="py-evm"`` chains fully stock: py-evm's loop *and* AccountDB."""
+    monkeypatch.setitem(_VM_CLASSES, "py-evm", ReferenceVM)
+
+
+def _receipts(chain: Chain) -> list[tuple[Any, ...]]:
+    return [
+        (r.tx_hash, r.status, r.gas_used, r.output, r.error, r.logs)
+        for block in chain.blocks
+        for r in block.receipts
+    ]
+
+
+def _compare(workload: Callable[[Chain], None]) -> Chain:
+    chains = []
+    for interpreter in ("py-evm", "fast"):
+        chain = _chain(interpreter)
+        workload(chain)
+        chains.append(chain)
+    stock, fast = chains
+    assert [b.hash for b in fast.blocks] == [b.hash for b in stock.blocks]
+    assert _receipts(fast) == _receipts(stock)
+    return fast
+
+
+def _suite_workload(chain: Chain) -> None:
+    suite = deploy_suite(chain)
+    trader = chain.accounts[1].address
+    suite.fund(trader, usdc=10**12, weth=10**21)
+    for token in (suite.usdc, suite.weth, suite.dai):
+        token.approve(suite.composer.address, MAX, sender=trader)
+    params = [10_000 * 10**6, 0, 10**18 // 2, MAX, 3 * 10**18 // 2, MAX]
+    run = suite.composer.run
+    full = run.transact(params, sender=trader)
+    assert full.status
+    with pytest.raises(TransactionReverted):  # a deadline in the past
+        run.transact([*params[:5], 0], sender=trader)
+    # out of gas at many depths: inside the swap, the loan, the flash mint, the vault...
+    for step in range(1, 12):
+        gas = 60_000 + full.gas_used * step // 12
+        with contextlib.suppress(TransactionReverted):  # compared below, receipt by receipt
+            run.transact(params, sender=trader, gas=gas)
+    chain.mine()
+
+
+@pytest.mark.usefixtures("reference")
+def test_suite_deployment_and_composer_runs_match() -> None:
+    fast = _compare(_suite_workload)
+    failed = [r for block in fast.blocks for r in block.receipts if not r.status]
+    # the deadline revert and the sweep's runs that ran out of gas in some frame
+    assert len(failed) >= 6 and len({r.gas_used for r in failed}) >= 6
+
+
+def _swap_workload(chain: Chain) -> None:
+    token0 = chain.deploy(bench_source("BenchToken.vy"), "Token0", "T0", SUPPLY)
+    token1 = chain.deploy(bench_source("BenchToken.vy"), "Token1", "T1", SUPPLY)
+    pool = chain.deploy(bench_source("BenchPool.vy"), token0.address, token1.address)
+    token0.approve(pool.address, MAX)
+    token1.approve(pool.address, MAX)
+    pool.add_liquidity(10**24, 10**24)
+    for i in range(20):
+        pool.swap(10**18, i % 2 == 0, 0)
+    with pytest.raises(TransactionReverted, match="pool: insufficient output"):
+        pool.swap(10**18, True, 10**30)
+
+
+@pytest.mark.usefixtures("reference")
+def test_benchmark_swaps_match() -> None:
+    _compare(_swap_workload)
+
+
+# ------------------------------------------------------- inline opcodes, edge cases ---
+
+INLINE = sorted(_INLINE_GAS)
+EDGE_VALUES = [0, 1, 2, 31, 32, 255, 256, 2**128, 2**255 - 1, 2**255, 2**255 + 1, MAX - 1, MAX]
+
+
+@pytest.mark.parametrize("op", INLINE, ids=lambda op: f"0x{op:02x}")
+def test_each_inline_opcode_on_an_empty_stack(pair: Pair, op: int) -> None:
+    pair.simulate(bytes([op]) + b"\x00" * 33)
+
+
+@pytest.mark.parametrize("op", INLINE, ids=lambda op: f"0x{op:02x}")
+def test_each_inline_opcode_out_of_gas(pair: Pair, op: int) -> None:
+    code = push(1) * 17 + bytes([op]) + b"\x00" * 33
+    full = pair.simulate(code)
+    pair.simulate_below(code, b"", full.gas_used)
+
+
+@pytest.mark.parametrize("op", [op for op in INLINE if op < 0x40 or op in (0x51, 0x52, 0x53)])
+def test_each_inline_opcode_on_edge_values(pair: Pair, op: int) -> None:
+    # operands from calldata: a on top, b under it
+    code = push(32) + b"\x35\x5f\x35" + bytes([op]) + return_stack(1)
+    pair.set_code(CODE_ADDRESS, code)
+    for a in EDGE_VALUES:
+        for b in (0, 1, 7, 255, 256, 2**255, MAX):
+            data = a.to_bytes(32) + b.to_bytes(32)
+            stock, fast = pair.both(lambda c, d=data: c.simulate(to=CODE_ADDRESS, data=d))
+            assert fast == stock, (a, b)
+
+
+@pytest.mark.parametrize("op", [0x5F, 0x60, 0x7F, 0x80, 0x8F, 0x58, 0x5A, 0x30, 0x33, 0x36])
+def test_stack_limit(pair: Pair, op: int) -> None:
+    fill = b"\x5f" * 1023
+    assert not pair.simulate(fill + bytes([op]) + b"\x00" * 32).is_error
+    assert pair.simulate(fill + b"\x5f" + bytes([op]) + b"\x00" * 32).error == "FullStack"
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        (push(4) + b"\x56\x00\x00\x5b", "InvalidJumpDestination"),
+        (push(4) + b"\x56\x00\x5b\x00", None),
+        (push(4) + b"\x56\x60\x5b\x00", "InvalidInstruction"),  # a JUMPDEST in PUSH data
+        (push(MAX) + b"\x56", "InvalidJumpDestination"),
+        (push(100) + b"\x56", "InvalidJumpDestination"),  # past the end of the code
+        (push(0) + push(100) + b"\x57\x00", None),  # JUMPI not taken: no check
+        (push(1) + push(100) + b"\x57\x00", "InvalidJumpDestination"),
+        (push(1) + push(6) + b"\x57\x00\x5b\x00", None),
+        (b"\x7f\x01\x02", None),  # PUSH32 cut short by the end of the code
+        (b"\x7f" + b"\x01" * 31, None),
+        (b"\xfe", "InvalidInstruction"),
+        (b"\x0c", "InvalidInstruction"),
+        (push(2**64) + b"\x51", "OutOfGas"),  # memory expansion past any gas
+        (push(1) + push(2**40) + b"\x52", "OutOfGas"),
+        (push(1) + push(2**255) + b"\x53", "OutOfGas"),
+        (push(0xABCD) + push(33) + b"\x53" + push(2000) + b"\x51" + return_stack(1), None),
+        (b"\x5f\x35\x60\x1f\x35\x60\x64\x35" + return_stack(3), None),  # CALLDATALOAD ends
+        (b"\x58\x5a\x58" + return_stack(3), None),  # PC and GAS
+        (b"\x41\x80\x01" + return_stack(1), None),  # a py-evm push (bytes) then inline ADD
+        (push(1) + push(0) + b"\x55\x5f\x54\x5f\x5d\x5f\x5c" + return_stack(1), None),
+        (push(10) + push(3) + b"\x0a\x33\x80\x18" + return_stack(2), None),  # EXP, CALLER
+    ],
+    ids=lambda v: v.hex() if isinstance(v, bytes) else str(v),
+)
+def test_edge_programs(pair: Pair, code: bytes, error: str | None) -> None:
+    result = pair.simulate(code, data=b"\xff" * 33)
+    assert result.error == error
+    pair.simulate_below(code, b"\xff" * 33, result.gas_used, window=40)
+
+
+def test_calls_into_other_code(pair: Pair) -> None:
+    # the callee returns two words built inline; the caller reads them back
+    callee = push(0xBEEF) + push(MAX) + return_stack(2)
+    pair.set_code(CALLEE_ADDRESS, callee)
+    call = (
+        push(64)
+        + push(0)
+        + push(0)
+        + push(0)
+        + push(0)
+        + push(int(CALLEE_ADDRESS, 16))
+        + b"\x5a\xf1"  # GAS CALL
+        + b"\x3d"  # RETURNDATASIZE
+        + push(32)
+        + b"\x51"
+        + return_stack(3)
+    )
+    result = pair.simulate(call)
+    assert not result.is_error and len(result.output) == 96
+    for gas in range(21_100, result.gas_used + 200, 97):
+        pair.simulate(call, gas=gas)
+
+
+def test_analysis_decodes_push_data_and_jumpdests() -> None:
+    analysis = analyse_code(b"\x61\x5b\x5b\x5b\x7f\x01")
+    assert analysis.jumpdests == frozenset({3})
+    assert analysis.push_values[0] == 0x5B5B
+    assert analysis.push_values[4] == 0x01 << 248  # cut short: zero-padded on the right
+
+
+# ------------------------------------------------------------- generated programs ---
+
+# (opcode, pops, pushes): inline opcodes and a few py-evm ones mixed in
+_OPS = [(op, 2, 1) for op in (0x01, 0x02, 0x03, 0x04, 0x06, 0x0B, 0x10, 0x11, 0x12, 0x13, 0x14)] + [
+    *[(op, 2, 1) for op in (0x16, 0x17, 0x18, 0x1A, 0x1B, 0x1C, 0x1D)],
+    *[(op, 2, 1) for op in (0x05, 0x07, 0x0A)],  # py-evm: SDIV, SMOD, EXP
+    (0x08, 3, 1),  # py-evm: ADDMOD
+    (0x15, 1, 1),
+    (0x19, 1, 1),
+    (0x50, 1, 0),
+    (0x35, 1, 1),
+    (0x33, 0, 1),
+    (0x34, 0, 1),
+    (0x36, 0, 1),
+    (0x58, 0, 1),
+    (0x5A, 0, 1),
+    (0x41, 0, 1),  # py-evm: COINBASE (pushes bytes)
+    (0x59, 0, 1),  # py-evm: MSIZE
+]
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> bytes:
+    """Straight-line programs over the inline opcodes; the final stack is returned."""
+    code = b""
+    depth = 0
+    for _ in range(draw(st.integers(1, 25))):
+        kind = draw(st.sampled_from(["push", "op", "dup", "swap", "mem"]))
+        if kind == "push" or depth < 3:
+            code += push(draw(st.sampled_from(EDGE_VALUES) | st.integers(0, MAX)))
+            depth += 1
+        elif kind == "dup":
+            code += bytes([0x80 + draw(st.integers(0, min(depth, 16) - 1))])
+            depth += 1
+        elif kind == "swap":
+            code += bytes([0x90 + draw(st.integers(0, min(depth - 1, 16) - 1))])
+        elif kind == "mem":
+            offset = draw(st.integers(0, 4096))
+            code += push(offset) + (b"\x52" if draw(st.booleans()) else b"\x53")
+            depth -= 1
+            code += push(draw(st.integers(0, 4096))) + b"\x51"
+            depth += 1
+        else:
+            op, pops, pushes = draw(st.sampled_from(_OPS))
+            code += bytes([op])
+            depth += pushes - pops
+    return code + return_stack(min(depth, 40))
+
+
+@given(code=programs(), data=st.binary(max_size=80), cut=st.integers(0, 100))
+def test_generated_programs_match(pair: Pair, code: bytes, data: bytes, cut: int) -> None:
+    full = pair.simulate(code, data=data)
+    note(f"gas used {full.gas_used}")
+    intrinsic = 21_000 + sum(4 if b == 0 else 16 for b in data)
+    pair.simulate(code, data=data, gas=intrinsic + (full.gas_used - intrinsic) * cut // 100)
+
+
+@given(code=st.binary(min_size=1, max_size=96), data=st.binary(max_size=40))
+def test_random_bytes_match(pair: Pair, code: bytes, data: bytes) -> None:
+    full = pair.simulate(code, data=data, gas=200_000)
+    intrinsic = 21_000 + sum(4 if b == 0 else 16 for b in data)
+    pair.simulate(code, data=data, gas=max(intrinsic, full.gas_used - 3))

@@ -1,0 +1,65 @@
+"""ethers.js (v6, from the npm registry) against a live server: deploy raw bytecode and send
+a transaction. Skipped only when Node.js or the installed package is absent (`.ci/run`
+installs it: ``npm ci --prefix tests/live/js``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from chains import DevnetServer
+
+JS = Path(__file__).parent / "js"
+NODE = shutil.which("node")
+
+# Runtime: PUSH1 42 PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN (returns the word 42).
+RUNTIME = bytes.fromhex("602a60005260206000f3")
+# Init code: copy the runtime (10 bytes at offset 12) to memory and return it.
+INIT = bytes.fromhex("600a600c600039600a6000f3") + RUNTIME
+
+pytestmark = [
+    pytest.mark.skipif(NODE is None, reason="Node.js (node) is not installed on this machine"),
+    pytest.mark.skipif(
+        not (JS / "node_modules" / "ethers").is_dir(),
+        reason="ethers.js is not installed: run `npm ci --prefix tests/live/js` (.ci/run does)",
+    ),
+]
+
+
+def test_ethers_deploys_raw_bytecode_and_sends(
+    server: DevnetServer, deployer: LocalAccount
+) -> None:
+    assert NODE is not None
+    endpoint = server.endpoints[1]  # the second chain: ethers must pick up its chain id
+    result = subprocess.run(
+        [
+            NODE,
+            str(JS / "deploy_and_send.js"),
+            endpoint.url,
+            "0x" + bytes(deployer.key).hex(),
+            "0x" + INIT.hex(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["chainId"] == "31338"
+    assert seen["deployStatus"] == 1 and seen["sendStatus"] == 1
+    assert seen["code"] == "0x" + RUNTIME.hex()
+    assert int(seen["output"], 16) == 42
+    assert seen["sendType"] == 2
+    assert seen["balance"] == "123456789"
+    assert seen["sender"] == deployer.address
+    with server.lock:
+        chain = endpoint.chain
+        assert (
+            chain.get_balance(chain.get_block(seen["sendBlock"]).receipts[0].to or "") == 123456789
+        )
+        assert chain.get_code(seen["contract"]) == RUNTIME

@@ -1,0 +1,79 @@
+"""``testbed run`` and ``testbed demo`` through the real entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scenarios import METRIC_KEYS, RunResult
+from scenarios.cli import main
+
+
+def test_run_json_prints_every_metric(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--mode", "sequential", "--sigma", "0.5", "--seed", "2", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert set(metrics) == set(METRIC_KEYS)
+    assert metrics["outcome"] == "complete"
+    assert metrics["transactions"] == 9
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--latency", "warp"], "latency='warp' is not a known latency preset; known: same-block"),
+        (["--ltv", "0.9"], "target_ltv=0.9 is at or above the market's liquidation threshold"),
+        (["--notional", "3e6"], "beyond the WETH/USDC pool's depth"),
+        (["--chains", "7"], "chains=7 must be 2 or 3"),
+    ],
+    ids=["unknown-preset", "ltv-above-threshold", "notional-beyond-depth", "chains"],
+)
+def test_run_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("testbed: error: ") and message in err
+
+
+def test_run_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "spec.toml"
+    good.write_text('mode = "sequential"\nsigma = 0.0\nseed = 3\n')
+    assert main(["run", "--config", str(good), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["price_move"] == 0.0
+
+    for name, text, message in [
+        ("broken.toml", "sigma = ", "broken.toml: not valid TOML"),
+        ("broken.json", "{", "broken.json: not valid JSON"),
+        ("list.json", "[1]", "expected a table of RunSpec fields, got list"),
+        ("typo.json", '{"sigmaa": 1}', "unknown RunSpec key(s): sigmaa"),
+    ]:
+        path = tmp_path / name
+        path.write_text(text)
+        assert main(["run", "--config", str(path)]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["run", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "cannot read config" in capsys.readouterr().err
+
+
+def test_demo_prints_the_table_and_writes_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--seed", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "atomic" in text and "sequential" in text and "vs atomic (USDC)" in text
+    lines = (out / "runs.jsonl").read_text().splitlines()
+    runs = [RunResult.from_json(json.loads(line)) for line in lines]
+    assert [r.spec.mode for r in runs][:3] == ["atomic", "sequential", "bridged"]
+    assert runs[2].metrics["capital_in_flight_usd_s"] > 0
+    assert all(r.metrics["outcome"] == "complete" for r in runs)
+    assert "# testbed demo" in (out / "summary.md").read_text()
+
+
+def test_run_bridged_two_chains(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "--mode", "bridged", "--chains", "2", "--latency", "interop", "--json"]
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["outcome"] == "complete"
+    assert metrics["transactions"] == 11
+    assert metrics["capital_in_flight_usd_s"] > 0
