@@ -194,6 +194,8 @@ class Relayer:
         self._deferred: set[str] = set()
         self._callbacks: list[Callable[[MessageEvent], None]] = []
         self._armed: set[CrashPoint] = set()
+        #: Set when the chains were reverted beneath the relayer without restoring it.
+        self.is_stale = False
 
     def __repr__(self) -> str:
         state = "running" if self._is_started else "stopped"
@@ -363,6 +365,19 @@ class Relayer:
         for chain_id, chain in self.chains.items():
             cursor = self.store.get_cursor(chain_id) or 0
             head = chain.block_number
+            if cursor > head + 1:
+                # The chain was reverted below what this relayer recorded, without
+                # restoring the relayer: its store describes blocks that no longer exist.
+                logger.warning(
+                    "chain %s was reverted to block %d below relayer cursor %d without "
+                    "restoring the relayer (devnet.attach it); stopping the relayer",
+                    chain.name,
+                    head,
+                    cursor,
+                )
+                self.stop()
+                self.is_stale = True
+                return 0
             if head < cursor:
                 continue
             logs = chain.get_logs(

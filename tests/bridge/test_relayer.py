@@ -271,3 +271,22 @@ def test_real_time_run_delivers_and_stops_cleanly(tmp_path: Path) -> None:
     (record,) = relayer.messages()
     assert record.status == "executed"
     assert int(deployment.messenger(b).status(bytes.fromhex(record.id[2:]))) == 1
+
+
+def test_a_relayer_left_behind_by_a_revert_stops(
+    world: World, relayers: Relayers, caplog: pytest.LogCaptureFixture
+) -> None:
+    with world.devnet.anchor():
+        stale = relayers.start(store="stale", latency=Constant(1.0))
+        for _ in range(3):
+            world.send(world.a, world.b)
+        world.devnet.advance(10)
+        assert stale.store.count("executed") == 3
+    # reverted without devnet.attach: its store is ahead of the chains
+    fresh = relayers.start(store="fresh", latency=Constant(1.0))
+    message, _ = world.send(world.a, world.b)
+    world.devnet.advance(10)
+    assert stale.is_stale and not stale.is_running
+    assert "without restoring the relayer" in caplog.text
+    assert fresh.get(message.id).status == "executed"  # type: ignore[union-attr]
+    assert world.targets[world.b.chain_id].handled() == 1
