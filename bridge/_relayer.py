@@ -520,9 +520,11 @@ class Relayer:
         """Attempt delivery of a known message at once (ignoring its latency, a drop or
         an exhausted retry budget); return its record afterwards."""
         mid = message_id if isinstance(message_id, str) else _hex(message_id)
-        record = self.store.require(mid)
         if not self._is_alive:
             raise BridgeError("this relayer crashed; start a new Relayer on the same store")
+        if self.store.get(mid) is None and self.is_running:
+            self._scan()  # sent in a block not scanned yet
+        record = self.store.require(mid)
         self._cancel_action(mid)
         self._act(mid, forced=True)
         return self.store.require(record.id)
@@ -622,7 +624,7 @@ class Relayer:
         with self.store.transaction():
             if error is None:
                 self.store.set_status(
-                    message_id, "relayed", now, relay_tx=tx, attempts=failures, due_at=now
+                    message_id, "relayed", now, relay_tx=tx, attempts=failures, due_at=None
                 )
                 self._emit(emitted, now, message_id, "relayed", record.dest_chain_id, tx)
             else:
