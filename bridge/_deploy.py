@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi import encode
-from eth_keys import keys
+from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_checksum_address
 
 from chains import Chain, Contract, Devnet, Event, Receipt
@@ -109,7 +109,7 @@ def sign_digest(digest: bytes, private_keys: Sequence[bytes]) -> list[bytes]:
     signer address ascending, as ``Messenger`` expects them."""
     signed: list[tuple[bytes, bytes]] = []
     for key in private_keys:
-        pk = keys.PrivateKey(bytes(key))
+        pk = PrivateKey(bytes(key))
         sig = pk.sign_msg_hash(digest)
         raw = sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
         signed.append((pk.public_key.to_canonical_address(), raw))
@@ -261,7 +261,7 @@ class BridgeDeployment:
     def attesters(self) -> list[str]:
         """Attester addresses, in key order."""
         return [
-            to_checksum_address(keys.PrivateKey(k).public_key.to_canonical_address())
+            to_checksum_address(PrivateKey(k).public_key.to_canonical_address())
             for k in self.attester_keys
         ]
 
@@ -455,7 +455,7 @@ def deploy_bridge(
             f"got {threshold!r}"
         )
     attesters = [
-        to_checksum_address(keys.PrivateKey(k).public_key.to_canonical_address()) for k in key_list
+        to_checksum_address(PrivateKey(k).public_key.to_canonical_address()) for k in key_list
     ]
 
     messengers: dict[int, Contract] = {}

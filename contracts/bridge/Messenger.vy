@@ -46,6 +46,9 @@
 from snekmate.auth import ownable
 from snekmate.utils import ecdsa
 from ..interfaces import IMessageRefundable
+from ..interfaces import IMessenger
+
+implements: IMessenger
 
 initializes: ownable
 

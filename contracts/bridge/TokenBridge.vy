@@ -13,7 +13,11 @@
         chain. A message that expires undelivered is refunded to the original
         sender (`on_message_refunded`: unlock, or re-mint a burned wrapped token).
         Each outbound lane (token, destination) can carry a token-bucket rate
-        limit: `capacity` tokens, refilled at `refill_per_second`.
+        limit: `capacity` tokens, refilled at `refill_per_second`; so can each
+        inbound lane (local token released or minted, source chain), which
+        bounds what a forged message (a compromised attester quorum) can take
+        per unit of time. An inbound transfer over its limit reverts the relay,
+        which stays retryable until the bucket has refilled (or the deadline).
 @dev Invariants:
      - locked(token) == this contract's balance of `token` that arrived through
        `bridge_out` and was not released or refunded (a lock counts the
@@ -24,8 +28,8 @@
      - wrapped tokens are minted only by `receive_tokens` (from the peer
        bridge) and by refunds of wrapped burns, never otherwise;
      - a wrapped token goes out only towards its home chain;
-     - an outbound lane with a limit never lets more than `capacity` plus
-       `refill_per_second` × elapsed seconds through.
+     - a lane with a limit (either direction) never lets more than `capacity`
+       plus `refill_per_second` × elapsed seconds through.
 """
 
 from ethereum.ercs import IERC20
@@ -33,8 +37,10 @@ from snekmate.auth import ownable
 from ..interfaces import IMessenger
 from ..interfaces import IMintableToken
 from ..interfaces import IMessageRefundable
+from ..interfaces import ITokenBridge
 
 implements: IMessageRefundable
+implements: ITokenBridge
 
 initializes: ownable
 
@@ -82,6 +88,8 @@ wrapped_of: public(reentrant(HashMap[uint256, HashMap[address, address]]))
 home_ref: HashMap[address, HomeRef]
 # Outbound rate limit per (local token, destination chain).
 buckets: HashMap[address, HashMap[uint256, Bucket]]
+# Inbound rate limit per (local token released or minted, source chain).
+inbound_buckets: HashMap[address, HashMap[uint256, Bucket]]
 
 
 event TokensLocked:
@@ -143,6 +151,13 @@ event WrappedRegistered:
 event RateLimitSet:
     token: indexed(address)
     dest_chain_id: indexed(uint256)
+    capacity: uint256
+    refill_per_second: uint256
+
+
+event InboundRateLimitSet:
+    token: indexed(address)
+    source_chain_id: indexed(uint256)
     capacity: uint256
     refill_per_second: uint256
 
@@ -221,6 +236,23 @@ def set_rate_limit(token: address, dest_chain_id: uint256, capacity: uint256, re
     log RateLimitSet(token=token, dest_chain_id=dest_chain_id, capacity=capacity, refill_per_second=refill_per_second)
 
 
+@external
+def set_inbound_rate_limit(token: address, source_chain_id: uint256, capacity: uint256, refill_per_second: uint256):
+    """
+    @notice Limit the inbound lane (`source_chain_id` → `token`, the local token
+            released or minted) to a token bucket that starts full; `capacity` 0
+            removes the limit.
+    """
+    ownable._check_owner()
+    self.inbound_buckets[token][source_chain_id] = Bucket(
+        capacity=capacity,
+        refill_per_second=refill_per_second,
+        level=capacity,
+        updated_at=block.timestamp,
+    )
+    log InboundRateLimitSet(token=token, source_chain_id=source_chain_id, capacity=capacity, refill_per_second=refill_per_second)
+
+
 # ------------------------------------------------------------------------------------
 # outbound
 # ------------------------------------------------------------------------------------
@@ -253,13 +285,13 @@ def bridge_out(token: address, amount: uint256, dest_chain_id: uint256, recipien
         after: uint256 = staticcall IERC20(token).balanceOf(self)
         assert after > before, "bridge: nothing arrived"
         sent_amount = after - before
-        self._consume(token, dest_chain_id, sent_amount)
+        self._consume(True, token, dest_chain_id, sent_amount)
         self.locked[token] += sent_amount
     else:
         home: HomeRef = self.home_ref[token]
         assert home.token != empty(address), "bridge: unknown token"
         assert dest_chain_id == home.chain_id, "bridge: wrapped goes home only"
-        self._consume(token, dest_chain_id, amount)
+        self._consume(True, token, dest_chain_id, amount)
         extcall IMintableToken(token).burn_from(msg.sender, amount)
         home_chain_id = home.chain_id
         home_token = home.token
@@ -294,6 +326,7 @@ def receive_tokens(home_chain_id: uint256, home_token: address, original_sender:
     id: bytes32 = staticcall messenger.xdomain_message_id()
     if home_chain_id == chain.id:
         assert self.is_home_token[home_token], "bridge: unknown token"
+        self._consume(False, home_token, source_chain_id, amount)
         self.locked[home_token] -= amount
         ok: bool = extcall IERC20(home_token).transfer(recipient, amount, default_return_value=True)
         assert ok, "bridge: transfer failed"
@@ -301,6 +334,7 @@ def receive_tokens(home_chain_id: uint256, home_token: address, original_sender:
     else:
         wrapped: address = self.wrapped_of[home_chain_id][home_token]
         assert wrapped != empty(address), "bridge: unknown token"
+        self._consume(False, wrapped, source_chain_id, amount)
         extcall IMintableToken(wrapped).mint(recipient, amount)
         log TokensMinted(id=id, token=wrapped, recipient=recipient, source_chain_id=source_chain_id, amount=amount)
 
@@ -373,9 +407,34 @@ def available(token: address, dest_chain_id: uint256) -> uint256:
 @reentrant
 def rate_limit(token: address, dest_chain_id: uint256) -> (uint256, uint256):
     """
-    @notice (capacity, refill_per_second) of a lane; capacity 0 means no limit.
+    @notice (capacity, refill_per_second) of an outbound lane; capacity 0: no limit.
     """
     bucket: Bucket = self.buckets[token][dest_chain_id]
+    return bucket.capacity, bucket.refill_per_second
+
+
+@view
+@external
+@reentrant
+def available_inbound(token: address, source_chain_id: uint256) -> uint256:
+    """
+    @notice Tokens the inbound lane (`source_chain_id` → local `token`) lets in
+            now (max uint256 without a limit).
+    """
+    bucket: Bucket = self.inbound_buckets[token][source_chain_id]
+    if bucket.capacity == 0:
+        return max_value(uint256)
+    return self._level(bucket)
+
+
+@view
+@external
+@reentrant
+def inbound_rate_limit(token: address, source_chain_id: uint256) -> (uint256, uint256):
+    """
+    @notice (capacity, refill_per_second) of an inbound lane; capacity 0: no limit.
+    """
+    bucket: Bucket = self.inbound_buckets[token][source_chain_id]
     return bucket.capacity, bucket.refill_per_second
 
 
@@ -402,11 +461,23 @@ def _level(bucket: Bucket) -> uint256:
 
 
 @internal
-def _consume(token: address, dest_chain_id: uint256, amount: uint256):
-    bucket: Bucket = self.buckets[token][dest_chain_id]
-    if bucket.capacity == 0:
-        return
-    level: uint256 = self._level(bucket)
-    assert amount <= level, "bridge: rate limited"
-    self.buckets[token][dest_chain_id].level = level - amount
-    self.buckets[token][dest_chain_id].updated_at = block.timestamp
+def _consume(outbound: bool, token: address, chain_id: uint256, amount: uint256):
+    """
+    @dev Take `amount` from the lane's bucket (outbound: to `chain_id`; inbound:
+         from `chain_id`); no limit configured lets everything through. Reads the
+         capacity alone first, so an unlimited lane costs one storage read.
+    """
+    if outbound:
+        if self.buckets[token][chain_id].capacity == 0:
+            return
+        level: uint256 = self._level(self.buckets[token][chain_id])
+        assert amount <= level, "bridge: rate limited"
+        self.buckets[token][chain_id].level = level - amount
+        self.buckets[token][chain_id].updated_at = block.timestamp
+    else:
+        if self.inbound_buckets[token][chain_id].capacity == 0:
+            return
+        level: uint256 = self._level(self.inbound_buckets[token][chain_id])
+        assert amount <= level, "bridge: inbound rate limited"
+        self.inbound_buckets[token][chain_id].level = level - amount
+        self.inbound_buckets[token][chain_id].updated_at = block.timestamp

@@ -65,8 +65,9 @@ class World:
         return self.deployment.bridge(chain)
 
     def deadline(self, chain: Chain, seconds: int = 3_600) -> int:
-        """A deadline ``seconds`` after the chain's latest block."""
-        return chain.timestamp + seconds
+        """A deadline ``seconds`` after the chain's next block (which is no earlier than the
+        clock, nor than one second after the latest block)."""
+        return max(int(self.devnet.now), chain.timestamp + 1) + seconds
 
     def send(
         self,

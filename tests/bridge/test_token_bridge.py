@@ -256,9 +256,83 @@ def test_rate_limit_on_the_way_home(world: World) -> None:
         _out(world, wusdc, 1, world.b, world.a)
 
 
-def test_rate_limit_admin_is_owner_only(world: World) -> None:
+def test_inbound_rate_limit_holds_relays_until_refilled(world: World) -> None:
+    bridge_b, wusdc = world.bridge(world.b), world.wusdc[world.b.chain_id]
+    bridge_b.set_inbound_rate_limit(
+        wusdc.address, world.a.chain_id, 100, 0, sender=world.roles.owner
+    )
+    assert bridge_b.inbound_rate_limit(wusdc.address, world.a.chain_id) == (100, 0)
+    assert bridge_b.available_inbound(wusdc.address, world.c.chain_id) == MAX_UINT256
+    first, _ = _out(world, world.usdc, 60, world.a, world.b)
+    second, _ = _out(world, world.usdc, 60, world.a, world.b)
+    world.deployment.relay(first)
+    assert bridge_b.available_inbound(wusdc.address, world.a.chain_id) == 40
+    with reverts("bridge: inbound rate limited"):
+        world.deployment.relay(second)
+    assert world.messenger(world.b).status(second.id) == 0  # still retryable
+    _assert_supply_invariant(world, in_flight=60)
+    bridge_b.set_inbound_rate_limit(
+        wusdc.address, world.a.chain_id, 100, 1, sender=world.roles.owner
+    )
+    world.deployment.relay(second)
+    _assert_supply_invariant(world)
+
+
+def test_inbound_rate_limit_on_release(world: World) -> None:
+    there, _ = _out(world, world.usdc, 100, world.a, world.b, recipient=world.roles.user)
+    world.deployment.relay(there)
+    wusdc = world.wusdc[world.b.chain_id]
+    wusdc.approve(world.bridge(world.b).address, MAX_UINT256, sender=world.roles.user)
+    world.bridge(world.a).set_inbound_rate_limit(
+        world.usdc.address, world.b.chain_id, 30, 0, sender=world.roles.owner
+    )
+    back, _ = _out(world, wusdc, 31, world.b, world.a)
+    with reverts("bridge: inbound rate limited"):
+        world.deployment.relay(back)
+
+
+def test_compromised_quorum_is_bounded_by_the_inbound_limit(world: World) -> None:
+    """k compromised attesters can forge a mint from the peer bridge (the trust model);
+    the inbound limit caps it, and k − 1 of them can do nothing."""
+    bridge_a, bridge_b = world.bridge(world.a), world.bridge(world.b)
+    wusdc = world.wusdc[world.b.chain_id]
+    bridge_b.set_inbound_rate_limit(
+        wusdc.address, world.a.chain_id, 1_000, 0, sender=world.roles.owner
+    )
+
+    def forged(amount: int, nonce: int) -> Message:
+        payload = bridge_b.receive_tokens.encode(
+            world.a.chain_id, world.usdc.address, bridge_a.address, world.roles.attacker, amount
+        )
+        return Message.from_fields(
+            world.a.chain_id,
+            world.b.chain_id,
+            10**9 + nonce,
+            bridge_a.address,
+            bridge_b.address,
+            payload,
+            world.deadline(world.b),
+        )
+
+    keys_ = world.deployment.attester_keys
+    one_short = sign_digest(
+        world.deployment.get_relay_digest(forged(1_000, 0)), [keys_[0], bytes([0x77] * 32)]
+    )
+    with reverts("messenger: not an attester"):
+        world.deployment.relay(forged(1_000, 0), signatures=one_short)
+    with reverts("bridge: inbound rate limited"):
+        world.deployment.relay(forged(1_001, 1), signatures=None)
+    world.deployment.relay(forged(1_000, 2))  # signed by the first k keys
+    assert wusdc.balanceOf(world.roles.attacker) == 1_000
+    with reverts("bridge: inbound rate limited"):
+        world.deployment.relay(forged(1, 3))
+    assert not world.messenger(world.a).sent(forged(1_000, 2).id)
+
+
+@pytest.mark.parametrize("setter", ["set_rate_limit", "set_inbound_rate_limit"])
+def test_rate_limit_admin_is_owner_only(world: World, setter: str) -> None:
     with reverts("ownable: caller is not the owner"):
-        world.bridge(world.a).set_rate_limit(
+        getattr(world.bridge(world.a), setter).transact(
             world.usdc.address, world.b.chain_id, 1, 1, sender=world.roles.attacker
         )
 
@@ -315,6 +389,28 @@ def test_on_message_refunded_only_from_messenger_refund(world: World) -> None:
             message.payload,
             sender=world.roles.attacker,
         )
+
+
+def test_messenger_address_alone_is_not_enough(world: World) -> None:
+    """Defense in depth: even a call really coming from the messenger's address is refused
+    outside a relay (receive) or outside the refund of that very id (refund callback)."""
+    bridge_a, messenger_a = world.bridge(world.a), world.messenger(world.a)
+    message, _ = _out(world, world.usdc, 10 * USDC, world.a, world.b)
+    world.a.set_balance(messenger_a.address, 10**18)  # to pay for the impersonated calls
+    with world.a.as_sender(messenger_a.address):
+        with reverts("messenger: not in a relay"):
+            bridge_a.receive_tokens(
+                world.a.chain_id,
+                world.usdc.address,
+                world.roles.attacker,
+                world.roles.attacker,
+                10 * USDC,
+            )
+        with reverts("bridge: not a refund"):
+            bridge_a.on_message_refunded(
+                message.id, world.b.chain_id, message.target, message.payload
+            )
+    assert bridge_a.locked(world.usdc.address) == 10 * USDC
 
 
 def test_admin_registration_rules(world: World) -> None:
