@@ -56,6 +56,10 @@ def test_token_round_trip_a_b_a_with_each_preset(
 
     assert world.usdc.balanceOf(user) == before
     assert world.bridge(a).locked(world.usdc.address) == 0
+    transfer = relayer.get(back_id).token_transfer  # type: ignore[union-attr]
+    assert transfer is not None
+    assert (transfer.home_chain_id, transfer.home_token) == (a.chain_id, world.usdc.address)
+    assert (transfer.recipient, transfer.amount) == (user, 5_000)
     for message_id in (out_id, back_id):
         record = relayer.get(message_id)
         assert record is not None and record.status == "executed"
@@ -89,6 +93,7 @@ def test_lifecycle_times_follow_the_sampled_latency(world: World, relayers: Rela
     assert record.relayed_at == record.executed_at == record.sent_at + 42.0
     assert record.relay_tx is not None and record.attempts == 1
     assert world.targets[world.b.chain_id].last_value() == 9
+    assert record.token_transfer is None  # a plain message carries no tokens
     assert world.targets[world.b.chain_id].last_sender() == world.roles.user
     assert [e.status for e in seen] == ["sent", "eligible", "relayed", "executed"]
     assert seen == relayer.events(record.id)
