@@ -53,7 +53,14 @@ from bridge.latency import (
     Uniform,
     get_preset,
 )
-from bridge.store import STATUSES, MessageEvent, MessageRecord, MessageStore, StoreError
+from bridge.store import (
+    STATUSES,
+    MessageEvent,
+    MessageRecord,
+    MessageStore,
+    StoreError,
+    TokenTransfer,
+)
 
 __all__ = [
     "ACTION_PRIORITY",
@@ -86,6 +93,7 @@ __all__ = [
     "Relayer",
     "RelayerCrash",
     "StoreError",
+    "TokenTransfer",
     "Uniform",
     "deploy_bridge",
     "derive_attester_keys",

@@ -194,6 +194,8 @@ class Relayer:
         self._deferred: set[str] = set()
         self._callbacks: list[Callable[[MessageEvent], None]] = []
         self._armed: set[CrashPoint] = set()
+        #: Set when the chains were reverted beneath the relayer without restoring it.
+        self.is_stale = False
 
     def __repr__(self) -> str:
         state = "running" if self._is_started else "stopped"
@@ -363,6 +365,19 @@ class Relayer:
         for chain_id, chain in self.chains.items():
             cursor = self.store.get_cursor(chain_id) or 0
             head = chain.block_number
+            if cursor > head + 1:
+                # The chain was reverted below what this relayer recorded, without
+                # restoring the relayer: its store describes blocks that no longer exist.
+                logger.warning(
+                    "chain %s was reverted to block %d below relayer cursor %d without "
+                    "restoring the relayer (devnet.attach it); stopping the relayer",
+                    chain.name,
+                    head,
+                    cursor,
+                )
+                self.stop()
+                self.is_stale = True
+                return 0
             if head < cursor:
                 continue
             logs = chain.get_logs(
@@ -505,9 +520,11 @@ class Relayer:
         """Attempt delivery of a known message at once (ignoring its latency, a drop or
         an exhausted retry budget); return its record afterwards."""
         mid = message_id if isinstance(message_id, str) else _hex(message_id)
-        record = self.store.require(mid)
         if not self._is_alive:
             raise BridgeError("this relayer crashed; start a new Relayer on the same store")
+        if self.store.get(mid) is None and self.is_running:
+            self._scan()  # sent in a block not scanned yet
+        record = self.store.require(mid)
         self._cancel_action(mid)
         self._act(mid, forced=True)
         return self.store.require(record.id)
@@ -607,7 +624,7 @@ class Relayer:
         with self.store.transaction():
             if error is None:
                 self.store.set_status(
-                    message_id, "relayed", now, relay_tx=tx, attempts=failures, due_at=now
+                    message_id, "relayed", now, relay_tx=tx, attempts=failures, due_at=None
                 )
                 self._emit(emitted, now, message_id, "relayed", record.dest_chain_id, tx)
             else:

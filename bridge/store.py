@@ -26,7 +26,11 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
+
+from eth_abi import decode
+from eth_abi.exceptions import DecodingError
+from eth_utils import keccak, to_checksum_address
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -36,6 +40,7 @@ __all__ = [
     "MessageStatus",
     "MessageStore",
     "StoreError",
+    "TokenTransfer",
 ]
 
 MessageStatus = Literal["sent", "eligible", "relayed", "executed", "failed", "expired", "refunded"]
@@ -95,6 +100,20 @@ class StoreError(Exception):
     """The store file is unusable (wrong schema, unknown message, bad status)."""
 
 
+#: Selector of ``TokenBridge.receive_tokens``: the payload of every token message.
+RECEIVE_TOKENS = keccak(text="receive_tokens(uint256,address,address,address,uint256)")[:4]
+
+
+class TokenTransfer(NamedTuple):
+    """What a token message carries (its ``receive_tokens`` arguments)."""
+
+    home_chain_id: int
+    home_token: str
+    original_sender: str
+    recipient: str
+    amount: int
+
+
 @dataclass(frozen=True)
 class MessageRecord:
     """One message as the relayer knows it (a row of ``messages``)."""
@@ -130,6 +149,26 @@ class MessageRecord:
     def is_in_flight(self) -> bool:
         """Sent but neither executed nor refunded yet."""
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def token_transfer(self) -> TokenTransfer | None:
+        """The tokens this message moves, if it is a token-bridge message (for capital in
+        flight); ``None`` for any other payload."""
+        if self.payload[:4] != RECEIVE_TOKENS:
+            return None
+        try:
+            chain_id, token, sender, recipient, amount = decode(
+                ["uint256", "address", "address", "address", "uint256"], self.payload[4:]
+            )
+        except DecodingError:
+            return None
+        return TokenTransfer(
+            chain_id,
+            to_checksum_address(token),
+            to_checksum_address(sender),
+            to_checksum_address(recipient),
+            amount,
+        )
 
     @property
     def latency(self) -> float | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge_helpers import World
+from hypothesis import settings
 
 from bridge import MessageStore, Relayer
 from chains import Chain
@@ -109,3 +110,10 @@ def bridge_state(world: World) -> dict[str, Any]:
         "status": status,
         "handled": {cid: t.handled() for cid, t in world.targets.items()},
     }
+
+
+def hypothesis_profile() -> str:
+    """The loaded hypothesis profile: ``dev``, ``ci`` or ``slow`` (``dev`` for others)."""
+    getter = getattr(settings, "get_current_profile_name", None)
+    name = getter() if getter is not None else settings._current_profile
+    return name if name in ("dev", "ci", "slow") else "dev"

@@ -56,6 +56,10 @@ def test_token_round_trip_a_b_a_with_each_preset(
 
     assert world.usdc.balanceOf(user) == before
     assert world.bridge(a).locked(world.usdc.address) == 0
+    transfer = relayer.get(back_id).token_transfer  # type: ignore[union-attr]
+    assert transfer is not None
+    assert (transfer.home_chain_id, transfer.home_token) == (a.chain_id, world.usdc.address)
+    assert (transfer.recipient, transfer.amount) == (user, 5_000)
     for message_id in (out_id, back_id):
         record = relayer.get(message_id)
         assert record is not None and record.status == "executed"
@@ -89,6 +93,7 @@ def test_lifecycle_times_follow_the_sampled_latency(world: World, relayers: Rela
     assert record.relayed_at == record.executed_at == record.sent_at + 42.0
     assert record.relay_tx is not None and record.attempts == 1
     assert world.targets[world.b.chain_id].last_value() == 9
+    assert record.token_transfer is None  # a plain message carries no tokens
     assert world.targets[world.b.chain_id].last_sender() == world.roles.user
     assert [e.status for e in seen] == ["sent", "eligible", "relayed", "executed"]
     assert seen == relayer.events(record.id)
@@ -271,3 +276,22 @@ def test_real_time_run_delivers_and_stops_cleanly(tmp_path: Path) -> None:
     (record,) = relayer.messages()
     assert record.status == "executed"
     assert int(deployment.messenger(b).status(bytes.fromhex(record.id[2:]))) == 1
+
+
+def test_a_relayer_left_behind_by_a_revert_stops(
+    world: World, relayers: Relayers, caplog: pytest.LogCaptureFixture
+) -> None:
+    with world.devnet.anchor():
+        stale = relayers.start(store="stale", latency=Constant(1.0))
+        for _ in range(3):
+            world.send(world.a, world.b)
+        world.devnet.advance(10)
+        assert stale.store.count("executed") == 3
+    # reverted without devnet.attach: its store is ahead of the chains
+    fresh = relayers.start(store="fresh", latency=Constant(1.0))
+    message, _ = world.send(world.a, world.b)
+    world.devnet.advance(10)
+    assert stale.is_stale and not stale.is_running
+    assert "without restoring the relayer" in caplog.text
+    assert fresh.get(message.id).status == "executed"  # type: ignore[union-attr]
+    assert world.targets[world.b.chain_id].handled() == 1

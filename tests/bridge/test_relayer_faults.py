@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from bridge_helpers import World, reverts
-from relayer_helpers import Relayers, bridge_state, bridge_usdc, relayers_for
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from relayer_helpers import Relayers, bridge_state, bridge_usdc, hypothesis_profile, relayers_for
 
 from bridge import CRASH_POINTS, Backoff, Constant, Faults, Relayer, RelayerCrash
 from chains import TransactionReverted
@@ -156,8 +158,21 @@ def test_target_that_never_recovers_expires_and_refunds(world: World, relayers: 
 
 
 # -- crashes -----------------------------------------------------------------------------
+Step = tuple[str, int, float]  # (lane "ab"…, amount (0: a plain message), wait after)
+
+#: The traffic of the crash tests: tokens out, a message, a wait, tokens out, and a
+#: message on the slow C → A lane that expires undelivered (deadline 60 s, latency 600 s).
+TRAFFIC: list[Step] = [("ab", 100, 0.0), ("bc", 0, 7.0), ("ac", 200, 0.0), ("ca", -1, 0.0)]
+
+
 def _drive(
-    world: World, relayers: Relayers, name: str, faults: Faults, arm: str | None = None
+    world: World,
+    relayers: Relayers,
+    name: str,
+    faults: Faults,
+    arm: str | None = None,
+    traffic: list[Step] = TRAFFIC,
+    seed: int | None = None,
 ) -> tuple[Any, ...]:
     """Run the same traffic with a relayer that may crash; restart it on the same store
     after every crash; return the end state and how many crashes happened."""
@@ -165,6 +180,7 @@ def _drive(
     kwargs: dict[str, Any] = {
         "latency": {slow_lane: Constant(600.0), "default": "intent-fill"},
         "faults": faults,
+        "seed": seed,
     }
     crashes = 0
     with world.devnet.anchor():
@@ -184,11 +200,19 @@ def _drive(
                     assert not relayer.is_running
                     relayer = relayers.start(store=name, **kwargs)
 
-        bridge_usdc(world, world.b, 100)
-        world.send(world.b, world.c, 3)
-        advance(7)
-        bridge_usdc(world, world.c, 200)
-        world.send(world.c, world.a, 4, deadline=world.c.timestamp + 60)  # expires undelivered
+        chains = {"a": world.a, "b": world.b, "c": world.c}
+        for lane, amount, wait in traffic:
+            source, dest = chains[lane[0]], chains[lane[1]]
+            if amount > 0 and source is world.a:
+                bridge_usdc(world, dest, amount)
+            elif amount < 0:
+                world.send(
+                    source, dest, 4, deadline=max(source.timestamp, int(world.devnet.now)) + 60
+                )
+            else:
+                world.send(source, dest, 3, deadline=2**256 - 1)
+            if wait:
+                advance(wait)
         advance(3_600)
         relayer.stop()
         records = [
@@ -231,6 +255,35 @@ def test_crashes_everywhere_for_every_message_end_as_without(
     # delivered on chain, so they never reach "after_record" (covered by the armed test)
     assert crashed[3] == 4 + 3
     assert crashed[:3] == clean[:3]
+
+
+LANES = st.sampled_from(["ab", "ba", "ac", "bc", "ca"])
+STEPS = st.lists(
+    st.tuples(LANES, st.integers(0, 10**6), st.sampled_from([0.0, 1.0, 5.0, 60.0])),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples={"dev": 4, "ci": 12, "slow": 300}[hypothesis_profile()])
+@given(
+    traffic=STEPS,
+    points=st.sets(st.sampled_from(CRASH_POINTS), min_size=1),
+    seed=st.integers(0, 2**32),
+)
+def test_any_traffic_with_crashes_ends_as_without(
+    world: World, relayers: Relayers, traffic: list[Step], points: set[str], seed: int
+) -> None:
+    # tokens leave only from A (the home chain) here; other amounts become plain messages
+    traffic = [(lane, amount if lane[0] == "a" else 0, wait) for lane, amount, wait in traffic]
+    run = len(relayers.started)  # examples share the test's directory: fresh files each
+    clean = _drive(world, relayers, f"clean-{run}", Faults(), traffic=traffic, seed=seed)
+    crashed = _drive(
+        world, relayers, f"crash-{run}", Faults(crash_at=points), traffic=traffic, seed=seed
+    )
+    assert crashed[3] >= 1 and clean[3] == 0
+    assert crashed[:3] == clean[:3]
+    assert all(record[1] == "executed" for record in clean[0])
 
 
 def test_a_crashed_relayer_refuses_to_work(world: World, relayers: Relayers) -> None:

@@ -35,7 +35,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from relayer_helpers import MAX_UINT256
+from relayer_helpers import MAX_UINT256, hypothesis_profile
 
 from bridge import CRASH_POINTS, Message, MessageStore, Relayer, RelayerCrash, StoreError
 from chains import Chain, TransactionReverted
@@ -57,15 +57,9 @@ DEADLINES = st.one_of(st.just(None), st.integers(min_value=5, max_value=900))
 def _budget() -> tuple[int, int]:
     """(examples, steps) for the loaded profile; ``BRIDGE_MACHINE_EXAMPLES=N`` overrides
     the example count for a long run by hand."""
-    profile = _profile()
+    profile = hypothesis_profile()
     examples = int(os.environ.get("BRIDGE_MACHINE_EXAMPLES", EXAMPLES[profile]))
     return examples, STEPS[profile]
-
-
-def _profile() -> str:
-    getter = getattr(settings, "get_current_profile_name", None)
-    name = getter() if getter is not None else settings._current_profile
-    return name if name in EXAMPLES else "dev"
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""``testbed presets``: the table and the JSON, through the real CLI entry point."""
+"""The bridge commands of the CLI, through the real entry point: `testbed presets` and
+`testbed bench relayer`."""
 
 from __future__ import annotations
 
@@ -34,3 +35,10 @@ def test_presets_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert by_name["finality"]["median"] == 16 * 60.0
     assert by_name["optimistic-canonical"]["p95"] > 6.9 * 86_400
     assert set(rows[0]) == {"name", "distribution", "median", "p95", "stands_for", "source"}
+
+
+def test_bench_relayer_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "relayer", "--messages", "3", "--repeats", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["messages_per_run"] == 3 and len(result["runs"]) == 1
+    assert result["median_end_to_end_per_s"] > 0 and result["runs"][0]["cpu_s"] > 0
