@@ -55,7 +55,7 @@ from chains._errors import (
     TransactionReverted,
     UnknownBlock,
 )
-from chains._interpreter import FastComputation
+from chains._interpreter import FastComputation, StockComputation
 from chains._statedb import DevAccountDB
 from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
@@ -119,10 +119,11 @@ class ChainConfig:
 
 class _StockState(PragueState):
     account_db_class = DevAccountDB
+    computation_class = StockComputation
 
 
 class _DevState(_StockState):
-    computation_class = FastComputation
+    computation_class = FastComputation  # type: ignore[assignment]
 
 
 class _DevVM(PragueVM):
