@@ -13,12 +13,16 @@ swaps alternating direction):
 
 Two ways to time them, both in one process:
 
-- **interleaved** (the default): every path is set up and warmed first, then each round
-  runs every path once, in an order rotated from round to round. A ratio is computed
+- **interleaved** (the default): every path is set up and warmed first, each in its own
+  worker process, then each round runs every path once, in an order rotated from round
+  to round (one worker runs at a time; the others wait on a pipe). A ratio is computed
   per round (``native_interval / boa`` within the same round) and the reported ratio is
   the median of those per-round ratios. On a shared machine the load drifts over a run;
   paths measured seconds apart in the same round see nearly the same load, so their
-  ratio is far steadier than a ratio of medians taken minutes apart.
+  ratio is far steadier than a ratio of medians taken minutes apart. Separate processes
+  keep the paths from affecting each other: titanoboa patches py-evm's shared opcode
+  table at every ``boa.Env()`` (wrapping SHA3 and SSTORE in tracers), which would slow
+  ``ethtester`` down in a shared process, and one path's heap would tax another's GC.
 - **sequential** (``interleave=False``, ``--sequential``): each path is set up, warmed
   and run ``repeats`` times before the next; the ratio is between the paths' medians.
 
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import resource
 import statistics
 import subprocess
@@ -208,28 +213,84 @@ def _timed(loop: Loop, swaps: int) -> float:
     return swaps / (time.perf_counter() - start)
 
 
+def _worker(path: str, warmup: int, conn: Any) -> None:
+    """A path's own process: set up, warm up, then time runs of the sizes it is sent."""
+    loop = _SETUPS[path]()
+    loop(warmup)
+    conn.send("ready")
+    while (swaps := conn.recv()) is not None:
+        conn.send(_timed(loop, swaps))
+
+
+class _InProcess:
+    """The worker protocol run in this process (``isolate=False``)."""
+
+    def __init__(self, path: str, warmup: int) -> None:
+        self.loop = _SETUPS[path]()
+        self.loop(warmup)
+
+    def run(self, swaps: int) -> float:
+        return _timed(self.loop, swaps)
+
+
+class _Isolated:
+    """A path set up and timed in a worker process of its own."""
+
+    def __init__(self, path: str, warmup: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker, args=(path, warmup, child), daemon=True)
+        self.process.start()
+
+    def wait_ready(self) -> None:
+        if self.conn.recv() != "ready":
+            raise RuntimeError("benchmark worker failed to start")
+
+    def run(self, swaps: int) -> float:
+        self.conn.send(swaps)
+        return float(self.conn.recv())
+
+    def close(self) -> None:
+        self.conn.send(None)
+        self.process.join(timeout=30)
+
+
 def measure_interleaved(
     swaps: dict[str, int],
     repeats: int,
     warmup: int = 20,
     progress: Callable[[str], None] | None = None,
+    isolate: bool = True,
 ) -> dict[str, list[float]]:
-    """swaps/s per path and round; each round runs every path once, order rotated."""
+    """swaps/s per path and round; each round runs every path once, order rotated.
+
+    With ``isolate`` each path lives in a worker process of its own (set up in parallel,
+    timed one at a time); otherwise all run in this process.
+    """
     paths = list(swaps)
-    loops = {}
-    for path in paths:
-        if progress:
-            progress(f"{path}: set-up and {warmup} warm-up swaps")
-        loops[path] = _SETUPS[path]()
-        loops[path](warmup)
-    rates: dict[str, list[float]] = {path: [] for path in paths}
-    for round_ in range(repeats):
-        shift = round_ % len(paths)
-        order = paths[shift:] + paths[:shift]
-        if progress:
-            progress(f"round {round_ + 1}/{repeats}: {' '.join(order)}")
-        for path in order:
-            rates[path].append(_timed(loops[path], swaps[path]))
+    if progress:
+        progress(f"set-up and {warmup} warm-up swaps: {' '.join(paths)}")
+    runners: dict[str, Any] = {}
+    try:
+        if isolate:
+            for path in paths:
+                runners[path] = _Isolated(path, warmup)
+            for runner in runners.values():
+                runner.wait_ready()
+        else:
+            runners = {path: _InProcess(path, warmup) for path in paths}
+        rates: dict[str, list[float]] = {path: [] for path in paths}
+        for round_ in range(repeats):
+            shift = round_ % len(paths)
+            order = paths[shift:] + paths[:shift]
+            if progress:
+                progress(f"round {round_ + 1}/{repeats}: {' '.join(order)}")
+            for path in order:
+                rates[path].append(runners[path].run(swaps[path]))
+    finally:
+        for runner in runners.values():
+            if isinstance(runner, _Isolated):
+                runner.close()
     return rates
 
 
@@ -240,6 +301,7 @@ def run_engine_bench(
     scale: float = 1.0,
     startup: bool = True,
     interleave: bool = True,
+    isolate: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the engine benchmark; return the JSON-ready result.
@@ -247,6 +309,7 @@ def run_engine_bench(
     ``interleave`` (default) alternates the paths round by round and reports the median
     of per-round ratios; otherwise paths run one after the other and ratios are taken
     between medians (see the module docstring for why the default is the honest one).
+    ``isolate`` (interleaved only) runs each path in a worker process of its own.
     """
     unknown = set(paths) - set(PATHS)
     if unknown:
@@ -256,12 +319,14 @@ def run_engine_bench(
     result: dict[str, Any] = {
         "unit": "swaps/s (median)",
         "repeats": repeats,
-        "mode": "interleaved" if interleave else "sequential",
+        "mode": ("interleaved, a process per path" if isolate else "interleaved")
+        if interleave
+        else "sequential",
         "paths": {},
     }
     swaps = {path: max(10, int(DEFAULT_SWAPS[path] * scale)) for path in paths}
     if interleave:
-        rates = measure_interleaved(swaps, repeats, progress=progress)
+        rates = measure_interleaved(swaps, repeats, progress=progress, isolate=isolate)
     else:
         rates = {}
         for path in paths:

@@ -27,7 +27,9 @@ def test_interleaved_ratio_is_the_median_of_per_round_ratios(
     monkeypatch.setattr(_bench, "_timed", fake_timed)
     monkeypatch.setitem(_bench._SETUPS, "native_interval", lambda: setup("native_interval"))
     monkeypatch.setitem(_bench._SETUPS, "boa", lambda: setup("boa"))
-    result = _bench.run_engine_bench(paths=("native_interval", "boa"), repeats=3, startup=False)
+    result = _bench.run_engine_bench(
+        paths=("native_interval", "boa"), repeats=3, startup=False, isolate=False
+    )
     # warm-up of each, then rounds in rotated order
     assert order == ["native_interval", "boa"] + ["native_interval", "boa"] + [
         "boa",
@@ -53,7 +55,7 @@ def test_cli_runs_real_native_paths_interleaved(capsys: pytest.CaptureFixture[st
     argv = ["bench", "engine", "--json", "--repeats", "2", "--scale", "0.01", "--no-startup"]
     assert main([*argv, "--paths", "native_interval", "native_automine"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["mode"] == "interleaved"
+    assert result["mode"] == "interleaved, a process per path"
     for path in ("native_interval", "native_automine"):
         assert result["paths"][path]["swaps_per_run"] == 10
         assert len(result["paths"][path]["runs"]) == 2
