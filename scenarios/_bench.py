@@ -26,7 +26,12 @@ Two ways to time them, both in one process:
 - **sequential** (``interleave=False``, ``--sequential``): each path is set up, warmed
   and run ``repeats`` times before the next; the ratio is between the paths' medians.
 
-Either way each path's figure is the median of its runs' swaps/s. Start-up time and peak
+Each run is timed by the wall clock and by the process's CPU time. ``ratios`` are taken
+on CPU time: every path is single-threaded and CPU-bound, so on an idle machine the two
+agree, and on a loaded one CPU time leaves out the time the process waited for a core
+(other sessions' load), which wall time charges to whichever path was running.
+``ratios_wall`` gives the same ratios by the wall clock. Each path's ``median``
+(wall) and ``cpu_median`` are the medians of its runs' swaps/s. Start-up time and peak
 RSS of a devnet of 10 chains, each with the token pair and pool deployed, are measured
 in a fresh process.
 """
@@ -167,8 +172,10 @@ _SETUPS: dict[str, Callable[[], Loop]] = {
 }
 
 
-def measure_path(path: str, swaps: int, repeats: int, warmup: int = 20) -> list[float]:
-    """swaps/s of ``repeats`` timed runs of ``swaps`` swaps each on one fresh setup."""
+def measure_path(
+    path: str, swaps: int, repeats: int, warmup: int = 20
+) -> list[tuple[float, float]]:
+    """(wall, CPU) swaps/s of ``repeats`` runs of ``swaps`` swaps each on one fresh setup."""
     loop = _SETUPS[path]()
     loop(warmup)
     return [_timed(loop, swaps) for _ in range(repeats)]
@@ -207,10 +214,11 @@ RATIOS = {
 }
 
 
-def _timed(loop: Loop, swaps: int) -> float:
-    start = time.perf_counter()
+def _timed(loop: Loop, swaps: int) -> tuple[float, float]:
+    """swaps/s of one run, by the wall clock and by this process's CPU time."""
+    wall, cpu = time.perf_counter(), time.process_time()
     loop(swaps)
-    return swaps / (time.perf_counter() - start)
+    return swaps / (time.perf_counter() - wall), swaps / (time.process_time() - cpu)
 
 
 def _worker(path: str, warmup: int, conn: Any) -> None:
@@ -229,7 +237,7 @@ class _InProcess:
         self.loop = _SETUPS[path]()
         self.loop(warmup)
 
-    def run(self, swaps: int) -> float:
+    def run(self, swaps: int) -> tuple[float, float]:
         return _timed(self.loop, swaps)
 
 
@@ -246,9 +254,10 @@ class _Isolated:
         if self.conn.recv() != "ready":
             raise RuntimeError("benchmark worker failed to start")
 
-    def run(self, swaps: int) -> float:
+    def run(self, swaps: int) -> tuple[float, float]:
         self.conn.send(swaps)
-        return float(self.conn.recv())
+        wall, cpu = self.conn.recv()
+        return float(wall), float(cpu)
 
     def close(self) -> None:
         self.conn.send(None)
@@ -261,8 +270,8 @@ def measure_interleaved(
     warmup: int = 20,
     progress: Callable[[str], None] | None = None,
     isolate: bool = True,
-) -> dict[str, list[float]]:
-    """swaps/s per path and round; each round runs every path once, order rotated.
+) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) swaps/s per path and round; each round runs every path once, rotated.
 
     With ``isolate`` each path lives in a worker process of its own (set up in parallel,
     timed one at a time); otherwise all run in this process.
@@ -279,7 +288,7 @@ def measure_interleaved(
                 runner.wait_ready()
         else:
             runners = {path: _InProcess(path, warmup) for path in paths}
-        rates: dict[str, list[float]] = {path: [] for path in paths}
+        rates: dict[str, list[tuple[float, float]]] = {path: [] for path in paths}
         for round_ in range(repeats):
             shift = round_ % len(paths)
             order = paths[shift:] + paths[:shift]
@@ -292,6 +301,19 @@ def measure_interleaved(
             if isinstance(runner, _Isolated):
                 runner.close()
     return rates
+
+
+def _ratios(rates: dict[str, list[float]], *, per_round: bool) -> dict[str, float]:
+    """Each target ratio: median of per-round ratios, or the ratio of medians."""
+    out = {}
+    for name, (a, b) in RATIOS.items():
+        if a in rates and b in rates:
+            if per_round:
+                pairs = zip(rates[a], rates[b], strict=True)
+                out[name] = round(statistics.median(x / y for x, y in pairs), 3)
+            else:
+                out[name] = round(statistics.median(rates[a]) / statistics.median(rates[b]), 3)
+    return out
 
 
 def run_engine_bench(
@@ -326,28 +348,25 @@ def run_engine_bench(
     }
     swaps = {path: max(10, int(DEFAULT_SWAPS[path] * scale)) for path in paths}
     if interleave:
-        rates = measure_interleaved(swaps, repeats, progress=progress, isolate=isolate)
+        timings = measure_interleaved(swaps, repeats, progress=progress, isolate=isolate)
     else:
-        rates = {}
+        timings = {}
         for path in paths:
             if progress:
                 progress(f"{path}: {repeats} x {swaps[path]} swaps")
-            rates[path] = measure_path(path, swaps[path], repeats)
+            timings[path] = measure_path(path, swaps[path], repeats)
+    wall = {path: [t[0] for t in runs] for path, runs in timings.items()}
+    cpu = {path: [t[1] for t in runs] for path, runs in timings.items()}
     for path in paths:
         result["paths"][path] = {
             "swaps_per_run": swaps[path],
-            "median": round(statistics.median(rates[path]), 1),
-            "runs": [round(r, 1) for r in rates[path]],
+            "median": round(statistics.median(wall[path]), 1),
+            "runs": [round(r, 1) for r in wall[path]],
+            "cpu_median": round(statistics.median(cpu[path]), 1),
+            "cpu_runs": [round(r, 1) for r in cpu[path]],
         }
-    ratios = {}
-    for name, (a, b) in RATIOS.items():
-        if a in rates and b in rates:
-            if interleave:  # the median of the ratios within each round
-                per_round = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
-                ratios[name] = round(statistics.median(per_round), 3)
-            else:
-                ratios[name] = round(statistics.median(rates[a]) / statistics.median(rates[b]), 3)
-    result["ratios"] = ratios
+    result["ratios"] = _ratios(cpu, per_round=interleave)
+    result["ratios_wall"] = _ratios(wall, per_round=interleave)
     result["targets"] = {
         "native_interval_vs_boa": 1.0,
         "native_automine_vs_boa": 0.25,

@@ -17,9 +17,10 @@ def test_interleaved_ratio_is_the_median_of_per_round_ratios(
     order: list[str] = []
     rates = {"native_interval": [100.0, 90.0, 30.0], "boa": [50.0, 200.0, 10.0]}
 
-    def fake_timed(loop: _bench.Loop, swaps: int) -> float:
+    def fake_timed(loop: _bench.Loop, swaps: int) -> tuple[float, float]:
         loop(swaps)
-        return rates[order[-1]].pop(0)
+        rate = rates[order[-1]].pop(0)
+        return rate * 2, rate  # wall, CPU
 
     def setup(path: str) -> _bench.Loop:
         return lambda n: order.append(path)
@@ -38,12 +39,16 @@ def test_interleaved_ratio_is_the_median_of_per_round_ratios(
     assert result["mode"] == "interleaved"
     # per round: 2.0, 0.45, 3.0 -> median 2.0 (the ratio of medians would be 90/50 = 1.8)
     assert result["ratios"]["native_interval_vs_boa"] == statistics.median([2.0, 0.45, 3.0])
-    assert result["paths"]["boa"]["runs"] == [50.0, 200.0, 10.0]
+    assert result["ratios_wall"]["native_interval_vs_boa"] == 2.0
+    assert result["paths"]["boa"]["cpu_runs"] == [50.0, 200.0, 10.0]
+    assert result["paths"]["boa"]["runs"] == [100.0, 400.0, 20.0]
 
 
 def test_sequential_ratio_is_the_ratio_of_medians(monkeypatch: pytest.MonkeyPatch) -> None:
     rates = {"native_interval": [10.0, 40.0, 20.0], "boa": [10.0, 10.0, 100.0]}
-    monkeypatch.setattr(_bench, "measure_path", lambda path, swaps, repeats: rates[path])
+    monkeypatch.setattr(
+        _bench, "measure_path", lambda path, swaps, repeats: [(r, r) for r in rates[path]]
+    )
     result = _bench.run_engine_bench(
         paths=("native_interval", "boa"), repeats=3, startup=False, interleave=False
     )
@@ -60,4 +65,5 @@ def test_cli_runs_real_native_paths_interleaved(capsys: pytest.CaptureFixture[st
         assert result["paths"][path]["swaps_per_run"] == 10
         assert len(result["paths"][path]["runs"]) == 2
         assert all(rate > 0 for rate in result["paths"][path]["runs"])
+        assert len(result["paths"][path]["cpu_runs"]) == 2
     assert result["ratios"] == {}  # no boa path: no ratio against it
