@@ -68,6 +68,7 @@ except ImportError:  # pragma: no cover - depends on the installed packages
 def _keccak(data: bytes) -> bytes:
     return bytes(_keccak_256(data).digest())
 
+
 __all__ = ["FastComputation", "StockComputation", "analyse_code", "pristine_opcodes"]
 
 _M = 2**256 - 1

@@ -101,7 +101,6 @@ class _DevStorageDB(AccountStorageDB):
         # or the next wipe's index would not follow the counter just reset.
         self._storage_lookup._historical_write_tries = []
 
-
     def _base_trie(self) -> tuple[Any, ...]:
         """What the read cache mirrors: the lookup's trie and its root, and the clear count."""
         lookup = self._storage_lookup
