@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import coincurve
 import rlp
 from eth.abc import SignedTransactionAPI
 from eth.chains.base import MiningChain
@@ -55,7 +57,7 @@ from chains._errors import (
     TransactionReverted,
     UnknownBlock,
 )
-from chains._interpreter import FastComputation
+from chains._interpreter import FastComputation, StockComputation, _keccak
 from chains._statedb import DevAccountDB
 from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
@@ -119,10 +121,11 @@ class ChainConfig:
 
 class _StockState(PragueState):
     account_db_class = DevAccountDB
+    computation_class = StockComputation
 
 
 class _DevState(_StockState):
-    computation_class = FastComputation
+    computation_class = FastComputation  # type: ignore[assignment]
 
 
 class _DevVM(PragueVM):
@@ -516,7 +519,7 @@ class Chain:
         )
         key = self._keys.get(from_)
         if key is not None:
-            tx = unsigned.as_signed_transaction(key, chain_id=self.chain_id)
+            tx = _sign(unsigned, key)
             # We produced this signature with the sender's key: pin the sender instead of
             # recovering it again (raw transactions from clients are still recovered).
             tx.__dict__["sender"] = from_
@@ -652,7 +655,7 @@ class Chain:
         for address, topics, data in computation.get_log_entries():
             logs.append(
                 Log(
-                    address=to_checksum_address(address),
+                    address=_checksum(address),
                     topics=tuple(t.to_bytes(32, "big") for t in topics),
                     data=bytes(data),
                     log_index=log_index,
@@ -664,7 +667,7 @@ class Chain:
             log_index += 1
         created = None
         if not tx.to and not computation.is_error:
-            created = to_checksum_address(computation.msg.storage_address)
+            created = _checksum(computation.msg.storage_address)
         base_fee = header.base_fee_per_gas
         price = min(tx.max_fee_per_gas, base_fee + tx.max_priority_fee_per_gas)
         error = None
@@ -674,8 +677,8 @@ class Chain:
             tx_hash=tx_hash,
             transaction_index=index,
             block_number=number,
-            sender=to_checksum_address(tx.sender),
-            to=to_checksum_address(tx.to) if tx.to else None,
+            sender=_checksum(tx.sender),
+            to=_checksum(tx.to) if tx.to else None,
             status=not computation.is_error,
             gas_used=gas_used,
             cumulative_gas_used=evm_receipt.gas_used,
@@ -1227,6 +1230,45 @@ class _CallTransaction:
     @property
     def intrinsic_gas(self) -> int:
         return int(self._tx.intrinsic_gas)
+
+
+@functools.lru_cache(maxsize=1024)
+def _signer(secret: bytes) -> coincurve.PrivateKey:
+    return coincurve.PrivateKey(secret)
+
+
+def _sign(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
+    """``unsigned.as_signed_transaction(key)``, the same bytes, with less around it.
+
+    py-evm signs through eth-keys, which builds a libsecp256k1 key (deriving its public
+    key) for every signature and hashes with the pure-Python-wrapped Keccak; here the
+    libsecp256k1 key is kept and the hash is the C one. Both sign the same Keccak of the
+    same EIP-2718 payload with libsecp256k1's deterministic RFC 6979 nonce, so the
+    signature — and the transaction hash — is identical (``tests/chains/test_chain.py``).
+    """
+    digest = _keccak(unsigned.get_message_for_signing())
+    signature = _signer(key.to_bytes()).sign_recoverable(digest, hasher=None)
+    return _BUILDER.new_dynamic_fee_transaction(
+        unsigned.chain_id,
+        unsigned.nonce,
+        unsigned.max_priority_fee_per_gas,
+        unsigned.max_fee_per_gas,
+        unsigned.gas,
+        unsigned.to,
+        unsigned.value,
+        unsigned.data,
+        unsigned.access_list,
+        signature[64],
+        int.from_bytes(signature[:32]),
+        int.from_bytes(signature[32:64]),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksum(address: bytes) -> str:
+    """EIP-55 form of a 20-byte address, memoised: receipts name the same few addresses
+    (sender, contract, log emitters) over and over, and each spelling costs a Keccak."""
+    return str(to_checksum_address(address))
 
 
 def _block_size(header: Any, transactions: Sequence[SignedTransactionAPI]) -> int:

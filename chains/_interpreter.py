@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from eth.db.account import IS_PRESENT_VALUE
 from eth.exceptions import (
     FullStack,
     Halt,
@@ -45,12 +46,30 @@ from eth.exceptions import (
     InvalidInstruction,
     InvalidJumpDestination,
     OutOfGas,
+    WriteProtection,
 )
 from eth.vm.computation import NO_RESULT
+from eth.vm.forks.berlin.constants import COLD_SLOAD_COST, WARM_STORAGE_READ_COST
+from eth.vm.forks.berlin.logic import sload_eip2929, sstore_eip2929_generic
+from eth.vm.forks.london.storage import GAS_SCHEDULE_EIP3529
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.logic.invalid import InvalidOpcode
+from eth_utils import int_to_big_endian
 
-__all__ = ["FastComputation", "analyse_code"]
+try:  # the C Keccak (a dependency of titanoboa's stack, usually present): ~6x eth-hash's
+    from sha3 import keccak_256 as _keccak_256
+except ImportError:  # pragma: no cover - depends on the installed packages
+    from Crypto.Hash.keccak import new as _keccak_new
+
+    def _keccak_256(data: bytes) -> Any:
+        return _keccak_new(digest_bits=256, data=data)
+
+
+def _keccak(data: bytes) -> bytes:
+    return bytes(_keccak_256(data).digest())
+
+
+__all__ = ["FastComputation", "StockComputation", "analyse_code", "pristine_opcodes"]
 
 _M = 2**256 - 1
 _SIGN = 2**255
@@ -63,12 +82,27 @@ _PAD = b"\x00" * 33
 _INLINE_GAS = {
     0x01: 3, 0x02: 5, 0x03: 3, 0x04: 5, 0x06: 5, 0x0B: 5,
     0x10: 3, 0x11: 3, 0x12: 3, 0x13: 3, 0x14: 3, 0x15: 3, 0x16: 3, 0x17: 3, 0x18: 3,
-    0x19: 3, 0x1A: 3, 0x1B: 3, 0x1C: 3, 0x1D: 3,
-    0x30: 2, 0x32: 2, 0x33: 2, 0x34: 2, 0x35: 3, 0x36: 2,
+    0x19: 3, 0x1A: 3, 0x1B: 3, 0x1C: 3, 0x1D: 3, 0x20: 30,
+    0x30: 2, 0x32: 2, 0x33: 2, 0x34: 2, 0x35: 3, 0x36: 2, 0x39: 3, 0x3D: 2,
     0x50: 2, 0x51: 3, 0x52: 3, 0x53: 3, 0x56: 8, 0x57: 10, 0x58: 2, 0x5A: 2, 0x5B: 1,
     0x5F: 2,
     **dict.fromkeys(range(0x60, 0xA0), 3),
+    0xF3: 0,
 }  # fmt: skip
+
+#: Opcodes run inline whose gas is dynamic (no static part): SLOAD, SSTORE. Their py-evm
+#: implementations are checked at import (:func:`_check_table`) to be the ones mirrored.
+_INLINE_DYNAMIC = (0x54, 0x55)
+
+# EIP-2929/2200/3529 storage gas, from py-evm's own schedule.
+_SLOAD_WARM = WARM_STORAGE_READ_COST
+_SLOAD_COLD = COLD_SLOAD_COST
+_SSTORE_NOOP = GAS_SCHEDULE_EIP3529.sload_gas
+_SSTORE_SET = GAS_SCHEDULE_EIP3529.sstore_set_gas
+_SSTORE_RESET = GAS_SCHEDULE_EIP3529.sstore_reset_gas
+_SSTORE_CLEARS = GAS_SCHEDULE_EIP3529.sstore_clears_schedule
+#: EIP-2200: SSTORE fails when no more than the call stipend is left.
+_SSTORE_STIPEND = 2300
 
 
 class _Analysis:
@@ -106,6 +140,31 @@ def analyse_code(code: bytes) -> _Analysis:
     return _Analysis(code + _PAD, push_values, frozenset(jumpdests))
 
 
+def _sstore_cost(original: int, current: int, value: int) -> tuple[int, int]:
+    """EIP-2200 net gas metering with EIP-2929/3529 figures: (gas, refund change).
+
+    The same branches as py-evm's ``net_sstore`` over ``GAS_SCHEDULE_EIP3529``.
+    """
+    if current == value:
+        return _SSTORE_NOOP, 0
+    if original == current:
+        if original == 0:
+            return _SSTORE_SET, 0
+        return _SSTORE_RESET, (_SSTORE_CLEARS if value == 0 else 0)
+    refund = 0
+    if original != 0:
+        if current == 0:
+            refund -= _SSTORE_CLEARS
+        if value == 0:
+            refund += _SSTORE_CLEARS
+    if original == value:
+        if original == 0:
+            refund += _SSTORE_SET - _SSTORE_NOOP
+        else:
+            refund += _SSTORE_RESET - _SSTORE_NOOP
+    return _SSTORE_NOOP, refund
+
+
 def _out_of_gas(meter: Any, remaining: int, needed: int, op: int) -> OutOfGas:
     meter.gas_remaining = remaining
     mnemonic = PragueComputation.opcodes[op].mnemonic
@@ -140,6 +199,9 @@ def _execute(computation: Any) -> None:
     stream = computation.code
     table = computation.opcodes
     calldata = msg.data_as_bytes
+    state = computation.state
+    account_db = state._account_db
+    storage_address = msg.storage_address
     gas = meter.gas_remaining
     pc = 0
     try:
@@ -172,6 +234,15 @@ def _execute(computation: Any) -> None:
                     stack[-1], stack[i] = stack[i], stack[-1]
                     pc += 1
                     continue
+                if op == 0xF3:  # RETURN
+                    start = pop()
+                    size = pop()
+                    if size and start + size > len(memory._bytes):
+                        meter.gas_remaining = gas
+                        computation.extend_memory(start, size)
+                        gas = meter.gas_remaining
+                    computation.output = bytes(memory._bytes[start : start + size])
+                    break
             elif op >= 0x50:
                 if op == 0x5B:  # JUMPDEST
                     if gas < 1:
@@ -232,6 +303,53 @@ def _execute(computation: Any) -> None:
                         computation.extend_memory(start, 32)
                         gas = meter.gas_remaining
                     memory._bytes[start:end] = value.to_bytes(32)
+                    pc += 1
+                    continue
+                if op == 0x54:  # SLOAD, EIP-2929: cold 2100, warm 100
+                    slot = stack[-1]
+                    key = storage_address + int_to_big_endian(slot)
+                    accessed = account_db._journal_accessed_state
+                    if key in accessed:
+                        cost = _SLOAD_WARM
+                    else:
+                        accessed[key] = IS_PRESENT_VALUE
+                        cost = _SLOAD_COLD
+                    if gas < cost:
+                        raise _out_of_gas(meter, gas, cost, op)
+                    gas -= cost
+                    stack[-1] = account_db._get_address_store(storage_address).get(slot)
+                    pc += 1
+                    continue
+                if op == 0x55:  # SSTORE, EIP-2200 net metering, EIP-2929/3529 figures
+                    if msg.is_static:
+                        raise WriteProtection(
+                            "Cannot modify state while inside of a STATICCALL context"
+                        )
+                    if gas <= _SSTORE_STIPEND:
+                        meter.gas_remaining = gas
+                        raise OutOfGas(
+                            "Net-metered SSTORE always fails below 2300 gas, per EIP-2200", gas
+                        )
+                    slot = pop()
+                    value = pop()
+                    store = account_db._get_address_store(storage_address)
+                    current = store.get(slot)
+                    original = store.get(slot, False)
+                    cost, refund = _sstore_cost(original, current, value)
+                    if gas < cost:
+                        raise _out_of_gas(meter, gas, cost, op)
+                    gas -= cost
+                    if refund:
+                        meter.refund_gas(refund)
+                    account_db._dirty_accounts.add(storage_address)
+                    store.set(slot, value)
+                    key = storage_address + int_to_big_endian(slot)
+                    accessed = account_db._journal_accessed_state
+                    if key not in accessed:
+                        accessed[key] = IS_PRESENT_VALUE
+                        if gas < _SLOAD_COLD:
+                            raise _out_of_gas(meter, gas, _SLOAD_COLD, op)
+                        gas -= _SLOAD_COLD
                     pc += 1
                     continue
                 if op == 0x5F:  # PUSH0
@@ -436,6 +554,54 @@ def _execute(computation: Any) -> None:
                     pc += 1
                     continue
             elif op < 0x40:
+                if op == 0x20:  # SHA3: 30 + 6 per word + memory expansion
+                    if gas < 30:
+                        raise _out_of_gas(meter, gas, 30, op)
+                    gas -= 30
+                    start = pop()
+                    size = stack[-1]
+                    if size and start + size > len(memory._bytes):
+                        meter.gas_remaining = gas
+                        computation.extend_memory(start, size)
+                        gas = meter.gas_remaining
+                    cost = 6 * ((size + 31) // 32)
+                    if gas < cost:
+                        raise _out_of_gas(meter, gas, cost, op)
+                    gas -= cost
+                    stack[-1] = int.from_bytes(_keccak(bytes(memory._bytes[start : start + size])))
+                    pc += 1
+                    continue
+                if op == 0x39:  # CODECOPY: 3 + 3 per word + memory expansion
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    dest = pop()
+                    start = pop()
+                    size = pop()
+                    if size and dest + size > len(memory._bytes):
+                        meter.gas_remaining = gas
+                        computation.extend_memory(dest, size)
+                        gas = meter.gas_remaining
+                    cost = 3 * ((size + 31) // 32)
+                    if gas < cost:
+                        raise _out_of_gas(meter, gas, cost, op)
+                    gas -= cost
+                    if size:
+                        chunk = msg.code[start : start + size]
+                        if len(chunk) < size:
+                            chunk = chunk.ljust(size, b"\x00")
+                        memory._bytes[dest : dest + size] = chunk
+                    pc += 1
+                    continue
+                if op == 0x3D:  # RETURNDATASIZE
+                    if gas < 2:
+                        raise _out_of_gas(meter, gas, 2, op)
+                    gas -= 2
+                    if len(stack) >= _MAX_STACK:
+                        raise FullStack("Stack limit reached")
+                    append(len(computation.return_data))
+                    pc += 1
+                    continue
                 if op == 0x35:  # CALLDATALOAD
                     if gas < 3:
                         raise _out_of_gas(meter, gas, 3, op)
@@ -494,8 +660,50 @@ def _execute(computation: Any) -> None:
     stream.program_counter = pc + 1
 
 
+def _unwrap(entry: Any) -> Any:
+    """py-evm's opcode object under any third-party wrappers around it.
+
+    titanoboa patches py-evm's shared Prague opcode table *in place* to trace SHA3
+    preimages and SSTOREs: every ``boa.Env()`` wraps entries 0x20 and 0x55 once more in
+    an object that keeps the wrapped opcode in an attribute and has its mnemonic. Such a
+    wrapper is peeled off here; a py-evm opcode (``logic_fn`` or an ``Opcode`` class
+    instance) is returned as it is.
+    """
+    for _ in range(10_000):
+        if hasattr(entry, "logic_fn") or not hasattr(entry, "__dict__"):
+            return entry
+        mnemonic = getattr(entry, "mnemonic", None)
+        inner = [
+            v
+            for v in vars(entry).values()
+            if callable(v) and getattr(v, "mnemonic", None) == mnemonic and v is not entry
+        ]
+        if len(inner) != 1:
+            return entry  # not a recognisable wrapper: py-evm's own (or unknown) opcode
+        entry = inner[0]
+    raise RuntimeError("opcode wrappers nested beyond any sane depth")
+
+
+def pristine_opcodes() -> dict[int, Any]:
+    """A private copy of py-evm's Prague opcode table, third-party wrappers removed.
+
+    The chains' computations use their own copy, so a tool in the same process that
+    patches py-evm's table (titanoboa does, at every ``boa.Env()``) neither slows them
+    down nor sees their execution — and both loops run py-evm's opcodes as shipped.
+    """
+    return {op: _unwrap(entry) for op, entry in PragueComputation.opcodes.items()}
+
+
+class StockComputation(PragueComputation):
+    """py-evm's Prague computation and stock loop, on :func:`pristine_opcodes`."""
+
+    opcodes = pristine_opcodes()
+
+
 class FastComputation(PragueComputation):
     """py-evm's Prague computation with :func:`_execute` as its opcode loop."""
+
+    opcodes = StockComputation.opcodes
 
     @classmethod
     def apply_computation(
@@ -530,8 +738,8 @@ class FastComputation(PragueComputation):
 
 
 def _check_table() -> None:
-    """The inline opcodes must be py-evm's plain opcodes with the static gas used here."""
-    table = PragueComputation.opcodes
+    """The inline opcodes must be py-evm's opcodes with the gas rules used here."""
+    table = FastComputation.opcodes
     for op, gas in _INLINE_GAS.items():
         actual = getattr(table[op], "gas_cost", None)
         if actual != gas:
@@ -539,6 +747,20 @@ def _check_table() -> None:
                 f"py-evm's gas for opcode 0x{op:x} is {actual}, the fast loop "
                 f"charges {gas}: the installed py-evm does not match this interpreter"
             )
+    sload = table[0x54].logic_fn
+    sstore = getattr(table[0x55].logic_fn, "__wrapped__", None)
+    mirrored = (
+        all(table[op].gas_cost == 0 for op in _INLINE_DYNAMIC)
+        and sload is sload_eip2929
+        and getattr(sstore, "func", None) is sstore_eip2929_generic
+        and getattr(sstore, "args", None) == (GAS_SCHEDULE_EIP3529,)
+        and (_SSTORE_NOOP, _SSTORE_SET, _SSTORE_RESET, _SSTORE_CLEARS) == (100, 20000, 2900, 4800)
+    )
+    if not mirrored:
+        raise RuntimeError(
+            "py-evm's SLOAD/SSTORE are not the EIP-2929/3529 implementations the fast loop "
+            "mirrors: the installed py-evm does not match this interpreter"
+        )
 
 
 _check_table()

@@ -17,6 +17,14 @@ devnet does not need:
   databases are kept, already consistent with the roots just written.
 - **No witness.** ``persist`` returns an empty witness and forgets the keys it logged
   (the log grew for the life of the chain, and was copied at every seal).
+- **Caches survive a rollback.** py-evm's ``discard`` (a reverted call frame, and every
+  ``eth_call``/``eth_estimateGas``, which run and roll back) empties the decoded-account
+  cache and every touched storage database's read cache, so the next transaction reads
+  the same accounts and slots from the tries again. A read cache entry is only wrong
+  after a rollback if the rolled-back part changed what it caches: here a storage read
+  cache is kept unless the storage's base trie changed in between (a storage wipe rolled
+  back, or roots written), and decoded accounts are kept except those written or
+  deleted after the checkpoint.
 
 A Chain keeps one live state across blocks; whenever that state could hold discarded
 changes (revert, replay, re-timing) the Chain drops it and builds a fresh one from the
@@ -93,6 +101,27 @@ class _DevStorageDB(AccountStorageDB):
         # or the next wipe's index would not follow the counter just reset.
         self._storage_lookup._historical_write_tries = []
 
+    def _base_trie(self) -> tuple[Any, ...]:
+        """What the read cache mirrors: the lookup's trie and its root, and the clear count."""
+        lookup = self._storage_lookup
+        write_trie = lookup._write_trie
+        return (
+            self._clear_count[CLEAR_COUNT_KEY_NAME],
+            lookup._starting_root_hash,
+            write_trie,
+            None if write_trie is None else write_trie.root_hash,
+        )
+
+    def discard(self, checkpoint: Any) -> None:
+        # py-evm resets the read cache here. It caches reads of the base trie (journal
+        # changes sit above it), so it stays valid unless that trie changed since it was
+        # filled: a wipe rolled back (clear count) or a new root written (make_storage_root).
+        cached = self._storage_cache._cached_values
+        before = self._base_trie()
+        super().discard(checkpoint)
+        if self._base_trie() == before:
+            self._storage_cache._cached_values = cached
+
 
 class DevAccountDB(AccountDB):
     """py-evm's account database without pruning, witnesses or cache flushes at sealing."""
@@ -105,6 +134,55 @@ class DevAccountDB(AccountDB):
         self._trie_cache = CacheDB(self._trie_logger)
         self._journaltrie = JournalDB(self._trie_cache)
         self._kept: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
+        # accounts written since the oldest open checkpoint, and where each checkpoint began
+        self._written: list[Any] = []
+        self._marks: list[tuple[Any, int]] = []
+
+    def _set_account(self, address: Any, account: Any) -> None:
+        super()._set_account(address, account)
+        if self._marks:
+            self._written.append(address)
+
+    def delete_account(self, address: Any) -> None:
+        super().delete_account(address)
+        if self._marks:
+            self._written.append(address)
+
+    def record(self) -> Any:
+        checkpoint = super().record()
+        self._marks.append((checkpoint, len(self._written)))
+        return checkpoint
+
+    def _close(self, checkpoint: Any) -> int | None:
+        """Forget ``checkpoint`` and every later one; return where its writes began."""
+        for index in range(len(self._marks) - 1, -1, -1):
+            if self._marks[index][0] == checkpoint:
+                start = self._marks[index][1]
+                del self._marks[index:]
+                return start
+        return None
+
+    def commit(self, checkpoint: Any) -> None:
+        super().commit(checkpoint)
+        self._close(checkpoint)
+        if not self._marks:
+            self._written.clear()
+
+    def discard(self, checkpoint: Any) -> None:
+        # py-evm empties the decoded-account cache here; only accounts written (or
+        # deleted) after the checkpoint can be stale, the others are kept.
+        start = self._close(checkpoint)
+        kept = dict(self._account_cache.items()) if start is not None else {}
+        super().discard(checkpoint)
+        if start is None:  # a checkpoint this database did not see open: keep nothing
+            self._written.clear()
+            self._marks.clear()
+            return
+        for address in self._written[start:]:
+            kept.pop(address, None)
+        del self._written[start:]
+        for address, account in kept.items():
+            self._account_cache[address] = account
 
     def _get_address_store(self, address: Any) -> Any:
         store = self._account_stores.get(address)

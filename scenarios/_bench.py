@@ -11,15 +11,36 @@ swaps alternating direction):
 - ``ethtester``: the same web3 loop on ``EthereumTesterProvider`` (default config);
 - ``boa``: titanoboa's own loop on the same Vyper sources.
 
-Each path is measured ``repeats`` times; the figure is the median swaps/s. Ratios are
-taken between medians measured in the same run. Start-up time and peak RSS of a devnet of
-10 chains, each with the token pair and pool deployed, are measured in a fresh process.
+Two ways to time them, both in one process:
+
+- **interleaved** (the default): every path is set up and warmed first, each in its own
+  worker process, then each round runs every path once, in an order rotated from round
+  to round (one worker runs at a time; the others wait on a pipe). A ratio is computed
+  per round (``native_interval / boa`` within the same round) and the reported ratio is
+  the median of those per-round ratios. On a shared machine the load drifts over a run;
+  paths measured seconds apart in the same round see nearly the same load, so their
+  ratio is far steadier than a ratio of medians taken minutes apart. Separate processes
+  keep the paths from affecting each other: titanoboa patches py-evm's shared opcode
+  table at every ``boa.Env()`` (wrapping SHA3 and SSTORE in tracers), which would slow
+  ``ethtester`` down in a shared process, and one path's heap would tax another's GC.
+- **sequential** (``interleave=False``, ``--sequential``): each path is set up, warmed
+  and run ``repeats`` times before the next; the ratio is between the paths' medians.
+
+Each run is timed by the wall clock and by the process's CPU time. ``ratios`` are taken
+on CPU time: every path is single-threaded and CPU-bound, so on an idle machine the two
+agree, and on a loaded one CPU time leaves out the time the process waited for a core
+(other sessions' load), which wall time charges to whichever path was running.
+``ratios_wall`` gives the same ratios by the wall clock. Each path's ``median``
+(wall) and ``cpu_median`` are the medians of its runs' swaps/s. Start-up time and peak
+RSS of a devnet of 10 chains, each with the token pair and pool deployed, are measured
+in a fresh process.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import resource
 import statistics
 import subprocess
@@ -151,16 +172,13 @@ _SETUPS: dict[str, Callable[[], Loop]] = {
 }
 
 
-def measure_path(path: str, swaps: int, repeats: int, warmup: int = 20) -> list[float]:
-    """swaps/s of ``repeats`` timed runs of ``swaps`` swaps each on one fresh setup."""
+def measure_path(
+    path: str, swaps: int, repeats: int, warmup: int = 20
+) -> list[tuple[float, float]]:
+    """(wall, CPU) swaps/s of ``repeats`` runs of ``swaps`` swaps each on one fresh setup."""
     loop = _SETUPS[path]()
     loop(warmup)
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        loop(swaps)
-        rates.append(swaps / (time.perf_counter() - start))
-    return rates
+    return [_timed(loop, swaps) for _ in range(repeats)]
 
 
 def measure_startup(n_chains: int = 10) -> dict[str, float]:
@@ -189,42 +207,166 @@ def _startup_in_fresh_process(n_chains: int) -> dict[str, float]:
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
+RATIOS = {
+    "native_interval_vs_boa": ("native_interval", "boa"),
+    "native_automine_vs_boa": ("native_automine", "boa"),
+    "web3_vs_ethtester": ("web3", "ethtester"),
+}
+
+
+def _timed(loop: Loop, swaps: int) -> tuple[float, float]:
+    """swaps/s of one run, by the wall clock and by this process's CPU time."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    loop(swaps)
+    return swaps / (time.perf_counter() - wall), swaps / (time.process_time() - cpu)
+
+
+def _worker(path: str, warmup: int, conn: Any) -> None:
+    """A path's own process: set up, warm up, then time runs of the sizes it is sent."""
+    loop = _SETUPS[path]()
+    loop(warmup)
+    conn.send("ready")
+    while (swaps := conn.recv()) is not None:
+        conn.send(_timed(loop, swaps))
+
+
+class _InProcess:
+    """The worker protocol run in this process (``isolate=False``)."""
+
+    def __init__(self, path: str, warmup: int) -> None:
+        self.loop = _SETUPS[path]()
+        self.loop(warmup)
+
+    def run(self, swaps: int) -> tuple[float, float]:
+        return _timed(self.loop, swaps)
+
+
+class _Isolated:
+    """A path set up and timed in a worker process of its own."""
+
+    def __init__(self, path: str, warmup: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker, args=(path, warmup, child), daemon=True)
+        self.process.start()
+
+    def wait_ready(self) -> None:
+        if self.conn.recv() != "ready":
+            raise RuntimeError("benchmark worker failed to start")
+
+    def run(self, swaps: int) -> tuple[float, float]:
+        self.conn.send(swaps)
+        wall, cpu = self.conn.recv()
+        return float(wall), float(cpu)
+
+    def close(self) -> None:
+        self.conn.send(None)
+        self.process.join(timeout=30)
+
+
+def measure_interleaved(
+    swaps: dict[str, int],
+    repeats: int,
+    warmup: int = 20,
+    progress: Callable[[str], None] | None = None,
+    isolate: bool = True,
+) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) swaps/s per path and round; each round runs every path once, rotated.
+
+    With ``isolate`` each path lives in a worker process of its own (set up in parallel,
+    timed one at a time); otherwise all run in this process.
+    """
+    paths = list(swaps)
+    if progress:
+        progress(f"set-up and {warmup} warm-up swaps: {' '.join(paths)}")
+    runners: dict[str, Any] = {}
+    try:
+        if isolate:
+            for path in paths:
+                runners[path] = _Isolated(path, warmup)
+            for runner in runners.values():
+                runner.wait_ready()
+        else:
+            runners = {path: _InProcess(path, warmup) for path in paths}
+        rates: dict[str, list[tuple[float, float]]] = {path: [] for path in paths}
+        for round_ in range(repeats):
+            shift = round_ % len(paths)
+            order = paths[shift:] + paths[:shift]
+            if progress:
+                progress(f"round {round_ + 1}/{repeats}: {' '.join(order)}")
+            for path in order:
+                rates[path].append(runners[path].run(swaps[path]))
+    finally:
+        for runner in runners.values():
+            if isinstance(runner, _Isolated):
+                runner.close()
+    return rates
+
+
+def _ratios(rates: dict[str, list[float]], *, per_round: bool) -> dict[str, float]:
+    """Each target ratio: median of per-round ratios, or the ratio of medians."""
+    out = {}
+    for name, (a, b) in RATIOS.items():
+        if a in rates and b in rates:
+            if per_round:
+                pairs = zip(rates[a], rates[b], strict=True)
+                out[name] = round(statistics.median(x / y for x, y in pairs), 3)
+            else:
+                out[name] = round(statistics.median(rates[a]) / statistics.median(rates[b]), 3)
+    return out
+
+
 def run_engine_bench(
     *,
     paths: tuple[str, ...] = PATHS,
     repeats: int = 5,
     scale: float = 1.0,
     startup: bool = True,
+    interleave: bool = True,
+    isolate: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the engine benchmark; return the JSON-ready result."""
+    """Run the engine benchmark; return the JSON-ready result.
+
+    ``interleave`` (default) alternates the paths round by round and reports the median
+    of per-round ratios; otherwise paths run one after the other and ratios are taken
+    between medians (see the module docstring for why the default is the honest one).
+    ``isolate`` (interleaved only) runs each path in a worker process of its own.
+    """
     unknown = set(paths) - set(PATHS)
     if unknown:
         raise ValueError(f"unknown benchmark path(s): {sorted(unknown)}; known: {list(PATHS)}")
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    result: dict[str, Any] = {"unit": "swaps/s (median)", "repeats": repeats, "paths": {}}
-    medians: dict[str, float] = {}
+    result: dict[str, Any] = {
+        "unit": "swaps/s (median)",
+        "repeats": repeats,
+        "mode": ("interleaved, a process per path" if isolate else "interleaved")
+        if interleave
+        else "sequential",
+        "paths": {},
+    }
+    swaps = {path: max(10, int(DEFAULT_SWAPS[path] * scale)) for path in paths}
+    if interleave:
+        timings = measure_interleaved(swaps, repeats, progress=progress, isolate=isolate)
+    else:
+        timings = {}
+        for path in paths:
+            if progress:
+                progress(f"{path}: {repeats} x {swaps[path]} swaps")
+            timings[path] = measure_path(path, swaps[path], repeats)
+    wall = {path: [t[0] for t in runs] for path, runs in timings.items()}
+    cpu = {path: [t[1] for t in runs] for path, runs in timings.items()}
     for path in paths:
-        swaps = max(10, int(DEFAULT_SWAPS[path] * scale))
-        if progress:
-            progress(f"{path}: {repeats} x {swaps} swaps")
-        rates = measure_path(path, swaps, repeats)
-        medians[path] = statistics.median(rates)
         result["paths"][path] = {
-            "swaps_per_run": swaps,
-            "median": round(medians[path], 1),
-            "runs": [round(r, 1) for r in rates],
+            "swaps_per_run": swaps[path],
+            "median": round(statistics.median(wall[path]), 1),
+            "runs": [round(r, 1) for r in wall[path]],
+            "cpu_median": round(statistics.median(cpu[path]), 1),
+            "cpu_runs": [round(r, 1) for r in cpu[path]],
         }
-    ratios = {}
-    for name, (a, b) in {
-        "native_interval_vs_boa": ("native_interval", "boa"),
-        "native_automine_vs_boa": ("native_automine", "boa"),
-        "web3_vs_ethtester": ("web3", "ethtester"),
-    }.items():
-        if a in medians and b in medians:
-            ratios[name] = round(medians[a] / medians[b], 3)
-    result["ratios"] = ratios
+    result["ratios"] = _ratios(cpu, per_round=interleave)
+    result["ratios_wall"] = _ratios(wall, per_round=interleave)
     result["targets"] = {
         "native_interval_vs_boa": 1.0,
         "native_automine_vs_boa": 0.25,

@@ -314,3 +314,22 @@ def test_deploy_raw_bytecode_with_abi(chain: Chain) -> None:
 def test_chain_config_rejects_bad_values(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         ChainConfig(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("to", [b"", b"\x11" * 20])
+@pytest.mark.parametrize("nonce", [0, 1, 2**40])
+def test_chain_signatures_are_py_evms_byte_for_byte(chain: Chain, to: bytes, nonce: int) -> None:
+    from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+
+    from chains._chain import _sign
+
+    for index, data in enumerate([b"", b"\x00" * 3, bytes(range(200))]):
+        unsigned = PragueTransactionBuilder.new_unsigned_dynamic_fee_transaction(
+            chain.chain_id, nonce, 10**9, 3 * 10**9, 21_000 + index, to, index * 10**18, data, []
+        )
+        key = chain._keys[bytes.fromhex(chain.accounts[index].address[2:])]
+        ours = _sign(unsigned, key)
+        theirs = unsigned.as_signed_transaction(key, chain_id=chain.chain_id)
+        assert ours.encode() == theirs.encode()
+        assert ours.hash == theirs.hash
+        assert ours.sender == key.public_key.to_canonical_address()

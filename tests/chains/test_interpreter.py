@@ -24,7 +24,13 @@ from hypothesis import strategies as st
 
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
 from chains._chain import _VM_CLASSES, CallResult
-from chains._interpreter import _INLINE_GAS, analyse_code
+from chains._interpreter import (
+    _INLINE_GAS,
+    FastComputation,
+    StockComputation,
+    analyse_code,
+    pristine_opcodes,
+)
 from scenarios import deploy_suite
 from scenarios._bench import SUPPLY, bench_source
 
@@ -235,6 +241,21 @@ def test_stack_limit(pair: Pair, op: int) -> None:
         (b"\x41\x80\x01" + return_stack(1), None),  # a py-evm push (bytes) then inline ADD
         (push(1) + push(0) + b"\x55\x5f\x54\x5f\x5d\x5f\x5c" + return_stack(1), None),
         (push(10) + push(3) + b"\x0a\x33\x80\x18" + return_stack(2), None),  # EXP, CALLER
+        # SHA3: empty input anywhere, expansion to an odd size, a range past memory
+        (push(0) + push(MAX) + b"\x20" + return_stack(1), None),
+        (push(0xAB) + push(7) + b"\x52" + push(33) + push(5) + b"\x20" + return_stack(1), None),
+        (push(2**32) + push(0) + b"\x20", "OutOfGas"),
+        (push(1) + push(MAX) + b"\x20", "OutOfGas"),
+        # CODECOPY: past the end of the code (zero padding), nothing at a huge offset
+        (push(64) + push(3) + push(1) + b"\x39" + push(1) + b"\x51" + return_stack(1), None),
+        (push(40) + push(2**200) + push(0) + b"\x39" + b"\x59" + return_stack(1), None),
+        (push(0) + push(MAX) + push(MAX) + b"\x39" + b"\x59" + return_stack(1), None),
+        (push(2**40) + push(0) + push(0) + b"\x39", "OutOfGas"),
+        # RETURN: nothing from a huge offset; a range past memory; RETURNDATASIZE at start
+        (push(0) + push(MAX) + b"\xf3", None),
+        (push(0xCD) + push(0) + b"\x52" + push(70) + push(20) + b"\xf3", None),
+        (push(1) + push(2**64) + b"\xf3", "OutOfGas"),
+        (b"\x3d" + return_stack(1), None),
     ],
     ids=lambda v: v.hex() if isinstance(v, bytes) else str(v),
 )
@@ -267,6 +288,120 @@ def test_calls_into_other_code(pair: Pair) -> None:
         pair.simulate(call, gas=gas)
 
 
+# ------------------------------------------------------------ storage (SLOAD/SSTORE) ---
+
+STORE_CALLEE = "0x00000000000000000000000000000000c0de0003"
+SLOTS = 4
+
+
+def _store(slot: int, value: int) -> bytes:
+    return push(value) + push(slot) + b"\x55"
+
+
+def _frame_call(opcode: int, address: str) -> bytes:
+    """``opcode`` (DELEGATECALL 0xF4 or STATICCALL 0xFA) to ``address`` with all gas."""
+    return push(0) * 4 + push(int(address, 16)) + b"\x5a" + bytes([opcode])
+
+
+#: The callee run by DELEGATECALL (on the caller's storage) or STATICCALL: it writes
+#: slots 0 and 1, reads slot 2, then reverts if calldata is empty (always, here) only when
+#: its first storage slot is odd, so some frames commit and some roll back.
+_CALLEE = (
+    _store(0, 7)
+    + _store(1, 0)
+    + push(2)
+    + b"\x54"
+    + b"\x50"
+    + push(0)
+    + b"\x54"
+    + push(1)
+    + b"\x16"
+    + push(0x1F)  # jump over the REVERT when slot 0 is even
+    + b"\x57"
+    + push(0)
+    + push(0)
+    + b"\xfd"
+).ljust(0x1F, b"\x00") + b"\x5b\x00"
+
+
+@st.composite
+def storage_programs(draw: st.DrawFn) -> bytes:
+    """SSTOREs and SLOADs over a few slots, with inner frames that commit or revert."""
+    code = b""
+    depth = 0
+    for _ in range(draw(st.integers(1, 16))):
+        kind = draw(st.sampled_from(["store", "store", "load", "delegate", "static"]))
+        if kind == "store":
+            code += _store(draw(st.integers(0, SLOTS - 1)), draw(st.sampled_from([0, 1, 2, 7])))
+        elif kind == "load":
+            code += push(draw(st.integers(0, SLOTS - 1))) + b"\x54"
+            depth += 1
+        else:
+            code += _frame_call(0xF4 if kind == "delegate" else 0xFA, STORE_CALLEE)
+            depth += 1  # the success flag
+    return code + return_stack(min(depth, 40))
+
+
+@given(
+    code=storage_programs(),
+    initial=st.lists(st.sampled_from([0, 1, 2, 7]), min_size=SLOTS, max_size=SLOTS),
+    cut=st.integers(0, 100),
+)
+def test_storage_programs_match(pair: Pair, code: bytes, initial: list[int], cut: int) -> None:
+    # committed values are the "original" ones of EIP-2200; every transition is exercised
+    pair.set_code(STORE_CALLEE, _CALLEE)
+    for chain in (pair.stock, pair.fast):
+        for slot, value in enumerate(initial):
+            chain.set_storage_at(CODE_ADDRESS, slot, value)
+    full = pair.simulate(code)
+    note(f"gas used {full.gas_used}, refund {full.gas_refund}")
+    pair.simulate(code, gas=21_000 + (full.gas_used - 21_000) * cut // 100)
+
+
+@pytest.mark.parametrize(
+    ("original", "current", "new"),
+    [(o, c, n) for o in (0, 1, 2) for c in (0, 1, 2) for n in (0, 1, 2)],
+)
+def test_sstore_transitions(pair: Pair, original: int, current: int, new: int) -> None:
+    # every (original, current, new) of EIP-2200, cold and warm, refunds compared
+    pair.set_code(STORE_CALLEE, _CALLEE)
+    for chain in (pair.stock, pair.fast):
+        chain.set_storage_at(CODE_ADDRESS, 3, original)
+    code = _store(3, current) + _store(3, new) + push(3) + b"\x54" + return_stack(1)
+    result = pair.simulate(code)
+    assert result.output[-32:] == new.to_bytes(32)
+    # out of gas at the last charges exactly, and on a grid through every earlier one
+    pair.simulate_below(code, b"", result.gas_used, window=12)
+    for gas in range(21_000, result.gas_used, 211):
+        pair.simulate(code, gas=gas)
+
+
+def test_sstore_needs_more_than_the_stipend(pair: Pair) -> None:
+    # A CALL with little gas: the callee's SSTORE fails with <= 2300 left (EIP-2200) even
+    # though this one (a no-op write, cold: 2200) would fit. Its two PUSH0s cost 4, so
+    # 2304 leaves exactly 2300 at the SSTORE.
+    pair.set_code(STORE_CALLEE, _store(0, 0))
+    flags = []
+    for gas in (2300, 2303, 2304, 2305, 2306, 25_000):
+        call = push(0) * 5 + push(int(STORE_CALLEE, 16)) + push(gas) + b"\xf1"
+        flags.append(pair.simulate(call + return_stack(1)).output[-1])
+    assert flags == [0, 0, 0, 1, 1, 1]
+
+
+def test_chains_run_py_evm_opcodes_even_after_titanoboa_patched_them() -> None:
+    import boa
+    from eth.vm.forks.prague.computation import PragueComputation
+    from eth.vm.logic.sha3 import sha3
+
+    boa.Env()  # wraps SHA3 and SSTORE in py-evm's shared table, in place, once more
+    assert type(PragueComputation.opcodes[0x20]).__module__.startswith("boa")
+    assert pristine_opcodes()[0x20].logic_fn is sha3
+    assert pristine_opcodes()[0x55].logic_fn is StockComputation.opcodes[0x55].logic_fn
+    assert FastComputation.opcodes is StockComputation.opcodes
+    assert StockComputation.opcodes is not PragueComputation.opcodes
+    assert StockComputation.opcodes[0x20].logic_fn is sha3
+
+
 def test_analysis_decodes_push_data_and_jumpdests() -> None:
     analysis = analyse_code(b"\x61\x5b\x5b\x5b\x7f\x01")
     assert analysis.jumpdests == frozenset({3})
@@ -292,6 +427,10 @@ _OPS = [(op, 2, 1) for op in (0x01, 0x02, 0x03, 0x04, 0x06, 0x0B, 0x10, 0x11, 0x
     (0x5A, 0, 1),
     (0x41, 0, 1),  # py-evm: COINBASE (pushes bytes)
     (0x59, 0, 1),  # py-evm: MSIZE
+    (0x20, 2, 1),  # SHA3 (mostly out of gas on these operands, compared all the same)
+    (0x3D, 0, 1),
+    (0x54, 1, 1),
+    (0x55, 2, 0),
 ]
 
 

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 from chain_reference import ReferenceVM
+from eth_utils import ValidationError
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from chains import Chain, Devnet, TransactionReverted
 from chains._chain import _VM_CLASSES
@@ -152,3 +155,139 @@ def test_touched_empty_account_in_successive_blocks(
         histories.append([block.hash for block in chain.blocks])
     assert histories[0] == histories[1]
     assert len(histories[0]) >= 4
+
+
+# ------------------------------------------------ caches kept through rollbacks ---
+
+_ACTIONS = ["store", "fail", "call_store", "call_value", "estimate", "snapshot", "revert"]
+_ACTIONS += ["mine", "ephemeral", "call_ephemeral", "value"]
+
+
+@pytest.mark.filterwarnings("ignore:SELFDESTRUCT opcode:DeprecationWarning")
+@given(
+    actions=st.lists(
+        st.tuples(st.sampled_from(_ACTIONS), st.integers(0, 3), st.sampled_from([0, 1, 9])),
+        min_size=1,
+        max_size=14,
+    ),
+    mining=st.sampled_from(["auto", "manual"]),
+)
+@settings(deadline=None)
+def test_rollbacks_keep_no_stale_cache(actions: list[tuple[str, int, int]], mining: str) -> None:
+    """Calls, estimates, reverted transactions and snapshot reverts roll state back; the
+    kept account and storage caches must then read exactly what py-evm reads afresh."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setitem(_VM_CLASSES, "py-evm", ReferenceVM)
+        chains = [
+            Devnet(n_chains=1, seed=3, interpreter=i, mining=mining).chains[0]
+            for i in ("fast", "py-evm")
+        ]
+    observed = []
+    for chain in chains:
+        address = chain.deploy_bytecode(initcode(STORE), []).address
+        other = chain.accounts[5].address
+        snapshots: list[int] = []
+        reads = []
+        for action, slot, value in actions:
+            data = word(slot) + word(value) + word(0)
+            if action == "store":
+                _store(chain, address, slot, value)
+            elif action == "fail":
+                _store(chain, address, slot, value + 1, fail=True)
+            elif action == "call_store":  # written and rolled back
+                chain.simulate(to=address, data=data, sender=other)
+            elif action == "call_value":  # balances written and rolled back
+                chain.simulate(to=address, data=data, sender=other, value=10**18)
+            elif action == "estimate":
+                chain.estimate_gas(to=address, data=data, sender=other, value=value)
+            elif action == "snapshot":
+                snapshots.append(chain.snapshot())
+            elif action == "revert" and snapshots:
+                chain.revert(snapshots.pop())
+            elif action == "mine":
+                chain.mine()
+            elif action == "ephemeral":  # storage created and wiped in one transaction
+                chain.transact(to=None, data=EPHEMERAL)
+            elif action == "call_ephemeral":
+                chain.simulate(to=None, data=EPHEMERAL, sender=other)
+            elif action == "value":
+                chain.transact(to=address, data=data, value=value)
+            reads.append(
+                (
+                    [chain.get_storage_at(address, s) for s in range(4)],
+                    chain.get_balance(address),
+                    chain.get_balance(other),
+                    chain.get_nonce(other),
+                )
+            )
+        chain.mine()
+        observed.append((reads, [block.hash for block in chain.blocks]))
+    assert observed[0] == observed[1]
+
+
+_ADDRESSES = [bytes([0xA0 + i]) * 20 for i in range(3)]
+
+
+def _apply(db: Any, stack: list[Any], kind: str, address: bytes, slot: int, value: int) -> Any:
+    """One database operation; then every balance and slot, and the root when allowed."""
+    if kind == "balance":
+        db.set_balance(address, value)
+    elif kind == "storage":
+        db.set_storage(address, slot, value)
+    elif kind == "delete":
+        db.delete_account(address)
+    elif kind == "wipe":
+        db.delete_storage(address)
+    elif kind == "record":
+        stack.append(db.record())
+    elif kind in ("discard", "commit") and stack:
+        checkpoint = stack[min(slot, len(stack) - 1)]
+        del stack[stack.index(checkpoint) :]
+        getattr(db, kind)(checkpoint)
+    elif kind == "lock" and not stack:
+        db.lock_changes()
+    elif kind == "persist" and not stack:
+        db.persist()
+    reads = [(db.get_balance(a), [db.get_storage(a, s) for s in range(3)]) for a in _ADDRESSES]
+    return reads, db.make_state_root() if kind == "read" and not stack else None
+
+
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["balance", "storage", "delete", "wipe", "record", "discard", "commit"]
+                + ["lock", "persist", "read"]
+            ),
+            st.integers(0, 2),
+            st.integers(0, 2),
+            st.sampled_from([0, 1, 5]),
+        ),
+        max_size=30,
+    )
+)
+@example(ops=[("balance", 0, 0, 5), ("record", 0, 0, 0), ("delete", 0, 0, 0), ("discard", 0, 0, 0)])
+@example(ops=[("storage", 1, 2, 5), ("record", 1, 0, 0), ("wipe", 1, 0, 0), ("discard", 1, 0, 0)])
+@settings(max_examples=200)  # cheap examples
+def test_account_db_api_matches_py_evm(ops: list[tuple[str, int, int, int]]) -> None:
+    """The database API itself, op by op, against py-evm's ``AccountDB``: writes, wipes,
+    deletions, nested checkpoints discarded or committed, locks and persists."""
+    from eth.db.account import AccountDB
+    from eth.db.atomic import AtomicDB
+
+    from chains._statedb import DevAccountDB
+
+    dbs = [DevAccountDB(AtomicDB()), AccountDB(AtomicDB())]
+    checkpoints: list[list[Any]] = [[], []]
+
+    for kind, who, slot, value in ops:
+        outcomes: list[Any] = []
+        for db, stack in zip(dbs, checkpoints, strict=True):
+            try:
+                outcomes.append(_apply(db, stack, kind, _ADDRESSES[who], slot, value))
+            except ValidationError as exc:  # py-evm refuses some sequences (two wipes
+                outcomes.append(str(exc))  # reverted at once): both must refuse alike
+        assert outcomes[0] == outcomes[1], kind
+        if isinstance(outcomes[0], str):
+            return
+        assert outcomes[0] == outcomes[1], kind
