@@ -2,6 +2,8 @@
 
     testbed devnet [--chains N] [--seed K] [--config FILE]   build a devnet, show its chains
     testbed bench engine [--json] [--repeats N] [--scale F]   the engine benchmark
+    testbed bench relayer [--json] [--repeats N] [--messages N]   relayer messages/s
+    testbed presets [--json]                                  the bridge latency presets
     testbed run --mode M [--chains 2|3] [--latency P] [--sigma S] [--notional N] [--seed K] [--json]
     testbed demo [--seed K] [--out DIR]                        every mode side by side
     testbed sweep --modes ... --latency ... --out DIR [--resume]   a parallel, resumable sweep
@@ -115,6 +117,26 @@ def _cmd_bench_engine(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from bridge._presets_cli import render_presets
+
+    print(render_presets(as_json=args.json))
+    return 0
+
+
+def _cmd_bench_relayer(args: argparse.Namespace) -> int:
+    from bridge._bench import render_relayer_bench, run_relayer_bench
+
+    def progress(message: str) -> None:
+        print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+    result = run_relayer_bench(
+        messages=args.messages, repeats=args.repeats, latency=args.latency, progress=progress
+    )
+    print(json.dumps(result, indent=2) if args.json else render_relayer_bench(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="testbed",
@@ -142,6 +164,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     engine.add_argument("--no-startup", action="store_true", help="skip the start-up figure")
     engine.set_defaults(func=_cmd_bench_engine)
+    relayer = bench_sub.add_parser(
+        "relayer", help="bridge messages/s end to end on virtual time (send, relay, execute)"
+    )
+    relayer.add_argument("--json", action="store_true", help="print the result as JSON")
+    relayer.add_argument("--repeats", type=int, default=5, help="timed runs (median)")
+    relayer.add_argument("--messages", type=int, default=200, help="token transfers per run")
+    relayer.add_argument("--latency", default="fast-attestation", help="latency preset")
+    relayer.set_defaults(func=_cmd_bench_relayer)
+
+    presets = sub.add_parser("presets", help="list the bridge latency presets")
+    presets.add_argument("--json", action="store_true", help="print the presets as JSON")
+    presets.set_defaults(func=_cmd_presets)
 
     from scenarios._cli_run import add_commands
 

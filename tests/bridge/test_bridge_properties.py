@@ -1,0 +1,127 @@
+"""Property tests against Python models: the id formula, the signature rule, the rate limit.
+
+Each example runs inside its own ``anchor()`` on the session bridge world, so examples do
+not see each other's transactions.
+"""
+
+from __future__ import annotations
+
+from bridge_helpers import FOREIGN_KEYS, World
+from eth_keys import keys
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from bridge import STATUS_DELIVERED, STATUS_NONE, get_message_id, sign_digest
+from chains import TransactionReverted
+
+_uint = st.integers(min_value=0, max_value=2**256 - 1)
+_address = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
+
+
+@given(
+    source=_uint,
+    dest=_uint,
+    nonce=_uint,
+    sender=_address,
+    target=_address,
+    payload=st.binary(max_size=1024),
+)
+def test_message_id_matches_python_for_any_fields(
+    session_world: World,
+    source: int,
+    dest: int,
+    nonce: int,
+    sender: str,
+    target: str,
+    payload: bytes,
+) -> None:
+    messenger = session_world.messenger(session_world.a)
+    fields = (source, dest, nonce, sender, target, payload)
+    assert messenger.message_id(*fields) == get_message_id(*fields)
+
+
+# signer pool: the three attesters (0-2) and two outsiders (3-4)
+_POOL_SIZE = 5
+
+
+@given(
+    picks=st.lists(st.integers(min_value=0, max_value=_POOL_SIZE - 1), max_size=6),
+    order=st.sampled_from(["sorted", "as-drawn", "reversed"]),
+)
+def test_relay_accepts_exactly_the_valid_signature_sets(
+    session_world: World, picks: list[int], order: str
+) -> None:
+    world = session_world
+    pool = [*world.deployment.attester_keys, *FOREIGN_KEYS[:2]]
+    with world.devnet.anchor():
+        message, _ = world.send(world.a, world.b)
+        digest = world.deployment.get_relay_digest(message)
+        signed = [
+            (
+                keys.PrivateKey(pool[i]).public_key.to_canonical_address(),
+                sign_digest(digest, [pool[i]])[0],
+            )
+            for i in picks
+        ]
+        if order == "sorted":
+            signed.sort(key=lambda pair: pair[0])
+        elif order == "reversed":
+            signed.sort(key=lambda pair: pair[0], reverse=True)
+        signers = [s for s, _ in signed]
+        expected = (
+            len(signed) >= world.deployment.threshold
+            and all(i < len(world.deployment.attester_keys) for i in picks)
+            and all(a < b for a, b in zip(signers, signers[1:], strict=False))
+        )
+        note(f"picks={picks} order={order} expected={expected}")
+        try:
+            world.deployment.relay(message, signatures=[sig for _, sig in signed])
+            accepted = True
+        except TransactionReverted as exc:
+            note(f"reverted: {exc.reason}")
+            accepted = False
+        assert accepted == expected
+        status = world.messenger(world.b).status(message.id)
+        assert status == (STATUS_DELIVERED if expected else STATUS_NONE)
+
+
+_step = st.tuples(st.integers(min_value=0, max_value=120), st.integers(min_value=1, max_value=400))
+
+
+@given(
+    capacity=st.integers(min_value=1, max_value=1_000),
+    refill=st.integers(min_value=0, max_value=20),
+    steps=st.lists(_step, min_size=1, max_size=8),
+)
+def test_rate_limit_matches_token_bucket_model(
+    session_world: World, capacity: int, refill: int, steps: list[tuple[int, int]]
+) -> None:
+    world = session_world
+    bridge_a, usdc, lane = world.bridge(world.a), world.usdc, world.b.chain_id
+    with world.devnet.anchor():
+        receipt = bridge_a.set_rate_limit.transact(
+            usdc.address, lane, capacity, refill, sender=world.roles.owner
+        )
+        level, updated = capacity, world.a.get_block(receipt.block_number).timestamp
+        for wait, amount in steps:
+            world.devnet.advance(wait)
+            now = max(int(world.devnet.now), world.a.timestamp + 1)  # the next block's time
+            model = min(capacity, level + refill * (now - updated))
+            assert bridge_a.available(usdc.address, lane) == model
+            note(f"t={now} level={model} send={amount}")
+            try:
+                sent = bridge_a.bridge_out.transact(
+                    usdc.address,
+                    amount,
+                    lane,
+                    world.roles.recipient,
+                    world.deadline(world.a),
+                    sender=world.roles.user,
+                )
+            except TransactionReverted as exc:
+                assert exc.reason == "bridge: rate limited"
+                assert amount > model
+                continue
+            assert amount <= model
+            assert world.a.get_block(sent.block_number).timestamp == now
+            level, updated = model - amount, now

@@ -1,0 +1,36 @@
+"""``testbed presets``: the table and the JSON, through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scenarios.cli import main
+
+
+def test_presets_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["preset", "distribution", "median", "p95"]
+    names = [line.split()[0] for line in lines[2:]]
+    assert names == [
+        "same-block",
+        "interop",
+        "intent-fill",
+        "fast-attestation",
+        "finality",
+        "optimistic-canonical",
+    ]
+    assert "uniform(8 s, 20 s)" in out
+    assert "Circle CCTP docs" in out
+
+
+def test_presets_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["presets", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["finality"]["median"] == 16 * 60.0
+    assert by_name["optimistic-canonical"]["p95"] > 6.9 * 86_400
+    assert set(rows[0]) == {"name", "distribution", "median", "p95", "stands_for", "source"}
