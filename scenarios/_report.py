@@ -45,7 +45,7 @@ from scenarios._sweep import (
     load_runs,
 )
 
-__all__ = ["REPORT_DIR", "Report", "load_results", "report"]
+__all__ = ["REPORT_DIR", "Report", "load_results", "report", "write_report"]
 
 REPORT_DIR = "report"
 _PNG_METADATA: dict[str, Any] = {"Software": None}
@@ -82,26 +82,43 @@ class Report:
 
 
 def load_results(folder: Path | str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The runs of ``results.json`` (key, spec, metrics) and the recorded arguments."""
-    path = Path(folder) / RESULTS_JSON
+    """The runs (key, spec, metrics) of a folder and the arguments that produced them.
+
+    A finished sweep has ``results.json``; a ``testbed demo`` folder has only
+    ``runs.jsonl`` (no ``sweep.json``), read in file order. A sweep folder without
+    ``results.json`` has not finished: the error says to resume it.
+    """
+    folder = Path(folder)
+    path = folder / RESULTS_JSON
     if not path.exists():
-        hint = (
-            " (the sweep has not finished: run it again with --resume)"
-            if (Path(folder) / RUNS_FILE).exists()
-            else ""
+        if (folder / SWEEP_FILE).exists():
+            raise SweepError(
+                f"{path} not found: the sweep in {folder} has not finished "
+                "(run it again with --resume)"
+            )
+        if (folder / RUNS_FILE).exists():
+            runs = [
+                {"key": key, "spec": record["spec"], "metrics": record["metrics"]}
+                for key, record in load_runs(folder).items()
+            ]
+            if not runs:
+                raise SweepError(f"{folder / RUNS_FILE} holds no runs")
+            return runs, None
+        raise SweepError(
+            f"{path} not found: {folder} is not a finished sweep or demo folder "
+            f"(no {RESULTS_JSON} or {RUNS_FILE})"
         )
-        raise SweepError(f"{path} not found: not a finished sweep or demo folder{hint}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         runs = data["runs"]
         for row in runs:
-            row["spec"]["mode"], row["metrics"]["outcome"]
+            _ = (row["key"], row["spec"]["mode"], row["metrics"]["outcome"])  # shape check
     except (ValueError, KeyError, TypeError) as exc:
         raise SweepError(f"{path} is not a results file ({exc})") from exc
     if not runs:
         raise SweepError(f"{path} holds no runs")
     arguments = data.get("arguments")
-    sweep_file = Path(folder) / SWEEP_FILE
+    sweep_file = folder / SWEEP_FILE
     if arguments is None and sweep_file.exists():
         arguments = json.loads(sweep_file.read_text(encoding="utf-8")).get("sweep")
     return runs, arguments
@@ -231,8 +248,8 @@ def _panels(cells: Sequence[_Cell], *, skip_atomic: bool) -> list[tuple[str, int
 
 def _panel_title(mode: str, chains: int | None) -> str:
     if chains is None:
-        return f"{mode} (one chain, no bridge)"
-    return f"{mode}, {chains} chains"
+        return f"{mode} · one chain"
+    return f"{mode} · {chains} chains"
 
 
 def _series_label(sigma: float, notional: float, many_notionals: bool) -> str:
@@ -245,7 +262,7 @@ def _series_label(sigma: float, notional: float, many_notionals: bool) -> str:
 def _plot_divergence(cells: Sequence[_Cell], path: Path) -> None:
     panels = _panels(cells, skip_atomic=True)
     many_notionals = len({c.notional for c in cells}) > 1
-    fig = _figure(max(6.0, 5.2 * len(panels)), 4.6)
+    fig = _figure(max(7.5, 5.2 * len(panels)), 4.8)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     series_keys = sorted({(c.sigma, c.notional) for c in cells})
     colors = {k: _SIGMA_COLORS[i % len(_SIGMA_COLORS)] for i, k in enumerate(series_keys)}
@@ -301,7 +318,9 @@ def _plot_divergence(cells: Sequence[_Cell], path: Path) -> None:
         Patch(color="gray", alpha=0.15, label="10–90 % of seeds"),
     ]
     axes[-1].legend(handles=handles, fontsize=8, loc="best")
-    fig.suptitle("Divergence of net value from the atomic run (median line, quantile bands)")
+    fig.suptitle(
+        "Divergence from the atomic run: median over seeds, with quantile bands", fontsize=11
+    )
     _save(fig, path)
 
 
@@ -312,7 +331,7 @@ def _plot_outcomes(cells: Sequence[_Cell], path: Path) -> None:
     for mode, chains in panels:
         n = sum(1 for c in cells if c.mode == mode and (chains is None or c.chains == chains))
         widths.append(max(n, 2))
-    fig = _figure(max(6.0, 0.55 * sum(widths) + 1.6 * len(panels)), 4.6)
+    fig = _figure(max(7.5, 0.6 * sum(widths) + 1.6 * len(panels)), 5.0)
     axes = fig.subplots(1, len(panels), squeeze=False, width_ratios=widths)[0]
     for ax, (mode, chains) in zip(axes, panels, strict=True):
         mine = [c for c in cells if c.mode == mode and (chains is None or c.chains == chains)]
@@ -341,8 +360,8 @@ def _plot_outcomes(cells: Sequence[_Cell], path: Path) -> None:
         ax.set_ylabel("share of runs (%)")
         ax.set_title(_panel_title(mode, chains), fontsize=10)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize=8, title="outcome")
-    fig.suptitle("How runs ended, per latency preset and σ")
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8)
+    fig.suptitle("How runs ended, per latency preset and σ", fontsize=11)
     _save(fig, path)
 
 
@@ -354,8 +373,9 @@ def _time_unit(t_max: float) -> tuple[float, str]:
 
 
 def _pick_run(runs: Sequence[dict[str, Any]], run_key: str | None) -> dict[str, Any] | None:
-    """The run to draw: ``run_key``, else the bridged (non-local) run with the median
-    capital-in-flight integral among runs with a non-empty curve (grid order breaks ties)."""
+    """The run to draw: ``run_key``, else the cross-chain (non-local) run with the median
+    capital-in-flight integral (grid order breaks ties); without cross-chain runs, the
+    median one of the other non-atomic runs."""
     if run_key is not None:
         for row in runs:
             if row["key"] == run_key:
@@ -367,8 +387,8 @@ def _pick_run(runs: Sequence[dict[str, Any]], run_key: str | None) -> dict[str, 
         if r["spec"]["mode"] not in LOCAL_MODES
         and math.isfinite(_number(r["metrics"].get("capital_in_flight_usd_s")))
     ]
-    if not candidates:
-        candidates = list(runs)
+    if not candidates:  # no bridged runs: a multi-step one-chain run shows more than atomic
+        candidates = [r for r in runs if r["spec"]["mode"] != "atomic"] or list(runs)
     ranked = sorted(
         enumerate(candidates),
         key=lambda p: (_number(p[1]["metrics"].get("capital_in_flight_usd_s")), p[0]),
@@ -395,28 +415,43 @@ def _plot_capital(row: dict[str, Any], record: dict[str, Any] | None, path: Path
         ax.text(0.5, 0.5, "no capital in flight in this run", ha="center", transform=ax.transAxes)
     y_top = max([v for _, v in series] + [1.0])
     ax.set_ylim(0, y_top * 1.25)
-    events = [e for e in timeline if math.isfinite(_number(e.get("t")))]
-    shown = events if len(events) <= 24 else []
-    for i, event in enumerate(shown):
+    # Step and hop events; ``holdings`` is the end-of-run valuation, not an event on chain.
+    events = [
+        e for e in timeline if math.isfinite(_number(e.get("t"))) and e.get("event") != "holdings"
+    ]
+    shown = events if len(events) <= 30 else events[:30]
+    for event in shown:
         x = _number(event["t"]) / scale
-        ax.axvline(x, color="black", alpha=0.25, linewidth=0.8, linestyle=":")
-        label = f"{event.get('chain', '')}: {event.get('event', '')}"
+        ax.axvline(x, color="black", alpha=0.3, linewidth=0.8, linestyle=":")
+        chain = str(event.get("chain", ""))
+        label = str(event.get("event", ""))
+        if chain and chain != "-":
+            label = f"{chain}: {label}"
         ax.annotate(
             label,
-            (x, y_top * (1.2 - 0.07 * (i % 4))),
+            (x, y_top * 1.22),
+            xytext=(2, 0),
+            textcoords="offset points",
             fontsize=6.5,
-            rotation=0,
+            rotation=90,
             ha="left",
             va="top",
             color="#333333",
         )
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     ax.set_xlabel(f"time since the first step ({unit})")
     ax.set_ylabel("value in transit (USD)")
     ax.grid(alpha=0.3)
     metrics = row["metrics"]
+    layout = (
+        "one chain"
+        if spec["mode"] in LOCAL_MODES
+        else f"{spec['chains']} chains, {spec['latency']}"
+    )
     title = (
-        f"Capital in flight — {spec['mode']}, {spec['chains']} chains, {spec['latency']}, "
-        f"σ = {spec['sigma']:g}, seed {spec['seed']}"
+        f"Capital in flight: {spec['mode']}, {layout}, σ = {spec['sigma']:g}, seed {spec['seed']}"
     )
     ax.set_title(title, fontsize=10)
     _save(fig, path)
@@ -638,3 +673,8 @@ def _page(
         "",
     ]
     return "\n".join(parts)
+
+
+def write_report(folder: Path | str) -> Report:
+    """:func:`report` with the defaults: what ``testbed demo`` calls on its folder."""
+    return report(folder)

@@ -12,7 +12,8 @@ import pytest
 import sweep_runners  # noqa: F401  (registers the test-only probe mode)
 
 from scenarios import SerialExecutor, SweepError, SweepSpec, report, run_sweep
-from scenarios._sweep import RESULTS_JSON
+from scenarios._report import write_report
+from scenarios._sweep import RESULTS_JSON, RUNS_FILE, SWEEP_FILE
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -131,11 +132,25 @@ def test_report_picks_a_named_run(probe_sweep: Path, tmp_path: Path) -> None:
 
 
 def test_report_needs_a_finished_folder(tmp_path: Path) -> None:
-    with pytest.raises(SweepError, match="results.json not found"):
+    with pytest.raises(SweepError, match="not a finished sweep or demo folder"):
         report(tmp_path)
     (tmp_path / "runs.jsonl").write_text("")
-    with pytest.raises(SweepError, match="run it again with --resume"):
+    with pytest.raises(SweepError, match="runs.jsonl holds no runs"):
+        report(tmp_path)
+    (tmp_path / SWEEP_FILE).write_text("{}")
+    with pytest.raises(SweepError, match="has not finished \\(run it again with --resume\\)"):
         report(tmp_path)
     (tmp_path / RESULTS_JSON).write_text('{"runs": [{"spec": {}}]}')
     with pytest.raises(SweepError, match="is not a results file"):
         report(tmp_path)
+
+
+def test_report_of_a_demo_folder(real_sweep: Path, tmp_path: Path) -> None:
+    """``testbed demo`` writes only runs.jsonl: the report reads it (no arguments)."""
+    (tmp_path / RUNS_FILE).write_bytes((real_sweep / RUNS_FILE).read_bytes())
+    result = write_report(tmp_path)
+    assert result.index == tmp_path / "report" / "index.html"
+    page = result.index.read_text()
+    assert page.count("data:image/png;base64,") == 3 and "(not recorded)" in page
+    rows = list(csv.DictReader(result.summary_csv.read_text().splitlines()))
+    assert {r["mode"] for r in rows} == {"atomic", "sequential"}
