@@ -31,7 +31,9 @@ Executors are the plugin point for where runs execute: anything with
 ``map_unordered(specs) -> Iterator[(position, RunResult)]`` and ``close()`` (see
 :class:`Executor`). :class:`SerialExecutor` runs in this process; :class:`ProcessExecutor`
 runs a ``spawn`` process pool where each worker builds one :class:`~scenarios.World` per
-layout on first use and reuses it (runs revert to the world's anchor, never redeploy). A
+layout on first use and reuses it (runs revert to the world's anchor, never redeploy), and
+takes one *baseline group* per task — the specs of one seed and market across modes and
+latency presets — so the atomic baseline that divergence needs runs once per group. A
 distributed engine (Ray, Dask, a job queue) implements the same two methods; each of its
 workers should likewise keep one world per layout. Plugin runners
 (:func:`~scenarios.register_runner`) reach process workers through ``imports``: modules
@@ -66,6 +68,7 @@ from scenarios._runspec import (
     ScenarioConfigError,
     get_runner,
     run,
+    with_divergence,
 )
 
 if TYPE_CHECKING:
@@ -278,8 +281,36 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+Item = tuple[int, RunSpec]
+Done = tuple[int, RunResult]
+
+
+def baseline_group(spec: RunSpec) -> tuple[Any, ...]:
+    """Specs with the same group share one atomic baseline run: every field but the mode
+    and the latency preset (which only shapes bridged runs, never the atomic one)."""
+    return (
+        spec.chains,
+        spec.sigma,
+        spec.drift,
+        spec.notional,
+        spec.target_ltv,
+        spec.slippage,
+        spec.seed,
+    )
+
+
+def group_by_baseline(specs: Sequence[RunSpec]) -> list[list[Item]]:
+    """``(position, spec)`` pairs grouped by :func:`baseline_group`, groups in order of
+    first appearance, specs in grid order within a group."""
+    groups: dict[tuple[Any, ...], list[Item]] = {}
+    for position, spec in enumerate(specs):
+        groups.setdefault(baseline_group(spec), []).append((position, spec))
+    return list(groups.values())
+
+
 class WorldCache:
-    """One :class:`~scenarios.World` per layout, built on first use and reused.
+    """One :class:`~scenarios.World` per layout, built on first use and reused, and the
+    runs of a baseline group executed in it.
 
     Worlds are built with seed 0 whatever the run, so a run's result depends only on its
     spec, never on which worker ran it or what ran before (runs revert to the anchor).
@@ -303,8 +334,33 @@ class WorldCache:
         return world
 
     def run(self, spec: RunSpec) -> RunResult:
-        """Run ``spec`` in its layout's world."""
+        """Run one spec in its layout's world (:func:`scenarios.run`)."""
         return run(spec, world=self.get(spec.chains))
+
+    def run_group(self, items: Sequence[Item]) -> Iterator[Done]:
+        """Run specs of one baseline group, yielding ``(position, result)`` after each.
+
+        Each result is what :func:`scenarios.run` returns for its spec — the runner's result
+        with the divergence against the atomic run of the same seed and market — but the
+        atomic run is done once per group (or taken from the group's own ``atomic`` spec)
+        instead of once per spec: a bridged sweep over six latency presets runs 7, not 12,
+        scenarios per seed. ``tests/scenarios/test_sweep.py`` holds the results equal to
+        :func:`scenarios.run`'s, byte for byte.
+        """
+        if len({baseline_group(spec) for _, spec in items}) > 1:
+            raise ValueError("run_group: the specs do not share one baseline group")
+        baseline: RunResult | None = None
+        # The group's atomic spec (if any) first: its result is the others' baseline.
+        for position, spec in sorted(items, key=lambda item: item[1].mode != "atomic"):
+            spec.validate()
+            world = self.get(spec.chains)
+            result = get_runner(spec.mode).run(world, spec)
+            if spec.mode == "atomic":
+                baseline = result
+            elif baseline is None:
+                atomic = dataclasses.replace(spec, mode="atomic")
+                baseline = get_runner("atomic").run(world, atomic)
+            yield position, with_divergence(result, baseline)
 
 
 def _import_plugins(imports: Iterable[str]) -> None:
@@ -313,7 +369,7 @@ def _import_plugins(imports: Iterable[str]) -> None:
 
 
 class SerialExecutor:
-    """Runs every spec in this process, one after another (``--workers 1``)."""
+    """Runs every spec in this process, one baseline group after another (``--workers 1``)."""
 
     def __init__(
         self,
@@ -324,9 +380,9 @@ class SerialExecutor:
         _import_plugins(imports)
         self._worlds = WorldCache(world_factory)
 
-    def map_unordered(self, specs: Sequence[RunSpec]) -> Iterator[tuple[int, RunResult]]:
-        for position, spec in enumerate(specs):
-            yield position, self._worlds.run(spec)
+    def map_unordered(self, specs: Sequence[RunSpec]) -> Iterator[Done]:
+        for group in group_by_baseline(specs):
+            yield from self._worlds.run_group(group)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -354,19 +410,21 @@ def _init_worker(imports: tuple[str, ...]) -> None:
     _WORKER_WORLDS = WorldCache()
 
 
-def _run_in_worker(position: int, spec: RunSpec) -> tuple[int, RunResult]:
+def _run_group_in_worker(items: list[Item]) -> list[Done]:
     if _WORKER_WORLDS is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker used without _init_worker")
-    return position, _WORKER_WORLDS.run(spec)
+    return list(_WORKER_WORLDS.run_group(items))
 
 
 class ProcessExecutor:
     """Runs specs in ``workers`` spawned processes (``concurrent.futures``).
 
     Each worker keeps one world per layout (:class:`WorldCache`) for its lifetime, so a
-    sweep deploys ``workers × layouts`` times in total, never per run. At most
-    ``2 × workers`` runs are queued at once, so stopping early (an error, Ctrl-C) wastes
-    little. ``imports`` are modules imported in each worker first (plugin runners).
+    sweep deploys ``workers × layouts`` times in total, never per run. A task is one
+    baseline group (:func:`group_by_baseline`: the latency presets and modes of one seed and
+    market), so its atomic baseline runs once. At most ``2 × workers`` tasks are queued at
+    once, so stopping early (an error, Ctrl-C) wastes little. ``imports`` are modules
+    imported in each worker first (plugin runners).
     """
 
     def __init__(self, workers: int, *, imports: Sequence[str] = ()) -> None:
@@ -387,25 +445,30 @@ class ProcessExecutor:
             )
         return self._pool
 
-    def map_unordered(self, specs: Sequence[RunSpec]) -> Iterator[tuple[int, RunResult]]:
+    def map_unordered(self, specs: Sequence[RunSpec]) -> Iterator[Done]:
         pool = self._get_pool()
-        queue = iter(enumerate(specs))
-        in_flight: set[Future[tuple[int, RunResult]]] = set()
+        queue = iter(group_by_baseline(specs))
+        in_flight: set[Future[list[Done]]] = set()
         window = 2 * self.workers
         try:
             while True:
                 while len(in_flight) < window:
-                    item = next(queue, None)
-                    if item is None:
+                    group = next(queue, None)
+                    if group is None:
                         break
-                    in_flight.add(pool.submit(_run_in_worker, *item))
+                    in_flight.add(pool.submit(_run_group_in_worker, group))
                 if not in_flight:
                     return
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                # Deterministic within a batch: results that finished together come out
-                # in grid order (the files never depend on this, the log reads better).
-                for future in sorted(done, key=_future_position(specs)):
-                    yield future.result()
+                # Errors first, so they surface before more results are written; then
+                # results in grid order (the files never depend on this, the log reads
+                # better).
+                failed = [f for f in done if f.cancelled() or f.exception() is not None]
+                for future in failed:
+                    future.result()
+                yield from sorted(
+                    (item for future in done for item in future.result()), key=lambda i: i[0]
+                )
         finally:
             for future in in_flight:
                 future.cancel()
@@ -421,17 +484,6 @@ class ProcessExecutor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _future_position(
-    specs: Sequence[RunSpec],
-) -> Callable[[Future[tuple[int, RunResult]]], int]:
-    def position(future: Future[tuple[int, RunResult]]) -> int:
-        if future.cancelled() or future.exception() is not None:
-            return -1  # errors first, so they surface before more results are written
-        return future.result()[0]
-
-    return position
 
 
 def make_executor(workers: int, *, imports: Sequence[str] = ()) -> Executor:

@@ -19,10 +19,19 @@ from scenarios import (
     SerialExecutor,
     SweepError,
     SweepSpec,
+    World,
     load_runs,
+    run,
     run_sweep,
 )
-from scenarios._sweep import RESULTS_CSV, RESULTS_JSON, RUNS_FILE, SPEC_FIELDS, SWEEP_FILE
+from scenarios._sweep import (
+    RESULTS_CSV,
+    RESULTS_JSON,
+    RUNS_FILE,
+    SPEC_FIELDS,
+    SWEEP_FILE,
+    group_by_baseline,
+)
 
 PLUGINS = ("sweep_runners",)
 RESULT_NAMES = (RESULTS_CSV, RESULTS_JSON, SWEEP_FILE)
@@ -148,6 +157,38 @@ def test_real_modes_one_vs_two_workers_byte_identical(
     assert all(r["outcome"] in ("complete", "partial", "reverted", "liquidated") for r in rows)
     atomic = [r for r in rows if r["mode"] == "atomic"]
     assert all(float(r["divergence_bps"]) == 0.0 for r in atomic)
+
+
+def test_sweep_results_equal_scenarios_run(
+    tmp_path: Path, serial_executor: SerialExecutor, world: World
+) -> None:
+    """The executors share one atomic baseline per seed and market; each result is still
+    byte for byte what ``scenarios.run`` returns for the spec alone."""
+    sweep = SweepSpec(
+        modes=("atomic", "sequential", "probe"),
+        latencies=("interop", "finality"),
+        notionals=(50_000.0,),
+        seeds=2,
+    )
+    run_sweep(sweep, tmp_path, executor=serial_executor)
+    records = load_runs(tmp_path)
+    assert len(records) == 2 + 2 + 4
+    for spec in sweep.specs():
+        assert records[spec.key()] == json.loads(run(spec, world=world).dumps()), spec.key()
+
+
+def test_baseline_groups() -> None:
+    sweep = SweepSpec(
+        modes=("atomic", "probe"), latencies=("interop", "finality"), sigmas=(0.2, 0.8), seeds=2
+    )
+    specs = sweep.specs()
+    groups = group_by_baseline(specs)
+    assert len(groups) == 2 * 2  # σ × seed
+    assert sorted(p for g in groups for p, _ in g) == list(range(len(specs)))
+    for group in groups:
+        assert [s.mode for _, s in group] == ["atomic", "probe", "probe"]
+        assert len({(s.sigma, s.seed) for _, s in group}) == 1
+        assert {s.latency for _, s in group} == {"interop", "finality"}
 
 
 def test_results_files_layout(tmp_path: Path, serial_executor: SerialExecutor) -> None:
