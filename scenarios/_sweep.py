@@ -698,7 +698,8 @@ def run_sweep(
             owned = executor is None
             if executor is None:
                 count = workers if workers is not None else (os.cpu_count() or 1)
-                executor = make_executor(min(count, len(pending)), imports=imports)
+                tasks = len(group_by_baseline(pending))  # a worker per task at most
+                executor = make_executor(min(count, tasks), imports=imports)
             try:
                 _execute(executor, pending, out, done, len(specs), progress)
             finally:
