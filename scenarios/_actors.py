@@ -15,6 +15,11 @@ At tick k (time ``t0 + k·tick``), with S = S(t_k):
 3. with ``flow_usdc`` > 0, a noise trader swaps a seeded Exp(mean) USDC amount in a random
    direction on each AMM.
 
+With ``interval`` > 1 (bridged runs with long waits) the actors act every ``interval``
+ticks and only arbitrage; :meth:`MarketActors.sync` brings an AMM or a keeper up to the
+current tick just before a user step touches it. A keeper's ``pegged`` tokens (a market's
+wUSDC) are re-reported at $1 on every heartbeat so their feeds never go stale.
+
 Events at the same instant run in the clock's total order, and the actors run before a
 runner's step at that instant (the runner advances the clock first), so runs are
 deterministic. The actors' transactions are not the user's: they count in no cost metric.
@@ -50,6 +55,14 @@ class Keeper:
     token: str
     last_price: float = 0.0
     last_at: float = -1e18
+    #: Stablecoins (e.g. a market's wrapped USDC) reported at $1 on every heartbeat, so
+    #: their feeds stay fresh however long a run lasts.
+    pegged: tuple[str, ...] = ()
+    pegged_at: float = -1e18
+    #: Whether the oracle delays reports (an OSM): then the price in effect is read on chain.
+    is_delayed: bool = False
+    #: The last report the oracle accepted (WAD); without a delay, the price in effect.
+    onchain_raw: int | None = None
 
 
 @dataclass
@@ -62,6 +75,9 @@ class MarketActors:
     amms: list[AmmVenue]
     keepers: list[Keeper]
     seed: int
+    #: Path ticks between two actor events (1: every tick). Bridged runs with long bridge
+    #: waits act less often and :meth:`sync` the venues before each user step instead.
+    interval: int = 1
     t0: float = 0.0
     lvr_usdc: float = 0.0
     backrun_usdc: float = 0.0
@@ -72,6 +88,8 @@ class MarketActors:
     observers: list[Callable[[float], None]] = field(default_factory=list)
     _event: Any = field(default=None, repr=False)  # the next tick's ScheduledEvent
     _tick: int = 0
+    _weth_is_0: dict[str, bool] = field(default_factory=dict, repr=False)  # pool → order
+    _synced: dict[str, int] = field(default_factory=dict, repr=False)  # venue → last tick
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def start(self, t0: float) -> None:
@@ -82,7 +100,11 @@ class MarketActors:
             keeper.last_price = self.path.s0
             keeper.last_at = t0
             self._report(keeper, self.path.s0)
-        self._schedule(1)
+            self._report_pegged(keeper, t0)
+            self._synced[keeper.venue_name] = 0
+        for amm in self.amms:
+            self._synced["amm:" + amm.chain.name] = 0
+        self._schedule(self.interval)
 
     def stop(self) -> None:
         """Cancel the next tick (the devnet revert forgets queued events anyway)."""
@@ -100,6 +122,10 @@ class MarketActors:
             self.t0 + k * self.config.tick, self._on_tick, priority=-10, label=f"market tick {k}"
         )
 
+    def tick_at(self, t: float) -> int:
+        """Index of the path tick in effect at clock time ``t``."""
+        return int((max(0.0, t - self.t0)) / self.config.tick + 1e-9)
+
     def _on_tick(self) -> None:
         k = self._tick
         price = self.path.at_tick(k)
@@ -107,20 +133,44 @@ class MarketActors:
         if self.config.arbitrage:
             for amm in self.amms:
                 self._arbitrage(amm, price)
-        for keeper in self.keepers:
-            self._keep(keeper, price, now)
+                self._synced["amm:" + amm.chain.name] = k
+        if self.interval == 1:
+            # coarse cadence: keepers report only when synced before a step (nothing else
+            # reads an oracle) and the runner extrapolates health between samples
+            for keeper in self.keepers:
+                self._keep(keeper, price, now)
+                self._synced[keeper.venue_name] = k
         if self.config.flow_usdc > 0:
             for amm in self.amms:
                 self._flow(amm, price)
-        for observe in self.observers:
-            observe(now)
-        self._schedule(k + 1)
+        if self.interval == 1:
+            for observe in self.observers:
+                observe(now)
+        self._schedule(k + self.interval)
+
+    def sync(self, now: float, *, amms: list[AmmVenue], keepers: list[Keeper]) -> None:
+        """Bring the given venues up to the path tick in effect at ``now``, as if the actors
+        acted on every tick: arbitrage each AMM and let each keeper check its oracle, unless
+        they already acted on this tick (with ``interval`` 1 this never trades)."""
+        k = self.tick_at(now)
+        price = self.path.at_tick(k)
+        for amm in amms:
+            key = "amm:" + amm.chain.name
+            if self.config.arbitrage and self._synced.get(key) != k:
+                self._arbitrage(amm, price)
+                self._synced[key] = k
+        for keeper in keepers:
+            if self._synced.get(keeper.venue_name) != k:
+                self._keep(keeper, price, now)
+                self._synced[keeper.venue_name] = k
 
     # -- arbitrage --------------------------------------------------------------------------
     def _arbitrage(self, amm: AmmVenue, price: float) -> None:
         pool = amm.weth_usdc
         r0, r1, _ = pool.get_reserves()
-        weth_is_0 = pool.token0() == amm.weth.address
+        weth_is_0 = self._weth_is_0.get(pool.address)
+        if weth_is_0 is None:
+            weth_is_0 = self._weth_is_0[pool.address] = pool.token0() == amm.weth.address
         x, y = (r0, r1) if weth_is_0 else (r1, r0)
         p_raw = price * 10**6 / 10**18  # USDC base units per WETH base unit
         side, amount = arbitrage_input(int(x), int(y), p_raw)
@@ -151,6 +201,8 @@ class MarketActors:
 
     # -- keepers ------------------------------------------------------------------------------
     def _keep(self, keeper: Keeper, price: float, now: float) -> None:
+        if keeper.pegged and now - keeper.pegged_at >= self.config.heartbeat:
+            self._report_pegged(keeper, now)
         stale = now - keeper.last_at >= self.config.heartbeat
         moved = abs(price - keeper.last_price) > self.config.deviation * keeper.last_price
         if not (stale or moved):
@@ -169,13 +221,26 @@ class MarketActors:
 
     def _report(self, keeper: Keeper, price: float) -> None:
         oracle = keeper.oracle
+        raw = int(price * WAD)
         try:
             oracle.set_price(  # type: ignore[attr-defined]
-                keeper.token, int(price * WAD), sender=self.world.roles.deployer
+                keeper.token, raw, sender=self.world.roles.deployer
             )
+            keeper.onchain_raw = raw
             self.keeper_reports += 1
         except TransactionReverted as exc:  # an OSM hop still pending: report next time
             logger.debug("keeper %s: %s", keeper.venue_name, exc.reason)
+
+    def _report_pegged(self, keeper: Keeper, now: float) -> None:
+        keeper.pegged_at = now
+        for token in keeper.pegged:
+            try:
+                keeper.oracle.set_price(  # type: ignore[attr-defined]
+                    token, WAD, sender=self.world.roles.deployer
+                )
+                self.keeper_reports += 1
+            except TransactionReverted as exc:
+                logger.debug("keeper %s (pegged): %s", keeper.venue_name, exc.reason)
 
     # -- background flow ----------------------------------------------------------------------
     def _flow(self, amm: AmmVenue, price: float) -> None:
@@ -197,7 +262,11 @@ class MarketActors:
             logger.warning("background flow on %s reverted: %s", amm.chain.name, exc.reason)
 
     def fetch_oracle_gap(self, keeper: Keeper, now: float) -> float:
-        """|oracle price in effect − reference| / reference for ``keeper``'s oracle."""
-        reported, _ = keeper.oracle.latest(keeper.token)  # type: ignore[attr-defined]
+        """|oracle price in effect − reference| / reference for ``keeper``'s oracle (read on
+        chain only when the oracle delays reports; otherwise it is the last accepted one)."""
+        if not keeper.is_delayed and keeper.onchain_raw is not None:
+            reported = keeper.onchain_raw
+        else:
+            reported, _ = keeper.oracle.latest(keeper.token)  # type: ignore[attr-defined]
         ref = self.price_at(now)
         return abs(reported / WAD - ref) / ref

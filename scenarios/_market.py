@@ -23,6 +23,7 @@ closed forms of DESIGN §6 can be checked on many paths without a chain (see
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterator
@@ -83,9 +84,21 @@ class PricePath:
 
     def log_return(self, k: int) -> float:
         """ln(S(t_k)/S0) at tick ``k`` ≥ 0."""
-        while len(self._log) <= k:
-            z = self._rng.gauss(0.0, 1.0)
-            self._log.append(self._log[-1] + self._mean + self._scale * z)
+        missing = k + 1 - len(self._log)
+        if 0 < missing < 16:
+            while len(self._log) <= k:
+                z = self._rng.gauss(0.0, 1.0)
+                self._log.append(self._log[-1] + self._mean + self._scale * z)
+        elif missing > 0:
+            # one normal per tick, in order: log_k = log_{k-1} + μ' + s·z_k (same arithmetic
+            # as a step-by-step loop, so the path never depends on how it was queried)
+            gauss, mean, scale = self._rng.gauss, self._mean, self._scale
+            zs = [gauss(0.0, 1.0) for _ in range(missing)]
+            steps = itertools.accumulate(
+                zs, lambda acc, z: acc + mean + scale * z, initial=self._log[-1]
+            )
+            next(steps)
+            self._log.extend(steps)
         return self._log[k]
 
     def at_tick(self, k: int) -> float:

@@ -177,10 +177,14 @@ class RunState:
         except TransactionReverted:
             return False
 
-    def finish(self, extra_holdings: Holdings | None = None) -> RunResult:
-        """Stop the actors, value the end state, apply the metric formulas."""
+    def finish(
+        self, extra_holdings: Holdings | None = None, *, end: float | None = None
+    ) -> RunResult:
+        """Stop the actors, value the end state, apply the metric formulas. ``end`` is the
+        run's end T (default: the last commit; a runner that gave up passes that moment)."""
         now = self.world.devnet.now
-        end = max(self.rec.commits) if self.rec.commits else now
+        if end is None:
+            end = max(self.rec.commits) if self.rec.commits else now
         self.sample_health()
         self.actors.stop()
         holdings = self.fetch_holdings()
@@ -223,7 +227,13 @@ class RunState:
 def one_chain_state(world: World, spec: RunSpec, market: MarketConfig) -> RunState:
     """A :class:`RunState` on chain A's suite."""
     suite = world.suite
-    keeper = Keeper(suite.chain.name, suite.chain, suite.oracle, suite.weth.address)
+    keeper = Keeper(
+        suite.chain.name,
+        suite.chain,
+        suite.oracle,
+        suite.weth.address,
+        is_delayed=suite.config.oracle_delay > 0,
+    )
     return RunState(
         world, spec, market, world.amm, world.lending, world.cdp, {suite.chain.name: keeper}
     )
@@ -465,6 +475,9 @@ def _usd(symbol: str, amount: int, state: RunState) -> float:
 
 
 def register_builtin_runners() -> None:
-    """Register ``atomic`` and ``sequential`` (idempotent)."""
+    """Register ``atomic``, ``sequential`` and ``bridged`` (idempotent)."""
+    from scenarios._bridged import BridgedRunner
+
     register_runner("atomic", AtomicRunner(), replace=True)
     register_runner("sequential", SequentialRunner(), replace=True)
+    register_runner("bridged", BridgedRunner(), replace=True)

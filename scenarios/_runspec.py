@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bridge import PRESETS
+
 if TYPE_CHECKING:
     from scenarios._world import World
 
@@ -45,15 +47,8 @@ __all__ = [
 #: The modes of the issue. Further modes join through :func:`register_runner`.
 MODES = ("atomic", "sequential", "bridged")
 
-#: Bridge latency preset names (DESIGN §7); the bridge's ``PRESETS`` holds the models.
-LATENCY_PRESETS = (
-    "same-block",
-    "interop",
-    "intent-fill",
-    "fast-attestation",
-    "finality",
-    "optimistic-canonical",
-)
+#: Bridge latency preset names (DESIGN §7), from the bridge's ``PRESETS`` (the models).
+LATENCY_PRESETS: tuple[str, ...] = tuple(PRESETS)
 
 #: Every key of :attr:`RunResult.metrics`, in report order (see ``scenarios/README.md``).
 METRIC_KEYS = (

@@ -21,7 +21,15 @@ from typing import Any
 
 from chains import Chain, Contract
 
-__all__ = ["CONTRACTS_DIR", "Suite", "SuiteConfig", "SuiteConfigError", "deploy_suite"]
+__all__ = [
+    "CONTRACTS_DIR",
+    "Suite",
+    "SuiteConfig",
+    "SuiteConfigError",
+    "deploy_suite",
+    "market_args",
+    "vault_args",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -224,35 +232,8 @@ def deploy_suite(
     router = deploy("Router", factory.address)
     # deployed without delay so the seed prices take effect at once; the delay follows
     oracle = deploy("Oracle", 0)
-    market = deploy(
-        "LendingMarket",
-        usdc.address,
-        weth.address,
-        oracle.address,
-        _wad(cfg.ltv),
-        _wad(cfg.liquidation_threshold),
-        _wad(cfg.liquidation_bonus),
-        _wad(cfg.base_rate),
-        _wad(cfg.slope1),
-        _wad(cfg.slope2),
-        _wad(cfg.kink),
-        _wad(cfg.market_flash_fee),
-        cfg.max_price_age,
-    )
-    vault = deploy(
-        "CdpVault",
-        weth.address,
-        dai.address,
-        oracle.address,
-        _wad(cfg.liquidation_ratio),
-        _wad(cfg.stability_fee),
-        _wad(cfg.liquidation_penalty),
-        _wad(cfg.debt_ceiling),
-        _wad(cfg.dust),
-        _wad(cfg.max_flash),
-        _wad(cfg.vault_flash_fee),
-        cfg.max_price_age,
-    )
+    market = deploy("LendingMarket", *market_args(cfg, usdc.address, weth.address, oracle.address))
+    vault = deploy("CdpVault", *vault_args(cfg, weth.address, dai.address, oracle.address))
     composer = deploy(
         "Composer",
         usdc.address,
@@ -352,6 +333,42 @@ def deploy_suite(
         market=market,
         vault=vault,
         composer=composer,
+    )
+
+
+def market_args(cfg: SuiteConfig, loan: str, collateral: str, oracle: str) -> tuple[Any, ...]:
+    """``LendingMarket`` constructor arguments for ``cfg`` with the given token and oracle
+    addresses (the bridged layout deploys a market on wrapped tokens with the same terms)."""
+    return (
+        loan,
+        collateral,
+        oracle,
+        _wad(cfg.ltv),
+        _wad(cfg.liquidation_threshold),
+        _wad(cfg.liquidation_bonus),
+        _wad(cfg.base_rate),
+        _wad(cfg.slope1),
+        _wad(cfg.slope2),
+        _wad(cfg.kink),
+        _wad(cfg.market_flash_fee),
+        cfg.max_price_age,
+    )
+
+
+def vault_args(cfg: SuiteConfig, collateral: str, dai: str, oracle: str) -> tuple[Any, ...]:
+    """``CdpVault`` constructor arguments for ``cfg`` with the given addresses."""
+    return (
+        collateral,
+        dai,
+        oracle,
+        _wad(cfg.liquidation_ratio),
+        _wad(cfg.stability_fee),
+        _wad(cfg.liquidation_penalty),
+        _wad(cfg.debt_ceiling),
+        _wad(cfg.dust),
+        _wad(cfg.max_flash),
+        _wad(cfg.vault_flash_fee),
+        cfg.max_price_age,
     )
 
 

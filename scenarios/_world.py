@@ -1,8 +1,9 @@
 """The deployed world the runners share: a devnet, the suites, the roles, one anchor.
 
 ``World.build(chains)`` makes a devnet of ``chains`` chains (A, B[, C]), deploys the full suite
-on A — the venues of the ``atomic`` and ``sequential`` modes, and the AMM of ``bridged`` — and,
-when the bridge is available, the bridged layout (see ``scenarios/_bridged.py``). Every run
+on A — the venues of the ``atomic`` and ``sequential`` modes, and the AMM of ``bridged`` — and
+the bridged layout: bridge, relayer, wrapped tokens, lending on B, CDP on C or A (see
+``scenarios/_layout.py``). Every run
 happens inside :meth:`World.session`, which reverts the devnet (chains, clock, attached
 participants) to the anchor taken after deployment: the world is built once per process and
 never redeployed per run.
@@ -19,11 +20,14 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chains import Chain, Contract, Devnet
 from scenarios._runspec import RunSpec, ScenarioConfigError
 from scenarios._suite import Suite, SuiteConfig, deploy_suite
+
+if TYPE_CHECKING:
+    from scenarios._layout import BridgedLayout
 
 __all__ = ["AmmVenue", "CdpVenue", "LendingVenue", "Roles", "World"]
 
@@ -90,7 +94,7 @@ class World:
     suite: Suite
     roles: Roles
     start_time: float
-    bridged: Any = None  # scenarios._bridged.BridgedLayout once the bridge is merged
+    bridged: BridgedLayout = field(default=None, repr=False)  # type: ignore[assignment]
     _anchor: int = field(default=0, repr=False)
 
     @classmethod
@@ -182,11 +186,8 @@ class World:
         return int(r0 if pool.token0() == self.suite.usdc.address else r1)
 
 
-def _build_bridged_layout(world: World) -> Any:
-    """The bridged layout, or ``None`` while the bridge package has no ``deploy_bridge``."""
-    try:
-        from scenarios._bridged import build_layout
-    except ImportError as exc:
-        logger.info("no bridged layout: %s", exc)
-        return None
+def _build_bridged_layout(world: World) -> BridgedLayout:
+    """The bridge, wrapped tokens and venues on B (and C): see ``scenarios/_layout.py``."""
+    from scenarios._layout import build_layout
+
     return build_layout(world)

@@ -64,6 +64,16 @@ def test_demo_prints_the_table_and_writes_the_report(
     assert "atomic" in text and "sequential" in text and "vs atomic (USDC)" in text
     lines = (out / "runs.jsonl").read_text().splitlines()
     runs = [RunResult.from_json(json.loads(line)) for line in lines]
-    assert [r.spec.mode for r in runs][:2] == ["atomic", "sequential"]
+    assert [r.spec.mode for r in runs][:3] == ["atomic", "sequential", "bridged"]
+    assert runs[2].metrics["capital_in_flight_usd_s"] > 0
     assert all(r.metrics["outcome"] == "complete" for r in runs)
     assert "# testbed demo" in (out / "summary.md").read_text()
+
+
+def test_run_bridged_two_chains(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "--mode", "bridged", "--chains", "2", "--latency", "interop", "--json"]
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["outcome"] == "complete"
+    assert metrics["transactions"] == 11
+    assert metrics["capital_in_flight_usd_s"] > 0
