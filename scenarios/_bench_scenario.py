@@ -11,13 +11,17 @@ Sweep (``--sweep-runs N``): a real :func:`~scenarios.run_sweep` into a temporary
 ``workers`` processes, mode ``bridged`` on the 3-chain layout in virtual time over all
 latency presets × σ ∈ {0.2, 0.8} × ``ceil(N / 12)`` seeds, timed end to end (worker start,
 world builds, runs, result files). The issue's target: 1,000 runs in under 5 minutes on
-2 cores.
+2 cores. Besides the wall time it reports the CPU seconds of the parent and the workers:
+on a machine shared with other jobs, ``cpu_s / workers`` estimates the wall time on idle
+cores.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import resource
 import statistics
 import tempfile
 import time
@@ -129,9 +133,11 @@ def run_sweep_bench(
     )
     sweep.validate()
     with tempfile.TemporaryDirectory(prefix="testbed-bench-sweep-") as tmp:
+        cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         outcome = run_sweep(sweep, tmp, workers=workers, progress=progress)
         elapsed = time.perf_counter() - t0
+        cpu = _cpu_seconds() - cpu0
     return {
         "mode": mode,
         "chains": chains,
@@ -144,4 +150,17 @@ def run_sweep_bench(
         "runs_per_s": round(outcome.total / elapsed, 2),
         "target_s_for_1000": SWEEP_TARGET_S,
         "projected_s_for_1000": round(1000 * elapsed / outcome.total, 1),
+        # CPU time of this process and its (finished) workers: on a machine shared with
+        # other jobs the wall time above is inflated; cpu_s / workers is the wall time the
+        # same sweep needs on `workers` otherwise idle cores (perfect balance assumed).
+        "cpu_s": round(cpu, 1),
+        "idle_cores_wall_s_estimate": round(cpu / workers, 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime

@@ -263,7 +263,7 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
         )
     if args.sweep_runs:
         say(f"timing a {args.sweep_mode} sweep of ~{args.sweep_runs} runs, {args.workers} workers")
-        progress, close = _progress_bar(not args.json)
+        progress, close = _progress_bar(True)  # stderr: --json output stays clean
         try:
             result["sweep"] = run_sweep_bench(
                 n_runs=args.sweep_runs,
@@ -299,6 +299,11 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
             f"{len(s['latencies'])} presets × {len(s['sigmas'])} σ × {s['seeds']} seeds), "
             f"{s['workers']} workers: {s['wall_s']} s = {s['runs_per_s']} runs/s "
             f"(1,000 runs ≈ {s['projected_s_for_1000']} s; target < {s['target_s_for_1000']:.0f} s)"
+        )
+        print(
+            f"CPU {s['cpu_s']} s over {s['workers']} workers → ≈ "
+            f"{s['idle_cores_wall_s_estimate']} s on idle cores "
+            f"(1-min load average at the end: {s['load_average_1min']})"
         )
     return 0
 

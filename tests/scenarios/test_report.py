@@ -18,9 +18,9 @@ from scenarios._sweep import RESULTS_JSON, RUNS_FILE, SWEEP_FILE
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 REAL = SweepSpec(
-    modes=("atomic", "sequential"),
-    latencies=("interop",),
-    sigmas=(0.2, 0.8),
+    modes=("atomic", "sequential", "bridged"),
+    latencies=("interop", "finality"),
+    sigmas=(0.8,),
     notionals=(50_000.0,),
     chains=(3,),
     seeds=2,
@@ -101,15 +101,23 @@ def test_summary_table_has_one_row_per_cell(probe_sweep: Path) -> None:
     assert page.count("<tr><td>probe</td>") == 6
 
 
-def test_report_of_real_modes_marks_one_chain(real_sweep: Path) -> None:
+def test_report_of_real_modes_rows(real_sweep: Path) -> None:
     result = report(real_sweep)
     rows = list(csv.DictReader(result.summary_csv.read_text().splitlines()))
-    assert {(r["mode"], r["latency"], r["chains"]) for r in rows} == {
+    # one-chain modes in one row each, bridged per preset in typical-latency order
+    assert [(r["mode"], r["latency"], r["chains"]) for r in rows] == [
         ("atomic", "one chain", "1"),
         ("sequential", "one chain", "1"),
-    }
-    atomic = [r for r in rows if r["mode"] == "atomic"]
-    assert all(float(r["divergence_bps_median"]) == 0 for r in atomic)
+        ("bridged", "interop", "3"),
+        ("bridged", "finality", "3"),
+    ]
+    assert all(r["runs"] == "2" for r in rows)
+    assert float(rows[0]["divergence_bps_median"]) == 0
+    bridged = rows[2:]
+    assert all(float(r["capital_in_flight_peak_usd_median"]) > 0 for r in bridged)
+    # the capital-in-flight plot shows a bridged run by default
+    assert "Capital in flight" in result.index.read_text()
+    assert re.search(r"Run bridged-c3-(interop|finality)-", result.index.read_text())
 
 
 def test_report_is_deterministic(probe_sweep: Path, tmp_path: Path) -> None:
@@ -153,4 +161,4 @@ def test_report_of_a_demo_folder(real_sweep: Path, tmp_path: Path) -> None:
     page = result.index.read_text()
     assert page.count("data:image/png;base64,") == 3 and "(not recorded)" in page
     rows = list(csv.DictReader(result.summary_csv.read_text().splitlines()))
-    assert {r["mode"] for r in rows} == {"atomic", "sequential"}
+    assert {r["mode"] for r in rows} == {"atomic", "sequential", "bridged"}

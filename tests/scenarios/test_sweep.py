@@ -36,11 +36,11 @@ from scenarios._sweep import (
 PLUGINS = ("sweep_runners",)
 RESULT_NAMES = (RESULTS_CSV, RESULTS_JSON, SWEEP_FILE)
 
-#: The real modes, end to end: one chain each, two σ, two seeds.
+#: The real modes, end to end: atomic and sequential once per seed, bridged per preset.
 REAL = SweepSpec(
-    modes=("atomic", "sequential"),
+    modes=("atomic", "sequential", "bridged"),
     latencies=("interop", "finality"),
-    sigmas=(0.2, 0.8),
+    sigmas=(0.8,),
     notionals=(50_000.0,),
     chains=(3,),
     seeds=2,
@@ -145,7 +145,7 @@ def test_real_modes_one_vs_two_workers_byte_identical(
 ) -> None:
     one = run_sweep(REAL, tmp_path / "one", executor=serial_executor)
     two = run_sweep(REAL, tmp_path / "two", executor=process_executor)
-    assert one.total == two.total == len(REAL.specs()) == 8
+    assert one.total == two.total == len(REAL.specs()) == 2 + 2 + 2 * 2
     assert _files(tmp_path / "one") == _files(tmp_path / "two")
     # runs.jsonl is in completion order, results in grid order: same set of lines
     lines_one = sorted((tmp_path / "one" / RUNS_FILE).read_text().splitlines())
@@ -153,7 +153,10 @@ def test_real_modes_one_vs_two_workers_byte_identical(
     assert lines_one == lines_two
     rows = list(csv.DictReader((tmp_path / "one" / RESULTS_CSV).read_text().splitlines()))
     assert [r["key"] for r in rows] == [s.key() for s in REAL.specs()]
-    assert {r["mode"] for r in rows} == {"atomic", "sequential"}
+    assert {r["mode"] for r in rows} == {"atomic", "sequential", "bridged"}
+    bridged = [r for r in rows if r["mode"] == "bridged"]
+    assert {r["latency"] for r in bridged} == {"interop", "finality"}
+    assert all(float(r["capital_in_flight_peak_usd"]) > 0 for r in bridged)
     assert all(r["outcome"] in ("complete", "partial", "reverted", "liquidated") for r in rows)
     atomic = [r for r in rows if r["mode"] == "atomic"]
     assert all(float(r["divergence_bps"]) == 0.0 for r in atomic)
@@ -165,14 +168,14 @@ def test_sweep_results_equal_scenarios_run(
     """The executors share one atomic baseline per seed and market; each result is still
     byte for byte what ``scenarios.run`` returns for the spec alone."""
     sweep = SweepSpec(
-        modes=("atomic", "sequential", "probe"),
-        latencies=("interop", "finality"),
+        modes=("sequential", "bridged", "probe"),
+        latencies=("same-block", "intent-fill"),
         notionals=(50_000.0,),
-        seeds=2,
+        seeds=1,
     )
     run_sweep(sweep, tmp_path, executor=serial_executor)
     records = load_runs(tmp_path)
-    assert len(records) == 2 + 2 + 4
+    assert len(records) == 1 + 2 + 2
     for spec in sweep.specs():
         assert records[spec.key()] == json.loads(run(spec, world=world).dumps()), spec.key()
 
