@@ -259,6 +259,17 @@ def _series_label(sigma: float, notional: float, many_notionals: bool) -> str:
     return label
 
 
+def _wants_symlog(values: Sequence[float], medians: Sequence[float]) -> bool:
+    """A symmetric-log axis (linear within ±1 bp) when the plotted values span orders of
+    magnitude: some band reaches beyond 20 bps while some non-zero median is 50× smaller —
+    on a linear axis the small divergences of fast presets would be a flat line."""
+    if not values:
+        return False
+    top = max(abs(v) for v in values)
+    small = [abs(m) for m in medians if m != 0]
+    return top > 20 and bool(small) and min(small) < top / 50
+
+
 def _plot_divergence(cells: Sequence[_Cell], path: Path) -> None:
     panels = _panels(cells, skip_atomic=True)
     many_notionals = len({c.notional for c in cells}) > 1
@@ -273,6 +284,7 @@ def _plot_divergence(cells: Sequence[_Cell], path: Path) -> None:
         n_series = len(series_keys)
         width = 0.8 / max(n_series, 1)
         all_values: list[float] = []
+        medians: list[float] = []
         for i, key in enumerate(series_keys):
             line = sorted(
                 (c for c in mine if (c.sigma, c.notional) == key),
@@ -285,6 +297,7 @@ def _plot_divergence(cells: Sequence[_Cell], path: Path) -> None:
             xs = [x_of[c.latency_label] + offset for c in line]
             q = [_quantiles(c.values("divergence_bps"), (0.1, 0.25, 0.5, 0.75, 0.9)) for c in line]
             all_values += [v for row in q for v in row if math.isfinite(v)]
+            medians += [row[2] for row in q if math.isfinite(row[2])]
             color = colors[key]
             lo10, lo25, med, hi75, hi90 = (list(col) for col in zip(*q, strict=True))
             if len(xs) == 1:
@@ -304,8 +317,8 @@ def _plot_divergence(cells: Sequence[_Cell], path: Path) -> None:
             rotation=20 if len(latencies) > 3 else 0,
         )
         ax.set_xlim(-0.6, len(latencies) - 0.4)
-        if all_values and max(abs(v) for v in all_values) > 1_000:
-            ax.set_yscale("symlog", linthresh=10)
+        if _wants_symlog(all_values, medians):
+            ax.set_yscale("symlog", linthresh=1)
         ax.set_title(_panel_title(mode, chains), fontsize=10)
         ax.set_xlabel("bridge latency preset (typical delay)")
         ax.set_ylabel("divergence from atomic (bps of notional)")
@@ -643,8 +656,9 @@ def _page(
         "volatility of the WETH price) the line is the median divergence across seeds; the "
         "darker band holds the middle half of the seeds (25–75 %), the lighter one 80 % "
         "(10–90 %). Below zero the mode ended poorer than atomic. One-chain modes do not use "
-        "the bridge, so they have a single column. A symmetric-log y axis is used when "
-        "divergences reach thousands of bps (linear within ±10 bps).</p>",
+        "the bridge, so they have a single column. When divergences span orders of magnitude "
+        "the y axis is symmetric-log (linear within ±1 bp, logarithmic beyond), so small "
+        "and large divergences both stay readable.</p>",
         "<h2>Outcomes</h2>",
         _img(outcomes_png, "outcome shares"),
         "<p class='note'>The share of runs per outcome: <b>complete</b> (every step done), "
