@@ -504,9 +504,19 @@ _SUMMARY_HEADERS = (
 
 
 def _fmt(value: float, digits: int = 4) -> str:
+    """Four significant digits, whole numbers from 1,000 up (no exponents); "" for NaN."""
     if not math.isfinite(value):
         return ""
+    if abs(value) >= 1_000:
+        return f"{value:.0f}"
     return f"{value:.{digits}g}"
+
+
+def _readable(cell: str) -> str:
+    """Thousands separators for whole numbers in the HTML table (the CSV keeps plain digits)."""
+    if cell.lstrip("-").isdigit() and len(cell.lstrip("-")) > 4:
+        return f"{int(cell):,}"
+    return cell
 
 
 def _summary_rows(cells: Sequence[_Cell]) -> list[list[str]]:
@@ -542,7 +552,8 @@ def _summary_rows(cells: Sequence[_Cell]) -> list[list[str]]:
 def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td>{html.escape(_readable(c))}</td>" for c in row) + "</tr>"
+        for row in rows
     )
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
