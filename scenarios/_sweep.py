@@ -479,6 +479,21 @@ class ProcessExecutor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def abort(self) -> None:
+        """Stop the workers now, killing runs in progress (Ctrl-C, a failed run): their
+        results were not written, so a resume redoes them."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        terminate = getattr(pool, "terminate_workers", None)  # Python ≥ 3.14
+        if terminate is not None:
+            terminate()
+        else:
+            processes = getattr(pool, "_processes", None) or {}
+            for process in list(processes.values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
     def __enter__(self) -> ProcessExecutor:
         return self
 
@@ -702,9 +717,12 @@ def run_sweep(
                 executor = make_executor(min(count, tasks), imports=imports)
             try:
                 _execute(executor, pending, out, done, len(specs), progress)
-            finally:
-                if owned:
-                    executor.close()
+            except BaseException:
+                if owned:  # stop now rather than wait for runs whose results are dropped
+                    getattr(executor, "abort", executor.close)()
+                raise
+            if owned:
+                executor.close()
         write_results(out, [done[key] for key in keys], arguments=sweep.to_json())
     return SweepOutcome(out=out, total=len(specs), ran=len(pending), resumed=resumed)
 
@@ -719,8 +737,8 @@ def _execute(
 ) -> None:
     with open(out / RUNS_FILE, "a", encoding="utf-8", newline="\n") as log:
         unsynced = 0
+        results = executor.map_unordered(pending)
         try:
-            results = executor.map_unordered(pending)
             while True:
                 try:
                     item = next(results, None)
@@ -753,5 +771,8 @@ def _execute(
                 if progress:
                     progress(len(done), total)
         finally:
+            close = getattr(results, "close", None)
+            if close is not None:  # a generator: cancels what it queued but did not start
+                close()
             log.flush()
             os.fsync(log.fileno())
