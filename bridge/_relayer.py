@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from eth_utils import to_checksum_address
 
-from bridge._deploy import STATUS_NONE, BridgeDeployment, Message
+from bridge._deploy import BridgeDeployment, Message
 from bridge.faults import CRASH_POINTS, CrashPoint, FaultPlan, Faults, RelayerCrash, seeded_rng
 from bridge.latency import LatencyModel, as_model
 from bridge.store import MessageEvent, MessageRecord, MessageStatus, MessageStore
@@ -62,6 +62,8 @@ logger = logging.getLogger(__name__)
 SCAN_PRIORITY = 10
 #: Clock priority of the relayer's actions (after its scans at the same instant).
 ACTION_PRIORITY = 20
+#: The messenger's refusal of a message already delivered or expired.
+ALREADY_PROCESSED = "messenger: already processed"
 #: Deadlines at or beyond this are "never" (no expiry is ever scheduled).
 NEVER = 2**53
 
@@ -547,10 +549,6 @@ class Relayer:
         if record.status == "expired":
             self._refund(record, forced=forced)
             return
-        dest = self._messengers[record.dest_chain_id]
-        onchain = int(dest.status(bytes.fromhex(message_id[2:])))
-        if onchain != STATUS_NONE:
-            return  # delivered or expired on chain; the scan records it from the log
         if self.clock.now >= record.deadline + 1:
             # No block at this time can still carry the relay (block.timestamp > deadline).
             self._expire(record)
@@ -595,6 +593,10 @@ class Relayer:
             receipt = dest.relay_message.transact(*args, sender=self.account, gas=gas)
             tx = _hex(receipt.tx_hash)
         except TransactionReverted as exc:
+            if exc.reason == ALREADY_PROCESSED:
+                # Delivered (or expired) by someone else, or by us before a crash: done,
+                # not a failure; the scan records it from the messenger's log.
+                return
             error = self._reason(exc, injected=plan.is_reverted)
             if exc.receipt is not None:
                 tx = _hex(exc.receipt.tx_hash)
@@ -668,6 +670,8 @@ class Relayer:
                 sender=self.account,
             )
         except TransactionReverted as exc:
+            if exc.reason == ALREADY_PROCESSED:
+                return  # delivered or expired meanwhile: the scan records it
             self._retry_later(record, f"expire reverted: {exc.reason}")
 
     def _refund(self, record: MessageRecord, *, forced: bool) -> None:
