@@ -364,8 +364,12 @@ class WorldCache:
 
 
 def _import_plugins(imports: Iterable[str]) -> None:
+    """Import plugin modules (they register runners); a clear error if one cannot load."""
     for name in imports:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ScenarioConfigError(f"plugin module {name!r} cannot be imported: {exc}") from exc
 
 
 class SerialExecutor:

@@ -199,7 +199,7 @@ def add_sweep_parser(sub: Any) -> None:
         default=os.cpu_count() or 1,
         help="worker processes (default: CPU count; 1 runs in this process)",
     )
-    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     p.add_argument("--resume", action="store_true", help="continue the sweep already in --out")
     p.add_argument(
         "--plugin",

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sweep_runners
 
 from scenarios import ProcessExecutor, SerialExecutor, World
 
 #: Modules that sweep workers import: the test-only ``probe`` and ``fail`` runners.
-SWEEP_PLUGINS = ("sweep_runners",)
+SWEEP_PLUGINS = ("sweep_plugin",)
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +36,11 @@ def process_executor() -> Iterator[ProcessExecutor]:
     """A two-worker spawn pool (each worker keeps its worlds) shared by the session."""
     with ProcessExecutor(2, imports=SWEEP_PLUGINS) as executor:
         yield executor
+
+
+@pytest.fixture(scope="module")
+def probe_modes() -> Iterator[None]:
+    """The test-only ``probe`` and ``fail`` modes, registered for one test module only."""
+    sweep_runners.register()
+    yield
+    sweep_runners.unregister()

@@ -1,6 +1,9 @@
 """A test-only runner for the sweep machinery: a real but tiny chain computation.
 
-Importing this module registers modes ``probe`` and ``fail``. A probe run transfers a seed-
+:func:`register` adds modes ``probe`` and ``fail`` to the runner registry and
+:func:`unregister` takes them out again, so they never leak into other tests (``testbed
+demo`` runs every registered mode); sweep workers and ``--plugin`` import
+``sweep_plugin``, which registers them in that process. A probe run transfers a seed-
 and σ-dependent amount of USDC (fronter → user) on the world's chain A inside
 ``world.session()`` (so the world is back at its anchor afterwards) and derives its metrics
 from what the chain returns: balance, gas, block number; ``scenarios.run`` then values it
@@ -84,9 +87,6 @@ class ProbeRunner:
         return RunResult(spec=spec, metrics=metrics, capital_in_flight=curve, timeline=timeline)
 
 
-register_runner("probe", ProbeRunner(), replace=True)
-
-
 class FailRunner:
     """Mode ``fail``: like ``probe``, but seed 1 raises — a run that errors mid-sweep."""
 
@@ -98,4 +98,18 @@ class FailRunner:
         return ProbeRunner().run(world, spec)
 
 
-register_runner("fail", FailRunner(), replace=True)
+RUNNERS = {"probe": ProbeRunner(), "fail": FailRunner()}
+
+
+def register() -> None:
+    """Register the test-only modes (idempotent)."""
+    for name, runner in RUNNERS.items():
+        register_runner(name, runner, replace=True)
+
+
+def unregister() -> None:
+    """Remove the test-only modes from the registry (it has no public removal: tests only)."""
+    from scenarios import _runspec
+
+    for name in RUNNERS:
+        _runspec._RUNNERS.pop(name, None)

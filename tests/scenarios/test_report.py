@@ -9,11 +9,13 @@ import struct
 from pathlib import Path
 
 import pytest
-import sweep_runners  # noqa: F401  (registers the test-only probe mode)
 
 from scenarios import SerialExecutor, SweepError, SweepSpec, report, run_sweep
 from scenarios._report import write_report
 from scenarios._sweep import RESULTS_JSON, RUNS_FILE, SWEEP_FILE
+
+#: The test-only probe and fail modes exist for this module only (conftest).
+pytestmark = pytest.mark.usefixtures("probe_modes")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -33,7 +33,10 @@ from scenarios._sweep import (
     group_by_baseline,
 )
 
-PLUGINS = ("sweep_runners",)
+#: The test-only probe and fail modes exist for this module only (conftest).
+pytestmark = pytest.mark.usefixtures("probe_modes")
+
+PLUGINS = ("sweep_plugin",)
 RESULT_NAMES = (RESULTS_CSV, RESULTS_JSON, SWEEP_FILE)
 
 #: The real modes, end to end: atomic and sequential once per seed, bridged per preset.

@@ -9,11 +9,14 @@ import pytest
 
 from scenarios.cli import main
 
+#: The test-only probe and fail modes exist for this module only (conftest).
+pytestmark = pytest.mark.usefixtures("probe_modes")
+
 SMALL = ["--modes", "probe", "--latency", "interop,finality", "--sigma", "0.2", "--seeds", "2"]
 
 
 def _sweep(out: Path, *extra: str) -> int:
-    return main(["sweep", *SMALL, "--plugin", "sweep_runners", "--out", str(out), *extra])
+    return main(["sweep", *SMALL, "--plugin", "sweep_plugin", "--out", str(out), *extra])
 
 
 def test_sweep_then_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,13 +76,20 @@ def test_sweep_resume_with_other_arguments(
 ) -> None:
     assert _sweep(tmp_path, "--workers", "1", "--quiet") == 0
     code = main(
-        ["sweep", *SMALL[:-1], "3", "--plugin", "sweep_runners", "--out", str(tmp_path), "--resume"]
+        ["sweep", *SMALL[:-1], "3", "--plugin", "sweep_plugin", "--out", str(tmp_path), "--resume"]
     )
     assert code == 2
     err = capsys.readouterr().err
     assert "made with different arguments (seeds: folder has 2, arguments give 3)" in err
     assert _sweep(tmp_path, "--workers", "1") == 2
     assert "pass --resume" in capsys.readouterr().err
+
+
+def test_sweep_unknown_plugin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["sweep", *SMALL, "--plugin", "no_such_runners", "--out", str(tmp_path / "x")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "plugin module 'no_such_runners' cannot be imported" in err
 
 
 def test_report_of_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
