@@ -38,6 +38,7 @@ from scenarios._models import (
     to_shares_down,
     to_shares_up,
 )
+from scenarios._report import Report, report
 from scenarios._runners import AtomicRunner, SequentialRunner, register_builtin_runners
 from scenarios._runspec import (
     LATENCY_PRESETS,
@@ -62,6 +63,17 @@ from scenarios._scenario import (
     Swap,
 )
 from scenarios._suite import Suite, SuiteConfig, SuiteConfigError, deploy_suite
+from scenarios._sweep import (
+    Executor,
+    ProcessExecutor,
+    SerialExecutor,
+    SweepError,
+    SweepOutcome,
+    SweepSpec,
+    load_runs,
+    run_sweep,
+    write_results,
+)
 from scenarios._world import World
 
 register_builtin_runners()
@@ -90,6 +102,18 @@ __all__ = [
     "register_runner",
     "registered_modes",
     "run",
+    # sweeps and reports
+    "Executor",
+    "ProcessExecutor",
+    "Report",
+    "SerialExecutor",
+    "SweepError",
+    "SweepOutcome",
+    "SweepSpec",
+    "load_runs",
+    "report",
+    "run_sweep",
+    "write_results",
     "RAY",
     "SECONDS_PER_YEAR",
     "WAD",

@@ -214,7 +214,7 @@ def _summary_markdown(base: RunSpec, text: str) -> str:
 def _write_report(out: Path, progress: Callable[[str], None]) -> str:
     """Plots and HTML through the sweep's report module, when it exists."""
     try:
-        from scenarios import _report  # type: ignore[attr-defined]
+        from scenarios import _report
     except ImportError:
         return ""
     writer = getattr(_report, "write_report", None)

@@ -8,6 +8,9 @@
     testbed presets [--json]                                  the bridge latency presets
     testbed run --mode M [--chains 2|3] [--latency P] [--sigma S] [--notional N] [--seed K] [--json]
     testbed demo [--seed K] [--out DIR]                        every mode side by side
+    testbed sweep --modes ... --latency ... --out DIR [--resume]   a parallel, resumable sweep
+    testbed report DIR                                        plots and HTML of a sweep folder
+    testbed bench scenario [--json] [--sweep-runs N]          runs/s per mode, sweep time
 
 Presentation (tables, progress lines) lives here; everything it shows comes from the
 packages below, which log and never print.
@@ -344,6 +347,16 @@ def build_parser() -> argparse.ArgumentParser:
     from scenarios._cli_run import add_commands
 
     add_commands(sub)
+
+    from scenarios._sweep_cli import (
+        add_bench_scenario_parser,
+        add_report_parser,
+        add_sweep_parser,
+    )
+
+    add_bench_scenario_parser(bench_sub)
+    add_sweep_parser(sub)
+    add_report_parser(sub)
     return parser
 
 
