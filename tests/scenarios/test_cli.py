@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import METRIC_KEYS, RunResult
+from scenarios import LATENCY_PRESETS, METRIC_KEYS, RunResult
 from scenarios.cli import main
 
 
@@ -59,15 +59,35 @@ def test_demo_prints_the_table_and_writes_the_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "demo"
-    assert main(["demo", "--seed", "1", "--out", str(out)]) == 0
+    assert main(["demo", "--seed", "1", "--preset-seeds", "1", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "atomic" in text and "sequential" in text and "vs atomic (USDC)" in text
     lines = (out / "runs.jsonl").read_text().splitlines()
     runs = [RunResult.from_json(json.loads(line)) for line in lines]
     assert [r.spec.mode for r in runs][:3] == ["atomic", "sequential", "bridged"]
     assert runs[2].metrics["capital_in_flight_usd_s"] > 0
-    assert all(r.metrics["outcome"] == "complete" for r in runs)
+    # the second table: bridged under every preset (the demo's own preset is not repeated)
+    bridged = [r for r in runs if r.spec.mode == "bridged"]
+    assert sorted(r.spec.latency for r in bridged) == sorted(LATENCY_PRESETS)
+    assert len({r.spec.key() for r in runs}) == len(runs)
+    assert all(r.metrics["outcome"] == "complete" for r in runs[:3])
+    table = text[text.index("under each latency preset") :]
+    rows = {line.split()[0]: line.split() for line in table.splitlines()[3:9]}
+    assert list(rows) == list(LATENCY_PRESETS)
+    slowest = {r.spec.latency: r.metrics["latency_s"] for r in bridged}
+    assert slowest["optimistic-canonical"] > 6.4 * 86_400 > 3_600 > slowest["fast-attestation"]
+    assert rows["same-block"][1] == "1/1" and rows["same-block"][3] == "0"
     assert "# testbed demo" in (out / "summary.md").read_text()
+    assert (out / "report" / "index.html").is_file()
+
+
+def test_demo_without_the_preset_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--preset-seeds", "0", "--out", str(out)]) == 0
+    assert "under each latency preset" not in capsys.readouterr().out
+    assert len((out / "runs.jsonl").read_text().splitlines()) == 3
+    assert main(["demo", "--preset-seeds", "-1", "--out", str(out)]) == 2
+    assert "--preset-seeds" in capsys.readouterr().err
 
 
 def test_run_bridged_two_chains(capsys: pytest.CaptureFixture[str]) -> None:
