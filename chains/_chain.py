@@ -320,8 +320,15 @@ class Chain:
         # Random on a real chain; here derived from the seed so runs are reproducible.
         return keccak(b"testbed-prevrandao" + f"{self.seed}:{self.chain_id}:{number}".encode())
 
-    def _ancestors(self) -> tuple[Hash32, ...]:
-        return tuple(Hash32(b.hash) for b in reversed(self._blocks[-_MAX_ANCESTORS:]))
+    def _ancestors(self, number: int | None = None) -> tuple[Hash32, ...]:
+        """Hashes of the blocks before block ``number`` (default: the next one), newest first.
+
+        What BLOCKHASH sees while block ``number`` executes: at most the last 256.
+        """
+        end = len(self._blocks) if number is None else number
+        return tuple(
+            Hash32(b.hash) for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
+        )
 
     def _open(self, timestamp: int | None = None) -> _Pending:
         pending = self._pending
@@ -909,15 +916,18 @@ class Chain:
             yield self._state
             return
         record = self.get_block(block)
-        if (
-            record.number == self.block_number
-            and self._pending is not None
-            and not (self._pending.transactions or self._pending_ops)
-        ):
-            yield self._state
-            return
+        if record.number == self.block_number:
+            if self._pending is None and self._live_state is not None:
+                # Nothing opened since the last seal: the live state is the one that block
+                # persisted, with that block's execution context, and its caches are warm.
+                # Callers only read it or roll back what they ran (simulate).
+                yield self._live_state
+                return
+            if self._pending is not None and not (self._pending.transactions or self._pending_ops):
+                yield self._state
+                return
         state = self._vm_class.build_state(
-            self._chaindb.db, record.header, self._chain_context, self._ancestors()
+            self._chaindb.db, record.header, self._chain_context, self._ancestors(record.number)
         )
         yield state
 

@@ -10,11 +10,13 @@ devnet does not need:
   are written, plus the intermediate ones a block superseded (content-addressed, a few
   kB per block). The account diff is applied straight to the trie instead of through a
   squashing scratch copy.
-- **Caches survive sealing.** ``AccountDB.persist`` empties its account cache and drops
-  every per-account storage database (with its read cache), so that the next block's
-  witness lists what it reads; the next block then reads every account and slot from
-  the trie again. A devnet needs no witnesses: decoded accounts and the storage
-  databases are kept, already consistent with the roots just written.
+- **Caches survive sealing.** ``make_state_root`` empties the account trie's read cache
+  (here it is brought up to date with the diff it writes instead); ``AccountDB.persist``
+  empties its account cache and drops every per-account storage database (with its read
+  cache), so that the next block's witness lists what it reads; the next block then reads
+  every account and slot from the trie again. A devnet needs no witnesses: decoded
+  accounts and the storage databases are kept, already consistent with the roots just
+  written.
 - **No witness.** ``persist`` returns an empty witness and forgets the keys it logged
   (the log grew for the life of the chain, and was copied at every seal).
 - **Caches survive a rollback.** py-evm's ``discard`` (a reverted call frame, and every
@@ -137,6 +139,7 @@ class DevAccountDB(AccountDB):
         # accounts written since the oldest open checkpoint, and where each checkpoint began
         self._written: list[Any] = []
         self._marks: list[tuple[Any, int]] = []
+        self._applied_diffs: list[Any] = []
 
     def _set_account(self, address: Any, account: Any) -> None:
         super()._set_account(address, account)
@@ -183,6 +186,26 @@ class DevAccountDB(AccountDB):
         del self._written[start:]
         for address, account in kept.items():
             self._account_cache[address] = account
+
+    def _apply_account_diff_without_proof(self, diff: Any, trie: Any) -> None:
+        super()._apply_account_diff_without_proof(diff, trie)
+        self._applied_diffs.append(diff)
+
+    def make_state_root(self) -> Any:
+        # py-evm empties the account trie's read cache here; the new trie differs from the
+        # one it mirrors only by the diff just applied, so update the cache with that diff.
+        cached = self._trie_cache._cached_values
+        self._applied_diffs = []
+        root = super().make_state_root()
+        for diff in self._applied_diffs:
+            for address, encoded in diff.pending_items():
+                cached[address] = encoded
+            for address in diff.deleted_keys():
+                if address in cached:
+                    del cached[address]
+        self._applied_diffs = []
+        self._trie_cache._cached_values = cached
+        return root
 
     def _get_address_store(self, address: Any) -> Any:
         store = self._account_stores.get(address)

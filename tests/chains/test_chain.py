@@ -333,3 +333,69 @@ def test_chain_signatures_are_py_evms_byte_for_byte(chain: Chain, to: bytes, non
         assert ours.encode() == theirs.encode()
         assert ours.hash == theirs.hash
         assert ours.sender == key.public_key.to_canonical_address()
+
+
+# ------------------------------------------------------ calls against sealed blocks ---
+
+# runtime: return abi.encode(block.number, blockhash(block.number - 1))
+BLOCK_PROBE = bytes.fromhex("43600190034060205243" + "5f5260405ff3")
+# runtime: SSTORE(calldata[0:32], calldata[32:64])
+STORE = bytes.fromhex("6020356000355500")
+
+
+def _initcode(runtime: bytes) -> bytes:
+    """Creation code that returns ``runtime``."""
+    n = len(runtime)
+    return bytes([0x60, n, 0x60, 12, 0x5F, 0x39, 0x60, n, 0x5F, 0xF3, 0x00, 0x00]) + runtime
+
+
+def _word(value: int) -> bytes:
+    return value.to_bytes(32)
+
+
+@pytest.mark.parametrize("mining", ["auto", "manual"])
+def test_calls_see_their_blocks_number_and_parent_hash(mining: str) -> None:
+    """A call at block n runs in block n's context: NUMBER is n, BLOCKHASH(n - 1) its parent.
+
+    ``pending`` is the next block, whose parent is the head.
+    """
+    chain = Devnet(n_chains=1, mining=mining).chains[0]
+    probe = chain.deploy_bytecode(_initcode(BLOCK_PROBE), []).address
+    chain.mine(3)
+    head = chain.block_number
+    for block in (head, "latest", head - 1, head - 2):
+        number = head if block == "latest" else int(block)
+        out = chain.call(to=probe, block=block)
+        assert int.from_bytes(out[:32]) == number
+        assert out[32:] == chain.blocks[number - 1].hash
+    out = chain.call(to=probe, block="pending")
+    assert int.from_bytes(out[:32]) == head + 1
+    assert out[32:] == chain.blocks[head].hash
+
+
+def test_calls_and_estimates_at_latest_leave_no_trace() -> None:
+    """Under automine, calls at ``latest`` run on the state the last block sealed (its
+    caches kept): what they write must be rolled back, a snapshot revert must show
+    through, and the chain must go on exactly as a chain that never ran them."""
+
+    def run(with_calls: bool) -> tuple[list[bytes], list[int]]:
+        chain = Devnet(n_chains=1, seed=5).chains[0]
+        store = chain.deploy_bytecode(_initcode(STORE), []).address
+        other = chain.accounts[3].address
+        reads = []
+        for i in range(4):
+            if with_calls:
+                write = _word(i % 2) + _word(1000 + i)
+                chain.simulate(to=store, data=write, sender=other, value=ETHER, block="latest")
+                assert chain.estimate_gas(to=store, data=write, block="latest") > 21_000
+                assert chain.w3.eth.call({"to": store, "data": write}, "latest") == b""
+                sid = chain.snapshot()
+                chain.transact(to=store, data=_word(i % 2) + _word(2000 + i))
+                assert chain.get_storage_at(store, i % 2, block="latest") == 2000 + i
+                chain.revert(sid)
+            chain.transact(to=store, data=_word(i % 2) + _word(i + 1))
+            reads.append(chain.get_storage_at(store, i % 2, block="latest"))
+            reads.append(chain.get_balance(other, block="latest"))
+        return [b.hash for b in chain.blocks], reads
+
+    assert run(with_calls=True) == run(with_calls=False)

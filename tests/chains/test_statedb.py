@@ -291,3 +291,33 @@ def test_account_db_api_matches_py_evm(ops: list[tuple[str, int, int, int]]) -> 
         if isinstance(outcomes[0], str):
             return
         assert outcomes[0] == outcomes[1], kind
+
+
+def test_account_trie_cache_follows_the_roots_written() -> None:
+    """The account trie's read cache is kept through ``make_state_root`` (updated with the
+    diff written, not emptied): every cached read must equal a fresh database's at the new
+    root, for accounts written, deleted and untouched."""
+    from eth.db.account import AccountDB
+    from eth.db.atomic import AtomicDB
+
+    from chains._statedb import DevAccountDB
+
+    raw = AtomicDB()
+    db = DevAccountDB(raw)
+    for i, address in enumerate(_ADDRESSES):
+        db.set_balance(address, 10 + i)
+    db.persist()
+    for address in _ADDRESSES:  # fill the trie cache at this root
+        db._get_encoded_account(address, from_journal=False)
+    db.set_balance(_ADDRESSES[0], 99)
+    db.delete_account(_ADDRESSES[1])
+    db.set_storage(_ADDRESSES[2], 1, 7)  # a new storage root
+    db.persist()
+    fresh = AccountDB(raw, db.state_root)
+    for address in _ADDRESSES:
+        assert db._trie_cache._cached_values.get(address) == (
+            fresh._get_encoded_account(address, from_journal=False) or None
+        )
+        assert db._get_encoded_account(address, from_journal=False) == (
+            fresh._get_encoded_account(address, from_journal=False)
+        )
