@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,8 @@ def test_demo_prints_the_table_and_writes_the_report(
     assert len({r.spec.key() for r in runs}) == len(runs)
     assert all(r.metrics["outcome"] == "complete" for r in runs[:3])
     table = text[text.index("under each latency preset") :]
-    rows = {line.split()[0]: line.split() for line in table.splitlines()[3:9]}
+    cells = [re.split(r"\s{2,}", line) for line in table.splitlines()[3:9]]
+    rows = {row[0]: row for row in cells}
     assert list(rows) == list(LATENCY_PRESETS)
     slowest = {r.spec.latency: r.metrics["latency_s"] for r in bridged}
     assert slowest["optimistic-canonical"] > 6.4 * 86_400 > 3_600 > slowest["fast-attestation"]
