@@ -671,21 +671,8 @@ class Relayer:
 
     def _expire(self, record: MessageRecord) -> None:
         """Expire an undelivered message past its deadline on the destination."""
-        dest = self._messengers[record.dest_chain_id]
-        message = self._message(record)
-        signatures = self.deployment.attest_relay(message)
         try:
-            dest.expire_message.transact(
-                record.source_chain_id,
-                record.dest_chain_id,
-                record.nonce,
-                record.sender,
-                record.target,
-                record.payload,
-                record.deadline,
-                signatures,
-                sender=self.account,
-            )
+            self.deployment.expire(self._message(record), sender=self.account)
         except TransactionReverted as exc:
             if exc.reason == ALREADY_PROCESSED:
                 return  # delivered or expired meanwhile: the scan records it
@@ -698,18 +685,8 @@ class Relayer:
             return  # refund kept reverting; relay_now(id) tries again
         if source.refunded(bytes.fromhex(record.id[2:])):
             return  # the scan records it from the MessageRefunded log
-        signatures = self.deployment.attest_expiry(self._message(record))
         try:
-            source.refund_message.transact(
-                record.dest_chain_id,
-                record.nonce,
-                record.sender,
-                record.target,
-                record.payload,
-                record.deadline,
-                signatures,
-                sender=self.account,
-            )
+            self.deployment.refund(self._message(record), sender=self.account)
         except TransactionReverted as exc:
             self._retry_later(record, f"refund reverted: {exc.reason}")
 
