@@ -230,9 +230,17 @@ class Relayer:
         return self
 
     def stop(self) -> None:
-        """Stop acting: cancel scheduled scans and actions (the store keeps everything)."""
+        """Stop acting: cancel scheduled scans and actions and stop listening to the chains
+        (the store keeps everything)."""
         self._is_started = False
         self._cancel_all()
+        self._stop_listening()
+
+    def _stop_listening(self) -> None:
+        if self._is_listening:
+            for chain in self.chains.values():
+                chain.off_block(self._on_block)
+            self._is_listening = False
 
     def pause(self) -> None:
         """Keep observing, stop submitting; due actions wait for :meth:`resume`."""
@@ -758,6 +766,7 @@ class Relayer:
             self._armed.discard(point)
             self._is_alive = False
             self._cancel_all()
+            self._stop_listening()
             raise RelayerCrash(point, message_id)
 
     def _emit(

@@ -423,7 +423,7 @@ class Chain:
         self._pending_ops = []
         self._next_timestamp = None
         self._cancel_seal()
-        for listener in self._listeners:
+        for listener in tuple(self._listeners):  # a listener may unsubscribe itself
             listener(record)
         return record
 
@@ -440,9 +440,23 @@ class Chain:
             out.append(self._seal())
         return out
 
-    def on_block(self, listener: Callable[[BlockRecord], None]) -> None:
-        """Call ``listener(block)`` after every sealed block (subscriptions, relayers)."""
+    def on_block(self, listener: Callable[[BlockRecord], None]) -> Callable[[], None]:
+        """Call ``listener(block)`` after every sealed block (subscriptions, relayers).
+
+        Returns a function that unsubscribes it again (the same as :meth:`off_block`).
+        """
         self._listeners.append(listener)
+        return lambda: self.off_block(listener)
+
+    @property
+    def block_listeners(self) -> tuple[Callable[[BlockRecord], None], ...]:
+        """The listeners :meth:`on_block` subscribed, in call order."""
+        return tuple(self._listeners)
+
+    def off_block(self, listener: Callable[[BlockRecord], None]) -> None:
+        """Stop calling ``listener`` after sealed blocks (no effect if it is not subscribed)."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
 
     def _schedule_seal(self) -> None:
         if self.config.mining != "interval" or self._seal_event is not None:

@@ -19,7 +19,7 @@ MAX_UINT256 = 2**256 - 1
 
 class Relayers:
     """Starts relayers for one test and stops every one of them at the end (a stopped
-    relayer's block listener does nothing, so later tests on the session chains are
+    relayer unsubscribes from the chains, so later tests on the session chains are
     untouched)."""
 
     def __init__(self, world: World, tmp_path: Path) -> None:

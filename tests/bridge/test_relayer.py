@@ -187,6 +187,20 @@ def test_restart_resumes_from_the_persisted_cursors(world: World, relayers: Rela
     assert [e.status for e in again.events(early)].count("executed") == 1
 
 
+def test_a_stopped_relayer_stops_listening(world: World, relayers: Relayers) -> None:
+    relayer = relayers.start(latency=Constant(10.0))
+    queued = world.devnet.clock.pending_events
+    assert all(relayer._on_block in chain.block_listeners for chain in world.devnet.chains)
+    relayer.stop()
+    assert not any(relayer._on_block in chain.block_listeners for chain in world.devnet.chains)
+    assert world.devnet.clock.pending_events < queued  # its scan and actions are cancelled
+    idle = world.devnet.clock.pending_events
+    bridge_usdc(world, world.b, 100)  # new blocks: nothing may schedule a scan
+    assert world.devnet.clock.pending_events == idle
+    world.devnet.advance(60)
+    assert world.wusdc[world.b.chain_id].totalSupply() == 0
+
+
 def test_relayer_joins_devnet_snapshots(world: World, relayers: Relayers) -> None:
     relayer = relayers.start(latency=Constant(20.0))
     world.devnet.attach(relayer)

@@ -8,6 +8,7 @@ import pytest
 from eth_utils import keccak
 
 from chains import (
+    BlockRecord,
     Chain,
     ChainConfig,
     ChainError,
@@ -399,3 +400,22 @@ def test_calls_and_estimates_at_latest_leave_no_trace() -> None:
         return [b.hash for b in chain.blocks], reads
 
     assert run(with_calls=True) == run(with_calls=False)
+
+
+def test_block_listeners_subscribe_and_unsubscribe(chain: Chain) -> None:
+    seen: list[int] = []
+    once: list[int] = []
+
+    def only_once(block: BlockRecord) -> None:
+        once.append(block.number)
+        chain.off_block(only_once)  # unsubscribing from inside a notification is fine
+
+    unsubscribe = chain.on_block(lambda block: seen.append(block.number))
+    chain.on_block(only_once)
+    chain.mine(2)
+    assert only_once not in chain.block_listeners
+    unsubscribe()
+    unsubscribe()  # a second time: no effect
+    chain.mine()
+    assert seen == [chain.block_number - 2, chain.block_number - 1]
+    assert once == [chain.block_number - 2]
