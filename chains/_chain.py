@@ -930,16 +930,18 @@ class Chain:
             yield self._state
             return
         record = self.get_block(block)
-        if record.number == self.block_number:
-            if self._pending is None and self._live_state is not None:
-                # Nothing opened since the last seal: the live state is the one that block
-                # persisted, with that block's execution context, and its caches are warm.
-                # Callers only read it or roll back what they ran (simulate).
-                yield self._live_state
-                return
-            if self._pending is not None and not (self._pending.transactions or self._pending_ops):
-                yield self._state
-                return
+        if (
+            record.number == self.block_number
+            and self._pending is None
+            and self._live_state is not None
+        ):
+            # Nothing opened since the last seal: the live state is the one that block
+            # persisted, with that block's execution context, and its caches are warm.
+            # Callers only read it or roll back what they ran (simulate). An open pending
+            # block, even an empty one, has the next block's context (number, timestamp,
+            # system-contract writes), so the head is then rebuilt below.
+            yield self._live_state
+            return
         state = self._vm_class.build_state(
             self._chaindb.db, record.header, self._chain_context, self._ancestors(record.number)
         )

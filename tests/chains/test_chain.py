@@ -354,16 +354,18 @@ def _word(value: int) -> bytes:
     return value.to_bytes(32)
 
 
-@pytest.mark.parametrize("mining", ["auto", "manual"])
+@pytest.mark.parametrize("mining", ["auto", "manual", "interval"])
 def test_calls_see_their_blocks_number_and_parent_hash(mining: str) -> None:
     """A call at block n runs in block n's context: NUMBER is n, BLOCKHASH(n - 1) its parent.
 
-    ``pending`` is the next block, whose parent is the head.
+    ``pending`` is the next block, whose parent is the head — and asking for it first
+    (which opens the pending block) must not change what ``latest`` answers.
     """
-    chain = Devnet(n_chains=1, mining=mining).chains[0]
+    chain = Devnet(n_chains=1, mining=mining, block_time=2).chains[0]
     probe = chain.deploy_bytecode(_initcode(BLOCK_PROBE), []).address
     chain.mine(3)
     head = chain.block_number
+    assert int.from_bytes(chain.call(to=probe, block="pending")[:32]) == head + 1
     for block in (head, "latest", head - 1, head - 2):
         number = head if block == "latest" else int(block)
         out = chain.call(to=probe, block=block)
