@@ -242,7 +242,12 @@ class ContractFunction:
 
 
 class Contract:
-    """A deployed contract on one chain, with an attribute per ABI function."""
+    """A deployed contract on one chain, with an attribute per ABI function.
+
+    The handle's own attributes (``chain``, ``address``, ``abi``, ``contract_name``,
+    ``deploy_receipt``, ``functions``, ``get_events``) take precedence; every other
+    attribute is an ABI function, so an ERC-20's ``name()`` is ``token.name()``.
+    """
 
     def __init__(
         self, chain: Chain, address: str, abi: Sequence[dict[str, Any]], name: str = "Contract"
@@ -250,7 +255,7 @@ class Contract:
         self.chain = chain
         self.address = to_checksum_address(address)
         self.abi = list(abi)
-        self.name = name
+        self.contract_name = name
         self.deploy_receipt: Receipt | None = None
         grouped: dict[str, list[_Method]] = {}
         for item in self.abi:
@@ -260,13 +265,14 @@ class Contract:
         chain.abi_registry.register(self.abi)
 
     def __repr__(self) -> str:
-        return f"<{self.name} at {self.address} on {self.chain.name}>"
+        return f"<{self.contract_name} at {self.address} on {self.chain.name}>"
 
     def __getattr__(self, name: str) -> ContractFunction:
         functions = self.__dict__.get("_functions", {})
         if name in functions:
             return functions[name]
-        raise AttributeError(f"{self.name} has no function {name!r}")
+        label = self.__dict__.get("contract_name", "Contract")
+        raise AttributeError(f"{label} has no function {name!r}")
 
     def __dir__(self) -> list[str]:
         return [*super().__dir__(), *self._functions]

@@ -417,8 +417,9 @@ def test_factory_identical_tokens_reverts(suite: Suite, trader: str) -> None:
 
 def test_lp_token_is_an_erc20(suite: Suite, lp: str, trader: str) -> None:
     pool = suite.weth_usdc
-    # `Contract.name` is the handle's label: reach the ERC-20 getter through `functions`
+    assert pool.name() == "Constant Product LP"  # the ERC-20 getter, not the handle's label
     assert pool.functions["name"]() == "Constant Product LP"
+    assert pool.contract_name == "ConstantProductPool"
     assert (pool.symbol(), pool.decimals()) == ("CPLP", 18)
     pool.approve(trader, MAX_UINT256, sender=suite.deployer)
     pool.transferFrom(suite.deployer, lp, 1000, sender=trader)
