@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from eth_abi import encode
 from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_checksum_address
 
-from chains import Chain, Contract, Devnet, Event, Receipt
+from chains import Chain, Contract, Devnet, Event, Receipt, contracts_dir
 
 __all__ = [
     "BRIDGE_CONTRACTS_DIR",
@@ -41,8 +40,9 @@ __all__ = [
     "sign_digest",
 ]
 
-#: Folder holding the Vyper sources (``contracts/`` at the project root).
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+#: Folder holding the Vyper sources: ``contracts/`` at the project root in a checkout or an
+#: editable install, their installed copy in a wheel install (:func:`chains.contracts_dir`).
+CONTRACTS_DIR = contracts_dir()
 #: Folder holding ``Messenger.vy`` and ``TokenBridge.vy``.
 BRIDGE_CONTRACTS_DIR = CONTRACTS_DIR / "bridge"
 

@@ -15,6 +15,7 @@ from chains._chain import Chain, ChainConfig, MiningMode
 from chains._clock import DEFAULT_GENESIS_TIME, Clock
 from chains._compiler import CompiledContract, Compiler
 from chains._contract import Contract, ContractFunction
+from chains._contracts_dir import contracts_dir
 from chains._devnet import DEFAULT_CHAIN_ID, Devnet, Participant
 from chains._errors import (
     ChainError,
@@ -68,6 +69,7 @@ __all__ = [
     "StateError",
     "TransactionReverted",
     "UnknownBlock",
+    "contracts_dir",
     "dev_accounts",
     "load_state",
     "save_state",

@@ -16,10 +16,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from pathlib import Path
 from typing import Any
 
-from chains import Chain, Contract
+from chains import Chain, Contract, contracts_dir
 
 __all__ = [
     "CONTRACTS_DIR",
@@ -33,8 +32,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Folder holding the Vyper sources (``contracts/`` at the project root).
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+#: Folder holding the Vyper sources: ``contracts/`` at the project root in a checkout or an
+#: editable install, their installed copy in a wheel install (:func:`chains.contracts_dir`).
+CONTRACTS_DIR = contracts_dir()
 
 _MAX_UINT256 = 2**256 - 1
 # ERC-5202 blueprint: preamble, then a tiny deployer that returns it as runtime code.
