@@ -406,25 +406,29 @@ def _process(st: BridgedState) -> Process:
         if keeper is not None:
             actors.sync(st.world.devnet.now, amms=[], keepers=[keeper])
 
+    def swap(step: str, path: list[str], amount_in: int, min_out: int, pool: str) -> None:
+        """The user's guarded router swap on A (slippage applied to ``min_out``)."""
+        st.send(
+            step,
+            a.name,
+            step,
+            amm.router.swap_exact_tokens_for_tokens,
+            amount_in,
+            min_out * to_wad(1 - spec.slippage) // WAD,
+            path,
+            user,
+            int(st.world.devnet.now) + 600,
+            sender=user,
+        )
+        actors.touched.add(pool)
+
     # 1. swap USDC → WETH on A, guarded against the t0 quote
     notional = amm.usdc.balanceOf(user)
     quoted = amm.router.get_amounts_out(notional, [amm.usdc.address, amm.weth.address])[1]
     yield block(a)
     sync_amm()
-    st.send(
-        "swap",
-        a.name,
-        "swap",
-        amm.router.swap_exact_tokens_for_tokens,
-        notional,
-        quoted * to_wad(1 - spec.slippage) // WAD,
-        [amm.usdc.address, amm.weth.address],
-        user,
-        int(st.world.devnet.now) + 600,
-        sender=user,
-    )
+    swap("swap", [amm.usdc.address, amm.weth.address], notional, quoted, amm.weth_usdc.address)
     st.rec.swap_fee(notional / USDC)
-    actors.touched.add(amm.weth_usdc.address)
 
     # 2. WETH to B
     yield block(a)
@@ -509,20 +513,10 @@ def _process(st: BridgedState) -> Process:
     yield block(a)
     sync_amm()
     dai_balance = amm.dai.balanceOf(user)
-    st.send(
-        "swap_dai",
-        a.name,
-        "swap_dai",
-        amm.router.swap_exact_tokens_for_tokens,
-        dai_balance,
-        fronted * to_wad(1 - spec.slippage) // WAD,
-        [amm.dai.address, amm.usdc.address],
-        user,
-        int(st.world.devnet.now) + 600,
-        sender=user,
+    swap(
+        "swap_dai", [amm.dai.address, amm.usdc.address], dai_balance, fronted, amm.dai_usdc.address
     )
     st.rec.swap_fee(dai_balance / WAD)
-    actors.touched.add(amm.dai_usdc.address)
     yield block(a)
     pay = min(fronted, amm.usdc.balanceOf(user))
     st.send("repay_fronter", a.name, "repay_fronter", amm.usdc.transfer, fronter, pay, sender=user)
