@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from chains._accounts import DEV_MNEMONIC, dev_accounts
 from chains._chain import Chain, ChainConfig, MiningMode
-from chains._clock import DEFAULT_GENESIS_TIME, Clock
+from chains._clock import DEFAULT_GENESIS_TIME, Clock, ScheduledEvent
 from chains._compiler import CompiledContract, Compiler
 from chains._contract import Contract, ContractFunction
 from chains._contracts_dir import contracts_dir
@@ -28,14 +28,12 @@ from chains._errors import (
     TransactionReverted,
     UnknownBlock,
 )
-from chains._rpc import RpcMethods
 from chains._state import StateError, load_state, save_state
 from chains._types import BlockRecord, Event, Log, Receipt
-from chains._wire import RpcError
+from chains.rpc import RpcError, RpcMethods
 
 if TYPE_CHECKING:
-    from chains._provider import InProcessProvider
-    from chains._server import DevnetServer
+    from chains.rpc import DevnetServer, InProcessProvider
 
 __all__ = [
     "DEFAULT_CHAIN_ID",
@@ -65,6 +63,7 @@ __all__ = [
     "Receipt",
     "RpcError",
     "RpcMethods",
+    "ScheduledEvent",
     "SnapshotNotFound",
     "StateError",
     "TransactionReverted",
@@ -79,12 +78,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # web3 and the server stack (starlette, uvicorn) are imported on first use only
     # (chain.w3 does the same), keeping `import chains` light.
-    if name == "InProcessProvider":
-        from chains._provider import InProcessProvider
+    if name in ("InProcessProvider", "DevnetServer"):
+        import chains.rpc
 
-        return InProcessProvider
-    if name == "DevnetServer":
-        from chains._server import DevnetServer
-
-        return DevnetServer
+        return getattr(chains.rpc, name)
     raise AttributeError(f"module 'chains' has no attribute {name!r}")

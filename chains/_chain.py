@@ -59,6 +59,7 @@ from chains._errors import (
 )
 from chains._interpreter import FastComputation, StockComputation, _keccak
 from chains._statedb import DevAccountDB
+from chains._transports import build_transport
 from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
 
@@ -271,18 +272,14 @@ class Chain:
     def rpc(self) -> Any:
         """This chain's JSON-RPC method table (:class:`chains.RpcMethods`)."""
         if self._rpc is None:
-            from chains._rpc import RpcMethods
-
-            self._rpc = RpcMethods(self)
+            self._rpc = build_transport("rpc", self)
         return self._rpc
 
     @property
     def w3(self) -> Any:
         """A ``web3.Web3`` bound to this chain in-process (no sockets, no JSON encoding)."""
         if self._w3 is None:
-            from chains._provider import build_web3
-
-            self._w3 = build_web3(self)
+            self._w3 = build_transport("w3", self)
         return self._w3
 
     # ------------------------------------------------------------------------------------
