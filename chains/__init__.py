@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chains._accounts import DEV_MNEMONIC, dev_accounts
-from chains._chain import Chain, ChainConfig, MiningMode
+from chains._chain import Chain
 from chains._clock import DEFAULT_GENESIS_TIME, Clock, ScheduledEvent
 from chains._compiler import CompiledContract, Compiler
+from chains._config import ChainConfig, MiningMode
 from chains._contract import Contract, ContractFunction
 from chains._contracts_dir import contracts_dir
 from chains._devnet import DEFAULT_CHAIN_ID, Devnet, Participant

@@ -9,8 +9,8 @@ from typing import Any, Final
 
 from eth_utils import keccak
 
-from chains._chain import TX_GAS_CAP
 from chains._errors import TransactionReverted
+from chains._evm import TX_GAS_CAP
 from chains._types import BlockRecord
 from chains.rpc._dispatch import (
     MethodTable,

@@ -9,7 +9,7 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.prague.constants import MAX_BLOB_GAS_PER_BLOCK
 from eth.vm.forks.prague.headers import calc_excess_blob_gas_prague
 
-from chains._chain import DEFAULT_PRIORITY_FEE
+from chains._evm import DEFAULT_PRIORITY_FEE
 from chains._types import BlockRecord
 from chains.rpc._dispatch import (
     MethodTable,

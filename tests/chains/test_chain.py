@@ -322,7 +322,7 @@ def test_chain_config_rejects_bad_values(kwargs: dict[str, object], message: str
 def test_chain_signatures_are_py_evms_byte_for_byte(chain: Chain, to: bytes, nonce: int) -> None:
     from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 
-    from chains._chain import _sign
+    from chains._evm import sign_tx as _sign
 
     for index, data in enumerate([b"", b"\x00" * 3, bytes(range(200))]):
         unsigned = PragueTransactionBuilder.new_unsigned_dynamic_fee_transaction(
