@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -21,8 +20,6 @@ from chains.rpc._wire import (
     parse_quantity,
     parse_word,
 )
-
-logger = logging.getLogger(__name__)
 
 _MINE_FIELDS: Final = frozenset({"timestamp", "blocks"})
 

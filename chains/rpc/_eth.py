@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from importlib import metadata
 from typing import Any, Final
 
@@ -33,8 +32,6 @@ from chains.rpc._wire import (
     parse_tx,
     parse_word,
 )
-
-logger = logging.getLogger(__name__)
 
 _TRANSFER_GAS: Final = 21_000
 #: Precompiles have no code but do run; transfers to them are estimated by execution.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Final
 
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
@@ -23,8 +22,6 @@ from chains.rpc._wire import (
     parse_block_id,
     parse_quantity,
 )
-
-logger = logging.getLogger(__name__)
 
 #: geth's cap on eth_feeHistory's block count.
 MAX_FEE_HISTORY: Final = 1024

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -21,8 +20,6 @@ from chains.rpc._wire import (
     parse_bool,
     parse_quantity,
 )
-
-logger = logging.getLogger(__name__)
 
 #: Unpolled blocks a filter may accumulate before it is dropped.
 FILTER_BACKLOG: Final = 10_000
