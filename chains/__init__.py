@@ -30,7 +30,7 @@ from chains._errors import (
     UnknownBlock,
 )
 from chains._state import StateError, load_state, save_state
-from chains._types import BlockRecord, Event, Log, Receipt
+from chains._types import BlockRecord, ChainState, Event, Log, Receipt
 from chains.rpc import RpcError, RpcMethods
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ __all__ = [
     "BlockRecord",
     "Chain",
     "ChainConfig",
+    "ChainState",
     "ChainError",
     "Clock",
     "CompileError",
