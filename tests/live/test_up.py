@@ -25,7 +25,7 @@ from web3 import Web3
 
 from bridge import deploy_bridge
 from chains import Devnet
-from scenarios._up import LiveDevnet, UpOptions
+from scenarios.live import LiveDevnet, UpOptions
 
 TARGET_MOCK = Path(__file__).parents[2] / "contracts" / "mocks" / "message_target_mock.vy"
 SEND_ABI = [

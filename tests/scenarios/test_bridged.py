@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from scenarios import RunResult, RunSpec, ScenarioConfigError, World, get_runner, run
-from scenarios._bridged import BridgedRunner
-from scenarios._market import SECONDS_PER_YEAR_F
-from scenarios._runspec import with_divergence
+from scenarios.model import SECONDS_PER_YEAR_F, with_divergence
+from scenarios.runners import BridgedRunner
 
 
 @pytest.fixture(scope="session")

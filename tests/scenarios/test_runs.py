@@ -19,7 +19,7 @@ from scenarios import (
     World,
     run,
 )
-from scenarios._market import MarketConfig
+from scenarios.model import MarketConfig
 
 
 def test_same_spec_twice_is_byte_identical(world: World) -> None:

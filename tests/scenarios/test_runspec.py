@@ -18,7 +18,7 @@ from scenarios import (
     registered_modes,
     run,
 )
-from scenarios._runspec import _RUNNERS
+from scenarios.model._runspec import _RUNNERS
 
 
 def _metrics(**overrides: float | int | str) -> dict[str, float | int | str]:

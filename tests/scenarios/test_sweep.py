@@ -24,7 +24,7 @@ from scenarios import (
     run,
     run_sweep,
 )
-from scenarios._sweep import (
+from scenarios.sweep import (
     RESULTS_CSV,
     RESULTS_JSON,
     RUNS_FILE,

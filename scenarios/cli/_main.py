@@ -25,18 +25,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from chains import ChainError, ConfigError, Devnet
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+from scenarios.report import format_table
 
 
 def _cmd_devnet(args: argparse.Namespace) -> int:
-    from scenarios._bench import bench_source
+    from scenarios.bench import bench_source
 
     if args.config:
         devnet = Devnet.from_toml(args.config, seed=args.seed)
@@ -67,7 +60,7 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
         )
     print(f"{devnet!r}\n")
     print(
-        _table(
+        format_table(
             ["chain", "id", "mining", "block", "pool", "1 T0 → T1", "swap gas", "head"],
             rows,
         )
@@ -80,7 +73,7 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_engine(args: argparse.Namespace) -> int:
-    from scenarios._bench import PATHS, run_engine_bench
+    from scenarios.bench import PATHS, run_engine_bench
 
     paths = tuple(args.paths) if args.paths else PATHS
 
@@ -108,11 +101,11 @@ def _cmd_bench_engine(args: argparse.Namespace) -> int:
         ]
         for path, info in result["paths"].items()
     ]
-    print(_table(["path", "swaps/run", "median swaps/s", "by CPU time", "runs (wall)"], rows))
+    print(format_table(["path", "swaps/run", "median swaps/s", "by CPU time", "runs (wall)"], rows))
     targets = result["targets"]
     print()
     print(
-        _table(
+        format_table(
             ["ratio", "by CPU time", "by wall clock", "target"],
             [
                 [k, v, result["ratios_wall"][k], f"≥ {targets[k]}"]
@@ -135,7 +128,7 @@ def _up_banner(live: Any) -> str:
         f"composability-testbed live devnet: {len(manifest['chains'])} chain(s), "
         f"seed {manifest['seed']}" + (" (resumed from state)" if live.is_resumed else ""),
         "",
-        _table(
+        format_table(
             ["chain", "id", "rpc", "ws", "mining"],
             [
                 [
@@ -159,7 +152,7 @@ def _up_banner(live: Any) -> str:
         lines += [
             "",
             "bridge (messenger, token bridge per chain id)",
-            _table(
+            format_table(
                 ["chain id", "messenger", "token bridge"],
                 [[k, v, bridge["token_bridges"][k]] for k, v in bridge["messengers"].items()],
             ),
@@ -184,7 +177,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from scenarios._up import LiveDevnet, UpOptions
+    from scenarios.live import LiveDevnet, UpOptions
 
     options = UpOptions(
         chains=args.chains,
@@ -210,7 +203,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_rpc(args: argparse.Namespace) -> int:
-    from scenarios._bench_rpc import run_rpc_bench
+    from scenarios.bench import run_rpc_bench
 
     def progress(message: str) -> None:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -226,7 +219,7 @@ def _cmd_bench_rpc(args: argparse.Namespace) -> int:
         f"rounds each of {', '.join(result['mix'])}"
     )
     print(
-        _table(
+        format_table(
             ["run", "requests", "seconds", "req/s", "errors"],
             [
                 [i + 1, r["requests"], r["seconds"], r["rps"], r["errors"]]
@@ -344,11 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     presets.add_argument("--json", action="store_true", help="print the presets as JSON")
     presets.set_defaults(func=_cmd_presets)
 
-    from scenarios._cli_run import add_commands
+    from scenarios.cli._run import add_commands
 
     add_commands(sub)
 
-    from scenarios._sweep_cli import (
+    from scenarios.cli._sweep import (
         add_bench_scenario_parser,
         add_report_parser,
         add_sweep_parser,
@@ -368,7 +361,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ChainError, ValueError) as exc:
         print(f"testbed: error: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scenarios._runspec import LATENCY_PRESETS, OUTCOMES
-from scenarios._sweep import (
+from scenarios.model import LATENCY_PRESETS, OUTCOMES
+from scenarios.sweep import (
     LOCAL_MODES,
     RESULTS_JSON,
     RUNS_FILE,

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains import TransactionReverted
-from scenarios._market import MarketConfig, PricePath, arbitrage_input
-from scenarios._world import AmmVenue, World
+from scenarios.model import MarketConfig, PricePath, arbitrage_input
+from scenarios.world import AmmVenue, World
 
 __all__ = ["Keeper", "MarketActors"]
 
