@@ -42,6 +42,7 @@ from bridge._relayer import (
     DoubleDelivery,
     Relayer,
 )
+from bridge.admin import admin_methods
 from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash
 from bridge.latency import (
     PRESETS,
@@ -95,6 +96,7 @@ __all__ = [
     "StoreError",
     "TokenTransfer",
     "Uniform",
+    "admin_methods",
     "deploy_bridge",
     "derive_attester_keys",
     "get_expiry_digest",

@@ -22,10 +22,24 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from chains import ChainError, ConfigError, Devnet
 from scenarios.report import format_table
+
+
+def _dev_balance(chains: Sequence[Any]) -> str:
+    """Each dev account's genesis balance as configured: ``10,000 ETH each on every chain``,
+    or per chain when the chains' configs differ."""
+
+    def ether(wei: int) -> str:
+        return f"{(Decimal(wei) / 10**18).normalize():,f}"
+
+    balances = {chain.config.balance for chain in chains}
+    if len(balances) == 1:
+        return f"{ether(balances.pop())} ETH each on every chain"
+    return "ETH each: " + ", ".join(f"{c.name} {ether(c.config.balance)}" for c in chains)
 
 
 def _cmd_devnet(args: argparse.Namespace) -> int:
@@ -68,7 +82,7 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
     print("\ndev accounts (mnemonic: test test test test test test test test test test test junk)")
     for i, account in enumerate(devnet.chains[0].accounts[:3]):
         print(f"  ({i}) {account.address}  key 0x{bytes(account.key).hex()}")
-    print(f"  ... {len(devnet.chains[0].accounts)} accounts with 10,000 ETH each on every chain")
+    print(f"  ... {len(devnet.chains[0].accounts)} accounts with {_dev_balance(devnet.chains)}")
     return 0
 
 
@@ -142,7 +156,7 @@ def _up_banner(live: Any) -> str:
             ],
         ),
         "",
-        "dev accounts, 10,000 ETH each on every chain "
+        f"dev accounts, {_dev_balance(live.devnet.chains)} "
         "(mnemonic: test test test test test test test test test test test junk)",
     ]
     for i, account in enumerate(manifest["accounts"]):

@@ -8,12 +8,10 @@ from scenarios.live._devnet import (
     MANIFEST_VERSION,
     LiveDevnet,
     UpOptions,
-    admin_methods,
 )
 
 __all__ = [
     "LiveDevnet",
     "MANIFEST_VERSION",
     "UpOptions",
-    "admin_methods",
 ]

@@ -119,11 +119,11 @@ class _EchoRunner:
         return RunResult(spec, result.metrics, result.capital_in_flight, result.timeline)
 
 
-def test_plugin_runner_joins_without_touching_the_others(world: object) -> None:
+def test_plugin_runner_joins_without_touching_the_others(scenario_world: object) -> None:
     register_runner("echo", _EchoRunner())
     try:
         assert "echo" in registered_modes()
-        result = run(RunSpec(mode="echo", sigma=0.0), world=world)  # type: ignore[arg-type]
+        result = run(RunSpec(mode="echo", sigma=0.0), world=scenario_world)  # type: ignore[arg-type]
         assert result.spec.mode == "echo"
         assert result.metrics["divergence_usdc"] == 0.0
         with pytest.raises(ScenarioConfigError, match="already registered"):
