@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 from bridge import admin_methods
 from chains import ConfigError, Devnet, load_state, save_state
 from chains._server import DEFAULT_HOST, DevnetServer
+from scenarios.world import deploy_suite
 
 if TYPE_CHECKING:
     from bridge import BridgeDeployment, Relayer
@@ -138,8 +139,6 @@ class LiveDevnet:
             relayer = _relayer(devnet, deployment, options, extra.get("relayer"), progress)
         suites = {int(k): v for k, v in extra.get("suites", {}).items()}
         if options.deploy_suite and not suites:
-            from scenarios import deploy_suite
-
             for chain in devnet.chains:
                 progress(f"deploying the DeFi suite on {chain.name}")
                 suite = deploy_suite(chain)
