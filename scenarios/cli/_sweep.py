@@ -1,7 +1,7 @@
 """``testbed sweep``, ``testbed report`` and ``testbed bench scenario``: arguments and output.
 
-Registered by :mod:`scenarios.cli`; the work happens in :mod:`scenarios._sweep`,
-:mod:`scenarios._report` and :mod:`scenarios._bench_scenario`. This module is the
+Registered by :mod:`scenarios.cli`; the work happens in :mod:`scenarios.sweep`,
+:mod:`scenarios.report` and :mod:`scenarios.bench`. This module is the
 presentation layer (it prints); bad arguments fail with argparse's usage message naming
 the argument, invalid values (unknown mode or preset) with ``testbed: error: ...``.
 """

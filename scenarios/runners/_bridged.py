@@ -1,6 +1,6 @@
 """The ``bridged`` runner: swap → borrow → refinance across chains joined by the bridge.
 
-Layout and token topology are in ``scenarios/_layout.py`` (3 chains: AMM on A, lending on B,
+Layout and token topology are in ``scenarios/world/_layout.py`` (3 chains: AMM on A, lending on B,
 CDP on C; 2 chains: AMM and CDP on A, lending on B). The run is one *process* on the
 devnet's virtual clock: a generator that submits a transaction and then yields what it
 waits for — :class:`Delay` (the next block of a chain) or :class:`Delivery` (a bridge
