@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -107,6 +109,52 @@ def test_builtin_modes_are_registered() -> None:
     assert get_runner("atomic").name == "atomic"
     assert get_runner("sequential").name == "sequential"
     assert get_runner("bridged").name == "bridged"
+
+
+#: Run in a fresh interpreter: this session has looked runners up already.
+_IMPORT_REGISTERS_NOTHING = """
+import scenarios
+from scenarios.model._runspec import _RUNNERS
+assert dict(_RUNNERS) == {}, _RUNNERS
+runner = scenarios.get_runner("sequential")
+assert sorted(_RUNNERS) == ["atomic", "bridged", "sequential"], _RUNNERS
+assert scenarios.get_runner("sequential") is runner
+print("ok")
+"""
+
+_TAKEOVER_BEFORE_FIRST_LOOKUP = """
+import scenarios
+from scenarios import ScenarioConfigError
+
+class Mine:
+    name = "atomic"
+    def run(self, world, spec): ...
+
+mine = Mine()
+try:
+    scenarios.register_runner("atomic", mine)
+except ScenarioConfigError as exc:
+    assert "already registered for mode 'atomic'" in str(exc)
+else:
+    raise AssertionError("a built-in mode was taken without replace=True")
+scenarios.register_runner("atomic", mine, replace=True)
+assert scenarios.get_runner("atomic") is mine
+assert scenarios.get_runner("bridged").name == "bridged"
+print("ok")
+"""
+
+
+@pytest.mark.parametrize(
+    "script",
+    [_IMPORT_REGISTERS_NOTHING, _TAKEOVER_BEFORE_FIRST_LOOKUP],
+    ids=["import-registers-nothing", "takeover-before-first-lookup"],
+)
+def test_builtin_runners_join_on_first_lookup(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
 
 
 class _EchoRunner:
