@@ -4,10 +4,10 @@ the CLI prints.
 
 from __future__ import annotations
 
+from scenarios.report._cells import load_results
 from scenarios.report._report import (
     REPORT_DIR,
     Report,
-    load_results,
     report,
     write_report,
 )
