@@ -29,6 +29,23 @@ FOLDERS = (
     "stMemoryTest",
     "stCallCodes",
     "stReturnDataTest",
+    "Shanghai/stEIP3651-warmcoinbase",
+    "Shanghai/stEIP3855-push0",
+    "Shanghai/stEIP3860-limitmeterinitcode",
+    "stArgsZeroOneBalance",
+    "stCallDelegateCodesCallCodeHomestead",
+    "stCallDelegateCodesHomestead",
+    "stChainId",
+    "stCodeCopyTest",
+    "stCodeSizeLimit",
+    "stCreate2",
+    "stEIP2930",
+    "stExtCodeHash",
+    "stLogTests",
+    "stSLoadTest",
+    "stSelfBalance",
+    "stShift",
+    "stTransactionTest",
 )
 
 #: Files in :data:`FOLDERS` left out, with why: too slow for every CI run (times on the
@@ -37,6 +54,10 @@ LEFT_OUT = {
     "VMTests/vmPerformance/loopExp.json": "15 cases, up to 9 s each, 39 s in all",
     "VMTests/vmPerformance/loopMul.json": "over 8 s per case",
     "VMTests/vmPerformance/performanceTester.json": "the same long loops (vmPerformance)",
+    "stCreate2/Create2Recursive.json": "174 s for its first case, over 8 s for the others",
+    "stCreate2/Create2OnDepth1023.json": "5.4 s",
+    "stCreate2/Create2OnDepth1024.json": "5.3 s",
+    "stSelfBalance/diffPlaces.json": "5.4 s",
 }
 
 

@@ -48,6 +48,8 @@ __all__ = [
     "Case",
     "Outcome",
     "PyEvmCancunVM",
+    "PyEvmPragueCancunPrecompilesVM",
+    "PyEvmPragueEip7610VM",
     "PyEvmPragueNoFloorVM",
     "PyEvmPragueVM",
     "get_logs_hash",
@@ -257,6 +259,10 @@ class PyEvmPragueVM(PragueVM):
     _state_class = _PyEvmPragueState
 
 
+# Variants of py-evm's Prague VM, each with one rule changed: an expected failure that one
+# of them passes has that rule as its whole reason (statetest_expected.py).
+
+
 class _NoFloorExecutor(PragueTransactionExecutor):
     @staticmethod
     def calc_data_floor_gas(transaction: Any, gas_used: int, gas_refund: int) -> int:
@@ -268,7 +274,39 @@ class _PyEvmPragueNoFloorState(_PyEvmPragueState):
 
 
 class PyEvmPragueNoFloorVM(PyEvmPragueVM):
-    """:class:`PyEvmPragueVM` without EIP-7623's calldata floor: to show that the floor
-    is the whole difference between a Prague outcome and a Cancun fixture."""
+    """py-evm's Prague without EIP-7623's calldata floor."""
 
     _state_class = _PyEvmPragueNoFloorState
+
+
+class _CancunPrecompilesComputation(StockComputation):
+    _precompiles = {
+        address: precompile
+        for address, precompile in StockComputation._precompiles.items()
+        if address in CancunComputation._precompiles
+    }
+
+
+class _PyEvmPragueCancunPrecompilesState(_PyEvmPragueState):
+    computation_class = _CancunPrecompilesComputation
+
+
+class PyEvmPragueCancunPrecompilesVM(PyEvmPragueVM):
+    """py-evm's Prague with Cancun's precompiles: without EIP-2537's BLS12-381 precompiles
+    at 0x0b-0x11 (precompiles are warm, and have no account to create)."""
+
+    _state_class = _PyEvmPragueCancunPrecompilesState
+
+
+class _PyEvmPragueEip7610State(_PyEvmPragueState):
+    def has_code_or_nonce(self, address: Any) -> bool:
+        # EIP-7610: non-empty storage makes an address collide with a creation too
+        storage_root = self._account_db._get_storage_root(address)  # type: ignore[attr-defined]
+        return super().has_code_or_nonce(address) or storage_root != BLANK_ROOT_HASH
+
+
+class PyEvmPragueEip7610VM(PyEvmPragueVM):
+    """py-evm's Prague with EIP-7610: a creation into an address with non-empty storage
+    fails as a collision (py-evm checks only code and nonce)."""
+
+    _state_class = _PyEvmPragueEip7610State

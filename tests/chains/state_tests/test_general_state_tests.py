@@ -8,10 +8,10 @@ expects a rejection. One test per case, with the id ``file::test::fork::index``.
 
 The fixtures at the vendored commit are filled for Cancun, not Prague (see the README).
 The chains run Prague, which changes the outcome of a few Cancun cases (EIP-7623's
-calldata floor). Those, and the cases py-evm itself gets wrong, are expected failures
-(``statetest_expected.py``), checked strictly: a listed case that passes fails the run,
-and :func:`test_expected_failure_is_explained` re-runs each one through py-evm as
-shipped to confirm its stated reason.
+calldata floor, EIP-2537's precompile addresses). Those, and the cases py-evm itself gets
+wrong (EIP-7610), are expected failures (``statetest_expected.py``), checked strictly: a
+listed case that passes fails the run, and :func:`test_expected_failure_is_explained`
+re-runs each one through py-evm to confirm its stated reason.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from statetest_runner import (
     Case,
     Outcome,
     PyEvmCancunVM,
+    PyEvmPragueCancunPrecompilesVM,
+    PyEvmPragueEip7610VM,
     PyEvmPragueNoFloorVM,
     PyEvmPragueVM,
     load_cases,
@@ -81,24 +83,26 @@ def test_post_state(case: Case) -> None:
     assert outcome.logs_hash.hex() == case.expected_logs_hash.hex()
 
 
+#: For each reason: py-evm's Prague VM with that one rule changed (it must pass the case),
+#: and whether the reason is py-evm's own (its Cancun VM fails the Cancun fixture too) or
+#: Prague's (py-evm's Cancun VM passes it: the fixture is right for Cancun).
+_EXPLANATIONS: dict[str, tuple[type, bool]] = {
+    Reason.EIP_7610: (PyEvmPragueEip7610VM, True),
+    Reason.EIP_7623: (PyEvmPragueNoFloorVM, False),
+    Reason.EIP_2537: (PyEvmPragueCancunPrecompilesVM, False),
+}
+
+
 @pytest.mark.parametrize("case_id", sorted(EXPECTED_FAILURES))
 def test_expected_failure_is_explained(case_id: str) -> None:
-    """Each expected failure fails for its stated reason, and the chains' VM fails it the
-    way py-evm as shipped does (same root, logs and rejection)."""
+    """Each expected failure is py-evm's Prague outcome exactly, and its stated rule is the
+    whole difference from the fixture."""
     case = CASES_BY_ID[case_id]
-    reason = EXPECTED_FAILURES[case_id]
-    ours = run_case(_DevVM, case)
-    assert ours == run_case(PyEvmPragueVM, case)
-    cancun_passes = is_passing(run_case(PyEvmCancunVM, case), case)
-    if reason.kind == Reason.PY_EVM:
-        # py-evm's own Cancun VM gets the Cancun fixture wrong too: a py-evm limitation.
-        assert not cancun_passes
-    else:
-        # The fixture is right for Cancun; Prague's EIP-7623 calldata floor is the whole
-        # difference: with the floor taken out, py-evm's Prague passes the fixture.
-        assert reason.kind == Reason.EIP_7623
-        assert cancun_passes
-        assert is_passing(run_case(PyEvmPragueNoFloorVM, case), case)
+    fixed_vm, is_py_evm_gap = _EXPLANATIONS[EXPECTED_FAILURES[case_id].kind]
+    assert run_case(_DevVM, case) == run_case(PyEvmPragueVM, case)
+    assert not is_passing(run_case(PyEvmPragueVM, case), case)
+    assert is_passing(run_case(fixed_vm, case), case)
+    assert is_passing(run_case(PyEvmCancunVM, case), case) is not is_py_evm_gap
 
 
 def test_expected_failures_name_vendored_cases() -> None:
