@@ -47,6 +47,7 @@ __all__ = [
     "FIXTURES_DIR",
     "Case",
     "Outcome",
+    "build_state",
     "PyEvmCancunVM",
     "PyEvmPragueCancunPrecompilesVM",
     "PyEvmPragueEip7610VM",
@@ -181,12 +182,13 @@ def _build_header(vm_class: Any, env: dict[str, Any], state_root: bytes) -> Any:
         "excess_blob_gas": _int(env.get("currentExcessBlobGas", "0x0")),
         "state_root": state_root,
     }
-    # a genesis header of the VM's own header class, then numbered
+    # built by the VM's own header constructor (as a genesis header), then numbered
     genesis = vm_class.create_genesis_header(**fields)
     return genesis.copy(block_number=_int(env["currentNumber"]))
 
 
-def _build_state(vm_class: Any, db: AtomicDB, env: dict[str, Any], root: bytes) -> Any:
+def build_state(vm_class: Any, db: AtomicDB, env: dict[str, Any], root: bytes) -> Any:
+    """``vm_class``'s state on ``root`` in ``db``, for the block ``env`` describes."""
     header = _build_header(vm_class, env, root)
     return vm_class.build_state(
         db,
@@ -204,7 +206,7 @@ def run_case(vm_class: Any, case: Case) -> Outcome:
     db = AtomicDB()
 
     # The pre-state, written through the VM's own account database and committed.
-    state = _build_state(vm_class, db, env, BLANK_ROOT_HASH)
+    state = build_state(vm_class, db, env, BLANK_ROOT_HASH)
     for address_hex, account in fixture["pre"].items():
         address = to_canonical_address(address_hex)
         state.set_balance(address, _int(account["balance"]))
@@ -216,7 +218,7 @@ def run_case(vm_class: Any, case: Case) -> Outcome:
     pre_root = state.state_root
 
     # A fresh state on the committed root, as a block's execution starts.
-    state = _build_state(vm_class, db, env, pre_root)
+    state = build_state(vm_class, db, env, pre_root)
     header = _build_header(vm_class, env, pre_root)
     try:
         transaction = vm_class.get_transaction_builder().decode(decode_hex(case.post()["txbytes"]))

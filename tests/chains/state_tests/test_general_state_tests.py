@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from eth.constants import BLANK_ROOT_HASH
+from eth.db.atomic import AtomicDB
 from statetest_expected import EXPECTED_FAILURES, SLOW_CASES, Reason
 from statetest_runner import (
     FIXTURES_DIR,
@@ -29,11 +31,15 @@ from statetest_runner import (
     PyEvmPragueEip7610VM,
     PyEvmPragueNoFloorVM,
     PyEvmPragueVM,
+    build_state,
     load_cases,
     run_case,
 )
 
-from chains._chain import _DevVM
+from chains import ChainConfig
+from chains._chain import _VM_CLASSES, _DevVM
+from chains._interpreter import FastComputation
+from chains._statedb import DevAccountDB
 
 # py-evm warns at every SELFDESTRUCT that its semantics may change in a later release; the
 # state tests execute it on purpose (EIP-6780 cases, refunds).
@@ -103,6 +109,16 @@ def test_expected_failure_is_explained(case_id: str) -> None:
     assert not is_passing(run_case(PyEvmPragueVM, case), case)
     assert is_passing(run_case(fixed_vm, case), case)
     assert is_passing(run_case(PyEvmCancunVM, case), case) is not is_py_evm_gap
+
+
+def test_cases_run_on_the_chains_vm() -> None:
+    """The VM class under test is the one a default Chain runs, and its states execute on
+    the fast loop over the devnet state database."""
+    assert _VM_CLASSES[ChainConfig(chain_id=1).interpreter] is _DevVM
+    case = CASES[0]
+    state = build_state(_DevVM, AtomicDB(), case.fixture()["env"], BLANK_ROOT_HASH)
+    assert isinstance(state._account_db, DevAccountDB)
+    assert state.computation_class is FastComputation
 
 
 def test_expected_failures_name_vendored_cases() -> None:
