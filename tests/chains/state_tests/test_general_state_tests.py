@@ -1,7 +1,7 @@
 """The official Ethereum state tests, on the chains' own VM: the EVM stays exact.
 
 A vendored subset of ethereum/tests ``GeneralStateTests`` (``fixtures/``, see its README)
-runs through the VM class the chains run (``_DevVM``: Prague rules, the fast opcode loop
+runs through the VM class the chains run (``DevVM``: Prague rules, the fast opcode loop
 ``FastComputation``, the devnet state database ``DevAccountDB``); every case must give
 the fixture's post-state root and logs hash, and be rejected exactly when the fixture
 expects a rejection. One test per case, with the id ``file::test::fork::index``.
@@ -37,7 +37,7 @@ from statetest_runner import (
 )
 
 from chains import ChainConfig
-from chains._chain import _VM_CLASSES, _DevVM
+from chains._evm import VM_CLASSES, DevVM
 from chains._interpreter import FastComputation
 from chains._statedb import DevAccountDB
 
@@ -77,7 +77,7 @@ def is_passing(outcome: Outcome, case: Case) -> bool:
 
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
 def test_post_state(case: Case) -> None:
-    outcome = run_case(_DevVM, case)
+    outcome = run_case(DevVM, case)
     post = case.post()
     if case.is_rejection_expected:
         assert outcome.rejection is not None, (
@@ -105,7 +105,7 @@ def test_expected_failure_is_explained(case_id: str) -> None:
     whole difference from the fixture."""
     case = CASES_BY_ID[case_id]
     fixed_vm, is_py_evm_gap = _EXPLANATIONS[EXPECTED_FAILURES[case_id].kind]
-    assert run_case(_DevVM, case) == run_case(PyEvmPragueVM, case)
+    assert run_case(DevVM, case) == run_case(PyEvmPragueVM, case)
     assert not is_passing(run_case(PyEvmPragueVM, case), case)
     assert is_passing(run_case(fixed_vm, case), case)
     assert is_passing(run_case(PyEvmCancunVM, case), case) is not is_py_evm_gap
@@ -114,9 +114,9 @@ def test_expected_failure_is_explained(case_id: str) -> None:
 def test_cases_run_on_the_chains_vm() -> None:
     """The VM class under test is the one a default Chain runs, and its states execute on
     the fast loop over the devnet state database."""
-    assert _VM_CLASSES[ChainConfig(chain_id=1).interpreter] is _DevVM
+    assert VM_CLASSES[ChainConfig(chain_id=1).interpreter] is DevVM
     case = CASES[0]
-    state = build_state(_DevVM, AtomicDB(), case.fixture()["env"], BLANK_ROOT_HASH)
+    state = build_state(DevVM, AtomicDB(), case.fixture()["env"], BLANK_ROOT_HASH)
     assert isinstance(state._account_db, DevAccountDB)
     assert state.computation_class is FastComputation
 
