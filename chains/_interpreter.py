@@ -56,6 +56,8 @@ from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.logic.invalid import InvalidOpcode
 from eth_utils import int_to_big_endian
 
+from chains._deadline import CHECK_EVERY, check_deadline
+
 try:  # the C Keccak (a dependency of titanoboa's stack, usually present): ~6x eth-hash's
     from sha3 import keccak_256 as _keccak_256
 except ImportError:  # pragma: no cover - depends on the installed packages
@@ -204,6 +206,7 @@ def _execute(computation: Any) -> None:
     storage_address = msg.storage_address
     gas = meter.gas_remaining
     pc = 0
+    budget = CHECK_EVERY  # taken jumps until the next deadline check (chains._deadline)
     try:
         while True:
             op = code[pc]
@@ -259,6 +262,10 @@ def _execute(computation: Any) -> None:
                         if dest not in jumpdests:
                             raise _bad_jump(code, dest, n)
                         pc = dest
+                        budget -= 1
+                        if not budget:
+                            budget = CHECK_EVERY
+                            check_deadline()
                     else:
                         pc += 1
                     continue
@@ -270,6 +277,10 @@ def _execute(computation: Any) -> None:
                     if dest not in jumpdests:
                         raise _bad_jump(code, dest, n)
                     pc = dest
+                    budget -= 1
+                    if not budget:
+                        budget = CHECK_EVERY
+                        check_deadline()
                     continue
                 if op == 0x50:  # POP
                     if gas < 2:
@@ -699,6 +710,17 @@ class StockComputation(PragueComputation):
 
     opcodes = pristine_opcodes()
 
+    @classmethod
+    def apply_computation(
+        cls,
+        state: Any,
+        message: Any,
+        transaction_context: Any,
+        parent_computation: Any = None,
+    ) -> Any:
+        check_deadline()  # at frame starts only: the stock loop is py-evm's, untouched
+        return super().apply_computation(state, message, transaction_context, parent_computation)
+
 
 class FastComputation(PragueComputation):
     """py-evm's Prague computation with :func:`_execute` as its opcode loop."""
@@ -718,6 +740,7 @@ class FastComputation(PragueComputation):
             return super().apply_computation(
                 state, message, transaction_context, parent_computation
             )
+        check_deadline()
         # The frame set-up below is py-evm's BaseComputation.apply_computation, verbatim.
         with cls(state, message, transaction_context) as computation:
             if computation.is_origin_computation:
