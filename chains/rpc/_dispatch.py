@@ -152,7 +152,8 @@ class MethodTable:
             if handler is None:
                 handler = self._handlers.get(method)
         if handler is None:
-            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+            shown = method if len(method) <= 64 else f"{method[:48]}... ({len(method)} characters)"
+            raise RpcError(METHOD_NOT_FOUND, f"the method {shown} does not exist/is not available")
         if params is None:
             params = ()
         elif not isinstance(params, list | tuple):

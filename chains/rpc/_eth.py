@@ -213,7 +213,11 @@ class EthMethods(MethodTable):
         if tx.gas_price is not None:
             max_fee = tip = tx.gas_price
         elif max_fee is not None and tip is not None and max_fee < tip:
-            raise RpcError(SERVER_ERROR, f"maxFeePerGas ({max_fee}) < maxPriorityFeePerGas ({tip})")
+            raise RpcError(
+                SERVER_ERROR,
+                "max priority fee per gas higher than max fee per gas: "
+                f"maxPriorityFeePerGas: {tip}, maxFeePerGas: {max_fee}",
+            )
         gas = tx.gas
         if gas is None:
             with execution_deadline(chain.config.call_timeout):
