@@ -238,11 +238,31 @@ class _Protocol(H11Protocol):
             or not self._is_between_requests()
         ):
             return
-        logger.info("closed a connection from %s: no request headers in time", self.client)
+        logger.info("closed a connection from %s: no request headers in time", _peer(self.client))
         self.transport.write(
             b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
         )
         self.transport.close()
+
+
+class _QuietClientErrors(logging.Filter):
+    """uvicorn logs a client's bad UTF-8 over WebSocket with a traceback: make it one line.
+
+    The client's fault, already answered (uvicorn closes the connection with 1007).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], UnicodeDecodeError):
+            logger.info("%s (WebSocket closed with 1007)", record.getMessage())
+            return False
+        return True
+
+
+_QUIET = _QuietClientErrors()
+
+
+def _peer(client: Any) -> str:
+    return f"{client[0]}:{client[1]}" if client else "unknown"
 
 
 class _Server(uvicorn.Server):
@@ -419,11 +439,13 @@ class DevnetServer:
                         if len(body) > limit:
                             return JSONResponse(too_large, status_code=413)
             except TimeoutError:
-                logger.info("client %s: request body not received in time", request.client)
+                logger.info("client %s: request body not received in time", _peer(request.client))
                 message = f"invalid request: body not received within {self.body_timeout:g} s"
                 return JSONResponse(_error_body(message), status_code=408)
             except ClientDisconnect:
-                logger.info("client %s disconnected before its request ended", request.client)
+                logger.info(
+                    "client %s disconnected before its request ended", _peer(request.client)
+                )
                 return Response(status_code=400)  # nobody is left to read it
             payload = bytes(body)
             answer = await self._execute(index, lambda: rpc.handle_json(payload, guard=guard))
@@ -571,6 +593,9 @@ class DevnetServer:
             timeout_graceful_shutdown=2,
         )
         self._server = _Server(config)
+        uvicorn_errors = logging.getLogger("uvicorn.error")
+        if _QUIET not in uvicorn_errors.filters:
+            uvicorn_errors.addFilter(_QUIET)
         ticker = threading.Thread(target=self._ticker, name="devnet-clock", daemon=True)
         ticker.start()
         tasks = [asyncio.create_task(make(), name="background") for make in self._background]
