@@ -20,6 +20,10 @@ precompiles and every opcode implementation; it replaces only the loop in
   copies, ...) runs py-evm's own implementation, with the gas meter, the program counter
   and the stack synchronised before and after, so its semantics are py-evm's.
 
+Every 4096 taken jumps and at every frame start the loop checks the thread's execution
+deadline (:mod:`chains._deadline`: call timeouts, shutdown): one counter decrement per
+taken jump on the hot path.
+
 Observable behaviour is identical to the stock loop: gas used and refunded, output,
 logs, state changes and the error *type* of a failed frame (``OutOfGas``,
 ``InsufficientStack``, ``FullStack``, ``InvalidJumpDestination``, ``InvalidInstruction``).

@@ -1,6 +1,7 @@
 """``testbed up``: the live devnet — N chains over JSON-RPC with the relayer in real time.
 
-What runs, all in one process and one event loop (:class:`chains.DevnetServer`):
+What runs, all in one process (:class:`chains.DevnetServer`: one event loop for the
+sockets, a worker thread per chain, a clock thread):
 
 - a :class:`~chains.Devnet` on a real-time clock (genesis at the wall-clock time of the
   first start unless a config file fixes ``start_time``), each chain on its own port;
