@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import threading
@@ -522,7 +523,7 @@ class DevnetServer:
                     data = message.get("bytes") or b""
                 answer = await self._execute(
                     index,
-                    lambda data=data: rpc.handle_json(data, extra=session.methods, guard=guard),
+                    functools.partial(rpc.handle_json, data, extra=session.methods, guard=guard),
                 )
                 if answer is not None:
                     push(answer)
