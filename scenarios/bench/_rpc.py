@@ -169,8 +169,8 @@ def run_rpc_bench(
         "rounds_per_client": rounds,
         "mix": list(_ROUND),
         "runs": runs,
-        "median_rps": statistics.median(float(r["rps"]) for r in runs),
-        "median_p50_ms": statistics.median(float(r["p50_ms"]) for r in runs),
-        "median_p99_ms": statistics.median(float(r["p99_ms"]) for r in runs),
+        "median_rps": round(statistics.median(float(r["rps"]) for r in runs), 1),
+        "median_p50_ms": round(statistics.median(float(r["p50_ms"]) for r in runs), 2),
+        "median_p99_ms": round(statistics.median(float(r["p99_ms"]) for r in runs), 2),
         "errors": sum(r["errors"] for r in runs),
     }
