@@ -313,6 +313,33 @@ def test_websocket_connections_beyond_the_limit_are_closed_with_1013() -> None:
             assert json.loads(again.recv(timeout=30))["result"] == "0x7a69"
 
 
+def test_websocket_client_that_never_reads_is_dropped_with_1008(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import chains.rpc._server as server_module
+
+    monkeypatch.setattr(server_module, "MAX_QUEUED", 8)
+    with DevnetServer(Devnet(n_chains=1, real_time=True), port=0).run_in_thread() as server:
+        port = server.endpoints[0].port
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # small kernel buffers
+        sock.connect(("127.0.0.1", port))
+        with connect(server.endpoints[0].ws_url, sock=sock, max_queue=1) as ws:
+            ws.send(rpc_body("eth_subscribe", "newHeads"))
+            assert "result" in json.loads(ws.recv(timeout=30))
+            # ~1 MB of notifications while the client reads nothing
+            assert reply(port, "anvil_mine", hex(1500))["result"] is None
+            received = 0
+            with pytest.raises(Exception):  # noqa: B017 - the close is checked below
+                while True:
+                    ws.recv(timeout=30)
+                    received += 1
+            assert ws.close_code == 1008
+            assert ws.close_reason == "too many undelivered notifications"
+            assert received < 1500
+        assert reply(port, "eth_blockNumber")["result"] == hex(1500)
+
+
 # ----------------------------------------------------------------------------------------
 # fuzzed bodies: never -32603, never a traceback
 # ----------------------------------------------------------------------------------------
