@@ -34,6 +34,7 @@ __all__ = [
     "check_deadline",
     "deadline_scope",
     "execution_deadline",
+    "request_budget",
 ]
 
 #: Taken jumps between two clock reads in the fast loop. A taken jump costs ~0.2 µs,
@@ -91,6 +92,7 @@ class DeadlineScope:
 class _Current(threading.local):
     deadline: Deadline | None = None
     scope: DeadlineScope | None = None
+    budget: Deadline | None = None
 
 
 _current = _Current()
@@ -108,6 +110,22 @@ def deadline_scope(scope: DeadlineScope) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def request_budget(seconds: float) -> Iterator[None]:
+    """Cap every deadline started in this thread inside the block at ``seconds`` from now.
+
+    A transport gives each request one budget, so a batch of a thousand endless calls
+    costs one call timeout, not a thousand: the calls after the budget ran out are
+    aborted at their first check.
+    """
+    outer = _current.budget
+    _current.budget = Deadline(seconds)
+    try:
+        yield
+    finally:
+        _current.budget = outer
+
+
+@contextlib.contextmanager
 def execution_deadline(seconds: float | None) -> Iterator[Deadline]:
     """Limit the EVM execution this thread runs inside the block to ``seconds`` (wall clock).
 
@@ -116,8 +134,9 @@ def execution_deadline(seconds: float | None) -> Iterator[Deadline]:
     """
     deadline = Deadline(seconds)
     outer = _current.deadline
-    if outer is not None and outer.at < deadline.at:
-        deadline.at, deadline.reason = outer.at, outer.reason
+    for limit in (outer, _current.budget):
+        if limit is not None and limit.at < deadline.at:
+            deadline.at, deadline.reason = limit.at, limit.reason
     scope = _current.scope
     if scope is not None:
         scope.add(deadline)

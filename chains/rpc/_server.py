@@ -24,8 +24,9 @@ Concurrency (one event loop for the sockets, execution in threads):
 - **The clock** is read by every chain (timestamps) and written only under the devnet
   lock; its event queue has a lock of its own, since each chain may schedule on it.
 - **Deadlines.** ``eth_call``/``eth_estimateGas`` run under the chain's
-  ``call_timeout`` (:mod:`chains._deadline`); :meth:`DevnetServer.stop` aborts every
-  call in flight, so a shutdown is prompt. A transaction is never interrupted: it is
+  ``call_timeout`` (:mod:`chains._deadline`), and a whole request (a batch) has one
+  ``call_timeout`` for all its calls; :meth:`DevnetServer.stop` aborts every call in
+  flight, so a shutdown is prompt. A transaction is never interrupted: it is
   bounded by the block gas limit.
 
 Transport rules (the table's own error codes are in :mod:`chains.rpc._methods`):
@@ -85,7 +86,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from chains._deadline import DeadlineScope, deadline_scope
+from chains._deadline import DeadlineScope, deadline_scope, request_budget
 from chains._errors import ConfigError
 from chains.rpc._wire import INVALID_REQUEST, RpcError
 
@@ -407,8 +408,11 @@ class DevnetServer:
     async def _execute(self, index: int, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` in chain ``index``'s worker thread, under this server's deadlines."""
 
+        budget = self.devnet.chains[index].config.call_timeout
+
         def run() -> Any:
-            with deadline_scope(self._scope):
+            # One call timeout per request: a batch of endless calls costs one, not N.
+            with deadline_scope(self._scope), request_budget(budget):
                 return fn()
 
         loop = asyncio.get_running_loop()
