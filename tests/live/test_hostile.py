@@ -299,6 +299,19 @@ def test_bad_utf8_over_websocket_is_one_quiet_line(tracebacks: Tracebacks) -> No
     assert tracebacks.records == []
 
 
+def test_http_connections_beyond_the_limit_get_503() -> None:
+    server = DevnetServer(Devnet(n_chains=1, real_time=True), port=0, max_connections=2)
+    with server.run_in_thread():
+        port = server.endpoints[0].port
+        idle = [socket.create_connection(("127.0.0.1", port), 30) for _ in range(2)]
+        try:  # once the server has registered both idle connections, a third gets 503
+            wait_until(lambda: post(port, rpc_body("eth_chainId")).status == 503, "a 503")
+        finally:
+            for sock in idle:
+                sock.close()
+        wait_until(lambda: post(port, rpc_body("eth_chainId")).status == 200, "room again")
+
+
 def test_websocket_connections_beyond_the_limit_are_closed_with_1013() -> None:
     server = DevnetServer(Devnet(n_chains=1, real_time=True), port=0, max_ws_connections=2)
     with server.run_in_thread():
