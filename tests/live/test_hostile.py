@@ -105,6 +105,10 @@ def test_endless_call_leaves_the_other_chain_free(gas: str | None) -> None:
             assert reply(b, "eth_blockNumber")["result"] == "0x0"
             assert reply(b, "eth_chainId")["result"] == hex(31338), i
         assert looping.is_alive() and is_held(server.chain_locks[0])  # still running
+        # Cross-chain work waits for the busy chain without holding the free one.
+        assert not server.lock.acquire(timeout=0.05)
+        assert not is_held(server.chain_locks[1])
+        assert reply(b, "eth_blockNumber")["result"] == "0x0"
     looping.join(30)
     assert not looping.is_alive()
     # The shutdown aborted it: a clear error for the caller, not a hang.
