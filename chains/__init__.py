@@ -29,7 +29,7 @@ from chains._errors import (
     TransactionReverted,
     UnknownBlock,
 )
-from chains._state import StateError, load_state, save_state
+from chains._state import StateError, dump_devnet, load_state, save_state, write_state
 from chains._types import BlockRecord, ChainState, Event, Log, Receipt
 from chains.rpc import RpcError, RpcMethods
 
@@ -73,8 +73,10 @@ __all__ = [
     "UnknownBlock",
     "contracts_dir",
     "dev_accounts",
+    "dump_devnet",
     "load_state",
     "save_state",
+    "write_state",
 ]
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import rlp
 from eth.abc import SignedTransactionAPI
+from eth.constants import SECPK1_N
+from eth.exceptions import UnrecognizedTransactionType
 from eth.vm.chain_context import ChainContext
 from eth_keys.datatypes import PrivateKey
 from eth_keys.exceptions import BadSignature
@@ -199,15 +201,27 @@ class Chain(CallRunner):
         """Decode, verify the signature of, and include a raw signed transaction."""
         try:
             tx = TX_BUILDER.deserialize(raw) if raw[:1] < b"\x80" else TX_BUILDER.decode(raw)
+        except UnrecognizedTransactionType as exc:
+            raise InvalidTransaction(
+                f"transaction type not supported: 0x{raw[0]:02x} (this devnet takes legacy, "
+                "EIP-2930 (0x01), EIP-1559 (0x02) and EIP-7702 (0x04) transactions)"
+            ) from exc
         except (rlp.DecodingError, rlp.DeserializationError, ValidationError, ValueError) as exc:
             raise InvalidTransaction(f"could not decode the raw transaction: {exc}") from exc
         if getattr(tx, "type_id", None) == 3:
-            raise InvalidTransaction("blob transactions (type 3) are not supported by this devnet")
+            raise InvalidTransaction(
+                "transaction type not supported: blob transactions (0x03) need a blob pool, "
+                "which this devnet does not have"
+            )
         if raw[:1] >= b"\xc0" and getattr(tx, "v", 0) in (27, 28):
             pass  # pre-EIP-155 legacy transaction: accepted, as anvil does
         elif tx.chain_id != self.chain_id:
             raise InvalidTransaction(
                 f"transaction is for chain id {tx.chain_id}, this chain is {self.chain_id}"
+            )
+        if not 0 < tx.s <= SECPK1_N // 2:
+            raise InvalidTransaction(
+                "invalid transaction signature: s must be in (0, secp256k1n/2] (EIP-2)"
             )
         try:
             tx.check_signature_validity()
