@@ -29,7 +29,7 @@ from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
 from chains._accounts import dev_accounts
 from chains._blocks import _Pending, _Snapshot
-from chains._calls import CallRunner
+from chains._tracing import TraceRunner
 from chains._clock import Clock
 from chains._compiler import CompiledContract, Compiler
 from chains._config import ChainConfig, MiningMode
@@ -57,7 +57,7 @@ logger = logging.getLogger(__name__)
 _MIN_AUTO_GAS = 1_000_000
 
 
-class Chain(CallRunner):
+class Chain(TraceRunner):
     """One EVM chain: its own id, state, blocks and dev accounts.
 
     Build chains through :class:`chains.Devnet`, which gives them a shared clock and

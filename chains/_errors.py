@@ -22,6 +22,7 @@ __all__ = [
     "SnapshotNotFound",
     "TransactionReverted",
     "UnknownBlock",
+    "UnknownTransaction",
 ]
 
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
@@ -54,6 +55,10 @@ class InsufficientFunds(InvalidTransaction):
 
 class UnknownBlock(ChainError, LookupError):
     """A block number, hash or tag that this chain does not have."""
+
+
+class UnknownTransaction(ChainError, LookupError):
+    """A transaction hash that this chain has neither mined nor pending."""
 
 
 class SnapshotNotFound(ChainError, LookupError):
