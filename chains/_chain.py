@@ -14,6 +14,7 @@ mining waits for ``mine()``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -218,7 +219,9 @@ class Chain(TraceRunner):
 
     def _finish(self, receipt: Receipt) -> Receipt:
         if not receipt.status:
-            raise TransactionReverted.from_revert_data(receipt.output, receipt, error=receipt.error)
+            exc = TransactionReverted.from_revert_data(receipt.output, receipt, error=receipt.error)
+            exc.explain = functools.partial(self._explain_transaction, receipt.tx_hash)
+            raise exc
         return receipt
 
     def decorate(self, receipt: Receipt, *, return_value: Any) -> Receipt:

@@ -22,6 +22,7 @@ failed are dropped, as py-evm drops them); ``depth`` starts at 1.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
@@ -45,7 +46,12 @@ from eth.vm.logic.invalid import InvalidOpcode
 
 from chains._blocks import _Pending
 from chains._calls import CallRunner
-from chains._errors import ConfigError, UnknownTransaction, decode_revert_reason
+from chains._errors import (
+    ConfigError,
+    TransactionReverted,
+    UnknownTransaction,
+    decode_revert_reason,
+)
 from chains._evm import DevVM, checksum
 from chains._interpreter import FastComputation, StockComputation
 from chains._types import BlockRecord
@@ -199,10 +205,9 @@ class _Frame:
     message: Any
     kind: str
     depth: int
-    log_mark: int
     computation: Any = None
     children: list[_Frame] = field(default_factory=list)
-    child_marks: list[int] = field(default_factory=list)  # log counter at each child start
+    child_marks: list[int] = field(default_factory=list)  # own logs before each child
     refund_base: int = 0  # the transaction's refund counter when the frame started
     child_refunds: int = 0  # refunds of children that finished without error
     gas_mark: int | None = None  # the frame's gas when its current step's child started
@@ -220,12 +225,11 @@ class Tracer:
 
     def enter(self, message: Any, state: Any, context: Any, parent: Any) -> None:
         kind = _call_kind(message, state, parent)
-        log_mark = context._log_counter
-        frame = _Frame(message, kind, message.depth, log_mark)
+        frame = _Frame(message, kind, message.depth)
         if self.frames:
             outer = self.frames[-1]
             outer.children.append(frame)
-            outer.child_marks.append(log_mark)
+            outer.child_marks.append(len(parent._log_entries))
             outer.gas_mark = parent.get_gas_remaining()
             frame.refund_base = self._refund_now(outer, parent)
         else:
@@ -268,9 +272,9 @@ class CallTracer(Tracer):
                     address=checksum(address),
                     topics=tuple(t.to_bytes(32, "big") for t in topics),
                     data=bytes(data),
-                    position=sum(1 for mark in frame.child_marks if mark <= counter),
+                    position=sum(1 for mark in frame.child_marks if mark <= index),
                 )
-                for counter, address, topics, data in comp._log_entries
+                for index, (_, address, topics, data) in enumerate(comp._log_entries)
             )
         if frame.kind == "DELEGATECALL" or frame.kind == "CALLCODE":
             to: str | None = checksum(msg.code_address)
@@ -645,6 +649,46 @@ class TraceRunner(CallRunner):
             return tracer_obj.result(gas_limit, result.gas_used)
         assert tracer_obj.root is not None
         return tracer_obj.result(result.gas_used, tracer_obj.root.computation)
+
+    def call(
+        self,
+        *,
+        to: str | bytes | None,
+        data: bytes = b"",
+        sender: str | bytes | None = None,
+        value: int = 0,
+        gas: int | None = None,
+        block: int | str = "pending",
+    ) -> bytes:
+        """Execute without committing (``eth_call``); return the output or raise on revert.
+
+        The :class:`TransactionReverted` raised can trace the call on demand
+        (``exc.trace``): it re-runs the call against ``block`` as it is then.
+        """
+        try:
+            return super().call(
+                to=to, data=data, sender=sender, value=value, gas=gas, block=block
+            )
+        except TransactionReverted as exc:
+            if exc.explain is None:
+                exc.explain = functools.partial(
+                    self._explain_call,
+                    dict(to=to, data=data, sender=sender, value=value, gas=gas, block=block),
+                )
+            raise
+
+    def _explain_transaction(self, tx_hash: bytes) -> tuple[CallFrame, str]:
+        frame = self.trace_transaction(tx_hash, options=TraceOptions(with_log=True))
+        return frame, self._format(frame)
+
+    def _explain_call(self, args: dict[str, Any]) -> tuple[CallFrame, str]:
+        frame = self.trace_call(**args, options=TraceOptions(with_log=True))
+        return frame, self._format(frame)
+
+    def _format(self, frame: CallFrame) -> str:
+        from chains.trace import format_trace
+
+        return format_trace(frame, self)  # type: ignore[arg-type]
 
     def _replay_block(self, record: BlockRecord) -> _Pending:
         """A fresh pending block equal to ``record``'s at its start (no transactions)."""
