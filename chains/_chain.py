@@ -14,8 +14,8 @@ mining waits for ``mine()``.
 from __future__ import annotations
 
 import contextlib
-import functools
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -30,7 +30,6 @@ from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
 from chains._accounts import dev_accounts
 from chains._blocks import _Pending, _Snapshot
-from chains._tracing import TraceRunner
 from chains._clock import Clock
 from chains._compiler import CompiledContract, Compiler
 from chains._config import ChainConfig, MiningMode
@@ -47,6 +46,7 @@ from chains._evm import (
     TX_GAS_CAP,
     VM_CLASSES,
 )
+from chains._tracing import TraceRunner
 from chains._transports import build_transport
 from chains._types import BlockRecord, ChainState, Log, Receipt
 

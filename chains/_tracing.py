@@ -256,7 +256,9 @@ class CallTracer(Tracer):
         assert self.root is not None
         return self._build(self.root, top_gas, top_gas_used)
 
-    def _build(self, frame: _Frame, gas: int | None = None, gas_used: int | None = None) -> CallFrame:
+    def _build(
+        self, frame: _Frame, gas: int | None = None, gas_used: int | None = None
+    ) -> CallFrame:
         comp = frame.computation
         msg = frame.message
         failure = comp.error if comp.is_error else None
@@ -276,13 +278,16 @@ class CallTracer(Tracer):
                 )
                 for index, (_, address, topics, data) in enumerate(comp._log_entries)
             )
+        sender = msg.sender
         if frame.kind == "DELEGATECALL" or frame.kind == "CALLCODE":
+            # geth: from is the contract that delegated (whose storage the code runs on)
             to: str | None = checksum(msg.code_address)
+            sender = msg.storage_address
         else:
             to = checksum(msg.storage_address)
         return CallFrame(
             type=frame.kind,
-            sender=checksum(msg.sender),
+            sender=checksum(sender),
             to=to,
             value=None if frame.kind == "STATICCALL" else msg.value,
             gas=msg.gas if gas is None else gas,
@@ -439,6 +444,9 @@ def _step_loop(computation: Any, tracer: StructLogger) -> None:
                 storage_now = dict(slots)
             refund = tracer._refund_now(frame, computation)
             return_data = bytes(computation.return_data) if options.enable_return_data else None
+            # The step is logged before a child frame's steps, its cost known after.
+            index = len(tracer.logs)
+            tracer.logs.append(None)  # type: ignore[arg-type]
         frame.gas_mark = None
         error: str | None = None
         halted = False
@@ -449,21 +457,13 @@ def _step_loop(computation: Any, tracer: StructLogger) -> None:
         except VMError as exc:
             if not isinstance(exc, Revert):
                 error = geth_error(exc)
-            if not full:
-                tracer.logs.append(
-                    StructLog(
-                        pc, _mnemonic(opcode_fn, opcode), gas, _cost(frame, gas, meter),
-                        depth, stack_now, memory_now, storage_now, refund, error, return_data,
-                    )
-                )  # fmt: skip
             raise
-        if not full:
-            tracer.logs.append(
-                StructLog(
+        finally:
+            if not full:
+                tracer.logs[index] = StructLog(
                     pc, _mnemonic(opcode_fn, opcode), gas, _cost(frame, gas, meter),
                     depth, stack_now, memory_now, storage_now, refund, error, return_data,
-                )
-            )  # fmt: skip
+                )  # fmt: skip
         if halted:
             return
 
@@ -556,11 +556,7 @@ class TraceRunner(CallRunner):
             pending_block = self._pending
             ops = list(self._pending_ops)
             position = next(
-                (
-                    i
-                    for i, op in enumerate(ops)
-                    if op[0] == "tx" and op[1].hash == key
-                ),
+                (i for i, op in enumerate(ops) if op[0] == "tx" and op[1].hash == key),
                 None,
             )
             if pending_block is None or position is None:
@@ -666,14 +662,19 @@ class TraceRunner(CallRunner):
         (``exc.trace``): it re-runs the call against ``block`` as it is then.
         """
         try:
-            return super().call(
-                to=to, data=data, sender=sender, value=value, gas=gas, block=block
-            )
+            return super().call(to=to, data=data, sender=sender, value=value, gas=gas, block=block)
         except TransactionReverted as exc:
             if exc.explain is None:
                 exc.explain = functools.partial(
                     self._explain_call,
-                    dict(to=to, data=data, sender=sender, value=value, gas=gas, block=block),
+                    {
+                        "to": to,
+                        "data": data,
+                        "sender": sender,
+                        "value": value,
+                        "gas": gas,
+                        "block": block,
+                    },
                 )
             raise
 

@@ -64,7 +64,9 @@ class _Contracts:
         self.chain = chain
         self._seen: dict[str, tuple[str, list[dict[str, Any]]] | None] = {}
 
-    def lookup(self, address: str, code: bytes | None = None) -> tuple[str, list[dict[str, Any]]] | None:
+    def lookup(
+        self, address: str, code: bytes | None = None
+    ) -> tuple[str, list[dict[str, Any]]] | None:
         if address in self._seen:
             return self._seen[address]
         found = None

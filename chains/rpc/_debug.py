@@ -46,7 +46,7 @@ _CONFIG_FIELDS: Final = frozenset(
         "debug",
     }
 )
-_STRUCT_OPTIONS: Final = {
+_STRUCT_OPTIONS: Final[dict[str, str | None]] = {
     "disableStack": "disable_stack",
     "disableStorage": "disable_storage",
     "enableMemory": "enable_memory",
@@ -79,11 +79,11 @@ def parse_trace_config(value: Any, name: str) -> tuple[str, TraceOptions]:
         kind = "struct"
         if config.get("tracerConfig") not in (None, {}):
             raise invalid(f"{name}.tracerConfig", "applies to callTracer only")
-        for key, attr in _STRUCT_OPTIONS.items():
+        for key, field_name in _STRUCT_OPTIONS.items():
             if key in config:
                 flag = parse_bool(config[key], f"{name}.{key}")
-                if attr is not None:
-                    values[attr] = flag
+                if field_name is not None:
+                    values[field_name] = flag
         if "limit" in config:
             values["limit"] = parse_quantity(config["limit"], f"{name}.limit", limit=2**31)
     else:
@@ -199,9 +199,16 @@ class DebugMethods(MethodTable):
                 k: v for k, v in config.items() if k not in ("stateOverrides", "blockOverrides")
             }
         kind, options = parse_trace_config(config, "tracer config")
-        common: dict[str, Any] = dict(
-            to=tx.to, data=tx.data, sender=tx.sender, value=tx.value, gas=tx.gas, block=where
-        )
+        common: dict[str, Any] = {
+            "to": tx.to,
+            "data": tx.data,
+            "sender": tx.sender,
+            "value": tx.value,
+            "gas": tx.gas,
+            "block": where,
+        }
         if kind == "call":
             return format_call_frame(self.chain.trace_call(**common, options=options))
-        return format_struct_trace(self.chain.trace_call(**common, tracer="struct", options=options))
+        return format_struct_trace(
+            self.chain.trace_call(**common, tracer="struct", options=options)
+        )
