@@ -8,7 +8,7 @@ unchanged through four transports: the in-process provider and HTTP (the sync cl
 async HTTP and WebSocket (the async classes). Every test runs inside a devnet snapshot
 and is reverted after, so no test sees another's transactions.
 
-Tests that do not pass are listed in :mod:`gaps` (one table, one reason each) and
+Tests that do not pass are listed in :mod:`web3_gaps` (one table, one reason each) and
 marked ``xfail(strict=True)``: a gap that closes turns the run red until its line goes.
 
 The async classes mark their tests ``@pytest.mark.asyncio``; rather than depend on
@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from eth_utils import to_bytes
 from eth_utils.toolz import identity
-from gaps import DESELECTED, GAPS, MANUAL_MINING, transport_of
+from web3_gaps import DESELECTED, GAPS, MANUAL_MINING, transport_of
 from web3 import AsyncWeb3, Web3
 from web3._utils.contract_sources.contract_data._custom_contract_data import EMITTER_ENUM
 from web3._utils.contract_sources.contract_data.emitter_contract import EMITTER_CONTRACT_DATA
@@ -82,7 +82,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests of :data:`gaps.GAPS` ``xfail(strict=True)`` with their reason."""
+    """Mark the tests of :data:`web3_gaps.GAPS` ``xfail(strict=True)`` with their reason."""
     here = __file__.rsplit("/", 1)[0]
     kept, dropped = [], []
     for item in items:
@@ -177,7 +177,7 @@ def _isolated(suite: Suite, request: pytest.FixtureRequest) -> Iterator[None]:
             try:
                 rpc.call("evm_setAutomine", [False])
             except RpcError:
-                manual = False  # not served yet: the test runs automined (see gaps.py)
+                manual = False  # not served yet: the test runs automined (see web3_gaps.py)
     yield
     with suite.lock:
         if manual:
