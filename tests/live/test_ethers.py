@@ -1,6 +1,7 @@
 """ethers.js (v6, from the npm registry) against a live server: deploy raw bytecode and send
-a transaction; trace a reverted transaction with debug_traceTransaction. Skipped only when Node.js or the installed package is absent (`.ci/run`
-installs it: ``npm ci --prefix tests/live/js``)."""
+a transaction; trace a reverted transaction with debug_traceTransaction. Skipped only when
+Node.js or the installed package is absent (`.ci/run` installs it:
+``npm ci --prefix tests/live/js``)."""
 
 from __future__ import annotations
 
@@ -66,9 +67,7 @@ def test_ethers_deploys_raw_bytecode_and_sends(
         assert chain.get_code(seen["contract"]) == RUNTIME
 
 
-def test_ethers_traces_a_reverted_transaction(
-    server: DevnetServer, deployer: LocalAccount
-) -> None:
+def test_ethers_traces_a_reverted_transaction(server: DevnetServer, deployer: LocalAccount) -> None:
     assert NODE is not None
     endpoint = server.endpoints[0]
     with server.lock:

@@ -29,7 +29,6 @@ from typing import Any
 import pytest
 from eth_utils import to_bytes
 from eth_utils.toolz import identity
-from web3_gaps import DESELECTED, GAPS, MANUAL_MINING, transport_of
 from web3 import AsyncWeb3, Web3
 from web3._utils.contract_sources.contract_data._custom_contract_data import EMITTER_ENUM
 from web3._utils.contract_sources.contract_data.emitter_contract import EMITTER_CONTRACT_DATA
@@ -40,8 +39,8 @@ from web3._utils.contract_sources.contract_data.panic_errors_contract import (
 )
 from web3._utils.contract_sources.contract_data.revert_contract import REVERT_CONTRACT_DATA
 from web3._utils.contract_sources.contract_data.storage_contract import STORAGE_CONTRACT_DATA
-from web3._utils.module_testing.utils import RequestMocker
 from web3.types import BlockData
+from web3_gaps import DESELECTED, GAPS, MANUAL_MINING, transport_of
 
 from chains import Chain, Devnet, DevnetServer, RpcError
 
@@ -195,8 +194,12 @@ def address_conversion_func(request: pytest.FixtureRequest) -> Callable[[str], A
 
 
 @pytest.fixture
-def request_mocker() -> type[RequestMocker]:
+def request_mocker() -> Any:
     """web3.py's mock of outgoing HTTP requests (offchain lookups)."""
+    # Imported here, not at the top: importing web3._utils.module_testing applies
+    # @pytest.mark.asyncio, which exists only once pytest_configure below has run.
+    from web3._utils.module_testing.utils import RequestMocker
+
     return RequestMocker
 
 
