@@ -61,10 +61,12 @@ class CallRunner(BlockBuilder):
         value: int = 0,
         gas: int | None = None,
         block: int | str = "pending",
+        computation_class: type | None = None,
     ) -> CallResult:
         """Run a message against a block's state and roll it back; report the outcome.
 
         Like ``eth_call`` in geth: no nonce check, no fee charged, intrinsic gas counted.
+        ``computation_class`` replaces the state's for this one run (tracing).
         """
         from_ = self._canonical(sender) if sender is not None else ZERO_ADDRESS
         to_bytes = Address(b"") if to is None else self._canonical(to)
@@ -77,6 +79,8 @@ class CallRunner(BlockBuilder):
             tx = CallTransaction(unsigned, from_)
             state.lock_changes()  # a new transaction: nothing is warm from the last one
             snapshot = state.snapshot()
+            if computation_class is not None:
+                state.computation_class = computation_class
             try:
                 if state.get_balance(from_) < value:
                     raise InsufficientFunds(
@@ -96,6 +100,8 @@ class CallRunner(BlockBuilder):
                 error = error_name(computation.error) if is_error else None
             finally:
                 state.revert(snapshot)
+                if computation_class is not None:
+                    del state.computation_class
         return CallResult(output, used, refund, is_error, error)
 
     def estimate_gas(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -31,7 +32,6 @@ from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
 from chains._accounts import dev_accounts
 from chains._blocks import _Pending, _Snapshot
-from chains._calls import CallRunner
 from chains._clock import Clock
 from chains._compiler import CompiledContract, Compiler
 from chains._config import ChainConfig, MiningMode
@@ -48,6 +48,7 @@ from chains._evm import (
     TX_GAS_CAP,
     VM_CLASSES,
 )
+from chains._tracing import TraceRunner
 from chains._transports import build_transport
 from chains._types import BlockRecord, ChainState, Log, Receipt
 
@@ -59,7 +60,7 @@ logger = logging.getLogger(__name__)
 _MIN_AUTO_GAS = 1_000_000
 
 
-class Chain(CallRunner):
+class Chain(TraceRunner):
     """One EVM chain: its own id, state, blocks and dev accounts.
 
     Build chains through :class:`chains.Devnet`, which gives them a shared clock and
@@ -232,7 +233,9 @@ class Chain(CallRunner):
 
     def _finish(self, receipt: Receipt) -> Receipt:
         if not receipt.status:
-            raise TransactionReverted.from_revert_data(receipt.output, receipt, error=receipt.error)
+            exc = TransactionReverted.from_revert_data(receipt.output, receipt, error=receipt.error)
+            exc.explain = functools.partial(self._explain_transaction, receipt.tx_hash)
+            raise exc
         return receipt
 
     def decorate(self, receipt: Receipt, *, return_value: Any) -> Receipt:

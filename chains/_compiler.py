@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_utils import keccak
+
 from chains._errors import CompileError
 
 __all__ = ["CompiledContract", "Compiler", "default_cache_dir"]
@@ -69,6 +71,8 @@ class Compiler:
         self.use_disk_cache = use_disk_cache
         self._memory: dict[str, CompiledContract] = {}
         self._lock = threading.Lock()
+        # runtime length -> Keccak of the runtime code -> what compiled to it
+        self._by_runtime: dict[int, dict[bytes, CompiledContract]] = {}
 
     def compile_file(self, path: str | os.PathLike[str]) -> CompiledContract:
         """Compile the Vyper file at ``path``."""
@@ -106,7 +110,26 @@ class Compiler:
                 hit, deps = self._compile(source, name, path, search_paths)
                 self._store(key, hit, deps)
             self._memory[key] = hit
+            if hit.runtime_bytecode:
+                by_hash = self._by_runtime.setdefault(len(hit.runtime_bytecode), {})
+                by_hash[keccak(hit.runtime_bytecode)] = hit
         return hit
+
+    def find_by_code(self, code: bytes) -> CompiledContract | None:
+        """The contract compiled here whose runtime code ``code`` starts with, or ``None``.
+
+        Deployed Vyper code is the runtime code followed by the immutables' values, so a
+        prefix match finds contracts however they were deployed (a factory, CREATE2...).
+        The longest match wins.
+        """
+        with self._lock:
+            lengths = sorted(self._by_runtime, reverse=True)
+            for length in lengths:
+                if len(code) >= length:
+                    hit = self._by_runtime[length].get(keccak(code[:length]))
+                    if hit is not None:
+                        return hit
+        return None
 
     # -- internals ---------------------------------------------------------------------
     @staticmethod

@@ -103,6 +103,16 @@ class AbiRegistry:
 
     def __init__(self) -> None:
         self._events: dict[bytes, list[dict[str, Any]]] = {}
+        self._contracts: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+
+    def register_contract(self, address: str, name: str, abi: Sequence[dict[str, Any]]) -> None:
+        """Remember a contract handle's name and ABI by address (for call traces)."""
+        self._contracts[to_checksum_address(address)] = (name, list(abi))
+        self.register(abi)
+
+    def find_contract(self, address: str) -> tuple[str, list[dict[str, Any]]] | None:
+        """The name and ABI a handle at ``address`` was made with, or ``None``."""
+        return self._contracts.get(to_checksum_address(address))
 
     def register(self, abi: Sequence[dict[str, Any]]) -> None:
         for item in abi:
@@ -296,7 +306,7 @@ class Contract(Generic[HostT]):
             if item.get("type") == "function":
                 grouped.setdefault(item["name"], []).append(_Method.from_abi(item))
         self._functions = {name: ContractFunction(self, ms) for name, ms in grouped.items()}
-        chain.abi_registry.register(self.abi)
+        chain.abi_registry.register_contract(self.address, name, self.abi)
 
     def __repr__(self) -> str:
         return f"<{self.contract_name} at {self.address} on {self.chain.name}>"

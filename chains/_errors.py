@@ -7,6 +7,7 @@ precise type. JSON-RPC maps each to a code in :mod:`chains.rpc`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ __all__ = [
     "SnapshotNotFound",
     "TransactionReverted",
     "UnknownBlock",
+    "UnknownTransaction",
 ]
 
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
@@ -56,6 +58,10 @@ class UnknownBlock(ChainError, LookupError):
     """A block number, hash or tag that this chain does not have."""
 
 
+class UnknownTransaction(ChainError, LookupError):
+    """A transaction hash that this chain has neither mined nor pending."""
+
+
 class SnapshotNotFound(ChainError, LookupError):
     """A snapshot id that was never taken, or was consumed by an earlier revert."""
 
@@ -80,8 +86,28 @@ class TransactionReverted(ChainError):
         self.data = bytes(data)
         self.receipt = receipt
         self.error = error
+        #: Set by the chain that raised this: (call trace, printed tree), on first use.
+        self.explain: Callable[[], tuple[Any, str]] | None = None
+        self._explained: tuple[Any, str] | None = None
         shown = reason if reason is not None else (error or f"no reason, data 0x{data.hex()}")
         super().__init__(f"execution reverted: {shown}")
+
+    @property
+    def trace(self) -> Any:
+        """The call tree of the failed execution (a :class:`chains.trace.CallFrame`),
+        re-executed on first access; ``None`` when the raiser could not say."""
+        explained = self._explain()
+        return None if explained is None else explained[0]
+
+    def format_trace(self) -> str:
+        """:attr:`trace` printed as :func:`chains.trace.format_trace` prints it."""
+        explained = self._explain()
+        return "(no call trace available)" if explained is None else explained[1]
+
+    def _explain(self) -> tuple[Any, str] | None:
+        if self._explained is None and self.explain is not None:
+            self._explained = self.explain()
+        return self._explained
 
     @classmethod
     def from_revert_data(

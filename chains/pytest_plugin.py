@@ -6,16 +6,22 @@ runs inside ``devnet.anchor()``, so whatever it does to any chain or to the cloc
 reverted afterwards — all chains at once, not only the first.
 
 Options: ``--testbed-chains N`` (default 3) and ``--testbed-seed K`` (default 0).
+
+A test that fails with an uncaught :class:`~chains.TransactionReverted` gets a "call
+trace" section in its report: the failed execution's call tree with decoded names
+(:mod:`chains.trace`), computed only then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from typing import Any
 
 import pytest
 
 from chains._chain import Chain
 from chains._devnet import Devnet
+from chains._errors import ChainError, TransactionReverted
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,3 +53,19 @@ def devnet(testbed_session_devnet: Devnet) -> Iterator[Devnet]:
 def chain(devnet: Devnet) -> Chain:
     """The devnet's first chain (id 31337), reverted with the rest after the test."""
     return devnet.chains[0]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Add the call trace of an uncaught revert to the failing test's report."""
+    outcome = yield
+    report = outcome.get_result()
+    error = call.excinfo.value if call.excinfo is not None else None
+    if report.failed and isinstance(error, TransactionReverted) and error.explain is not None:
+        try:
+            text = error.format_trace()
+        except ChainError as exc:  # the chain moved on (reverted, reset) since the failure
+            text = f"(call trace unavailable: {exc})"
+        report.sections.append(("call trace", text))

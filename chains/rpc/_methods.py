@@ -60,6 +60,7 @@ import itertools
 from typing import Any
 
 from chains._chain import Chain
+from chains.rpc._debug import DebugMethods
 from chains.rpc._dev import DevMethods
 from chains.rpc._dispatch import (
     _REGISTRY,
@@ -86,7 +87,7 @@ __all__ = [
 ]
 
 
-class RpcMethods(EthMethods, FilterMethods, FeeMethods, DevMethods):
+class RpcMethods(EthMethods, FilterMethods, FeeMethods, DevMethods, DebugMethods):
     """The JSON-RPC methods of one chain (see the module docstring for the rules)."""
 
     def __init__(self, chain: Chain) -> None:

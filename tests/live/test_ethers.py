@@ -1,6 +1,7 @@
 """ethers.js (v6, from the npm registry) against a live server: deploy raw bytecode and send
-a transaction. Skipped only when Node.js or the installed package is absent (`.ci/run`
-installs it: ``npm ci --prefix tests/live/js``)."""
+a transaction; trace a reverted transaction with debug_traceTransaction. Skipped only when
+Node.js or the installed package is absent (`.ci/run` installs it:
+``npm ci --prefix tests/live/js``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from chains import DevnetServer
 
 JS = Path(__file__).parent / "js"
+PROBE = Path(__file__).parents[1] / "chains" / "contracts" / "Probe.vy"
 NODE = shutil.which("node")
 
 # Runtime: PUSH1 42 PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN (returns the word 42).
@@ -63,3 +65,34 @@ def test_ethers_deploys_raw_bytecode_and_sends(
             chain.get_balance(chain.get_block(seen["sendBlock"]).receipts[0].to or "") == 123456789
         )
         assert chain.get_code(seen["contract"]) == RUNTIME
+
+
+def test_ethers_traces_a_reverted_transaction(server: DevnetServer, deployer: LocalAccount) -> None:
+    assert NODE is not None
+    endpoint = server.endpoints[0]
+    with server.lock:
+        probe = endpoint.chain.deploy(PROBE, 7)
+    calldata = probe.store._pick((13,)).encode_args((13,))
+    result = subprocess.run(
+        [
+            NODE,
+            str(JS / "traced_revert.js"),
+            endpoint.url,
+            "0x" + bytes(deployer.key).hex(),
+            probe.address,
+            "0x" + calldata.hex(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["status"] == 0
+    assert (seen["callType"], seen["callTo"]) == ("CALL", probe.address.lower())
+    assert seen["callError"] == "execution reverted"
+    assert seen["revertReason"] == "probe: unlucky number"
+    assert (seen["structFailed"], seen["lastOp"], seen["hasStack"]) == (True, "REVERT", False)
+    with server.lock:
+        receipt = endpoint.chain.get_receipt(bytes.fromhex(seen["hash"][2:]))
+    assert int(seen["gasUsed"], 16) == seen["structGas"] == receipt.gas_used
