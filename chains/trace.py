@@ -33,7 +33,7 @@ from eth_abi.exceptions import DecodingError
 
 from chains._contract import _Method, _prettify
 from chains._errors import decode_revert_reason
-from chains._tracing import CallFrame, CallLog, StructLog, StructTrace, TraceOptions
+from chains._trace_types import CallFrame, CallLog, StructLog, StructTrace, TraceOptions
 from chains._types import Log
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from chains._deadline import execution_deadline
 from chains._tracing import CallFrame, StructLog, StructTrace, TraceOptions
 from chains.rpc._dispatch import MethodTable, rpc_method
 from chains.rpc._wire import (
@@ -178,11 +179,12 @@ class DebugMethods(MethodTable):
         """Re-execute a transaction with a tracer (see :meth:`chains.Chain.trace_transaction`)."""
         key = parse_hash(tx_hash, "transaction hash")
         kind, options = parse_trace_config(config, "tracer config")
-        if kind == "call":
-            return format_call_frame(self.chain.trace_transaction(key, options=options))
-        return format_struct_trace(
-            self.chain.trace_transaction(key, tracer="struct", options=options)
-        )
+        with execution_deadline(self.chain.config.call_timeout):
+            if kind == "call":
+                return format_call_frame(self.chain.trace_transaction(key, options=options))
+            return format_struct_trace(
+                self.chain.trace_transaction(key, tracer="struct", options=options)
+            )
 
     @rpc_method("debug_traceCall")
     def trace_call(self, transaction: Any, block: Any = None, config: Any = None) -> dict[str, Any]:
@@ -204,11 +206,16 @@ class DebugMethods(MethodTable):
             "data": tx.data,
             "sender": tx.sender,
             "value": tx.value,
-            "gas": tx.gas,
+            # geth's --rpc.gascap, as eth_call
+            "gas": min(
+                self.chain.config.gas_limit if tx.gas is None else tx.gas,
+                self.chain.config.rpc_gas_cap,
+            ),
             "block": where,
         }
-        if kind == "call":
-            return format_call_frame(self.chain.trace_call(**common, options=options))
-        return format_struct_trace(
-            self.chain.trace_call(**common, tracer="struct", options=options)
-        )
+        with execution_deadline(self.chain.config.call_timeout):
+            if kind == "call":
+                return format_call_frame(self.chain.trace_call(**common, options=options))
+            return format_struct_trace(
+                self.chain.trace_call(**common, tracer="struct", options=options)
+            )

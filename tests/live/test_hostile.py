@@ -441,3 +441,17 @@ def test_fuzzed_requests_never_answer_internal_error(
                 assert item["error"]["code"] != -32603, item
                 assert not BYTES_REPR.search(item["error"]["message"]), item
     assert handler.records == [], [r.getMessage() for r in handler.records]
+
+
+@pytest.mark.parametrize("tracer", [{}, {"tracer": "callTracer"}], ids=["struct", "call"])
+def test_endless_traced_call_hits_the_call_timeout(tracer: dict[str, Any]) -> None:
+    # The struct logger would record an endless loop's steps until memory ran out; a traced
+    # call is bounded like eth_call: the gas cap and the wall-clock timeout.
+    devnet = Devnet(n_chains=1, real_time=True, call_timeout=0.3, rpc_gas_cap=2**40)
+    with DevnetServer(devnet, port=0).run_in_thread() as server:
+        port = server.endpoints[0].port
+        tx = {"data": ENDLESS, "gas": hex(2**63 - 1)}
+        answer = reply(port, "debug_traceCall", tx, "latest", tracer)
+        assert answer["error"]["code"] == -32000
+        assert answer["error"]["message"] == "execution aborted (timeout = 0.3s)"
+        assert reply(port, "eth_call", {"data": "0x600160005260206000f3"})["result"].endswith("1")
