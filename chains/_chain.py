@@ -46,6 +46,7 @@ from chains._evm import (
     TX_GAS_CAP,
     VM_CLASSES,
 )
+from chains._pool import TxPool, TxQueue
 from chains._transports import build_transport
 from chains._types import BlockRecord, ChainState, Log, Receipt
 
@@ -96,6 +97,9 @@ class Chain(CallRunner):
         self._snapshot_ids = 0
         self.last_receipt: Receipt | None = None
         self._listeners: list[Callable[[BlockRecord], None]] = []
+        self._tx_listeners: list[Callable[[SignedTransactionAPI], None]] = []
+        self._queue = TxQueue()
+        self.txpool = TxPool(self)
         self.abi_registry = AbiRegistry()
         self._w3: Any = None
         self._rpc: Any = None
@@ -170,8 +174,76 @@ class Chain(CallRunner):
         Without ``gas`` the transaction gets what the pending block has left (capped at
         2**24, EIP-7825); if it then runs out of gas only because the block was nearly
         full, it is rolled back and included in a fresh block instead. Reverts raise
-        :class:`TransactionReverted` carrying the mined receipt.
+        :class:`TransactionReverted` carrying the mined receipt. A nonce ahead of the
+        sender's is refused ("nonce too high"): :meth:`submit_transaction` queues it.
         """
+        tx, auto_gas = self._prepare(
+            sender, to, data, value, gas, max_fee_per_gas, max_priority_fee_per_gas, nonce
+        )
+        receipt = self._include(tx, retry_in_new_block=auto_gas)
+        return self._finish(receipt)
+
+    def submit_transaction(
+        self,
+        *,
+        sender: str | bytes | None = None,
+        to: str | bytes | None = None,
+        data: bytes = b"",
+        value: int = 0,
+        gas: int | None = None,
+        max_fee_per_gas: int | None = None,
+        max_priority_fee_per_gas: int | None = None,
+        nonce: int | None = None,
+        gas_price: int | None = None,
+    ) -> bytes:
+        """Sign (or impersonate) a transaction and hand it to the pool; return its hash.
+
+        Unlike :meth:`transact`, a future nonce waits in the queue, a nonce already
+        waiting is a replacement (10 % fee bump), and a revert is not raised (the
+        receipt says status 0). ``gas_price`` alone makes a legacy (type 0) transaction.
+        """
+        if gas_price is not None:
+            if max_fee_per_gas is not None or max_priority_fee_per_gas is not None:
+                raise ValueError("give gas_price or the EIP-1559 fees, not both")
+            tx = self._prepare_legacy(sender, to, data, value, gas, gas_price, nonce)
+        else:
+            tx, _ = self._prepare(
+                sender, to, data, value, gas, max_fee_per_gas, max_priority_fee_per_gas, nonce
+            )
+        return self.submit(tx)
+
+    def _prepare_legacy(
+        self,
+        sender: str | bytes | None,
+        to: str | bytes | None,
+        data: bytes,
+        value: int,
+        gas: int | None,
+        gas_price: int,
+        nonce: int | None,
+    ) -> SignedTransactionAPI:
+        from_ = self._canonical(sender if sender is not None else self.default_sender)
+        if nonce is None:
+            nonce = self._pool_nonce(from_)
+        to_bytes = Address(b"") if to is None else self._canonical(to)
+        gas = min(TX_GAS_CAP, self.config.gas_limit) if gas is None else gas
+        return self._build_legacy(from_, nonce, gas_price, gas, to_bytes, value, data)
+
+    def _pool_nonce(self, sender: bytes) -> int:
+        """The sender's next nonce counting the pending block (not the queue), as geth."""
+        return int(self._open().vm.state.get_nonce(sender))
+
+    def _prepare(
+        self,
+        sender: str | bytes | None,
+        to: str | bytes | None,
+        data: bytes,
+        value: int,
+        gas: int | None,
+        max_fee_per_gas: int | None,
+        max_priority_fee_per_gas: int | None,
+        nonce: int | None,
+    ) -> tuple[SignedTransactionAPI, bool]:
         from_ = self._canonical(sender if sender is not None else self.default_sender)
         pending = self._open()
         base_fee = pending.header.base_fee_per_gas
@@ -191,12 +263,85 @@ class Chain(CallRunner):
             if max_fee:
                 affordable = (pending.vm.state.get_balance(from_) - value) // max_fee
                 gas = max(21_000, min(gas, affordable))
-        tx = self._build(from_, nonce, tip, max_fee, gas, to_bytes, value, data)
-        receipt = self._include(tx, retry_in_new_block=auto_gas)
-        return self._finish(receipt)
+        return self._build(from_, nonce, tip, max_fee, gas, to_bytes, value, data), auto_gas
 
     def send_raw_transaction(self, raw: bytes) -> Receipt:
         """Decode, verify the signature of, and include a raw signed transaction."""
+        return self._finish(
+            self._include(self.decode_raw_transaction(raw), retry_in_new_block=False)
+        )
+
+    def submit_raw_transaction(self, raw: bytes) -> bytes:
+        """Decode and verify a raw signed transaction and hand it to the pool (:meth:`submit`)."""
+        return self.submit(self.decode_raw_transaction(raw))
+
+    def submit(self, tx: SignedTransactionAPI) -> bytes:
+        """The pool's entrance: include, queue or replace a signed transaction; its hash.
+
+        Its sender's next nonce: included in the pending block (sealed at once under
+        automine, with any queued transactions it unblocks). A later nonce: queued.
+        A nonce already waiting (queued, or in the pending block): a replacement, which
+        must raise both fees by 10 % ("replacement transaction underpriced"). An earlier
+        nonce: "nonce too low". A revert is not an error here; the receipt has status 0.
+        """
+        sender = bytes(tx.sender)
+        next_nonce = self._pool_nonce(sender)
+        if tx.nonce > next_nonce or self._queue.get(sender, tx.nonce) is not None:
+            self._queue.put(tx)
+            for listener in tuple(self._tx_listeners):
+                listener(tx)
+            return bytes(tx.hash)
+        if tx.nonce < next_nonce and self._replace_waiting(tx):
+            for listener in tuple(self._tx_listeners):
+                listener(tx)
+            return bytes(tx.hash)
+        return self._include(tx, retry_in_new_block=False).tx_hash
+
+    def drop_transaction(self, tx_hash: bytes) -> bool:
+        """Take a waiting transaction out of the pool (anvil_dropTransaction).
+
+        From the queue it just goes; from the pending block, the block is rebuilt
+        without it and its sender's later transactions return to the queue.
+        """
+        if self._queue.drop(tx_hash) is not None:
+            return True
+        ops = [op for op in self._pending_ops if not (op[0] == "tx" and op[1].hash == tx_hash)]
+        if len(ops) == len(self._pending_ops):
+            return False
+        assert self._pending is not None
+        self._replay_checked(ops, self._pending.header.timestamp)
+        return True
+
+    def drop_all_transactions(self) -> int:
+        """Empty the pool: the queue, and every transaction of the pending block."""
+        count = len(self._queue) + len(self._pending_transactions())
+        self._queue.clear()
+        ops = [op for op in self._pending_ops if op[0] != "tx"]
+        if len(ops) != len(self._pending_ops):
+            assert self._pending is not None
+            self._replay_checked(ops, self._pending.header.timestamp)
+        return count
+
+    def _pending_transactions(self) -> tuple[SignedTransactionAPI, ...]:
+        return tuple(op[1] for op in self._pending_ops if op[0] == "tx")
+
+    def on_pending_transaction(
+        self, listener: Callable[[SignedTransactionAPI], None]
+    ) -> Callable[[], None]:
+        """Call ``listener(tx)`` when a transaction enters the pool (pending or queued).
+
+        Returns a function that unsubscribes it again.
+        """
+        self._tx_listeners.append(listener)
+
+        def off() -> None:
+            with contextlib.suppress(ValueError):
+                self._tx_listeners.remove(listener)
+
+        return off
+
+    def decode_raw_transaction(self, raw: bytes) -> SignedTransactionAPI:
+        """Decode a raw signed transaction, check its chain id and recover its sender."""
         try:
             tx = TX_BUILDER.deserialize(raw) if raw[:1] < b"\x80" else TX_BUILDER.decode(raw)
         except (rlp.DecodingError, rlp.DeserializationError, ValidationError, ValueError) as exc:
@@ -214,7 +359,7 @@ class Chain(CallRunner):
             tx.sender  # noqa: B018 - recovers and caches the sender
         except (ValidationError, BadSignature, ValueError) as exc:
             raise InvalidTransaction(f"invalid transaction signature: {exc}") from exc
-        return self._finish(self._include(tx, retry_in_new_block=False))
+        return tx
 
     def _finish(self, receipt: Receipt) -> Receipt:
         if not receipt.status:
@@ -434,7 +579,9 @@ class Chain(CallRunner):
         return tuple(self._blocks)
 
     def find_transaction(self, tx_hash: bytes) -> tuple[SignedTransactionAPI, int | None, int]:
-        """Return (tx, block number or None if pending, index); ``KeyError`` if unknown."""
+        """Return (tx, block number or None if waiting, index); ``KeyError`` if unknown.
+
+        A queued transaction (nonce ahead) has index -1."""
         if tx_hash in self._tx_index:
             number, index = self._tx_index[tx_hash]
             return self._blocks[number].transactions[index], number, index
@@ -442,6 +589,9 @@ class Chain(CallRunner):
             for index, receipt in enumerate(self._pending.receipts):
                 if receipt.tx_hash == tx_hash:
                     return self._pending.transactions[index], None, index
+        queued = self._queue.find(tx_hash)
+        if queued is not None:
+            return queued, None, -1
         raise KeyError(tx_hash)
 
     def get_logs(
@@ -497,18 +647,20 @@ class Chain(CallRunner):
             pending_timestamp=pending_ts if self._pending_ops else None,
             next_timestamp=self._next_timestamp,
             impersonated=frozenset(self._impersonated),
+            queue=self._queue.copy(),
         )
         return self._snapshot_ids
 
-    def revert(self, snapshot_id: int) -> None:
-        """Return to a snapshot. Later snapshots are dropped; the id itself stays usable."""
+    def revert(self, snapshot_id: int, *, keep: bool = True) -> None:
+        """Return to a snapshot. Later snapshots are dropped; the id itself stays usable
+        unless ``keep=False`` (``evm_revert`` consumes it, as anvil does)."""
         try:
             snap = self._snapshots[snapshot_id]
         except KeyError:
             raise SnapshotNotFound(
                 f"no snapshot {snapshot_id} on chain {self.name} (reverted past, or never taken)"
             ) from None
-        for sid in [s for s in self._snapshots if s > snapshot_id]:
+        for sid in [s for s in self._snapshots if s > snapshot_id or not keep and s == snapshot_id]:
             del self._snapshots[sid]
         for record in self._blocks[snap.head + 1 :]:
             for tx_hash in record.tx_hashes:
@@ -516,6 +668,7 @@ class Chain(CallRunner):
         del self._blocks[snap.head + 1 :]
         self._impersonated = set(snap.impersonated)
         self._next_timestamp = snap.next_timestamp
+        self._queue = snap.queue.copy()
         self._replay(snap.pending_ops, snap.pending_timestamp)
         self.last_receipt = None
 
@@ -543,6 +696,7 @@ class Chain(CallRunner):
             ),
             next_timestamp=self._next_timestamp,
             impersonated=frozenset(self._impersonated),
+            queued=tuple(self._queue),
         )
 
     def restore_state(self, state: ChainState) -> None:
@@ -568,6 +722,9 @@ class Chain(CallRunner):
         self.last_receipt = None
         self._impersonated = set(state.impersonated)
         self._next_timestamp = state.next_timestamp
+        self._queue = TxQueue()
+        for tx in state.queued:
+            self._queue.put(tx)
         self._replay(list(state.pending_ops), state.pending_timestamp)
 
 

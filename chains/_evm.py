@@ -93,8 +93,8 @@ VM_CLASSES: dict[str, type[DevVM]] = {"fast": DevVM, "py-evm": StockVM}
 
 
 def impersonated_tx(tx: SignedTransactionAPI, sender: bytes) -> SignedTransactionAPI:
-    inner = tx._inner  # type: ignore[attr-defined]
     # Bypass signature recovery: pin the sender and skip the signature check.
+    inner = getattr(tx, "_inner", tx)  # a typed transaction wraps its payload; legacy does not
     inner.__dict__["sender"] = sender
     tx.__dict__["sender"] = sender
     tx.__dict__["_impersonated"] = True
