@@ -183,7 +183,16 @@ class Chain(CallRunner):
         receipt = self._include(tx, retry_in_new_block=auto_gas)
         return self._finish(receipt)
 
-    def submit_transaction(
+    def submit_transaction(self, **fields: Any) -> bytes:
+        """Sign (or impersonate) a transaction and hand it to the pool; return its hash.
+
+        Takes :meth:`sign_transaction`'s fields. Unlike :meth:`transact`, a future nonce
+        waits in the queue, a nonce already waiting is a replacement (10 % fee bump), and
+        a revert is not raised (the receipt says status 0).
+        """
+        return self.submit(self.sign_transaction(**fields))
+
+    def sign_transaction(
         self,
         *,
         sender: str | bytes | None = None,
@@ -193,41 +202,78 @@ class Chain(CallRunner):
         gas: int | None = None,
         max_fee_per_gas: int | None = None,
         max_priority_fee_per_gas: int | None = None,
-        nonce: int | None = None,
         gas_price: int | None = None,
-    ) -> bytes:
-        """Sign (or impersonate) a transaction and hand it to the pool; return its hash.
-
-        Unlike :meth:`transact`, a future nonce waits in the queue, a nonce already
-        waiting is a replacement (10 % fee bump), and a revert is not raised (the
-        receipt says status 0). ``gas_price`` alone makes a legacy (type 0) transaction.
-        """
-        if gas_price is not None:
-            if max_fee_per_gas is not None or max_priority_fee_per_gas is not None:
-                raise ValueError("give gas_price or the EIP-1559 fees, not both")
-            tx = self._prepare_legacy(sender, to, data, value, gas, gas_price, nonce)
-        else:
-            tx, _ = self._prepare(
-                sender, to, data, value, gas, max_fee_per_gas, max_priority_fee_per_gas, nonce
-            )
-        return self.submit(tx)
-
-    def _prepare_legacy(
-        self,
-        sender: str | bytes | None,
-        to: str | bytes | None,
-        data: bytes,
-        value: int,
-        gas: int | None,
-        gas_price: int,
-        nonce: int | None,
+        nonce: int | None = None,
+        access_list: Sequence[tuple[bytes, Sequence[int]]] = (),
+        authorization_list: Sequence[Any] = (),
+        tx_type: int | None = None,
     ) -> SignedTransactionAPI:
+        """Build and sign (or impersonate) a transaction without sending it.
+
+        The type: ``tx_type`` if given; else 4 with an ``authorization_list`` (EIP-7702),
+        0 (legacy) with only ``gas_price``, 1 with ``gas_price`` and an ``access_list``,
+        else 2. Missing fees: the next base fee × 2 + 1 gwei tip (type 2), the next base
+        fee + 1 gwei (types 0 and 1). Missing nonce: the sender's, counting the pending
+        block. Missing gas: the per-transaction cap (2**24) or the block gas limit.
+        """
         from_ = self._canonical(sender if sender is not None else self.default_sender)
+        if tx_type is None:
+            if authorization_list:
+                tx_type = 4
+            elif gas_price is not None:
+                tx_type = 1 if access_list else 0
+            else:
+                tx_type = 2
+        if tx_type not in (0, 1, 2, 4):
+            raise InvalidTransaction(f"transaction type {tx_type} cannot be signed here")
+        if tx_type < 2 and (max_fee_per_gas is not None or max_priority_fee_per_gas is not None):
+            raise InvalidTransaction(
+                f"a type {tx_type} transaction takes gas_price, not EIP-1559 fees"
+            )
+        if tx_type == 0 and access_list:
+            raise InvalidTransaction("a legacy (type 0) transaction has no access list")
+        if tx_type == 4 and (not authorization_list or to is None):
+            raise InvalidTransaction(
+                "a set-code (type 4) transaction needs a recipient and authorizations"
+            )
         if nonce is None:
             nonce = self._pool_nonce(from_)
         to_bytes = Address(b"") if to is None else self._canonical(to)
-        gas = min(TX_GAS_CAP, self.config.gas_limit) if gas is None else gas
-        return self._build_legacy(from_, nonce, gas_price, gas, to_bytes, value, data)
+        if gas is None:
+            gas = min(TX_GAS_CAP, self.config.gas_limit)
+        base_fee = self.base_fee
+        if tx_type < 2:
+            price = base_fee + DEFAULT_PRIORITY_FEE if gas_price is None else gas_price
+            if tx_type == 0:
+                return self._build_legacy(from_, nonce, price, gas, to_bytes, value, data)
+            unsigned = TX_BUILDER.new_unsigned_access_list_transaction(
+                self.chain_id, nonce, price, gas, to_bytes, value, data, list(access_list)
+            )
+            return self._build_typed(from_, unsigned)
+        if gas_price is not None:
+            max_fee_per_gas = max_priority_fee_per_gas = gas_price
+        tip = DEFAULT_PRIORITY_FEE if max_priority_fee_per_gas is None else max_priority_fee_per_gas
+        max_fee = base_fee * 2 + tip if max_fee_per_gas is None else max_fee_per_gas
+        if tx_type == 2:
+            if not access_list:
+                return self._build(from_, nonce, tip, max_fee, gas, to_bytes, value, data)
+            unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(
+                self.chain_id, nonce, tip, max_fee, gas, to_bytes, value, data, list(access_list)
+            )
+            return self._build_typed(from_, unsigned)
+        unsigned = TX_BUILDER.new_unsigned_set_code_transaction(
+            self.chain_id,
+            nonce,
+            tip,
+            max_fee,
+            gas,
+            to_bytes,
+            value,
+            data,
+            list(access_list),
+            list(authorization_list),
+        )
+        return self._build_typed(from_, unsigned)
 
     def _pool_nonce(self, sender: bytes) -> int:
         """The sender's next nonce counting the pending block (not the queue), as geth."""

@@ -34,6 +34,8 @@ from chains.rpc._wire import (
 )
 
 _TRANSFER_GAS: Final = 21_000
+#: EIP-7702's PER_EMPTY_ACCOUNT_COST, charged per authorization (not seen by an estimate).
+_AUTH_GAS: Final = 25_000
 #: Precompiles have no code but do run; transfers to them are estimated by execution.
 _LAST_PRECOMPILE: Final = 0x1FF
 
@@ -186,12 +188,26 @@ class EthMethods(MethodTable):
 
     @rpc_method("eth_sendTransaction")
     def send_transaction(self, transaction: Any) -> str:
-        """Sign with a dev key (or impersonate) and send; return the transaction hash.
+        """Sign with a dev key (or impersonate) and hand to the pool; return the hash.
 
         Fields: from (default: the chain's default sender), to, gas (default: an
         estimate), gasPrice | maxFeePerGas + maxPriorityFeePerGas, value, data | input,
-        nonce, and the checked-only type, chainId, accessList (empty).
+        nonce, accessList, authorizationList (EIP-7702, signed), type, chainId. Only
+        ``gasPrice`` makes a legacy (type 0) transaction, as geth and anvil do. A future
+        nonce is queued; a nonce already waiting is a replacement.
         """
+        return "0x" + self.chain.submit(self._signed(transaction)).hex()
+
+    @rpc_method("eth_signTransaction")
+    def sign_transaction(self, transaction: Any) -> str:
+        """The raw signed transaction (dev or impersonated sender), not sent (anvil's shape).
+
+        An impersonated sender's transaction carries a placeholder signature (r = s = 1):
+        only this node accepts it, through eth_sendRawTransaction it would not verify.
+        """
+        return "0x" + self._signed(transaction).encode().hex()
+
+    def _signed(self, transaction: Any) -> Any:
         chain = self.chain
         tx = parse_tx(transaction, "transaction", chain.chain_id)
         sender = tx.sender if tx.sender is not None else bytes.fromhex(chain.default_sender[2:])
@@ -204,45 +220,41 @@ class EthMethods(MethodTable):
         if tx.to is None and not tx.data:
             raise invalid("transaction", "creates a contract but has no data")
         max_fee, tip = tx.max_fee, tx.max_priority_fee
-        if tx.gas_price is not None:
-            max_fee = tip = tx.gas_price
-        elif max_fee is not None and tip is not None and max_fee < tip:
+        if max_fee is not None and tip is not None and max_fee < tip:
             raise RpcError(SERVER_ERROR, f"maxFeePerGas ({max_fee}) < maxPriorityFeePerGas ({tip})")
         gas = tx.gas
         if gas is None:
             gas = self._estimate(dataclasses.replace(tx, sender=sender), "pending")
+            if tx.authorization_list:
+                gas += _AUTH_GAS * len(tx.authorization_list)
         elif gas < _TRANSFER_GAS:
             raise RpcError(SERVER_ERROR, f"intrinsic gas too low: have {gas}, want at least 21000")
-        try:
-            receipt = chain.transact(
-                sender=sender,
-                to=tx.to,
-                data=tx.data,
-                value=tx.value,
-                gas=gas,
-                max_fee_per_gas=max_fee,
-                max_priority_fee_per_gas=tip,
-                nonce=tx.nonce,
-            )
-        except TransactionReverted as exc:
-            if exc.receipt is None:
-                raise
-            receipt = exc.receipt  # mined with status 0, as anvil does
-        return "0x" + receipt.tx_hash.hex()
+        tx_type = tx.tx_type
+        if tx_type == 2 and tx.gas_price is not None:
+            max_fee = tip = tx.gas_price
+        return chain.sign_transaction(
+            sender=sender,
+            to=tx.to,
+            data=tx.data,
+            value=tx.value,
+            gas=gas,
+            max_fee_per_gas=max_fee,
+            max_priority_fee_per_gas=tip,
+            gas_price=None if tx_type == 2 else tx.gas_price,
+            nonce=tx.nonce,
+            access_list=tx.access_list,
+            authorization_list=tx.authorization_list,
+            tx_type=tx_type,
+        )
 
     @rpc_method("eth_sendRawTransaction")
     def send_raw_transaction(self, data: Any) -> str:
-        """Verify and include a signed transaction (legacy, EIP-2930 or EIP-1559)."""
+        """Verify a signed transaction (legacy, EIP-2930, EIP-1559, EIP-7702) and hand it
+        to the pool: included, queued (future nonce) or replacing a waiting one."""
         raw = parse_data(data, "data")
         if not raw:
             raise invalid("data", "is empty")
-        try:
-            receipt = self.chain.send_raw_transaction(raw)
-        except TransactionReverted as exc:
-            if exc.receipt is None:
-                raise
-            receipt = exc.receipt
-        return "0x" + receipt.tx_hash.hex()
+        return "0x" + self.chain.submit_raw_transaction(raw).hex()
 
     # ------------------------------------------------------------------------------------
     # transactions, receipts, blocks

@@ -219,6 +219,8 @@ class TxRequest:
     max_priority_fee: int | None
     nonce: int | None
     tx_type: int | None
+    access_list: tuple[tuple[bytes, tuple[int, ...]], ...] = ()
+    authorization_list: tuple[Any, ...] = ()
 
 
 TX_FIELDS: Final = frozenset(
@@ -236,8 +238,55 @@ TX_FIELDS: Final = frozenset(
         "type",
         "chainId",
         "accessList",
+        "authorizationList",
     }
 )
+_AUTH_FIELDS: Final = frozenset({"chainId", "address", "nonce", "yParity", "v", "r", "s"})
+
+
+def parse_access_list(value: Any, name: str) -> tuple[tuple[bytes, tuple[int, ...]], ...]:
+    """``[{"address", "storageKeys": [...]}, ...]`` as py-evm takes it."""
+    if not isinstance(value, list | tuple):
+        raise invalid(name, f"must be a list, got {_shown(value)}")
+    out = []
+    for i, item in enumerate(value):
+        obj = check_object(item, f"{name}[{i}]", frozenset({"address", "storageKeys"}))
+        keys = obj.get("storageKeys") or []
+        if not isinstance(keys, list | tuple):
+            raise invalid(f"{name}[{i}].storageKeys", f"must be a list, got {_shown(keys)}")
+        out.append(
+            (
+                parse_address(obj.get("address"), f"{name}[{i}].address"),
+                tuple(parse_word(k, f"{name}[{i}].storageKeys") for k in keys),
+            )
+        )
+    return tuple(out)
+
+
+def parse_authorization_list(value: Any, name: str) -> tuple[Any, ...]:
+    """Signed EIP-7702 authorizations: ``{chainId, address, nonce, yParity, r, s}``."""
+    from eth.vm.forks.prague.transactions import Authorization
+
+    if not isinstance(value, list | tuple) or not value:
+        raise invalid(name, f"must be a non-empty list, got {_shown(value)}")
+    out = []
+    for i, item in enumerate(value):
+        where = f"{name}[{i}]"
+        obj = check_object(item, where, _AUTH_FIELDS)
+        parity = obj.get("yParity", obj.get("v"))
+        if parity is None or obj.get("r") is None or obj.get("s") is None:
+            raise invalid(where, "must be signed: yParity, r and s are required")
+        out.append(
+            Authorization(
+                parse_quantity(obj.get("chainId", "0x0"), f"{where}.chainId"),
+                parse_address(obj.get("address"), f"{where}.address"),
+                parse_quantity(obj.get("nonce"), f"{where}.nonce", limit=2**64 - 1),
+                parse_quantity(parity, f"{where}.yParity", limit=1),
+                parse_quantity(obj.get("r"), f"{where}.r"),
+                parse_quantity(obj.get("s"), f"{where}.s"),
+            )
+        )
+    return tuple(out)
 
 
 def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
@@ -245,8 +294,8 @@ def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
 
     ``data`` and ``input`` are synonyms (both given: they must agree). ``gasPrice``
     excludes the EIP-1559 fee fields. ``chainId``, when given, must be this chain's.
-    ``type`` may be ``0x0``, ``0x1`` or ``0x2``; ``accessList`` must be empty (a
-    non-empty access list needs a signed transaction, see eth_sendRawTransaction).
+    ``type`` may be ``0x0``, ``0x1``, ``0x2`` or ``0x4``; ``authorizationList`` holds
+    signed EIP-7702 authorizations.
     """
     obj = check_object(value, name, TX_FIELDS)
     get = obj.get
@@ -281,7 +330,7 @@ def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
             name, "has both gasPrice and (maxFeePerGas or maxPriorityFeePerGas); choose one"
         )
     if tx_type is not None:
-        if tx_type > 2:
+        if tx_type > 2 and tx_type != 4:
             raise invalid(
                 f"{name}.type",
                 f"{tx_type:#x} cannot be sent unsigned; sign it and use eth_sendRawTransaction",
@@ -296,16 +345,12 @@ def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
                 f"{name}.chainId", f"{given:#x} does not match this chain's {chain_id:#x}"
             )
     raw = get("accessList")
-    if raw is not None:
-        if not isinstance(raw, list | tuple):
-            raise invalid(f"{name}.accessList", f"must be a list, got {_shown(raw)}")
-        if raw:
-            raise invalid(
-                f"{name}.accessList",
-                "must be empty here: sign a transaction with an access list and send it "
-                "with eth_sendRawTransaction",
-            )
-    return TxRequest(sender, to, data, value_, gas, gas_price, max_fee, tip, nonce, tx_type)
+    access = () if raw is None else parse_access_list(raw, f"{name}.accessList")
+    raw = get("authorizationList")
+    auths = () if raw is None else parse_authorization_list(raw, f"{name}.authorizationList")
+    return TxRequest(
+        sender, to, data, value_, gas, gas_price, max_fee, tip, nonce, tx_type, access, auths
+    )
 
 
 # ----------------------------------------------------------------------------------------
