@@ -28,7 +28,7 @@ from eth_typing import Address
 from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
 from chains._accounts import dev_accounts
-from chains._blocks import _Pending, _Snapshot
+from chains._blocks import _block_size, _Pending, _Snapshot
 from chains._calls import CallRunner
 from chains._clock import Clock
 from chains._compiler import CompiledContract, Compiler
@@ -613,6 +613,22 @@ class Chain(CallRunner):
     def pending_transactions(self) -> tuple[Receipt, ...]:
         """Receipts of transactions included in the block not yet sealed."""
         return tuple(self._pending.receipts) if self._pending is not None else ()
+
+    @property
+    def pending_block(self) -> BlockRecord:
+        """The block being built, as a record: number latest+1, gas used so far, its
+        transactions and receipts; ``hash`` is empty (it has none until sealed) and the
+        header's roots are the parent's until then."""
+        pending = self._open()
+        header = pending.header.copy(gas_used=pending.gas_used, bloom=pending.bloom)
+        return BlockRecord(
+            number=header.block_number,
+            hash=b"",
+            header=header,
+            transactions=tuple(pending.transactions),
+            receipts=tuple(pending.receipts),
+            size=_block_size(header, pending.transactions),
+        )
 
     @property
     def base_fee(self) -> int:

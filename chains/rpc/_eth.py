@@ -19,6 +19,7 @@ from chains.rpc._wire import (
     SERVER_ERROR,
     RpcError,
     TxRequest,
+    format_block,
     format_receipt,
     format_transaction,
     hex_word,
@@ -289,10 +290,25 @@ class EthMethods(MethodTable):
 
     @rpc_method("eth_getBlockByNumber")
     def get_block_by_number(self, block: Any, full: Any = False) -> dict[str, Any] | None:
-        """A sealed block (``pending`` = latest), full transactions or hashes; null if unknown."""
-        record = self._find_block(parse_block_id(block, "block", allow_hash=False))
+        """A sealed block, full transactions or hashes; null if unknown. ``pending`` is the
+        block being built: number latest+1, null ``hash``, ``nonce`` and ``miner`` (geth)."""
+        where = parse_block_id(block, "block", allow_hash=False)
         is_full = parse_bool(full, "full_transactions")
+        if where == "pending":
+            return self._pending_block(is_full)
+        record = self._find_block(where)
         return None if record is None else self._formatted_block(record, is_full)
+
+    def _pending_block(self, full: bool) -> dict[str, Any]:
+        record = self.chain.pending_block
+        out = format_block(record, False)
+        out.update(hash=None, nonce=None, miner=None)
+        if full:
+            out["transactions"] = [
+                format_transaction(tx, block=None, index=None, effective_gas_price=None)
+                for tx in record.transactions
+            ]
+        return out
 
     @rpc_method("eth_getBlockByHash")
     def get_block_by_hash(self, block_hash: Any, full: Any = False) -> dict[str, Any] | None:
