@@ -121,6 +121,15 @@ class BlockBuilder:
     _tx_listeners: list[Callable[[SignedTransactionAPI], None]]
     _queue: TxQueue
     _live_state: Any
+    #: dev controls (chains/_dev.py): the next block's coinbase, base fee and prevrandao,
+    #: and a fixed gap between block timestamps
+    _coinbase: bytes = ZERO_ADDRESS
+    _next_base_fee: int | None = None
+    _next_prevrandao: bytes | None = None
+    _timestamp_interval: int | None = None
+    #: any sender is impersonated when it has no key (anvil_autoImpersonateAccount)
+    is_auto_impersonating: bool = False
+    _snapshots: dict[int, _Snapshot]
 
     def _genesis(self) -> None:
         state: dict[Any, Any] = {
@@ -183,13 +192,15 @@ class BlockBuilder:
         number = parent.block_number + 1
         header = DevVM.create_header_from_parent(
             parent,
-            coinbase=ZERO_ADDRESS,
+            coinbase=self._coinbase,
             timestamp=timestamp,
             gas_limit=self.config.gas_limit,
-            mix_hash=self._prevrandao(number),
+            mix_hash=self._next_prevrandao or self._prevrandao(number),
             extra_data=b"",
             parent_beacon_block_root=keccak(b"testbed-beacon" + parent.hash),
         )
+        if self._next_base_fee is not None:
+            header = header.copy(base_fee_per_gas=self._next_base_fee)
         vm = self._vm_class(header, self._chaindb, self._chain_context, None)  # type: ignore[arg-type]
         vm.ancestor_hashes = self._ancestors()
         if self._live_state is not None:
@@ -208,6 +219,8 @@ class BlockBuilder:
     def _next_block_time(self) -> int:
         if self._next_timestamp is not None:
             return self._next_timestamp
+        if self._timestamp_interval is not None:
+            return self._blocks[-1].timestamp + self._timestamp_interval
         if self.config.mining == "interval":
             # The first interval boundary after both the clock and the latest block.
             step = self.config.block_time
@@ -256,6 +269,8 @@ class BlockBuilder:
         self._pending = None
         self._pending_ops = []
         self._next_timestamp = None
+        self._next_base_fee = None
+        self._next_prevrandao = None
         self._cancel_seal()
         for listener in tuple(self._listeners):  # a listener may unsubscribe itself
             listener(record)
@@ -303,7 +318,7 @@ class BlockBuilder:
             # recovering it again (raw transactions from clients are still recovered).
             tx.__dict__["sender"] = from_
             return tx
-        if from_ in self._impersonated:
+        if from_ in self._impersonated or self.is_auto_impersonating:
             fake = TX_BUILDER.new_dynamic_fee_transaction(
                 self.chain_id, nonce, tip, max_fee, gas, to, value, data, [], 0, 1, 1
             )
@@ -329,7 +344,7 @@ class BlockBuilder:
             tx = unsigned.as_signed_transaction(key, chain_id=self.chain_id)
             tx.__dict__["sender"] = from_
             return tx
-        if from_ in self._impersonated:
+        if from_ in self._impersonated or self.is_auto_impersonating:
             fake = TX_BUILDER.new_transaction(
                 nonce, gas_price, gas, to, value, data, 35 + 2 * self.chain_id, 1, 1
             )
@@ -343,7 +358,7 @@ class BlockBuilder:
             tx = unsigned.as_signed_transaction(key)
             tx.__dict__["sender"] = from_
             return tx
-        if from_ in self._impersonated:
+        if from_ in self._impersonated or self.is_auto_impersonating:
             inner = unsigned.__class__.__name__
             fields = [getattr(unsigned, name) for name, _ in unsigned._meta.fields]
             fake = getattr(TX_BUILDER, _SIGNED_BUILDERS[inner])(*fields, 0, 1, 1)
@@ -373,7 +388,7 @@ class BlockBuilder:
     def _promote(self, sender: bytes) -> None:
         """Move ``sender``'s queued transactions into the pending block while nonces line up."""
         while True:
-            nonce = self._open().vm.state.get_nonce(sender)
+            nonce = self._open().vm.state.get_nonce(Address(sender))
             tx = self._queue.take(sender, nonce)
             if tx is None:
                 return

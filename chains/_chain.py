@@ -29,11 +29,11 @@ from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
 from chains._accounts import dev_accounts
 from chains._blocks import _block_size, _Pending, _Snapshot
-from chains._calls import CallRunner
 from chains._clock import Clock
 from chains._compiler import CompiledContract, Compiler
 from chains._config import ChainConfig, MiningMode
 from chains._contract import AbiRegistry, Contract
+from chains._dev import DevControls
 from chains._errors import (
     ChainError,
     InvalidTransaction,
@@ -58,7 +58,7 @@ logger = logging.getLogger(__name__)
 _MIN_AUTO_GAS = 1_000_000
 
 
-class Chain(CallRunner):
+class Chain(DevControls):
     """One EVM chain: its own id, state, blocks and dev accounts.
 
     Build chains through :class:`chains.Devnet`, which gives them a shared clock and
@@ -247,7 +247,14 @@ class Chain(CallRunner):
             if tx_type == 0:
                 return self._build_legacy(from_, nonce, price, gas, to_bytes, value, data)
             unsigned = TX_BUILDER.new_unsigned_access_list_transaction(
-                self.chain_id, nonce, price, gas, to_bytes, value, data, list(access_list)
+                self.chain_id,
+                nonce,
+                price,
+                gas,
+                to_bytes,
+                value,
+                data,
+                list(access_list),  # type: ignore[arg-type]
             )
             return self._build_typed(from_, unsigned)
         if gas_price is not None:
@@ -258,7 +265,15 @@ class Chain(CallRunner):
             if not access_list:
                 return self._build(from_, nonce, tip, max_fee, gas, to_bytes, value, data)
             unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(
-                self.chain_id, nonce, tip, max_fee, gas, to_bytes, value, data, list(access_list)
+                self.chain_id,
+                nonce,
+                tip,
+                max_fee,
+                gas,
+                to_bytes,
+                value,
+                data,
+                list(access_list),  # type: ignore[arg-type]
             )
             return self._build_typed(from_, unsigned)
         unsigned = TX_BUILDER.new_unsigned_set_code_transaction(
@@ -270,14 +285,14 @@ class Chain(CallRunner):
             to_bytes,
             value,
             data,
-            list(access_list),
+            list(access_list),  # type: ignore[arg-type]
             list(authorization_list),
         )
         return self._build_typed(from_, unsigned)
 
     def _pool_nonce(self, sender: bytes) -> int:
         """The sender's next nonce counting the pending block (not the queue), as geth."""
-        return int(self._open().vm.state.get_nonce(sender))
+        return int(self._open().vm.state.get_nonce(Address(sender)))
 
     def _prepare(
         self,
@@ -543,7 +558,7 @@ class Chain(CallRunner):
         self._impersonated.discard(self._canonical(address))
 
     def is_impersonated(self, address: str) -> bool:
-        return self._canonical(address) in self._impersonated
+        return self.is_auto_impersonating or self._canonical(address) in self._impersonated
 
     def has_key(self, address: str | bytes) -> bool:
         """Whether the chain can sign for ``address``."""
@@ -696,6 +711,11 @@ class Chain(CallRunner):
         if self._pending is not None:
             self._replay(self._pending_ops)
 
+    @property
+    def has_next_timestamp(self) -> bool:
+        """Whether the next block's timestamp was fixed (set_next_block_timestamp)."""
+        return self._next_timestamp is not None
+
     # ------------------------------------------------------------------------------------
     # snapshots
     # ------------------------------------------------------------------------------------
@@ -724,6 +744,9 @@ class Chain(CallRunner):
             ) from None
         for sid in [s for s in self._snapshots if s > snapshot_id or not keep and s == snapshot_id]:
             del self._snapshots[sid]
+        self._rewind(snap)
+
+    def _rewind(self, snap: _Snapshot) -> None:
         for record in self._blocks[snap.head + 1 :]:
             for tx_hash in record.tx_hashes:
                 self._tx_index.pop(tx_hash, None)

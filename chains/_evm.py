@@ -98,7 +98,7 @@ def impersonated_tx(tx: SignedTransactionAPI, sender: bytes) -> SignedTransactio
     inner.__dict__["sender"] = sender
     tx.__dict__["sender"] = sender
     tx.__dict__["_impersonated"] = True
-    inner.check_signature_validity = lambda: None
+    inner.check_signature_validity = lambda: None  # type: ignore[method-assign]
     return tx
 
 
