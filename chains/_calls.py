@@ -8,7 +8,8 @@ pending block's live state or on a sealed block's state rebuilt from its root.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from eth.constants import ZERO_ADDRESS
@@ -29,7 +30,47 @@ from chains._evm import (
     error_name,
 )
 
-__all__ = ["CallRunner"]
+__all__ = ["AccountOverride", "CallRunner", "StateOverride", "apply_overrides"]
+
+
+@dataclass(frozen=True)
+class AccountOverride:
+    """What a call sees instead of an account's real state (geth's override object).
+
+    ``storage`` replaces the whole storage; ``storage_diff`` changes only those slots;
+    giving both is an error (as in geth).
+    """
+
+    balance: int | None = None
+    nonce: int | None = None
+    code: bytes | None = None
+    storage: Mapping[int, int] | None = None
+    storage_diff: Mapping[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.storage is not None and self.storage_diff is not None:
+            raise ValueError("an account override takes storage or storage_diff, not both")
+
+
+StateOverride = Mapping[bytes, AccountOverride]
+
+
+def apply_overrides(state: Any, overrides: StateOverride) -> None:
+    """Write ``overrides`` into ``state`` (inside a snapshot the caller reverts)."""
+    for address, account in overrides.items():
+        addr = Address(address)
+        if account.balance is not None:
+            state.set_balance(addr, account.balance)
+        if account.nonce is not None:
+            state.set_nonce(addr, account.nonce)
+        if account.code is not None:
+            state.set_code(addr, account.code)
+        if account.storage is not None:
+            state.delete_storage(addr)
+            for slot, value in account.storage.items():
+                state.set_storage(addr, slot, value)
+        for slot, value in (account.storage_diff or {}).items():
+            state.set_storage(addr, slot, value)
 
 
 class CallRunner(BlockBuilder):
@@ -45,9 +86,20 @@ class CallRunner(BlockBuilder):
         value: int = 0,
         gas: int | None = None,
         block: int | str = "pending",
+        state_override: StateOverride | None = None,
     ) -> bytes:
-        """Execute without committing (``eth_call``); return the output or raise on revert."""
-        result = self.simulate(to=to, data=data, sender=sender, value=value, gas=gas, block=block)
+        """Execute without committing (``eth_call``); return the output or raise on revert.
+
+        ``state_override`` changes accounts for this call only (see :meth:`simulate`)."""
+        result = self.simulate(
+            to=to,
+            data=data,
+            sender=sender,
+            value=value,
+            gas=gas,
+            block=block,
+            state_override=state_override,
+        )
         if result.is_error:
             raise TransactionReverted.from_revert_data(result.output, error=result.error)
         return result.output
@@ -61,10 +113,14 @@ class CallRunner(BlockBuilder):
         value: int = 0,
         gas: int | None = None,
         block: int | str = "pending",
+        state_override: StateOverride | None = None,
     ) -> CallResult:
         """Run a message against a block's state and roll it back; report the outcome.
 
         Like ``eth_call`` in geth: no nonce check, no fee charged, intrinsic gas counted.
+        ``state_override`` maps an address to :class:`AccountOverride` values (geth's
+        ``balance``, ``nonce``, ``code``, ``state`` — the whole storage — or
+        ``stateDiff``), applied before the message and rolled back with it.
         """
         from_ = self._canonical(sender) if sender is not None else ZERO_ADDRESS
         to_bytes = Address(b"") if to is None else self._canonical(to)
@@ -78,6 +134,8 @@ class CallRunner(BlockBuilder):
             state.lock_changes()  # a new transaction: nothing is warm from the last one
             snapshot = state.snapshot()
             try:
+                if state_override:
+                    apply_overrides(state, state_override)
                 if state.get_balance(from_) < value:
                     raise InsufficientFunds(
                         f"sender {to_checksum_address(from_)} has less than the call's value"
@@ -106,6 +164,7 @@ class CallRunner(BlockBuilder):
         sender: str | bytes | None = None,
         value: int = 0,
         block: int | str = "pending",
+        state_override: StateOverride | None = None,
     ) -> int:
         """Gas limit that makes this transaction succeed: two EVM runs, not a bisection.
 
@@ -113,20 +172,21 @@ class CallRunner(BlockBuilder):
         ``(used + refund + 2300) × 64/63`` (geth's first guess, covering the 63/64 call
         rule and stipends); only if that fails, bisect between used and the cap.
         """
-        first = self.simulate(to=to, data=data, sender=sender, value=value, block=block)
+        kw: dict[str, Any] = {"block": block, "state_override": state_override}
+        first = self.simulate(to=to, data=data, sender=sender, value=value, **kw)
         if first.is_error:
             raise TransactionReverted.from_revert_data(first.output, error=first.error)
         cap = min(self.config.gas_limit, TX_GAS_CAP)
         guess = min(cap, (first.gas_used + first.gas_refund + 2300) * 64 // 63)
         if not self.simulate(
-            to=to, data=data, sender=sender, value=value, gas=guess, block=block
+            to=to, data=data, sender=sender, value=value, gas=guess, **kw
         ).is_error:
             return guess
         low, high = first.gas_used, cap
         while high - low > max(1000, low // 100):
             mid = (low + high) // 2
             failed = self.simulate(
-                to=to, data=data, sender=sender, value=value, gas=mid, block=block
+                to=to, data=data, sender=sender, value=value, gas=mid, **kw
             ).is_error
             low, high = (mid, high) if failed else (low, mid)
         return high

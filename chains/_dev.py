@@ -14,7 +14,7 @@ from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from chains._blocks import _Snapshot
-from chains._calls import CallRunner
+from chains._calls import AccountOverride, CallRunner
 from chains._config import MiningMode
 from chains._errors import ChainError
 from chains._pool import TxQueue
@@ -127,7 +127,6 @@ class DevControls(CallRunner):
         """
         token_b, account_b = self._canonical(token), self._canonical(account)
         data = _BALANCE_OF + encode(["address"], [to_checksum_address(account_b)])
-        state = self._state
         for number in range(_ERC20_SLOT_SEARCH):
             for layout in (
                 encode(["address", "uint256"], [to_checksum_address(account_b), number]),
@@ -135,12 +134,8 @@ class DevControls(CallRunner):
             ):
                 slot = int.from_bytes(keccak(layout), "big")
                 probe = int.from_bytes(keccak(b"probe" + layout), "big") >> 8
-                snapshot = state.snapshot()
-                try:
-                    state.set_storage(token_b, slot, probe)
-                    result = self.simulate(to=token_b, data=data)
-                finally:
-                    state.revert(snapshot)
+                override = {bytes(token_b): AccountOverride(storage_diff={slot: probe})}
+                result = self.simulate(to=token_b, data=data, state_override=override)
                 if (
                     not result.is_error
                     and len(result.output) >= 32
