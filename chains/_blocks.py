@@ -44,6 +44,7 @@ from chains._evm import (
     sign_tx,
 )
 from chains._pool import TxQueue, check_replacement
+from chains._predeploys import PREDEPLOYS
 from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
 
@@ -141,6 +142,13 @@ class BlockBuilder:
             }
             for a in self.accounts
         }
+        for address, code in PREDEPLOYS.items():
+            state[to_canonical_address(address)] = {
+                "balance": 0,
+                "nonce": 1,
+                "code": code,
+                "storage": {},
+            }
         params: dict[str, Any] = {
             "coinbase": ZERO_ADDRESS,
             "difficulty": 0,

@@ -906,7 +906,9 @@ def test_block_by_hash_equals_block_by_number(rpc: RpcMethods, chain: Chain) -> 
     rpc.call("evm_mine")
     by_number = rpc.call("eth_getBlockByNumber", [hex(chain.block_number), True])
     assert rpc.call("eth_getBlockByHash", [by_number["hash"], True]) == by_number
-    assert rpc.call("eth_getBlockByNumber", ["pending", True]) == by_number
+    pending = rpc.call("eth_getBlockByNumber", ["pending", True])
+    assert (pending["number"], pending["hash"]) == (hex(chain.block_number + 1), None)
+    assert pending["parentHash"] == by_number["hash"]
     assert rpc.call("eth_getBlockByNumber", ["earliest", False])["number"] == "0x0"
 
 
