@@ -564,6 +564,23 @@ class Chain(DevControls):
         """Whether the chain can sign for ``address``."""
         return self._canonical(address) in self._keys
 
+    def sign_hash(self, address: str | bytes, digest: bytes) -> bytes:
+        """Sign a 32-byte digest with a dev (or added) key: ``r . s . v`` (v 27 or 28).
+
+        What eth_sign, personal_sign and eth_signTypedData_v4 sign, after hashing the
+        message their way. An impersonated account has no key and cannot sign.
+        """
+        if len(digest) != 32:
+            raise ValueError(f"a digest is 32 bytes, got {len(digest)}")
+        key = self._keys.get(self._canonical(address))
+        if key is None:
+            raise ChainError(
+                f"no key for {to_checksum_address(self._canonical(address))} on chain "
+                f"{self.name}: only dev accounts and add_account() keys can sign messages"
+            )
+        signature = key.sign_msg_hash(digest)
+        return signature.to_bytes()[:64] + bytes([signature.v + 27])
+
     @contextlib.contextmanager
     def as_sender(self, address: str) -> Iterator[None]:
         """Make ``address`` the default sender (impersonated if needed) inside the block."""

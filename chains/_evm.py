@@ -111,6 +111,8 @@ class CallResult:
     gas_refund: int
     is_error: bool
     error: str | None
+    #: (address, topics, data) of each log the call emitted
+    logs: tuple[tuple[bytes, tuple[int, ...], bytes], ...] = ()
 
 
 class CallTransaction:
@@ -134,8 +136,8 @@ class CallTransaction:
         return 0
 
     @property
-    def access_list(self) -> tuple[()]:
-        return ()
+    def access_list(self) -> Any:
+        return getattr(self._tx, "access_list", ())
 
     @property
     def blob_versioned_hashes(self) -> tuple[()]:

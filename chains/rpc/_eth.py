@@ -30,6 +30,7 @@ from chains.rpc._wire import (
     parse_data,
     parse_hash,
     parse_quantity,
+    parse_state_override,
     parse_tx,
     parse_word,
 )
@@ -129,19 +130,23 @@ class EthMethods(MethodTable):
     # ------------------------------------------------------------------------------------
     # calls, estimates, transactions
     # ------------------------------------------------------------------------------------
-    @staticmethod
-    def _no_overrides(overrides: Any, name: str) -> None:
-        if overrides is not None and overrides != {}:
-            raise invalid(name, "are not supported by this node")
-
     @rpc_method("eth_call")
     def call_(self, transaction: Any, block: Any = None, state_overrides: Any = None) -> str:
-        """Execute against ``block`` (default ``latest``) and return the output data."""
+        """Execute against ``block`` (default ``latest``) and return the output data.
+
+        ``state_overrides``: geth's ``{address: {balance, nonce, code, state | stateDiff}}``,
+        for this call only."""
         tx = parse_tx(transaction, "transaction", self.chain.chain_id)
         where = self._state_block(block, "block", "latest")
-        self._no_overrides(state_overrides, "state overrides")
+        overrides = parse_state_override(state_overrides, "state_overrides")
         output = self.chain.call(
-            to=tx.to, data=tx.data, sender=tx.sender, value=tx.value, gas=tx.gas, block=where
+            to=tx.to,
+            data=tx.data,
+            sender=tx.sender,
+            value=tx.value,
+            gas=tx.gas,
+            block=where,
+            state_override=overrides,
         )
         return "0x" + output.hex()
 
@@ -154,13 +159,14 @@ class EthMethods(MethodTable):
         """
         tx = parse_tx(transaction, "transaction", self.chain.chain_id)
         where = self._state_block(block, "block", "pending")
-        self._no_overrides(state_overrides, "state overrides")
-        return hex(self._estimate(tx, where))
+        overrides = parse_state_override(state_overrides, "state_overrides")
+        return hex(self._estimate(tx, where, overrides))
 
-    def _estimate(self, tx: TxRequest, block: int | str) -> int:
+    def _estimate(self, tx: TxRequest, block: int | str, overrides: Any = None) -> int:
         chain = self.chain
         if (
-            tx.to is not None
+            overrides is None
+            and tx.to is not None
             and not tx.data
             and int.from_bytes(tx.to, "big") > _LAST_PRECOMPILE
             and not chain.get_code(tx.to, block=block)
@@ -170,15 +176,20 @@ class EthMethods(MethodTable):
                 raise RpcError(SERVER_ERROR, "insufficient funds for transfer")
             gas = _TRANSFER_GAS
         else:
-            gas = self._run_estimate(tx, block)
+            gas = self._run_estimate(tx, block, overrides)
         if tx.gas is not None and gas > tx.gas:
             raise RpcError(SERVER_ERROR, f"gas required exceeds allowance ({tx.gas})")
         return gas
 
-    def _run_estimate(self, tx: TxRequest, block: int | str) -> int:
+    def _run_estimate(self, tx: TxRequest, block: int | str, overrides: Any = None) -> int:
         try:
             gas = self.chain.estimate_gas(
-                to=tx.to, data=tx.data, sender=tx.sender, value=tx.value, block=block
+                to=tx.to,
+                data=tx.data,
+                sender=tx.sender,
+                value=tx.value,
+                block=block,
+                state_override=overrides,
             )
         except TransactionReverted as exc:
             if exc.error == "OutOfGas" and not exc.data:
@@ -281,12 +292,14 @@ class EthMethods(MethodTable):
             receipt = self.chain.get_receipt(parse_hash(tx_hash, "tx_hash"))
         except KeyError:
             return None
-        return format_receipt(receipt)
+        return format_receipt(receipt, self.chain.get_block(receipt.block_number).timestamp)
 
     @rpc_method("eth_getBlockReceipts")
     def get_block_receipts(self, block: Any) -> list[dict[str, Any]] | None:
         record = self._find_block(parse_block_id(block, "block"))
-        return None if record is None else [format_receipt(r) for r in record.receipts]
+        if record is None:
+            return None
+        return [format_receipt(r, record.timestamp) for r in record.receipts]
 
     @rpc_method("eth_getBlockByNumber")
     def get_block_by_number(self, block: Any, full: Any = False) -> dict[str, Any] | None:
@@ -347,3 +360,88 @@ class EthMethods(MethodTable):
         self, block_hash: Any, index: Any
     ) -> dict[str, Any] | None:
         return self._transaction_at(self._find_block(parse_hash(block_hash, "block_hash")), index)
+
+    # ------------------------------------------------------------------------------------
+    # raw transactions, access lists, proofs
+    # ------------------------------------------------------------------------------------
+    @rpc_method("eth_getRawTransactionByHash")
+    def get_raw_transaction_by_hash(self, tx_hash: Any) -> str | None:
+        """The transaction's EIP-2718 bytes (mined or waiting); null if unknown."""
+        try:
+            tx, _, _ = self.chain.find_transaction(parse_hash(tx_hash, "tx_hash"))
+        except KeyError:
+            return None
+        return "0x" + tx.encode().hex()
+
+    def _raw_at(self, record: BlockRecord | None, index: Any) -> str | None:
+        i = parse_quantity(index, "index")
+        if record is None or i >= len(record.transactions):
+            return None
+        return "0x" + record.transactions[i].encode().hex()
+
+    @rpc_method("eth_getRawTransactionByBlockNumberAndIndex")
+    def get_raw_transaction_by_block_number_and_index(self, block: Any, index: Any) -> str | None:
+        return self._raw_at(
+            self._find_block(parse_block_id(block, "block", allow_hash=False)), index
+        )
+
+    @rpc_method("eth_getRawTransactionByBlockHashAndIndex")
+    def get_raw_transaction_by_block_hash_and_index(
+        self, block_hash: Any, index: Any
+    ) -> str | None:
+        return self._raw_at(self._find_block(parse_hash(block_hash, "block_hash")), index)
+
+    @rpc_method("eth_createAccessList")
+    def create_access_list(
+        self, transaction: Any, block: Any = None, state_overrides: Any = None
+    ) -> dict[str, Any]:
+        """The accounts and slots the transaction touches, and its gas with that list.
+
+        geth's shape: ``{accessList, gasUsed}``, plus ``error`` when it reverts."""
+        tx = parse_tx(transaction, "transaction", self.chain.chain_id)
+        where = self._state_block(block, "block", "pending")
+        listed, result = self.chain.create_access_list(
+            to=tx.to,
+            data=tx.data,
+            sender=tx.sender,
+            value=tx.value,
+            gas=tx.gas,
+            block=where,
+            state_override=parse_state_override(state_overrides, "state_overrides"),
+        )
+        out: dict[str, Any] = {
+            "accessList": [
+                {"address": "0x" + address.hex(), "storageKeys": [hex_word(k) for k in keys]}
+                for address, keys in listed
+            ],
+            "gasUsed": hex(result.gas_used),
+        }
+        if result.is_error:
+            out["error"] = "execution reverted" if result.error is None else result.error
+        return out
+
+    @rpc_method("eth_getProof")
+    def get_proof(self, address: Any, slots: Any, block: Any = None) -> dict[str, Any]:
+        """EIP-1186 account and storage proofs against a sealed block's state root."""
+        account = parse_address(address, "address")
+        if not isinstance(slots, list | tuple):
+            raise invalid("storage_keys", f"must be a list, got {slots!r}")
+        keys = [parse_word(k, f"storage_keys[{i}]") for i, k in enumerate(slots)]
+        where = self._state_block(block, "block", "latest")
+        proof = self.chain.get_proof(account, keys, block=where)
+        return {
+            "address": "0x" + proof.address.hex(),
+            "balance": hex(proof.balance),
+            "nonce": hex(proof.nonce),
+            "codeHash": "0x" + proof.code_hash.hex(),
+            "storageHash": "0x" + proof.storage_root.hex(),
+            "accountProof": ["0x" + node.hex() for node in proof.account_proof],
+            "storageProof": [
+                {
+                    "key": hex_word(slot),
+                    "value": hex(value),
+                    "proof": ["0x" + node.hex() for node in nodes],
+                }
+                for slot, value, nodes in proof.storage
+            ],
+        }

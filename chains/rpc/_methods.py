@@ -75,6 +75,8 @@ from chains.rpc._eth import EthMethods, _client_version
 from chains.rpc._fees import FeeMethods
 from chains.rpc._filters import FILTER_BACKLOG, FilterMethods, _Filter
 from chains.rpc._pool import PoolMethods
+from chains.rpc._sign import SignMethods
+from chains.rpc._simulate import SimulateMethods
 from chains.rpc._subscribe import Subscriptions
 from chains.rpc._wire import METHOD_NOT_FOUND, RpcError
 
@@ -89,7 +91,9 @@ __all__ = [
 ]
 
 
-class RpcMethods(EthMethods, FilterMethods, FeeMethods, DevMethods, PoolMethods):
+class RpcMethods(
+    EthMethods, FilterMethods, FeeMethods, DevMethods, PoolMethods, SignMethods, SimulateMethods
+):
     """The JSON-RPC methods of one chain (see the module docstring for the rules)."""
 
     def __init__(self, chain: Chain) -> None:

@@ -175,6 +175,8 @@ def parse_block_id(value: Any, name: str, *, allow_hash: bool = True) -> int | s
     """
     if type(value) is str and value in BLOCK_TAGS:
         return value
+    if allow_hash and type(value) is str and len(value) == 66:
+        return parse_hash(value, name)  # a bare block hash, as geth accepts
     if isinstance(value, Mapping) and allow_hash:
         unknown = set(value) - {"blockNumber", "blockHash", "requireCanonical"}
         if unknown:
@@ -353,6 +355,51 @@ def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
     )
 
 
+_OVERRIDE_FIELDS: Final = frozenset(
+    {"balance", "nonce", "code", "state", "stateDiff", "movePrecompileToAddress"}
+)
+
+
+def _override_slots(raw: Any, name: str) -> dict[int, int] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise invalid(name, f"must be an object, got {_shown(raw)}")
+    return {parse_word(k, f"{name} key"): parse_word(v, f"{name}[{k}]") for k, v in raw.items()}
+
+
+def parse_state_override(value: Any, name: str) -> dict[bytes, Any] | None:
+    """geth's state override set: ``{address: {balance, nonce, code, state | stateDiff}}``."""
+    from chains._calls import AccountOverride
+
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise invalid(name, f"must be an object, got {_shown(value)}")
+    out: dict[bytes, Any] = {}
+    for raw_address, raw in value.items():
+        where = f"{name}[{raw_address}]"
+        address = parse_address(raw_address, f"{name} key")
+        obj = check_object(raw, where, _OVERRIDE_FIELDS)
+        if obj.get("movePrecompileToAddress") is not None:
+            raise invalid(f"{where}.movePrecompileToAddress", "is not supported")
+        if obj.get("state") is not None and obj.get("stateDiff") is not None:
+            raise invalid(where, "has both state and stateDiff; give one")
+
+        out[address] = AccountOverride(
+            balance=None
+            if obj.get("balance") is None
+            else parse_quantity(obj["balance"], f"{where}.balance"),
+            nonce=None
+            if obj.get("nonce") is None
+            else parse_quantity(obj["nonce"], f"{where}.nonce", limit=2**64 - 1),
+            code=None if obj.get("code") is None else parse_data(obj["code"], f"{where}.code"),
+            storage=_override_slots(obj.get("state"), f"{where}.state"),
+            storage_diff=_override_slots(obj.get("stateDiff"), f"{where}.stateDiff"),
+        )
+    return out
+
+
 # ----------------------------------------------------------------------------------------
 # formatters
 # ----------------------------------------------------------------------------------------
@@ -384,9 +431,12 @@ def blob_base_fee(excess_blob_gas: int) -> int:
     return output // denominator
 
 
-def format_log(log: Log, block_hash: bytes | None) -> dict[str, Any]:
+def format_log(
+    log: Log, block_hash: bytes | None, block_timestamp: int | None = None
+) -> dict[str, Any]:
+    """A log as geth returns it, with ``blockTimestamp`` (geth 1.14+) once sealed."""
     bh = log.block_hash if log.block_hash is not None else block_hash
-    return {
+    out = {
         "address": log.address.lower(),
         "topics": ["0x" + t.hex() for t in log.topics],
         "data": "0x" + log.data.hex(),
@@ -397,6 +447,9 @@ def format_log(log: Log, block_hash: bytes | None) -> dict[str, Any]:
         "logIndex": hex(log.log_index),
         "removed": False,
     }
+    if block_timestamp is not None:
+        out["blockTimestamp"] = hex(block_timestamp)
+    return out
 
 
 def logs_bloom(logs: Sequence[Log]) -> str:
@@ -410,7 +463,7 @@ def logs_bloom(logs: Sequence[Log]) -> str:
     return "0x" + int(bloom).to_bytes(256, "big").hex()
 
 
-def format_receipt(receipt: Receipt) -> dict[str, Any]:
+def format_receipt(receipt: Receipt, block_timestamp: int | None = None) -> dict[str, Any]:
     """A mined receipt as geth's ``eth_getTransactionReceipt`` returns it."""
     block_hash = receipt.block_hash
     return {
@@ -421,7 +474,7 @@ def format_receipt(receipt: Receipt) -> dict[str, Any]:
         "effectiveGasPrice": hex(receipt.effective_gas_price),
         "from": receipt.sender.lower(),
         "gasUsed": hex(receipt.gas_used),
-        "logs": [format_log(lg, block_hash) for lg in receipt.logs],
+        "logs": [format_log(lg, block_hash, block_timestamp) for lg in receipt.logs],
         "logsBloom": logs_bloom(receipt.logs),
         "status": "0x1" if receipt.status else "0x0",
         "to": hex_address(receipt.to),
