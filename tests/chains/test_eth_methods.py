@@ -103,10 +103,11 @@ def test_call_and_estimate_with_state_overrides(
     )
     assert int(rpc.call("eth_call", [{"to": probe.address, "data": STORED}, "latest"]), 16) == 7
     rich = {outsider.address: {"balance": hex(10**18)}}
+    deposit = "0x" + keccak(b"deposit()")[:4].hex()
     transfer = {"from": outsider.address, "to": probe.address, "value": hex(10**17)}
     with pytest.raises(RpcError, match="less than the call's value"):
-        rpc.call("eth_estimateGas", [{**transfer, "data": _store(1)}])
-    assert int(rpc.call("eth_estimateGas", [{**transfer, "data": _store(1)}, "latest", rich]), 16)
+        rpc.call("eth_estimateGas", [{**transfer, "data": deposit}])
+    assert int(rpc.call("eth_estimateGas", [{**transfer, "data": deposit}, "latest", rich]), 16)
     with pytest.raises(RpcError, match="both state and stateDiff"):
         rpc.call(
             "eth_call",
