@@ -47,8 +47,8 @@ Decisions, following geth unless stated:
   methods read ``pending`` as the latest sealed block.
 - eth_call defaults to ``latest``, eth_estimateGas to ``pending``.
 - Snapshots (``evm_snapshot``) cover this chain only; the devnet's shared clock never
-  goes back, so ``evm_revert`` does not rewind time. Reverting to an unknown id
-  returns ``false``.
+  goes back, so ``evm_revert`` does not rewind time. Reverting consumes the id and
+  every later one (anvil); reverting to an unknown id returns ``false``.
 - ``hardhat_*`` aliases return ``true`` where Hardhat does; ``anvil_*`` return what
   anvil returns (``null``, or ``true`` for anvil_setStorageAt).
 - Filters see blocks sealed after they were installed; blocks reverted away before a
