@@ -22,6 +22,7 @@ from chains._pool import TxQueue
 __all__ = ["DevControls"]
 
 _BALANCE_OF = keccak(b"balanceOf(address)")[:4]
+_ALLOWANCE = keccak(b"allowance(address,address)")[:4]
 #: How many storage slot numbers :meth:`DevControls.set_erc20_balance` tries per layout.
 _ERC20_SLOT_SEARCH = 64
 
@@ -119,23 +120,45 @@ class DevControls(CallRunner):
     def set_erc20_balance(self, token: str | bytes, account: str | bytes, amount: int) -> int:
         """Write ``account``'s balance in an ERC-20 token's storage; return the slot.
 
-        Finds the ``balanceOf`` mapping the way anvil_setERC20Balance does, by trying:
-        for slot numbers 0-63, both layouts ``keccak(account . slot)`` (Solidity) and
-        ``keccak(slot . account)`` (Vyper), a slot is the one if writing a probe value
-        there makes ``balanceOf(account)`` return it. Tokens computing balances (rebasing,
-        shares) have no such slot: :class:`ChainError`.
+        Finds the ``balanceOf`` mapping the way anvil_dealERC20 does, by trying: for slot
+        numbers 0-63, both layouts ``keccak(account . n)`` (Solidity) and
+        ``keccak(n . account)`` (Vyper), a slot is the one if a probe value written there
+        (a state override, nothing kept) makes ``balanceOf(account)`` return it. Tokens
+        computing balances (rebasing, shares) have no such slot: :class:`ChainError`.
         """
-        token_b, account_b = self._canonical(token), self._canonical(account)
-        data = _BALANCE_OF + encode(["address"], [to_checksum_address(account_b)])
+        account_b = self._canonical(account)
+        call = _BALANCE_OF + encode(["address"], [to_checksum_address(account_b)])
+        return self._write_mapping(token, [bytes(account_b)], call, amount, "balanceOf")
+
+    def set_erc20_allowance(
+        self, token: str | bytes, owner: str | bytes, spender: str | bytes, amount: int
+    ) -> int:
+        """Write ``allowance(owner, spender)`` in an ERC-20 token's storage; return the slot
+        (found as :meth:`set_erc20_balance` finds balances, one mapping level deeper)."""
+        owner_b, spender_b = self._canonical(owner), self._canonical(spender)
+        call = _ALLOWANCE + encode(
+            ["address", "address"], [to_checksum_address(owner_b), to_checksum_address(spender_b)]
+        )
+        return self._write_mapping(
+            token, [bytes(owner_b), bytes(spender_b)], call, amount, "allowance"
+        )
+
+    def _write_mapping(
+        self, token: str | bytes, keys: list[bytes], call: bytes, amount: int, getter: str
+    ) -> int:
+        token_b = self._canonical(token)
         for number in range(_ERC20_SLOT_SEARCH):
-            for layout in (
-                encode(["address", "uint256"], [to_checksum_address(account_b), number]),
-                encode(["uint256", "address"], [number, to_checksum_address(account_b)]),
-            ):
-                slot = int.from_bytes(keccak(layout), "big")
-                probe = int.from_bytes(keccak(b"probe" + layout), "big") >> 8
+            for is_solidity in (True, False):
+                slot = number
+                for key in keys:
+                    word = key.rjust(32, b"\0")
+                    pair = word + slot.to_bytes(32, "big")
+                    if not is_solidity:
+                        pair = slot.to_bytes(32, "big") + word
+                    slot = int.from_bytes(keccak(pair), "big")
+                probe = int.from_bytes(keccak(b"probe" + slot.to_bytes(32, "big")), "big") >> 8
                 override = {bytes(token_b): AccountOverride(storage_diff={slot: probe})}
-                result = self.simulate(to=token_b, data=data, state_override=override)
+                result = self.simulate(to=token_b, data=call, state_override=override)
                 if (
                     not result.is_error
                     and len(result.output) >= 32
@@ -144,9 +167,8 @@ class DevControls(CallRunner):
                     self.set_storage_at(token_b, slot, int(amount))
                     return slot
         raise ChainError(
-            f"no balanceOf storage slot found for {to_checksum_address(account_b)} in token "
-            f"{to_checksum_address(token_b)} (tried slots 0-{_ERC20_SLOT_SEARCH - 1}, "
-            "Solidity and Vyper mapping layouts)"
+            f"no {getter} storage slot found in token {to_checksum_address(token_b)} (tried "
+            f"slots 0-{_ERC20_SLOT_SEARCH - 1}, Solidity and Vyper mapping layouts)"
         )
 
     # ------------------------------------------------------------------------------------

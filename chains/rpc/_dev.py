@@ -143,7 +143,7 @@ class DevMethods(MethodTable):
     def set_code(self, address: Any, code: Any) -> None:
         self.chain.set_code(parse_address(address, "address"), parse_data(code, "code"))
 
-    @rpc_method("anvil_setNonce", hardhat="hardhat_setNonce")
+    @rpc_method("anvil_setNonce", "evm_setAccountNonce", hardhat="hardhat_setNonce")
     def set_nonce(self, address: Any, nonce: Any) -> None:
         account = parse_address(address, "address")
         self.chain.set_nonce(account, parse_quantity(nonce, "nonce", limit=2**64 - 1))
@@ -177,14 +177,37 @@ class DevMethods(MethodTable):
     def get_automine(self) -> bool:
         return self.chain.mining == "auto"
 
-    @rpc_method("evm_setIntervalMining", "anvil_setIntervalMining")
-    def set_interval_mining(self, milliseconds: Any) -> None:
-        """A block every ``milliseconds`` of the shared clock; 0 turns mining manual."""
-        ms = parse_quantity(milliseconds, "milliseconds", limit=2**40)
-        if ms == 0:
+    @rpc_method("anvil_setIntervalMining", "evm_setIntervalMining")
+    def set_interval_mining(self, seconds: Any) -> None:
+        """A block every ``seconds`` of the shared clock; 0 turns mining manual.
+
+        Seconds, as anvil (which serves ``evm_setIntervalMining`` as an alias); Hardhat's
+        ``evm_setIntervalMining`` takes milliseconds."""
+        interval = parse_quantity(seconds, "seconds", limit=2**40)
+        if interval == 0:
             self.chain.set_mining("manual")
         else:
-            self.chain.set_mining("interval", block_time=ms / 1000)
+            self.chain.set_mining("interval", block_time=interval)
+
+    @rpc_method("anvil_getIntervalMining")
+    def get_interval_mining(self) -> int | None:
+        """The interval in seconds under interval mining, else null."""
+        chain = self.chain
+        return int(chain.config.block_time) if chain.mining == "interval" else None
+
+    @rpc_method("anvil_getGenesisTime")
+    def get_genesis_time(self) -> int:
+        return self.chain.get_block(0).timestamp
+
+    @rpc_method("anvil_mine_detailed", "evm_mine_detailed")
+    def mine_detailed(self, options: Any = None) -> list[dict[str, Any]]:
+        """evm_mine, answering the mined blocks with their transactions (anvil)."""
+        before = self.chain.block_number
+        self.mine(options)
+        return [
+            self._formatted_block(self.chain.get_block(n), True)
+            for n in range(before + 1, self.chain.block_number + 1)
+        ]
 
     @rpc_method("anvil_setBlockGasLimit", "evm_setBlockGasLimit")
     def set_block_gas_limit(self, gas_limit: Any) -> bool:
@@ -263,21 +286,40 @@ class DevMethods(MethodTable):
                 raise invalid("options.forking", "is not supported: this devnet does not fork")
         self.chain.reset()
 
-    @rpc_method("anvil_addBalance")
+    @rpc_method("anvil_addBalance", "hardhat_addBalance")
     def add_balance(self, address: Any, amount: Any) -> None:
         self.chain.add_balance(parse_address(address, "address"), parse_quantity(amount, "amount"))
 
-    @rpc_method("anvil_setERC20Balance", "anvil_dealERC20")
-    def set_erc20_balance(self, token: Any, account: Any, amount: Any) -> None:
-        """Write an ERC-20 balance into the token's storage (its balanceOf slot found by
-        probing, see :meth:`Chain.set_erc20_balance`)."""
+    @rpc_method("anvil_dealERC20", "anvil_setERC20Balance", "hardhat_dealERC20")
+    def set_erc20_balance(self, account: Any, token: Any, amount: Any) -> None:
+        """Write ``account``'s balance into the token's storage, anvil's parameter order
+        (account, token, amount); the balanceOf slot is found by probing
+        (:meth:`Chain.set_erc20_balance`)."""
         self.chain.set_erc20_balance(
             parse_address(token, "token"),
             parse_address(account, "account"),
             parse_quantity(amount, "amount"),
         )
 
-    @rpc_method("anvil_autoImpersonateAccount")
+    @rpc_method("anvil_setERC20Allowance")
+    def set_erc20_allowance(self, owner: Any, spender: Any, token: Any, amount: Any) -> None:
+        """Write ``allowance(owner, spender)`` into the token's storage (found by probing)."""
+        self.chain.set_erc20_allowance(
+            parse_address(token, "token"),
+            parse_address(owner, "owner"),
+            parse_address(spender, "spender"),
+            parse_quantity(amount, "amount"),
+        )
+
+    @rpc_method("anvil_removePoolTransactions")
+    def remove_pool_transactions(self, address: Any) -> None:
+        """Drop every waiting transaction sent by ``address``."""
+        sender = parse_address(address, "address")
+        for tx in self.chain.txpool.pending + self.chain.txpool.queued:
+            if bytes(tx.sender) == sender:
+                self.chain.drop_transaction(tx.hash)
+
+    @rpc_method("anvil_autoImpersonateAccount", "hardhat_autoImpersonateAccount")
     def auto_impersonate_account(self, enabled: Any) -> None:
         """Accept eth_sendTransaction from any address without its key."""
         self.chain.auto_impersonate(parse_bool(enabled, "enabled"))
@@ -322,8 +364,12 @@ class DevMethods(MethodTable):
         }
 
     @rpc_method("anvil_dumpState", "hardhat_dumpState")
-    def dump_state(self) -> str:
-        """This chain's whole state (the state file's chain entry), gzip'd JSON as hex."""
+    def dump_state(self, preserve_historical_states: Any = None) -> str:
+        """This chain's whole state (the state file's chain entry), gzip'd JSON as hex.
+
+        Historical states are always kept (the state file keeps every root)."""
+        if preserve_historical_states is not None:
+            parse_bool(preserve_historical_states, "preserve_historical_states")
         data = json.dumps(dump_chain(self.chain), separators=(",", ":"), sort_keys=True)
         return "0x" + gzip.compress(data.encode(), mtime=0).hex()
 

@@ -43,13 +43,13 @@ class PoolMethods(MethodTable):
             for kind, by_sender in self.chain.txpool.content().items()
         }
 
-    @rpc_method("anvil_dropTransaction")
+    @rpc_method("anvil_dropTransaction", "hardhat_dropTransaction")
     def drop_transaction(self, tx_hash: Any) -> str | None:
         """Remove a waiting transaction; its hash, or null if the pool did not have it."""
         wanted = parse_hash(tx_hash, "tx_hash")
         return "0x" + wanted.hex() if self.chain.drop_transaction(wanted) else None
 
-    @rpc_method("anvil_dropAllTransactions")
+    @rpc_method("anvil_dropAllTransactions", "hardhat_dropAllTransactions")
     def drop_all_transactions(self) -> None:
         self.chain.drop_all_transactions()
 

@@ -288,8 +288,7 @@ class Web3Path:
         "unknown_method": (MethodUnavailable, "the method eth_nope does not exist"),
         "malformed_params": (Web3RPCError, "invalid params: address"),
     }
-    gaps: ClassVar[dict[str, Expected]] = {
-    }
+    gaps: ClassVar[dict[str, Expected]] = {}
     #: web3 estimates gas first, so a reverting transaction is refused before sending.
     is_revert_mined_without_gas: ClassVar[bool] = False
 

@@ -108,15 +108,17 @@ def test_automine_off_and_on(call: Call, dev_devnet: Devnet) -> None:
 
 def test_interval_mining(call: Call, dev_devnet: Devnet) -> None:
     chain = dev_devnet.chains[0]
-    assert call("evm_setIntervalMining", 5000) is None
-    assert (chain.mining, chain.config.block_time) == ("interval", 5.0)
+    assert call("evm_setIntervalMining", 5) is None  # seconds, as anvil
+    assert (chain.mining, chain.config.block_time) == ("interval", 5)
+    assert call("anvil_getIntervalMining") == 5
     a, b = (acct.address for acct in chain.accounts[1:3])
     _transfer(call, a, b)
     assert call("txpool_status")["pending"] == "0x1"
     call("evm_increaseTime", 5)  # the shared clock reaches the boundary: the block seals
     assert call("txpool_status")["pending"] == "0x0"
-    call("evm_setIntervalMining", 0)
+    call("anvil_setIntervalMining", 0)
     assert chain.mining == "manual"
+    assert call("anvil_getIntervalMining") is None
 
 
 def test_block_gas_limit(call: Call) -> None:
@@ -274,17 +276,28 @@ def test_add_balance(call: Call) -> None:
     assert call("eth_getBalance", OUTSIDER, "latest") == hex(12)
 
 
-@pytest.mark.parametrize("method", ["anvil_setERC20Balance", "anvil_dealERC20"])
+@pytest.mark.parametrize(
+    "method", ["anvil_setERC20Balance", "anvil_dealERC20", "hardhat_dealERC20"]
+)
 def test_set_erc20_balance(call: Call, dev_devnet: Devnet, method: str) -> None:
     chain = dev_devnet.chains[0]
     token = chain.deploy(contracts_dir() / "Token.vy", "Wrapped Ether", "WETH", 18)
-    assert call(method, token.address, OUTSIDER, hex(123 * ETHER)) is None
+    assert call(method, OUTSIDER, token.address, hex(123 * ETHER)) is None  # account first
     assert token.balanceOf(OUTSIDER) == 123 * ETHER
+
+
+def test_set_erc20_allowance(call: Call, dev_devnet: Devnet) -> None:
+    chain = dev_devnet.chains[0]
+    token = chain.deploy(contracts_dir() / "Token.vy", "Wrapped Ether", "WETH", 18)
+    spender = chain.accounts[3].address
+    assert call("anvil_setERC20Allowance", OUTSIDER, spender, token.address, hex(77)) is None
+    assert token.allowance(OUTSIDER, spender) == 77
+    assert token.allowance(spender, OUTSIDER) == 0
 
 
 def test_set_erc20_balance_of_a_non_token_is_an_error(call: Call) -> None:
     with pytest.raises(Failure, match="no balanceOf storage slot") as info:
-        call("anvil_setERC20Balance", "0x" + "11" * 20, OUTSIDER, hex(1))
+        call("anvil_setERC20Balance", OUTSIDER, "0x" + "11" * 20, hex(1))
     assert info.value.code == -32000
 
 
@@ -350,3 +363,29 @@ def test_load_state_refuses_garbage_and_another_chain(call: Call, dev_devnet: De
     other = dev_devnet.chains[1].rpc.call("anvil_dumpState")
     with pytest.raises(Failure, match="is chain 31338's"):
         call("anvil_loadState", other)
+
+
+def test_remove_pool_transactions(call: Call, dev_devnet: Devnet) -> None:
+    a, b, c = (acct.address for acct in dev_devnet.chains[0].accounts[1:4])
+    call("evm_setAutomine", False)
+    _transfer(call, a, c)
+    _transfer(call, b, c)
+    call("eth_sendTransaction", {"from": a, "to": c, "nonce": hex(5)})
+    assert call("anvil_removePoolTransactions", a) is None
+    content = call("txpool_content")
+    assert (list(content["pending"]), content["queued"]) == ([b.lower()], {})
+
+
+def test_mine_detailed_and_genesis_time(call: Call, dev_devnet: Devnet) -> None:
+    a, b = (acct.address for acct in dev_devnet.chains[0].accounts[1:3])
+    call("evm_setAutomine", False)
+    tx_hash = _transfer(call, a, b)
+    (block,) = call("anvil_mine_detailed")
+    assert block["transactions"][0]["hash"] == tx_hash
+    assert len(call("evm_mine_detailed", {"blocks": 2})) == 2
+    assert call("anvil_getGenesisTime") == int(_block(call, "0x0")["timestamp"], 16)
+
+
+def test_set_account_nonce_alias(call: Call) -> None:
+    call("evm_setAccountNonce", OUTSIDER, hex(9))
+    assert call("eth_getTransactionCount", OUTSIDER, "latest") == hex(9)
