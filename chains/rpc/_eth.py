@@ -6,7 +6,7 @@ import dataclasses
 from importlib import metadata
 from typing import Any, Final
 
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from chains._errors import TransactionReverted
 from chains._evm import TX_GAS_CAP
@@ -209,6 +209,22 @@ class EthMethods(MethodTable):
         nonce is queued; a nonce already waiting is a replacement.
         """
         return "0x" + self.chain.submit(self._signed(transaction)).hex()
+
+    @rpc_method("eth_sendUnsignedTransaction")
+    def send_unsigned_transaction(self, transaction: Any) -> str:
+        """anvil's: send from ``from`` without its key, as if it were impersonated."""
+        chain = self.chain
+        tx = parse_tx(transaction, "transaction", chain.chain_id)
+        if tx.sender is None:
+            raise invalid("transaction.from", "is required")
+        sender = to_checksum_address(tx.sender)
+        was = chain.is_impersonated(sender)
+        chain.impersonate(sender)
+        try:
+            return self.send_transaction(transaction)
+        finally:
+            if not was:
+                chain.stop_impersonating(sender)
 
     @rpc_method("eth_signTransaction")
     def sign_transaction(self, transaction: Any) -> str:

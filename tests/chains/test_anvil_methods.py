@@ -12,27 +12,78 @@ import pytest
 
 from chains import RpcError, RpcMethods
 
-SERVED = (
-    "anvil_impersonateAccount hardhat_impersonateAccount anvil_stopImpersonatingAccount "
-    "hardhat_stopImpersonatingAccount anvil_autoImpersonateAccount "
-    "hardhat_autoImpersonateAccount anvil_getAutomine hardhat_getAutomine anvil_mine "
-    "hardhat_mine anvil_setAutomine evm_setAutomine anvil_setIntervalMining "
-    "evm_setIntervalMining anvil_getIntervalMining anvil_dropTransaction "
-    "hardhat_dropTransaction anvil_dropAllTransactions hardhat_dropAllTransactions "
-    "anvil_removePoolTransactions anvil_reset hardhat_reset anvil_setBalance "
-    "hardhat_setBalance anvil_addBalance hardhat_addBalance anvil_setCode hardhat_setCode "
-    "anvil_setNonce hardhat_setNonce evm_setAccountNonce anvil_setStorageAt "
-    "hardhat_setStorageAt anvil_setCoinbase hardhat_setCoinbase anvil_setMinGasPrice "
-    "hardhat_setMinGasPrice anvil_setNextBlockBaseFeePerGas "
-    "hardhat_setNextBlockBaseFeePerGas anvil_setNextBlockPrevRandao hardhat_setPrevRandao "
-    "anvil_setTime evm_setTime anvil_dumpState hardhat_dumpState anvil_loadState "
-    "hardhat_loadState anvil_nodeInfo anvil_metadata hardhat_metadata anvil_snapshot "
-    "evm_snapshot anvil_revert evm_revert anvil_increaseTime evm_increaseTime "
-    "anvil_setNextBlockTimestamp evm_setNextBlockTimestamp anvil_setBlockGasLimit "
-    "evm_setBlockGasLimit anvil_setBlockTimestampInterval anvil_removeBlockTimestampInterval "
-    "evm_mine anvil_mine_detailed evm_mine_detailed anvil_dealERC20 anvil_setERC20Balance "
-    "hardhat_dealERC20 anvil_setERC20Allowance anvil_getGenesisTime"
-).split()
+SERVED = [
+    "anvil_impersonateAccount",
+    "hardhat_impersonateAccount",
+    "anvil_stopImpersonatingAccount",
+    "hardhat_stopImpersonatingAccount",
+    "anvil_autoImpersonateAccount",
+    "hardhat_autoImpersonateAccount",
+    "anvil_getAutomine",
+    "hardhat_getAutomine",
+    "anvil_mine",
+    "hardhat_mine",
+    "anvil_setAutomine",
+    "evm_setAutomine",
+    "anvil_setIntervalMining",
+    "evm_setIntervalMining",
+    "anvil_getIntervalMining",
+    "anvil_dropTransaction",
+    "hardhat_dropTransaction",
+    "anvil_dropAllTransactions",
+    "hardhat_dropAllTransactions",
+    "anvil_removePoolTransactions",
+    "anvil_reset",
+    "hardhat_reset",
+    "anvil_setBalance",
+    "hardhat_setBalance",
+    "anvil_addBalance",
+    "hardhat_addBalance",
+    "anvil_setCode",
+    "hardhat_setCode",
+    "anvil_setNonce",
+    "hardhat_setNonce",
+    "evm_setAccountNonce",
+    "anvil_setStorageAt",
+    "hardhat_setStorageAt",
+    "anvil_setCoinbase",
+    "hardhat_setCoinbase",
+    "anvil_setMinGasPrice",
+    "hardhat_setMinGasPrice",
+    "anvil_setNextBlockBaseFeePerGas",
+    "hardhat_setNextBlockBaseFeePerGas",
+    "anvil_setNextBlockPrevRandao",
+    "hardhat_setPrevRandao",
+    "anvil_setTime",
+    "evm_setTime",
+    "anvil_dumpState",
+    "hardhat_dumpState",
+    "anvil_loadState",
+    "hardhat_loadState",
+    "anvil_nodeInfo",
+    "anvil_metadata",
+    "hardhat_metadata",
+    "anvil_snapshot",
+    "evm_snapshot",
+    "anvil_revert",
+    "evm_revert",
+    "anvil_increaseTime",
+    "evm_increaseTime",
+    "anvil_setNextBlockTimestamp",
+    "evm_setNextBlockTimestamp",
+    "anvil_setBlockGasLimit",
+    "evm_setBlockGasLimit",
+    "anvil_setBlockTimestampInterval",
+    "anvil_removeBlockTimestampInterval",
+    "evm_mine",
+    "anvil_mine_detailed",
+    "evm_mine_detailed",
+    "anvil_dealERC20",
+    "anvil_setERC20Balance",
+    "hardhat_dealERC20",
+    "anvil_setERC20Allowance",
+    "anvil_getGenesisTime",
+]
 
 #: anvil methods this devnet does not serve, and why
 NOT_SERVED = {

@@ -241,3 +241,13 @@ def test_logs_carry_the_block_timestamp(rpc: RpcMethods, chain: Chain, probe: Co
         "eth_getLogs", [{"fromBlock": hex(chain.block_number), "address": probe.address}]
     )
     assert log["blockTimestamp"] == stamp
+
+
+def test_send_unsigned_transaction(
+    rpc: RpcMethods, chain: Chain, outsider: LocalAccount, recipient: LocalAccount
+) -> None:
+    rpc.call("anvil_setBalance", [outsider.address, hex(10**18)])
+    tx = {"from": outsider.address, "to": recipient.address, "value": "0x1"}
+    tx_hash = rpc.call("eth_sendUnsignedTransaction", [tx])
+    assert rpc.call("eth_getTransactionReceipt", [tx_hash])["from"] == outsider.address.lower()
+    assert not chain.is_impersonated(outsider.address)  # only for that transaction
