@@ -94,6 +94,20 @@ class _Snapshot:
     next_timestamp: int | None
     impersonated: frozenset[bytes]
     queue: TxQueue = field(default_factory=TxQueue)
+    #: the dev settings (chains/_dev.py), as ``_DevSettings`` — restored with the rest
+    dev: Any = None
+
+
+@dataclass(frozen=True)
+class _DevSettings:
+    """What the dev controls change beside state: mining mode and block parameters."""
+
+    config: ChainConfig
+    coinbase: bytes
+    next_base_fee: int | None
+    next_prevrandao: bytes | None
+    timestamp_interval: int | None
+    is_auto_impersonating: bool
 
 
 class BlockBuilder:

@@ -46,7 +46,7 @@ from chains._evm import (
     TX_GAS_CAP,
     VM_CLASSES,
 )
-from chains._pool import TxPool, TxQueue
+from chains._pool import TxPool, TxQueue, check_replacement
 from chains._transports import build_transport
 from chains._types import BlockRecord, ChainState, Log, Receipt
 
@@ -347,7 +347,13 @@ class Chain(DevControls):
         """
         sender = bytes(tx.sender)
         next_nonce = self._pool_nonce(sender)
-        if tx.nonce > next_nonce or self._queue.get(sender, tx.nonce) is not None:
+        queued = self._queue.get(sender, tx.nonce)
+        if queued is not None and tx.nonce == next_nonce:
+            # a stale queue entry (the nonce was set since): replace it and include now
+            check_replacement(queued, tx)
+            self._queue.take(sender, tx.nonce)
+            queued = None
+        if tx.nonce > next_nonce or queued is not None:
             self._queue.put(tx)
             for listener in tuple(self._tx_listeners):
                 listener(tx)
@@ -747,6 +753,7 @@ class Chain(DevControls):
             next_timestamp=self._next_timestamp,
             impersonated=frozenset(self._impersonated),
             queue=self._queue.copy(),
+            dev=self._dev_settings(),
         )
         return self._snapshot_ids
 
@@ -771,6 +778,8 @@ class Chain(DevControls):
         self._impersonated = set(snap.impersonated)
         self._next_timestamp = snap.next_timestamp
         self._queue = snap.queue.copy()
+        if snap.dev is not None:
+            self._restore_dev_settings(snap.dev)
         self._replay(snap.pending_ops, snap.pending_timestamp)
         self.last_receipt = None
 

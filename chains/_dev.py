@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
-from chains._blocks import _Snapshot
+from chains._blocks import _DevSettings, _Snapshot
 from chains._calls import AccountOverride, CallRunner
 from chains._config import MiningMode
 from chains._errors import ChainError
@@ -175,10 +175,11 @@ class DevControls(CallRunner):
     # reset
     # ------------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Back to genesis (anvil_reset without forking): blocks, pool, dev settings.
+        """Back to genesis (anvil_reset without forking): blocks, pool, block parameters
+        and auto-impersonation (the mining mode stays).
 
-        The devnet's clock is shared with the other chains and is not moved back: the
-        next block is timed by it, as any block after genesis.
+            The devnet's clock is shared with the other chains and is not moved back: the
+            next block is timed by it, as any block after genesis.
         """
         self._rewind(
             _Snapshot(
@@ -188,13 +189,32 @@ class DevControls(CallRunner):
                 next_timestamp=None,
                 impersonated=frozenset(),
                 queue=TxQueue(),
+                dev=_DevSettings(self.config, bytes(20), None, None, None, False),
             )
         )
-        self._snapshots.clear()
-        self._coinbase = bytes(20)
-        self._next_base_fee = self._timestamp_interval = None
-        self._next_prevrandao = None
-        self.is_auto_impersonating = False
+        # Snapshots above genesis point at blocks that are gone; genesis ones still hold
+        # (a test fixture's anchor taken on a fresh devnet survives a reset inside it).
+        for sid in [sid for sid, snap in self._snapshots.items() if snap.head > 0]:
+            del self._snapshots[sid]
+
+    def _dev_settings(self) -> _DevSettings:
+        return _DevSettings(
+            self.config,
+            self._coinbase,
+            self._next_base_fee,
+            self._next_prevrandao,
+            self._timestamp_interval,
+            self.is_auto_impersonating,
+        )
+
+    def _restore_dev_settings(self, dev: _DevSettings) -> None:
+        self._cancel_seal()
+        self.config = dev.config
+        self._coinbase = dev.coinbase
+        self._next_base_fee = dev.next_base_fee
+        self._next_prevrandao = dev.next_prevrandao
+        self._timestamp_interval = dev.timestamp_interval
+        self.is_auto_impersonating = dev.is_auto_impersonating
 
     if TYPE_CHECKING:
 
