@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from live_helpers import post
 
 from chains import Devnet, DevnetServer, contracts_dir
-from tests.live.live_helpers import post
 
 ETHER = 10**18
 GWEI = 10**9
