@@ -34,7 +34,7 @@ class SignMethods(MethodTable):
         account = parse_address(address, "address")
         return self._sign(account, encode_defunct(parse_data(message, "message")))
 
-    @rpc_method("eth_signTypedData_v4", "eth_signTypedData")
+    @rpc_method("eth_signTypedData_v4")
     def sign_typed_data(self, address: Any, typed_data: Any) -> str:
         """EIP-712: the typed data as an object or its JSON text (what wallets send)."""
         account = parse_address(address, "address")
