@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+from bridge._bench import render_relayer_bench, run_relayer_bench
 from bridge._deploy import (
     BRIDGE_CONTRACTS_DIR,
     EXPIRY_TAG,
@@ -34,6 +35,7 @@ from bridge._deploy import (
     get_relay_digest,
     sign_digest,
 )
+from bridge._presets_cli import render_presets
 from bridge._relayer import (
     ACTION_PRIORITY,
     SCAN_PRIORITY,
@@ -42,6 +44,7 @@ from bridge._relayer import (
     DoubleDelivery,
     Relayer,
 )
+from bridge.admin import admin_methods
 from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash
 from bridge.latency import (
     PRESETS,
@@ -95,11 +98,15 @@ __all__ = [
     "StoreError",
     "TokenTransfer",
     "Uniform",
+    "admin_methods",
     "deploy_bridge",
     "derive_attester_keys",
     "get_expiry_digest",
     "get_message_id",
     "get_preset",
     "get_relay_digest",
+    "render_presets",
+    "render_relayer_bench",
+    "run_relayer_bench",
     "sign_digest",
 ]

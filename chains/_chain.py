@@ -461,7 +461,7 @@ class Chain(DevControls):
         sender: str | None = None,
         value: int = 0,
         gas: int | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """Compile the Vyper file at ``path`` and deploy it with constructor ``args``."""
         compiled = self.compile(path)
         return self._deploy(
@@ -476,7 +476,7 @@ class Chain(DevControls):
         sender: str | None = None,
         value: int = 0,
         gas: int | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """Compile Vyper ``source`` text and deploy it."""
         compiled = self.compiler.compile_source(source, name=name)
         return self._deploy(compiled.bytecode, compiled.abi_list, args, name, sender, value, gas)
@@ -490,7 +490,7 @@ class Chain(DevControls):
         sender: str | None = None,
         value: int = 0,
         gas: int | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """Deploy any EVM creation bytecode with its ABI (Solidity, Huff, hand-written...)."""
         if isinstance(bytecode, str):
             bytecode = bytes.fromhex(bytecode.removeprefix("0x"))
@@ -505,7 +505,7 @@ class Chain(DevControls):
         sender: str | None,
         value: int,
         gas: int | None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         from eth_abi import encode
         from eth_abi.exceptions import EncodingError
 
@@ -532,7 +532,7 @@ class Chain(DevControls):
         *,
         abi: Sequence[dict[str, Any]] | None = None,
         name: str | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """A handle on an existing contract, from its Vyper source file or an ABI."""
         if (source is None) == (abi is None):
             raise TypeError("give exactly one of a Vyper source path or abi=")

@@ -1,0 +1,336 @@
+"""``testbed sweep``, ``testbed report`` and ``testbed bench scenario``: arguments and output.
+
+Registered by :mod:`scenarios.cli`; the work happens in :mod:`scenarios.sweep`,
+:mod:`scenarios.report` and :mod:`scenarios.bench`. This module is the
+presentation layer (it prints); bad arguments fail with argparse's usage message naming
+the argument, invalid values (unknown mode or preset) with ``testbed: error: ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from scenarios.model import LATENCY_PRESETS, MODES
+from scenarios.report import format_table
+from scenarios.sweep import RESULTS_CSV, RESULTS_JSON, SweepSpec
+
+__all__ = ["add_bench_scenario_parser", "add_report_parser", "add_sweep_parser"]
+
+T = TypeVar("T")
+
+
+def _list_of(kind: Callable[[str], T], what: str) -> Callable[[str], tuple[T, ...]]:
+    """An argparse type: a comma-separated list of ``kind`` values."""
+
+    def parse(text: str) -> tuple[T, ...]:
+        items = [item.strip() for item in text.split(",")]
+        if not text.strip() or any(not item for item in items):
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a comma-separated list of {what}")
+        values = []
+        for item in items:
+            try:
+                values.append(kind(item))
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{item!r} is not {what}") from None
+        return tuple(values)
+
+    return parse
+
+
+def _float(text: str) -> float:
+    return float(text)
+
+
+def _name(text: str) -> str:
+    return text
+
+
+def _latencies(text: str) -> tuple[str, ...]:
+    if text.strip() == "all":
+        return LATENCY_PRESETS
+    return _list_of(_name, "latency preset names")(text)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+    """A ``progress(done, total)`` callback drawing a bar on stderr, and its closer."""
+    if not enabled:
+        return None, lambda: None
+    from scenarios.cli._progress import ProgressBar
+
+    bar: list[ProgressBar] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:  # the first call reports the runs found from an earlier session
+            bar.append(ProgressBar(total, stream=sys.stderr, skipped=done))
+        bar[0].update(done)
+
+    def close() -> None:
+        if bar:
+            bar[0].close()
+
+    return progress, close
+
+
+# ---------------------------------------------------------------------------------------
+# testbed sweep
+# ---------------------------------------------------------------------------------------
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from scenarios.sweep import load_runs, run_sweep
+
+    sweep = SweepSpec(
+        modes=args.modes,
+        latencies=args.latency,
+        sigmas=args.sigma,
+        notionals=args.notional,
+        chains=args.chains,
+        seeds=args.seeds,
+        seed_start=args.seed_start,
+        drift=args.drift,
+        target_ltv=args.target_ltv,
+        slippage=args.slippage,
+    )
+    progress, close = _progress_bar(not args.quiet)
+    try:
+        outcome = run_sweep(
+            sweep,
+            args.out,
+            workers=args.workers,
+            resume=args.resume,
+            imports=args.plugin,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        close()
+        saved = len(load_runs(args.out))
+        print(
+            f"\ninterrupted: {saved} finished runs are saved in {args.out}; "
+            "run the same command with --resume to finish",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        close()
+    resumed = f" ({outcome.resumed} from an earlier session)" if outcome.resumed else ""
+    print(f"{outcome.total} runs{resumed} → {outcome.out / RESULTS_CSV}, {RESULTS_JSON}")
+    print(f"report: testbed report {outcome.out}")
+    return 0
+
+
+def add_sweep_parser(sub: Any) -> None:
+    """Register ``testbed sweep`` on the top-level subparsers."""
+    p = sub.add_parser(
+        "sweep",
+        help="run a grid of scenario runs in parallel (resumable, deterministic)",
+        description=(
+            "Run modes × layouts × latency presets × σ × notionals × seeds. Results are "
+            "appended to DIR/runs.jsonl as runs finish (an interrupted sweep resumes with "
+            "--resume) and written to DIR/results.csv and DIR/results.json, sorted in grid "
+            "order, so the same arguments give byte-identical files. atomic and sequential "
+            "run on one chain, so they run once per σ, notional and seed, not per latency "
+            "preset or layout."
+        ),
+    )
+    p.add_argument(
+        "--modes",
+        type=_list_of(_name, "mode names"),
+        default=("bridged",),
+        help=f"comma-separated modes (default bridged; known: {', '.join(MODES)})",
+    )
+    p.add_argument(
+        "--latency",
+        type=_latencies,
+        default=("fast-attestation",),
+        help=f"comma-separated latency presets or 'all' ({', '.join(LATENCY_PRESETS)})",
+    )
+    p.add_argument(
+        "--sigma",
+        type=_list_of(_float, "a number"),
+        default=(0.8,),
+        help="comma-separated annualised volatilities (default 0.8)",
+    )
+    p.add_argument(
+        "--notional",
+        type=_list_of(_float, "a number"),
+        default=(100_000.0,),
+        help="comma-separated USDC notionals (default 1e5)",
+    )
+    p.add_argument(
+        "--chains",
+        type=_list_of(int, "an integer"),
+        default=(3,),
+        help="comma-separated bridged layouts: 2 and/or 3 chains (default 3)",
+    )
+    p.add_argument(
+        "--seeds", type=_positive_int, default=10, help="seeds per grid cell (default 10)"
+    )
+    p.add_argument("--seed-start", type=_non_negative_int, default=0, help="first seed (default 0)")
+    p.add_argument("--drift", type=float, default=0.0, help="annualised drift (default 0)")
+    p.add_argument("--target-ltv", type=float, default=0.5, help="borrow LTV (default 0.5)")
+    p.add_argument("--slippage", type=float, default=0.01, help="max slippage (default 0.01)")
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: CPU count; 1 runs in this process)",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    p.add_argument("--resume", action="store_true", help="continue the sweep already in --out")
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE (which registers extra runners) here and in every worker",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sweep)
+
+
+# ---------------------------------------------------------------------------------------
+# testbed report
+# ---------------------------------------------------------------------------------------
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from scenarios.report import report
+
+    result = report(args.dir, out=args.out, run_key=args.run)
+    print(f"report: {result.index}")
+    for image in result.images:
+        print(f"  {image}")
+    print(f"  {result.summary_csv}")
+    return 0
+
+
+def add_report_parser(sub: Any) -> None:
+    """Register ``testbed report`` on the top-level subparsers."""
+    p = sub.add_parser(
+        "report",
+        help="PNG plots and an HTML page from a sweep or demo folder",
+        description=(
+            "Read DIR/results.json (and runs.jsonl for one run's capital-in-flight curve) "
+            "and write DIR/report/: divergence.png, outcomes.png, capital_in_flight.png, "
+            "summary.csv and a self-contained index.html."
+        ),
+    )
+    p.add_argument("dir", help="a finished sweep (or demo) folder")
+    p.add_argument("--out", help="write here instead of DIR/report")
+    p.add_argument("--run", metavar="KEY", help="run to draw capital in flight for (a key)")
+    p.set_defaults(func=_cmd_report)
+
+
+# ---------------------------------------------------------------------------------------
+# testbed bench scenario
+# ---------------------------------------------------------------------------------------
+
+
+def _cmd_bench_scenario(args: argparse.Namespace) -> int:
+    from scenarios.bench import run_scenario_bench, run_sweep_bench
+
+    def say(message: str) -> None:
+        print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+    result: dict[str, Any] = {}
+    if args.runs > 0:
+        result = run_scenario_bench(
+            modes=args.modes, runs=args.runs, repeats=args.repeats, chains=args.chains, progress=say
+        )
+    if args.sweep_runs:
+        say(f"timing a {args.sweep_mode} sweep of ~{args.sweep_runs} runs, {args.workers} workers")
+        progress, close = _progress_bar(True)  # stderr: --json output stays clean
+        try:
+            result["sweep"] = run_sweep_bench(
+                n_runs=args.sweep_runs,
+                workers=args.workers,
+                mode=args.sweep_mode,
+                chains=args.chains,
+                progress=progress,
+            )
+        finally:
+            close()
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    if "modes" in result:
+        print(
+            f"{result['chains']}-chain world built in {result['world_build_s']} s; "
+            f"{result['runs_per_repeat']} runs × {result['repeats']} repeats per mode"
+        )
+        rows = []
+        for mode, info in result["modes"].items():
+            if info["available"]:
+                rates = " ".join(str(r) for r in info["repeats_runs_per_s"])
+                rows.append([mode, info["median_runs_per_s"], info["ms_per_run"], rates])
+            else:
+                rows.append([mode, "n/a", "", info["reason"]])
+        print(format_table(["mode", "median runs/s", "ms/run", "repeats"], rows))
+    if "sweep" in result:
+        s = result["sweep"]
+        print(
+            f"\nsweep: {s['runs']} {s['mode']} runs ({s['chains']} chains, "
+            f"{len(s['latencies'])} presets × {len(s['sigmas'])} σ × {s['seeds']} seeds), "
+            f"{s['workers']} workers: {s['wall_s']} s = {s['runs_per_s']} runs/s "
+            f"(1,000 runs ≈ {s['projected_s_for_1000']} s; target < {s['target_s_for_1000']:.0f} s)"
+        )
+        print(
+            f"CPU {s['cpu_s']} s over {s['workers']} workers → ≈ "
+            f"{s['idle_cores_wall_s_estimate']} s on idle cores "
+            f"(1-min load average at the end: {s['load_average_1min']})"
+        )
+    return 0
+
+
+def add_bench_scenario_parser(bench_sub: Any) -> None:
+    """Register ``testbed bench scenario`` on the ``bench`` subparsers."""
+    p = bench_sub.add_parser(
+        "scenario",
+        help="runs/s per scenario mode on a reused world; optionally time a bridged sweep",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--runs", type=_non_negative_int, default=20, help="runs per repeat (0: skip; default 20)"
+    )
+    p.add_argument("--repeats", type=_positive_int, default=3, help="repeats (median; default 3)")
+    p.add_argument(
+        "--modes",
+        type=_list_of(_name, "mode names"),
+        default=MODES,
+        help=f"comma-separated modes (default {','.join(MODES)})",
+    )
+    p.add_argument("--chains", type=int, choices=(2, 3), default=3, help="layout (default 3)")
+    p.add_argument(
+        "--sweep-runs",
+        type=_non_negative_int,
+        default=0,
+        help="also time a sweep of about this many runs (e.g. 1000)",
+    )
+    p.add_argument("--sweep-mode", default="bridged", help="mode of the timed sweep")
+    p.add_argument("--workers", type=_positive_int, default=2, help="sweep workers (default 2)")
+    p.set_defaults(func=_cmd_bench_scenario)

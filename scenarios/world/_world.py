@@ -1,0 +1,135 @@
+"""The deployed world the runners share: a devnet, the suites, the roles, one anchor.
+
+``World.build(chains)`` makes a devnet of ``chains`` chains (A, B[, C]), deploys the full suite
+on A — the venues of the ``atomic`` and ``sequential`` modes, and the AMM of ``bridged`` — and
+the bridged layout: bridge, relayer, wrapped tokens, lending on B, CDP on C or A (see
+``scenarios/world/_layout.py``). Every run
+happens inside :meth:`World.session`, which reverts the devnet (chains, clock, attached
+participants) to the anchor taken after deployment: the world is built once per process and
+never redeployed per run.
+
+Roles (dev accounts, the same address on every chain): ``deployer`` (owns tokens and oracles,
+acts as every oracle's keeper), ``user`` (runs the scenario), ``fronter`` (a solver holding
+USDC inventory that fronts the refinance repayment), ``arbitrageur`` and ``flow`` (market
+actors).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from chains import Devnet
+from scenarios.model import RunSpec, ScenarioConfigError
+from scenarios.world._layout import BridgedLayout, build_layout
+from scenarios.world._suite import Suite, SuiteConfig, deploy_suite
+from scenarios.world._venues import AmmVenue, CdpVenue, LendingVenue, Roles
+
+__all__ = ["World"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_UINT256 = 2**256 - 1
+#: Inventory minted to the market actors and the fronter at build time (whole tokens).
+ACTOR_USDC = 50_000_000
+ACTOR_WETH = 25_000
+
+
+@dataclass
+class World:
+    """A devnet with the suites deployed, reused across runs (see the module docstring)."""
+
+    devnet: Devnet
+    chains: int
+    suite: Suite
+    roles: Roles
+    start_time: float
+    bridged: BridgedLayout = field(default=None, repr=False)  # type: ignore[assignment]
+    _anchor: int = field(default=0, repr=False)
+
+    @classmethod
+    def build(cls, chains: int = 3, seed: int = 0, config: SuiteConfig | None = None) -> World:
+        """Deploy everything for the ``chains``-chain layout (2 or 3) and take the anchor."""
+        if isinstance(chains, bool) or chains not in (2, 3):
+            raise ScenarioConfigError(f"chains={chains!r} must be 2 or 3")
+        devnet = Devnet(n_chains=chains, seed=seed)
+        home = devnet.chains[0]
+        accounts = [a.address for a in home.accounts]
+        roles = Roles(
+            deployer=accounts[0],
+            user=accounts[1],
+            fronter=accounts[2],
+            arbitrageur=accounts[3],
+            flow=accounts[4],
+        )
+        suite = deploy_suite(home, config, sender=roles.deployer)
+        for actor in (roles.arbitrageur, roles.flow, roles.fronter):
+            suite.fund(actor, usdc=ACTOR_USDC * 10**6, weth=ACTOR_WETH * 10**18)
+        for owner in (roles.user, roles.arbitrageur, roles.flow, roles.fronter):
+            for token in suite.tokens.values():
+                for spender in (suite.router, suite.market, suite.vault, suite.composer):
+                    token.approve(spender.address, _MAX_UINT256, sender=owner)
+        world = cls(devnet=devnet, chains=chains, suite=suite, roles=roles, start_time=0.0)
+        world.bridged = build_layout(devnet, suite, roles)
+        # Let the clock catch up with the deployment blocks' timestamps, then start on a
+        # whole minute so the runs' block times are round numbers.
+        latest = max(c.timestamp for c in devnet.chains)
+        devnet.advance_to(float((int(latest) // 60 + 2) * 60))
+        for chain in devnet.chains:
+            chain.mine()
+        world.start_time = devnet.now
+        world._anchor = devnet.snapshot()
+        logger.info("world built: %d chains, start t=%s", chains, world.start_time)
+        return world
+
+    @property
+    def amm(self) -> AmmVenue:
+        """The one-chain layout's AMM (chain A)."""
+        return AmmVenue.from_suite(self.suite)
+
+    @property
+    def lending(self) -> LendingVenue:
+        """The one-chain layout's lending market (chain A)."""
+        return LendingVenue.from_suite(self.suite)
+
+    @property
+    def cdp(self) -> CdpVenue:
+        """The one-chain layout's CDP vault (chain A)."""
+        return CdpVenue.from_suite(self.suite)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[World]:
+        """Run inside: on exit the devnet is back at the post-deployment anchor."""
+        self.devnet.revert(self._anchor)
+        try:
+            yield self
+        finally:
+            self.devnet.revert(self._anchor)
+
+    def check_spec(self, spec: RunSpec) -> None:
+        """Reject parameters this world cannot run: a target LTV at or above the market's
+        liquidation threshold, a notional beyond the WETH/USDC pool's depth."""
+        spec.validate()
+        errors = []
+        threshold = self.suite.config.liquidation_threshold
+        if spec.target_ltv >= threshold:
+            errors.append(
+                f"target_ltv={spec.target_ltv!r} is at or above the market's liquidation "
+                f"threshold {threshold!r}: the position would be liquidatable at once"
+            )
+        usdc_reserve = self.fetch_usdc_depth()
+        if spec.notional * 10**6 >= usdc_reserve:
+            errors.append(
+                f"notional={spec.notional!r} USDC is beyond the WETH/USDC pool's depth "
+                f"({usdc_reserve / 10**6:,.0f} USDC in reserve)"
+            )
+        if errors:
+            raise ScenarioConfigError("impossible RunSpec: " + "; ".join(errors))
+
+    def fetch_usdc_depth(self) -> int:
+        """USDC reserve of the WETH/USDC pool on A (base units)."""
+        pool = self.suite.weth_usdc
+        r0, r1, _ = pool.get_reserves()
+        return int(r0 if pool.token0() == self.suite.usdc.address else r1)
