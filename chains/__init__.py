@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chains._accounts import DEV_MNEMONIC, dev_accounts
+from chains._calls import AccountOverride, AccountProof, SimBlock, SimBlockResult, SimCall
 from chains._chain import Chain
 from chains._clock import DEFAULT_GENESIS_TIME, Clock, ScheduledEvent
 from chains._compiler import CompiledContract, Compiler
@@ -25,10 +26,13 @@ from chains._errors import (
     InsufficientFunds,
     InvalidTransaction,
     NonceTooLow,
+    ReplacementUnderpriced,
     SnapshotNotFound,
     TransactionReverted,
     UnknownBlock,
 )
+from chains._pool import PoolStatus, TxPool
+from chains._predeploys import CREATE2_FACTORY, MULTICALL3
 from chains._state import StateError, dump_devnet, load_state, save_state, write_state
 from chains._types import BlockRecord, ChainState, Event, Log, Receipt
 from chains.rpc import RpcError, RpcMethods
@@ -37,9 +41,13 @@ if TYPE_CHECKING:
     from chains.rpc import DevnetServer, InProcessProvider
 
 __all__ = [
+    "CREATE2_FACTORY",
     "DEFAULT_CHAIN_ID",
     "DEFAULT_GENESIS_TIME",
     "DEV_MNEMONIC",
+    "MULTICALL3",
+    "AccountOverride",
+    "AccountProof",
     "BlockRecord",
     "Chain",
     "ChainConfig",
@@ -63,13 +71,19 @@ __all__ = [
     "MiningMode",
     "NonceTooLow",
     "Participant",
+    "PoolStatus",
     "Receipt",
+    "ReplacementUnderpriced",
     "RpcError",
     "RpcMethods",
     "ScheduledEvent",
+    "SimBlock",
+    "SimBlockResult",
+    "SimCall",
     "SnapshotNotFound",
     "StateError",
     "TransactionReverted",
+    "TxPool",
     "UnknownBlock",
     "contracts_dir",
     "dev_accounts",

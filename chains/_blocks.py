@@ -10,6 +10,7 @@ chain's records (sealed blocks, the transaction index, the pending operations).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,8 +44,12 @@ from chains._evm import (
     sign_tx,
     validate_transaction,
 )
+from chains._pool import TxQueue, check_replacement
+from chains._predeploys import PREDEPLOYS
 from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
+
+logger = logging.getLogger(__name__)
 
 _MAX_ANCESTORS = 256
 
@@ -67,6 +72,14 @@ class _Pending:
     log_count: int = 0
 
 
+#: py-evm's unsigned typed transaction classes → the builder making their signed form.
+_SIGNED_BUILDERS = {
+    "UnsignedAccessListTransaction": "new_access_list_transaction",
+    "UnsignedDynamicFeeTransaction": "new_dynamic_fee_transaction",
+    "UnsignedSetCodeTransaction": "new_set_code_transaction",
+}
+
+
 @dataclass(frozen=True)
 class _GasSoFar:
     """The one header field ``make_receipt`` reads: gas used before this transaction."""
@@ -81,6 +94,21 @@ class _Snapshot:
     pending_timestamp: int | None
     next_timestamp: int | None
     impersonated: frozenset[bytes]
+    queue: TxQueue = field(default_factory=TxQueue)
+    #: the dev settings (chains/_dev.py), as ``_DevSettings`` — restored with the rest
+    dev: Any = None
+
+
+@dataclass(frozen=True)
+class _DevSettings:
+    """What the dev controls change beside state: mining mode and block parameters."""
+
+    config: ChainConfig
+    coinbase: bytes
+    next_base_fee: int | None
+    next_prevrandao: bytes | None
+    timestamp_interval: int | None
+    is_auto_impersonating: bool
 
 
 class BlockBuilder:
@@ -106,7 +134,18 @@ class BlockBuilder:
     _next_timestamp: int | None
     _seal_event: Any
     _listeners: list[Callable[[BlockRecord], None]]
+    _tx_listeners: list[Callable[[SignedTransactionAPI], None]]
+    _queue: TxQueue
     _live_state: Any
+    #: dev controls (chains/_dev.py): the next block's coinbase, base fee and prevrandao,
+    #: and a fixed gap between block timestamps
+    _coinbase: bytes = ZERO_ADDRESS
+    _next_base_fee: int | None = None
+    _next_prevrandao: bytes | None = None
+    _timestamp_interval: int | None = None
+    #: any sender is impersonated when it has no key (anvil_autoImpersonateAccount)
+    is_auto_impersonating: bool = False
+    _snapshots: dict[int, _Snapshot]
 
     def _genesis(self) -> None:
         state: dict[Any, Any] = {
@@ -118,6 +157,13 @@ class BlockBuilder:
             }
             for a in self.accounts
         }
+        for address, code in PREDEPLOYS.items():
+            state[to_canonical_address(address)] = {
+                "balance": 0,
+                "nonce": 1,
+                "code": code,
+                "storage": {},
+            }
         params: dict[str, Any] = {
             "coinbase": ZERO_ADDRESS,
             "difficulty": 0,
@@ -169,13 +215,15 @@ class BlockBuilder:
         number = parent.block_number + 1
         header = DevVM.create_header_from_parent(
             parent,
-            coinbase=ZERO_ADDRESS,
+            coinbase=self._coinbase,
             timestamp=timestamp,
             gas_limit=self.config.gas_limit,
-            mix_hash=self._prevrandao(number),
+            mix_hash=self._next_prevrandao or self._prevrandao(number),
             extra_data=b"",
             parent_beacon_block_root=keccak(b"testbed-beacon" + parent.hash),
         )
+        if self._next_base_fee is not None:
+            header = header.copy(base_fee_per_gas=self._next_base_fee)
         vm = self._vm_class(header, self._chaindb, self._chain_context, None)  # type: ignore[arg-type]
         vm.ancestor_hashes = self._ancestors()
         if self._live_state is not None:
@@ -194,6 +242,8 @@ class BlockBuilder:
     def _next_block_time(self) -> int:
         if self._next_timestamp is not None:
             return self._next_timestamp
+        if self._timestamp_interval is not None:
+            return self._blocks[-1].timestamp + self._timestamp_interval
         if self.config.mining == "interval":
             # The first interval boundary after both the clock and the latest block.
             step = self.config.block_time
@@ -242,6 +292,8 @@ class BlockBuilder:
         self._pending = None
         self._pending_ops = []
         self._next_timestamp = None
+        self._next_base_fee = None
+        self._next_prevrandao = None
         self._cancel_seal()
         for listener in tuple(self._listeners):  # a listener may unsubscribe itself
             listener(record)
@@ -289,17 +341,89 @@ class BlockBuilder:
             # recovering it again (raw transactions from clients are still recovered).
             tx.__dict__["sender"] = from_
             return tx
-        if from_ in self._impersonated:
+        if from_ in self._impersonated or self.is_auto_impersonating:
             fake = TX_BUILDER.new_dynamic_fee_transaction(
                 self.chain_id, nonce, tip, max_fee, gas, to, value, data, [], 0, 1, 1
             )
             return impersonated_tx(fake, from_)
-        raise ChainError(
+        raise self._no_key(from_)
+
+    def _build_legacy(
+        self,
+        from_: bytes,
+        nonce: int,
+        gas_price: int,
+        gas: int,
+        to: Address,
+        value: int,
+        data: bytes,
+    ) -> SignedTransactionAPI:
+        """A legacy (type 0, EIP-155) transaction, signed with the sender's key or impersonated."""
+        key = self._keys.get(from_)
+        if key is not None:
+            unsigned = TX_BUILDER.create_unsigned_transaction(
+                nonce=nonce, gas_price=gas_price, gas=gas, to=to, value=value, data=data
+            )
+            tx = unsigned.as_signed_transaction(key, chain_id=self.chain_id)
+            tx.__dict__["sender"] = from_
+            return tx
+        if from_ in self._impersonated or self.is_auto_impersonating:
+            fake = TX_BUILDER.new_transaction(
+                nonce, gas_price, gas, to, value, data, 35 + 2 * self.chain_id, 1, 1
+            )
+            return impersonated_tx(fake, from_)
+        raise self._no_key(from_)
+
+    def _build_typed(self, from_: bytes, unsigned: Any) -> SignedTransactionAPI:
+        """Sign any unsigned typed transaction (access list, set-code) or impersonate it."""
+        key = self._keys.get(from_)
+        if key is not None:
+            tx = unsigned.as_signed_transaction(key)
+            tx.__dict__["sender"] = from_
+            return tx
+        if from_ in self._impersonated or self.is_auto_impersonating:
+            inner = unsigned.__class__.__name__
+            fields = [getattr(unsigned, name) for name, _ in unsigned._meta.fields]
+            fake = getattr(TX_BUILDER, _SIGNED_BUILDERS[inner])(*fields, 0, 1, 1)
+            return impersonated_tx(fake, from_)
+        raise self._no_key(from_)
+
+    def _no_key(self, from_: bytes) -> ChainError:
+        return ChainError(
             f"no key for sender {to_checksum_address(from_)} on chain {self.name}: use one of "
             "chain.accounts, add_account(), or impersonate(address) first"
         )
 
     def _include(self, tx: SignedTransactionAPI, *, retry_in_new_block: bool) -> Receipt:
+        """Run ``tx`` in the pending block, promote queued transactions its nonce freed,
+        then seal under automine (all of them in one block, as anvil does)."""
+        receipt = self._include_one(tx, retry_in_new_block=retry_in_new_block)
+        if self._queue:
+            self._promote(bytes(tx.sender))
+        if self.config.mining == "auto":
+            self._seal()
+            receipt = self.get_receipt(receipt.tx_hash)
+        else:
+            self._schedule_seal()
+        self.last_receipt = receipt
+        return receipt
+
+    def _promote(self, sender: bytes) -> None:
+        """Move ``sender``'s queued transactions into the pending block while nonces line up."""
+        while True:
+            nonce = self._open().vm.state.get_nonce(Address(sender))
+            tx = self._queue.take(sender, nonce)
+            if tx is None:
+                return
+            try:
+                self._include_one(tx, retry_in_new_block=False)
+            except InvalidTransaction as exc:
+                logger.info(
+                    "chain %s: dropped queued transaction 0x%s: %s", self.name, tx.hash.hex(), exc
+                )
+                return
+
+    def _include_one(self, tx: SignedTransactionAPI, *, retry_in_new_block: bool) -> Receipt:
         pending = self._open()
         state = pending.vm.state
         if pending.gas_used + tx.gas > pending.header.gas_limit:
@@ -308,7 +432,7 @@ class BlockBuilder:
                     f"gas limit {tx.gas} exceeds the block gas limit {pending.header.gas_limit}"
                 )
             self._seal()
-            return self._include(tx, retry_in_new_block=retry_in_new_block)
+            return self._include_one(tx, retry_in_new_block=retry_in_new_block)
         snapshot = state.snapshot() if retry_in_new_block and pending.transactions else None
         try:
             validate_transaction(state, tx)
@@ -339,15 +463,11 @@ class BlockBuilder:
                 tx.value,
                 tx.data,
             )
-            return self._include(retried, retry_in_new_block=False)
+            return self._include_one(retried, retry_in_new_block=False)
         receipt = self._record(pending, tx, computation, evm_receipt, gas_used)
         self._pending_ops.append(("tx", tx))
-        if self.config.mining == "auto":
-            self._seal()
-            receipt = self.get_receipt(receipt.tx_hash)
-        else:
-            self._schedule_seal()
-        self.last_receipt = receipt
+        for listener in tuple(self._tx_listeners):
+            listener(tx)
         return receipt
 
     @staticmethod
@@ -477,6 +597,54 @@ class BlockBuilder:
                 self._apply_op(pending.vm.state, op)
             self._pending_ops.append(op)
         self._schedule_seal()
+
+    def _replay_checked(self, ops: Sequence[tuple[Any, ...]], timestamp: int | None) -> None:
+        """Rebuild the pending block from ``ops`` after a replacement or a drop.
+
+        Unlike :meth:`_replay`, each transaction is validated again: one whose nonce is
+        now ahead (an earlier one of its sender was dropped) goes back to the queue, one
+        that became invalid otherwise (balance) is dropped and logged.
+        """
+        self._replay([], None)
+        if not ops:
+            return
+        pending = self._open(timestamp)
+        for op in ops:
+            if op[0] != "tx":
+                self._apply_op(pending.vm.state, op)
+                self._pending_ops.append(op)
+                continue
+            tx = op[1]
+            try:
+                if tx.max_fee_per_gas < pending.header.base_fee_per_gas:
+                    raise ValidationError("max fee per gas is below the block's base fee")
+                self._execute(pending, tx)
+            except ValidationError as exc:
+                error = classify_error(exc)
+                if str(error).startswith("nonce too high"):
+                    self._queue.put(tx)
+                else:
+                    logger.info(
+                        "chain %s: dropped transaction 0x%s: %s", self.name, tx.hash.hex(), error
+                    )
+                continue
+            self._pending_ops.append(op)
+        for sender in sorted({bytes(op[1].sender) for op in ops if op[0] == "tx"}):
+            self._promote(sender)
+        self._schedule_seal()
+
+    def _replace_waiting(self, tx: SignedTransactionAPI) -> bool:
+        """Replace the pending-block transaction with ``tx``'s sender and nonce, if any."""
+        sender = bytes(tx.sender)
+        for i, op in enumerate(self._pending_ops):
+            if op[0] == "tx" and bytes(op[1].sender) == sender and op[1].nonce == tx.nonce:
+                check_replacement(op[1], tx)
+                ops = list(self._pending_ops)
+                ops[i] = ("tx", tx)
+                assert self._pending is not None
+                self._replay_checked(ops, self._pending.header.timestamp)
+                return True
+        return False
 
     @staticmethod
     def _canonical(address: str | bytes) -> Address:

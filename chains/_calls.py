@@ -8,7 +8,8 @@ pending block's live state or on a sealed block's state rebuilt from its root.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth.constants import ZERO_ADDRESS
@@ -29,7 +30,132 @@ from chains._evm import (
     error_name,
 )
 
-__all__ = ["CallRunner"]
+__all__ = [
+    "AccountOverride",
+    "AccountProof",
+    "CallRunner",
+    "SimBlock",
+    "SimBlockResult",
+    "SimCall",
+    "StateOverride",
+    "apply_overrides",
+]
+
+#: Prague's precompiles are 0x01-0x11: warm from the start, never in an access list.
+_LAST_PRECOMPILE = 0x11
+
+
+@dataclass(frozen=True)
+class AccountProof:
+    """EIP-1186: an account and some of its storage, with Merkle proofs to a state root.
+
+    ``account_proof`` and each storage proof are the RLP-encoded trie nodes from the root
+    down; ``storage`` holds ``(slot, value, proof)``.
+    """
+
+    address: bytes
+    balance: int
+    nonce: int
+    code_hash: bytes
+    storage_root: bytes
+    account_proof: tuple[bytes, ...]
+    storage: tuple[tuple[int, int, tuple[bytes, ...]], ...]
+
+
+@dataclass(frozen=True)
+class SimCall:
+    """One call of :meth:`CallRunner.simulate_blocks` (an unsigned transaction)."""
+
+    to: bytes | None
+    sender: bytes | None = None
+    data: bytes = b""
+    value: int = 0
+    gas: int | None = None
+    nonce: int | None = None
+    max_fee_per_gas: int | None = None
+
+
+@dataclass(frozen=True)
+class SimBlock:
+    """One block of :meth:`CallRunner.simulate_blocks`: header fields to change, state
+    overrides applied before its calls, and the calls in order."""
+
+    calls: tuple[SimCall, ...] = ()
+    state_override: StateOverride | None = None
+    header: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SimBlockResult:
+    """A simulated block: its header (never sealed, no hash) and each call's outcome."""
+
+    header: Any
+    results: tuple[CallResult, ...]
+
+
+class _AccessRecorder:
+    """Stands in for py-evm's journal of warm addresses and slots, noting each new one."""
+
+    def __init__(self, journal: Any) -> None:
+        self._journal = journal
+        self.keys: list[bytes] = []
+
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._journal
+
+    def __getitem__(self, key: bytes) -> Any:
+        return self._journal[key]
+
+    def __setitem__(self, key: bytes, value: Any) -> None:
+        if key not in self._journal:
+            self.keys.append(bytes(key))
+        self._journal[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        del self._journal[key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._journal, name)
+
+
+@dataclass(frozen=True)
+class AccountOverride:
+    """What a call sees instead of an account's real state (geth's override object).
+
+    ``storage`` replaces the whole storage; ``storage_diff`` changes only those slots;
+    giving both is an error (as in geth).
+    """
+
+    balance: int | None = None
+    nonce: int | None = None
+    code: bytes | None = None
+    storage: Mapping[int, int] | None = None
+    storage_diff: Mapping[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.storage is not None and self.storage_diff is not None:
+            raise ValueError("an account override takes storage or storage_diff, not both")
+
+
+StateOverride = Mapping[bytes, AccountOverride]
+
+
+def apply_overrides(state: Any, overrides: StateOverride) -> None:
+    """Write ``overrides`` into ``state`` (inside a snapshot the caller reverts)."""
+    for address, account in overrides.items():
+        addr = Address(address)
+        if account.balance is not None:
+            state.set_balance(addr, account.balance)
+        if account.nonce is not None:
+            state.set_nonce(addr, account.nonce)
+        if account.code is not None:
+            state.set_code(addr, account.code)
+        if account.storage is not None:
+            state.delete_storage(addr)
+            for slot, value in account.storage.items():
+                state.set_storage(addr, slot, value)
+        for slot, value in (account.storage_diff or {}).items():
+            state.set_storage(addr, slot, value)
 
 
 class CallRunner(BlockBuilder):
@@ -45,9 +171,20 @@ class CallRunner(BlockBuilder):
         value: int = 0,
         gas: int | None = None,
         block: int | str = "pending",
+        state_override: StateOverride | None = None,
     ) -> bytes:
-        """Execute without committing (``eth_call``); return the output or raise on revert."""
-        result = self.simulate(to=to, data=data, sender=sender, value=value, gas=gas, block=block)
+        """Execute without committing (``eth_call``); return the output or raise on revert.
+
+        ``state_override`` changes accounts for this call only (see :meth:`simulate`)."""
+        result = self.simulate(
+            to=to,
+            data=data,
+            sender=sender,
+            value=value,
+            gas=gas,
+            block=block,
+            state_override=state_override,
+        )
         if result.is_error:
             raise TransactionReverted.from_revert_data(result.output, error=result.error)
         return result.output
@@ -62,26 +199,47 @@ class CallRunner(BlockBuilder):
         gas: int | None = None,
         block: int | str = "pending",
         computation_class: type | None = None,
+        state_override: StateOverride | None = None,
+        access_list: Sequence[tuple[bytes, Sequence[int]]] = (),
+        recorder: list[_AccessRecorder] | None = None,
     ) -> CallResult:
         """Run a message against a block's state and roll it back; report the outcome.
 
         Like ``eth_call`` in geth: no nonce check, no fee charged, intrinsic gas counted.
         ``computation_class`` replaces the state's for this one run (tracing).
+        ``state_override`` maps an address to :class:`AccountOverride` values (geth's
+        ``balance``, ``nonce``, ``code``, ``state`` — the whole storage — or
+        ``stateDiff``), applied before the message and rolled back with it.
         """
         from_ = self._canonical(sender) if sender is not None else ZERO_ADDRESS
         to_bytes = Address(b"") if to is None else self._canonical(to)
         gas = self.config.gas_limit if gas is None else gas
         with self._state_at(block) as state:
             nonce = state.get_nonce(from_)
-            unsigned = TX_BUILDER.create_unsigned_transaction(
-                nonce=nonce, gas_price=0, gas=gas, to=to_bytes, value=value, data=data
-            )
+            unsigned: Any
+            if access_list:
+                unsigned = TX_BUILDER.new_unsigned_access_list_transaction(
+                    self.chain_id,
+                    nonce,
+                    0,
+                    gas,
+                    to_bytes,
+                    value,
+                    data,
+                    list(access_list),  # type: ignore[arg-type]
+                )
+            else:
+                unsigned = TX_BUILDER.create_unsigned_transaction(
+                    nonce=nonce, gas_price=0, gas=gas, to=to_bytes, value=value, data=data
+                )
             tx = CallTransaction(unsigned, from_)
             state.lock_changes()  # a new transaction: nothing is warm from the last one
             snapshot = state.snapshot()
             if computation_class is not None:
                 state.computation_class = computation_class
             try:
+                if state_override:
+                    apply_overrides(state, state_override)
                 if state.get_balance(from_) < value:
                     raise InsufficientFunds(
                         f"sender {to_checksum_address(from_)} has less than the call's value"
@@ -92,17 +250,26 @@ class CallRunner(BlockBuilder):
                         f"gas {gas} is below the intrinsic gas {tx.intrinsic_gas}"
                     )
                 message = executor.build_evm_message(tx)
-                computation = executor.build_computation(message, tx)
+                account_db = state._account_db
+                journal = account_db._journal_accessed_state
+                if recorder is not None:
+                    recorder.append(_AccessRecorder(journal))
+                    account_db._journal_accessed_state = recorder[-1]
+                try:
+                    computation = executor.build_computation(message, tx)
+                finally:
+                    account_db._journal_accessed_state = journal
                 used = computation.get_gas_used() + tx.intrinsic_gas
                 refund = computation.get_gas_refund()
                 is_error = computation.is_error
                 output = bytes(computation.output)
+                logs = tuple(computation.get_log_entries())
                 error = error_name(computation.error) if is_error else None
             finally:
                 state.revert(snapshot)
                 if computation_class is not None:
                     del state.computation_class
-        return CallResult(output, used, refund, is_error, error)
+        return CallResult(output, used, refund, is_error, error, logs)
 
     def estimate_gas(
         self,
@@ -112,6 +279,7 @@ class CallRunner(BlockBuilder):
         sender: str | bytes | None = None,
         value: int = 0,
         block: int | str = "pending",
+        state_override: StateOverride | None = None,
     ) -> int:
         """Gas limit that makes this transaction succeed: two EVM runs, not a bisection.
 
@@ -119,23 +287,219 @@ class CallRunner(BlockBuilder):
         ``(used + refund + 2300) × 64/63`` (geth's first guess, covering the 63/64 call
         rule and stipends); only if that fails, bisect between used and the cap.
         """
-        first = self.simulate(to=to, data=data, sender=sender, value=value, block=block)
+        kw: dict[str, Any] = {"block": block, "state_override": state_override}
+        first = self.simulate(to=to, data=data, sender=sender, value=value, **kw)
         if first.is_error:
             raise TransactionReverted.from_revert_data(first.output, error=first.error)
         cap = min(self.config.gas_limit, TX_GAS_CAP)
         guess = min(cap, (first.gas_used + first.gas_refund + 2300) * 64 // 63)
         if not self.simulate(
-            to=to, data=data, sender=sender, value=value, gas=guess, block=block
+            to=to, data=data, sender=sender, value=value, gas=guess, **kw
         ).is_error:
             return guess
         low, high = first.gas_used, cap
         while high - low > max(1000, low // 100):
             mid = (low + high) // 2
             failed = self.simulate(
-                to=to, data=data, sender=sender, value=value, gas=mid, block=block
+                to=to, data=data, sender=sender, value=value, gas=mid, **kw
             ).is_error
             low, high = (mid, high) if failed else (low, mid)
         return high
+
+    def create_access_list(
+        self,
+        *,
+        to: str | bytes | None,
+        data: bytes = b"",
+        sender: str | bytes | None = None,
+        value: int = 0,
+        gas: int | None = None,
+        block: int | str = "pending",
+        state_override: StateOverride | None = None,
+    ) -> tuple[tuple[tuple[bytes, tuple[int, ...]], ...], CallResult]:
+        """The accounts and slots a call touches (``eth_createAccessList``) and the outcome
+        of the call with that list attached (its gas counts the list, EIP-2930).
+
+        Left out, as in geth: the sender, the recipient, the precompiles and the block's
+        coinbase, which are warm anyway. Runs until the list stops changing (a list can
+        change the gas left for a branch), at most three times.
+        """
+        from_ = self._canonical(sender) if sender is not None else ZERO_ADDRESS
+        skip = {bytes(from_), bytes(self._canonical(to)) if to is not None else b""}
+        skip.add(bytes(self.get_block("latest").header.coinbase))
+        kw: dict[str, Any] = {"block": block, "state_override": state_override, "gas": gas}
+        listed: tuple[tuple[bytes, tuple[int, ...]], ...] = ()
+        for _ in range(3):
+            recorder: list[_AccessRecorder] = []
+            self.simulate(
+                to=to,
+                data=data,
+                sender=sender,
+                value=value,
+                access_list=listed,
+                recorder=recorder,
+                **kw,
+            )
+            slots: dict[bytes, list[int]] = {}
+            for key in recorder[0].keys if recorder else []:
+                address, slot = key[:20], key[20:]
+                if address in skip or int.from_bytes(address, "big") <= _LAST_PRECOMPILE:
+                    continue
+                keys = slots.setdefault(address, [])
+                if len(key) > 20:
+                    keys.append(int.from_bytes(slot, "big"))
+            for address, _keys in listed:
+                slots.setdefault(address, [])
+            found = tuple((a, tuple(sorted(set(k)))) for a, k in slots.items())
+            if found == listed:
+                break
+            listed = found
+        result = self.simulate(
+            to=to, data=data, sender=sender, value=value, access_list=listed, **kw
+        )
+        return listed, result
+
+    def simulate_blocks(
+        self,
+        blocks: Sequence[SimBlock],
+        *,
+        block: int | str = "latest",
+        validation: bool = False,
+    ) -> list[SimBlockResult]:
+        """Run calls in simulated blocks on top of ``block`` (eth_simulateV1).
+
+        State carries from call to call and block to block (nonces advance, contracts
+        deployed by one call are there for the next); nothing is kept afterwards. Each
+        block follows the previous one: number + 1, timestamp + 1 s, base fee per
+        EIP-1559 (or what ``header`` sets: ``number``, ``timestamp``, ``gas_limit``,
+        ``coinbase``, ``base_fee_per_gas``, ``mix_hash``). Without ``validation`` no
+        fee is charged and nonces are not checked (geth's default); with it, a call
+        must carry its sender's nonce (if given) and afford ``value + gas × max fee``.
+        ``pending`` starts from the latest sealed block.
+        """
+        from chains._evm import DevVM
+
+        record = self.get_block("latest" if block == "pending" else block)
+        parent = record.header
+        ancestors = list(self._ancestors(record.number + 1))
+        state = self._vm_class.build_state(
+            self._chaindb.db, parent, self._chain_context, tuple(ancestors)
+        )
+        out = []
+        for sim in blocks:
+            header = DevVM.create_header_from_parent(
+                parent,
+                coinbase=parent.coinbase,
+                timestamp=parent.timestamp + 1,
+                gas_limit=parent.gas_limit,
+                mix_hash=parent.mix_hash,
+                extra_data=b"",
+                parent_beacon_block_root=parent.parent_beacon_block_root,
+            )
+            if sim.header:
+                header = header.copy(**dict(sim.header))
+            state.execution_context = DevVM.create_execution_context(
+                header, tuple(ancestors), self._chain_context
+            )
+            if sim.state_override:
+                apply_overrides(state, sim.state_override)
+            results = []
+            used = 0
+            for call in sim.calls:
+                result = self._sim_call(state, call, header, header.gas_limit - used, validation)
+                used += result.gas_used - min(result.gas_refund, result.gas_used // 5)
+                results.append(result)
+            header = header.copy(gas_used=used)
+            out.append(SimBlockResult(header, tuple(results)))
+            ancestors.insert(0, header.hash)
+            parent = header
+        return out
+
+    def _sim_call(
+        self, state: Any, call: SimCall, header: Any, gas_left: int, validation: bool
+    ) -> CallResult:
+        from_ = self._canonical(call.sender) if call.sender is not None else ZERO_ADDRESS
+        to_bytes = Address(b"") if call.to is None else self._canonical(call.to)
+        gas = min(gas_left, TX_GAS_CAP) if call.gas is None else call.gas
+        nonce = state.get_nonce(from_)
+        if validation:
+            if call.nonce is not None and call.nonce != nonce:
+                word = "low" if call.nonce < nonce else "high"
+                raise InvalidTransaction(f"nonce too {word}: the sender's nonce is {nonce}")
+            fee = header.base_fee_per_gas if call.max_fee_per_gas is None else call.max_fee_per_gas
+            if fee < header.base_fee_per_gas:
+                raise InvalidTransaction(
+                    f"max fee per gas ({fee}) is below the block's base fee "
+                    f"({header.base_fee_per_gas})"
+                )
+            if state.get_balance(from_) < call.value + gas * fee:
+                raise InsufficientFunds(
+                    f"insufficient funds for gas * price + value: sender "
+                    f"{to_checksum_address(from_)}"
+                )
+        unsigned = TX_BUILDER.create_unsigned_transaction(
+            nonce=nonce, gas_price=0, gas=gas, to=to_bytes, value=call.value, data=call.data
+        )
+        tx = CallTransaction(unsigned, from_)
+        state.lock_changes()
+        if state.get_balance(from_) < call.value:
+            raise InsufficientFunds(
+                f"sender {to_checksum_address(from_)} has less than the call's value"
+            )
+        if gas < tx.intrinsic_gas:
+            raise InvalidTransaction(f"gas {gas} is below the intrinsic gas {tx.intrinsic_gas}")
+        executor = state.get_transaction_executor()
+        message = executor.build_evm_message(tx)
+        computation = executor.build_computation(message, tx)
+        used = computation.get_gas_used() + tx.intrinsic_gas
+        if computation.is_error:
+            return CallResult(
+                bytes(computation.output), used, 0, True, error_name(computation.error)
+            )
+        return CallResult(
+            bytes(computation.output),
+            used,
+            computation.get_gas_refund(),
+            False,
+            None,
+            tuple(computation.get_log_entries()),
+        )
+
+    def get_proof(
+        self, address: str | bytes, slots: Sequence[int], block: int | str = "latest"
+    ) -> AccountProof:
+        """EIP-1186 proofs of an account and storage slots against a sealed block's state
+        root (``pending`` means the latest block: the pending state has no root yet)."""
+        import rlp
+        from eth.rlp.accounts import Account
+        from eth_utils import keccak
+        from trie import HexaryTrie
+
+        record = self.get_block("latest" if block == "pending" else block)
+        addr = bytes(self._canonical(address))
+        db = self._chaindb.db
+        state_trie = HexaryTrie(db, record.header.state_root)
+        key = keccak(addr)
+        encoded = state_trie.get(key)
+        account = rlp.decode(encoded, sedes=Account) if encoded else Account()
+        account_proof = tuple(rlp.encode(node) for node in state_trie.get_proof(key))
+        storage_trie = HexaryTrie(db, account.storage_root)
+        storage = []
+        for slot in slots:
+            slot_key = keccak(int(slot).to_bytes(32, "big"))
+            raw = storage_trie.get(slot_key)
+            value = rlp.decode(raw, sedes=rlp.sedes.big_endian_int) if raw else 0
+            proof = tuple(rlp.encode(node) for node in storage_trie.get_proof(slot_key))
+            storage.append((int(slot), int(value), proof))
+        return AccountProof(
+            address=addr,
+            balance=int(account.balance),
+            nonce=int(account.nonce),
+            code_hash=bytes(account.code_hash),
+            storage_root=bytes(account.storage_root),
+            account_proof=account_proof,
+            storage=tuple(storage),
+        )
 
     @contextlib.contextmanager
     def _state_at(self, block: int | str) -> Iterator[Any]:

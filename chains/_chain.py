@@ -31,11 +31,12 @@ from eth_typing import Address
 from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
 from chains._accounts import dev_accounts
-from chains._blocks import _Pending, _Snapshot
+from chains._blocks import _block_size, _Pending, _Snapshot
 from chains._clock import Clock
 from chains._compiler import CompiledContract, Compiler
 from chains._config import ChainConfig, MiningMode
 from chains._contract import AbiRegistry, Contract
+from chains._dev import DevControls
 from chains._errors import (
     ChainError,
     InvalidTransaction,
@@ -48,6 +49,7 @@ from chains._evm import (
     TX_GAS_CAP,
     VM_CLASSES,
 )
+from chains._pool import TxPool, TxQueue, check_replacement
 from chains._tracing import TraceRunner
 from chains._transports import build_transport
 from chains._types import BlockRecord, ChainState, Log, Receipt
@@ -60,7 +62,7 @@ logger = logging.getLogger(__name__)
 _MIN_AUTO_GAS = 1_000_000
 
 
-class Chain(TraceRunner):
+class Chain(TraceRunner, DevControls):
     """One EVM chain: its own id, state, blocks and dev accounts.
 
     Build chains through :class:`chains.Devnet`, which gives them a shared clock and
@@ -99,6 +101,9 @@ class Chain(TraceRunner):
         self._snapshot_ids = 0
         self.last_receipt: Receipt | None = None
         self._listeners: list[Callable[[BlockRecord], None]] = []
+        self._tx_listeners: list[Callable[[SignedTransactionAPI], None]] = []
+        self._queue = TxQueue()
+        self.txpool = TxPool(self)
         self.abi_registry = AbiRegistry()
         self._w3: Any = None
         self._rpc: Any = None
@@ -173,8 +178,137 @@ class Chain(TraceRunner):
         Without ``gas`` the transaction gets what the pending block has left (capped at
         2**24, EIP-7825); if it then runs out of gas only because the block was nearly
         full, it is rolled back and included in a fresh block instead. Reverts raise
-        :class:`TransactionReverted` carrying the mined receipt.
+        :class:`TransactionReverted` carrying the mined receipt. A nonce ahead of the
+        sender's is refused ("nonce too high"): :meth:`submit_transaction` queues it.
         """
+        tx, auto_gas = self._prepare(
+            sender, to, data, value, gas, max_fee_per_gas, max_priority_fee_per_gas, nonce
+        )
+        receipt = self._include(tx, retry_in_new_block=auto_gas)
+        return self._finish(receipt)
+
+    def submit_transaction(self, **fields: Any) -> bytes:
+        """Sign (or impersonate) a transaction and hand it to the pool; return its hash.
+
+        Takes :meth:`sign_transaction`'s fields. Unlike :meth:`transact`, a future nonce
+        waits in the queue, a nonce already waiting is a replacement (10 % fee bump), and
+        a revert is not raised (the receipt says status 0).
+        """
+        return self.submit(self.sign_transaction(**fields))
+
+    def sign_transaction(
+        self,
+        *,
+        sender: str | bytes | None = None,
+        to: str | bytes | None = None,
+        data: bytes = b"",
+        value: int = 0,
+        gas: int | None = None,
+        max_fee_per_gas: int | None = None,
+        max_priority_fee_per_gas: int | None = None,
+        gas_price: int | None = None,
+        nonce: int | None = None,
+        access_list: Sequence[tuple[bytes, Sequence[int]]] = (),
+        authorization_list: Sequence[Any] = (),
+        tx_type: int | None = None,
+    ) -> SignedTransactionAPI:
+        """Build and sign (or impersonate) a transaction without sending it.
+
+        The type: ``tx_type`` if given; else 4 with an ``authorization_list`` (EIP-7702),
+        0 (legacy) with only ``gas_price``, 1 with ``gas_price`` and an ``access_list``,
+        else 2. Missing fees: the next base fee × 2 + 1 gwei tip (type 2), the next base
+        fee + 1 gwei (types 0 and 1). Missing nonce: the sender's, counting the pending
+        block. Missing gas: the per-transaction cap (2**24) or the block gas limit.
+        """
+        from_ = self._canonical(sender if sender is not None else self.default_sender)
+        if tx_type is None:
+            if authorization_list:
+                tx_type = 4
+            elif gas_price is not None:
+                tx_type = 1 if access_list else 0
+            else:
+                tx_type = 2
+        if tx_type not in (0, 1, 2, 4):
+            raise InvalidTransaction(f"transaction type {tx_type} cannot be signed here")
+        if tx_type < 2 and (max_fee_per_gas is not None or max_priority_fee_per_gas is not None):
+            raise InvalidTransaction(
+                f"a type {tx_type} transaction takes gas_price, not EIP-1559 fees"
+            )
+        if tx_type == 0 and access_list:
+            raise InvalidTransaction("a legacy (type 0) transaction has no access list")
+        if tx_type == 4 and (not authorization_list or to is None):
+            raise InvalidTransaction(
+                "a set-code (type 4) transaction needs a recipient and authorizations"
+            )
+        if nonce is None:
+            nonce = self._pool_nonce(from_)
+        to_bytes = Address(b"") if to is None else self._canonical(to)
+        if gas is None:
+            gas = min(TX_GAS_CAP, self.config.gas_limit)
+        base_fee = self.base_fee
+        if tx_type < 2:
+            price = base_fee + DEFAULT_PRIORITY_FEE if gas_price is None else gas_price
+            if tx_type == 0:
+                return self._build_legacy(from_, nonce, price, gas, to_bytes, value, data)
+            unsigned = TX_BUILDER.new_unsigned_access_list_transaction(
+                self.chain_id,
+                nonce,
+                price,
+                gas,
+                to_bytes,
+                value,
+                data,
+                list(access_list),  # type: ignore[arg-type]
+            )
+            return self._build_typed(from_, unsigned)
+        if gas_price is not None:
+            max_fee_per_gas = max_priority_fee_per_gas = gas_price
+        tip = DEFAULT_PRIORITY_FEE if max_priority_fee_per_gas is None else max_priority_fee_per_gas
+        max_fee = base_fee * 2 + tip if max_fee_per_gas is None else max_fee_per_gas
+        if tx_type == 2:
+            if not access_list:
+                return self._build(from_, nonce, tip, max_fee, gas, to_bytes, value, data)
+            unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(
+                self.chain_id,
+                nonce,
+                tip,
+                max_fee,
+                gas,
+                to_bytes,
+                value,
+                data,
+                list(access_list),  # type: ignore[arg-type]
+            )
+            return self._build_typed(from_, unsigned)
+        unsigned = TX_BUILDER.new_unsigned_set_code_transaction(
+            self.chain_id,
+            nonce,
+            tip,
+            max_fee,
+            gas,
+            to_bytes,
+            value,
+            data,
+            list(access_list),  # type: ignore[arg-type]
+            list(authorization_list),
+        )
+        return self._build_typed(from_, unsigned)
+
+    def _pool_nonce(self, sender: bytes) -> int:
+        """The sender's next nonce counting the pending block (not the queue), as geth."""
+        return int(self._open().vm.state.get_nonce(Address(sender)))
+
+    def _prepare(
+        self,
+        sender: str | bytes | None,
+        to: str | bytes | None,
+        data: bytes,
+        value: int,
+        gas: int | None,
+        max_fee_per_gas: int | None,
+        max_priority_fee_per_gas: int | None,
+        nonce: int | None,
+    ) -> tuple[SignedTransactionAPI, bool]:
         from_ = self._canonical(sender if sender is not None else self.default_sender)
         pending = self._open()
         base_fee = pending.header.base_fee_per_gas
@@ -194,12 +328,91 @@ class Chain(TraceRunner):
             if max_fee:
                 affordable = (pending.vm.state.get_balance(from_) - value) // max_fee
                 gas = max(21_000, min(gas, affordable))
-        tx = self._build(from_, nonce, tip, max_fee, gas, to_bytes, value, data)
-        receipt = self._include(tx, retry_in_new_block=auto_gas)
-        return self._finish(receipt)
+        return self._build(from_, nonce, tip, max_fee, gas, to_bytes, value, data), auto_gas
 
     def send_raw_transaction(self, raw: bytes) -> Receipt:
         """Decode, verify the signature of, and include a raw signed transaction."""
+        return self._finish(
+            self._include(self.decode_raw_transaction(raw), retry_in_new_block=False)
+        )
+
+    def submit_raw_transaction(self, raw: bytes) -> bytes:
+        """Decode and verify a raw signed transaction and hand it to the pool (:meth:`submit`)."""
+        return self.submit(self.decode_raw_transaction(raw))
+
+    def submit(self, tx: SignedTransactionAPI) -> bytes:
+        """The pool's entrance: include, queue or replace a signed transaction; its hash.
+
+        Its sender's next nonce: included in the pending block (sealed at once under
+        automine, with any queued transactions it unblocks). A later nonce: queued.
+        A nonce already waiting (queued, or in the pending block): a replacement, which
+        must raise both fees by 10 % ("replacement transaction underpriced"). An earlier
+        nonce: "nonce too low". A revert is not an error here; the receipt has status 0.
+        """
+        sender = bytes(tx.sender)
+        next_nonce = self._pool_nonce(sender)
+        queued = self._queue.get(sender, tx.nonce)
+        if queued is not None and tx.nonce == next_nonce:
+            # a stale queue entry (the nonce was set since): replace it and include now
+            check_replacement(queued, tx)
+            self._queue.take(sender, tx.nonce)
+            queued = None
+        if tx.nonce > next_nonce or queued is not None:
+            self._queue.put(tx)
+            for listener in tuple(self._tx_listeners):
+                listener(tx)
+            return bytes(tx.hash)
+        if tx.nonce < next_nonce and self._replace_waiting(tx):
+            for listener in tuple(self._tx_listeners):
+                listener(tx)
+            return bytes(tx.hash)
+        return self._include(tx, retry_in_new_block=False).tx_hash
+
+    def drop_transaction(self, tx_hash: bytes) -> bool:
+        """Take a waiting transaction out of the pool (anvil_dropTransaction).
+
+        From the queue it just goes; from the pending block, the block is rebuilt
+        without it and its sender's later transactions return to the queue.
+        """
+        if self._queue.drop(tx_hash) is not None:
+            return True
+        ops = [op for op in self._pending_ops if not (op[0] == "tx" and op[1].hash == tx_hash)]
+        if len(ops) == len(self._pending_ops):
+            return False
+        assert self._pending is not None
+        self._replay_checked(ops, self._pending.header.timestamp)
+        return True
+
+    def drop_all_transactions(self) -> int:
+        """Empty the pool: the queue, and every transaction of the pending block."""
+        count = len(self._queue) + len(self._pending_transactions())
+        self._queue.clear()
+        ops = [op for op in self._pending_ops if op[0] != "tx"]
+        if len(ops) != len(self._pending_ops):
+            assert self._pending is not None
+            self._replay_checked(ops, self._pending.header.timestamp)
+        return count
+
+    def _pending_transactions(self) -> tuple[SignedTransactionAPI, ...]:
+        return tuple(op[1] for op in self._pending_ops if op[0] == "tx")
+
+    def on_pending_transaction(
+        self, listener: Callable[[SignedTransactionAPI], None]
+    ) -> Callable[[], None]:
+        """Call ``listener(tx)`` when a transaction enters the pool (pending or queued).
+
+        Returns a function that unsubscribes it again.
+        """
+        self._tx_listeners.append(listener)
+
+        def off() -> None:
+            with contextlib.suppress(ValueError):
+                self._tx_listeners.remove(listener)
+
+        return off
+
+    def decode_raw_transaction(self, raw: bytes) -> SignedTransactionAPI:
+        """Decode a raw signed transaction, check its chain id and recover its sender."""
         try:
             tx = TX_BUILDER.deserialize(raw) if raw[:1] < b"\x80" else TX_BUILDER.decode(raw)
         except UnrecognizedTransactionType as exc:
@@ -229,7 +442,7 @@ class Chain(TraceRunner):
             tx.sender  # noqa: B018 - recovers and caches the sender
         except (ValidationError, BadSignature, ValueError) as exc:
             raise InvalidTransaction(f"invalid transaction signature: {exc}") from exc
-        return self._finish(self._include(tx, retry_in_new_block=False))
+        return tx
 
     def _finish(self, receipt: Receipt) -> Receipt:
         if not receipt.status:
@@ -369,11 +582,28 @@ class Chain(TraceRunner):
         self._impersonated.discard(self._canonical(address))
 
     def is_impersonated(self, address: str) -> bool:
-        return self._canonical(address) in self._impersonated
+        return self.is_auto_impersonating or self._canonical(address) in self._impersonated
 
     def has_key(self, address: str | bytes) -> bool:
         """Whether the chain can sign for ``address``."""
         return self._canonical(address) in self._keys
+
+    def sign_hash(self, address: str | bytes, digest: bytes) -> bytes:
+        """Sign a 32-byte digest with a dev (or added) key: ``r . s . v`` (v 27 or 28).
+
+        What eth_sign, personal_sign and eth_signTypedData_v4 sign, after hashing the
+        message their way. An impersonated account has no key and cannot sign.
+        """
+        if len(digest) != 32:
+            raise ValueError(f"a digest is 32 bytes, got {len(digest)}")
+        key = self._keys.get(self._canonical(address))
+        if key is None:
+            raise ChainError(
+                f"no key for {to_checksum_address(self._canonical(address))} on chain "
+                f"{self.name}: only dev accounts and add_account() keys can sign messages"
+            )
+        signature = key.sign_msg_hash(digest)
+        return signature.to_bytes()[:64] + bytes([signature.v + 27])
 
     @contextlib.contextmanager
     def as_sender(self, address: str) -> Iterator[None]:
@@ -441,6 +671,22 @@ class Chain(TraceRunner):
         return tuple(self._pending.receipts) if self._pending is not None else ()
 
     @property
+    def pending_block(self) -> BlockRecord:
+        """The block being built, as a record: number latest+1, gas used so far, its
+        transactions and receipts; ``hash`` is empty (it has none until sealed) and the
+        header's roots are the parent's until then."""
+        pending = self._open()
+        header = pending.header.copy(gas_used=pending.gas_used, bloom=pending.bloom)
+        return BlockRecord(
+            number=header.block_number,
+            hash=b"",
+            header=header,
+            transactions=tuple(pending.transactions),
+            receipts=tuple(pending.receipts),
+            size=_block_size(header, pending.transactions),
+        )
+
+    @property
     def base_fee(self) -> int:
         """Base fee of the next block."""
         return int(self._open().header.base_fee_per_gas)
@@ -451,7 +697,9 @@ class Chain(TraceRunner):
         return tuple(self._blocks)
 
     def find_transaction(self, tx_hash: bytes) -> tuple[SignedTransactionAPI, int | None, int]:
-        """Return (tx, block number or None if pending, index); ``KeyError`` if unknown."""
+        """Return (tx, block number or None if waiting, index); ``KeyError`` if unknown.
+
+        A queued transaction (nonce ahead) has index -1."""
         if tx_hash in self._tx_index:
             number, index = self._tx_index[tx_hash]
             return self._blocks[number].transactions[index], number, index
@@ -459,6 +707,9 @@ class Chain(TraceRunner):
             for index, receipt in enumerate(self._pending.receipts):
                 if receipt.tx_hash == tx_hash:
                     return self._pending.transactions[index], None, index
+        queued = self._queue.find(tx_hash)
+        if queued is not None:
+            return queued, None, -1
         raise KeyError(tx_hash)
 
     def get_logs(
@@ -501,6 +752,11 @@ class Chain(TraceRunner):
         if self._pending is not None:
             self._replay(self._pending_ops)
 
+    @property
+    def has_next_timestamp(self) -> bool:
+        """Whether the next block's timestamp was fixed (set_next_block_timestamp)."""
+        return self._next_timestamp is not None
+
     # ------------------------------------------------------------------------------------
     # snapshots
     # ------------------------------------------------------------------------------------
@@ -514,25 +770,34 @@ class Chain(TraceRunner):
             pending_timestamp=pending_ts if self._pending_ops else None,
             next_timestamp=self._next_timestamp,
             impersonated=frozenset(self._impersonated),
+            queue=self._queue.copy(),
+            dev=self._dev_settings(),
         )
         return self._snapshot_ids
 
-    def revert(self, snapshot_id: int) -> None:
-        """Return to a snapshot. Later snapshots are dropped; the id itself stays usable."""
+    def revert(self, snapshot_id: int, *, keep: bool = True) -> None:
+        """Return to a snapshot. Later snapshots are dropped; the id itself stays usable
+        unless ``keep=False`` (``evm_revert`` consumes it, as anvil does)."""
         try:
             snap = self._snapshots[snapshot_id]
         except KeyError:
             raise SnapshotNotFound(
                 f"no snapshot {snapshot_id} on chain {self.name} (reverted past, or never taken)"
             ) from None
-        for sid in [s for s in self._snapshots if s > snapshot_id]:
+        for sid in [s for s in self._snapshots if s > snapshot_id or not keep and s == snapshot_id]:
             del self._snapshots[sid]
+        self._rewind(snap)
+
+    def _rewind(self, snap: _Snapshot) -> None:
         for record in self._blocks[snap.head + 1 :]:
             for tx_hash in record.tx_hashes:
                 self._tx_index.pop(tx_hash, None)
         del self._blocks[snap.head + 1 :]
         self._impersonated = set(snap.impersonated)
         self._next_timestamp = snap.next_timestamp
+        self._queue = snap.queue.copy()
+        if snap.dev is not None:
+            self._restore_dev_settings(snap.dev)
         self._replay(snap.pending_ops, snap.pending_timestamp)
         self.last_receipt = None
 
@@ -560,6 +825,7 @@ class Chain(TraceRunner):
             ),
             next_timestamp=self._next_timestamp,
             impersonated=frozenset(self._impersonated),
+            queued=tuple(self._queue),
         )
 
     def restore_state(self, state: ChainState) -> None:
@@ -585,6 +851,9 @@ class Chain(TraceRunner):
         self.last_receipt = None
         self._impersonated = set(state.impersonated)
         self._next_timestamp = state.next_timestamp
+        self._queue = TxQueue()
+        for tx in state.queued:
+            self._queue.put(tx)
         self._replay(list(state.pending_ops), state.pending_timestamp)
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "InsufficientFunds",
     "InvalidTransaction",
     "NonceTooLow",
+    "ReplacementUnderpriced",
     "SnapshotNotFound",
     "TransactionReverted",
     "UnknownBlock",
@@ -52,6 +53,10 @@ class NonceTooLow(InvalidTransaction):
 
 class InsufficientFunds(InvalidTransaction):
     """The sender cannot pay value + gas limit × max fee."""
+
+
+class ReplacementUnderpriced(InvalidTransaction):
+    """A transaction reusing a waiting one's nonce without raising both fees by 10 %."""
 
 
 class UnknownBlock(ChainError, LookupError):

@@ -94,12 +94,12 @@ VM_CLASSES: dict[str, type[DevVM]] = {"fast": DevVM, "py-evm": StockVM}
 
 
 def impersonated_tx(tx: SignedTransactionAPI, sender: bytes) -> SignedTransactionAPI:
-    inner = tx._inner  # type: ignore[attr-defined]
     # Bypass signature recovery: pin the sender and skip the signature check.
+    inner = getattr(tx, "_inner", tx)  # a typed transaction wraps its payload; legacy does not
     inner.__dict__["sender"] = sender
     tx.__dict__["sender"] = sender
     tx.__dict__["_impersonated"] = True
-    inner.check_signature_validity = lambda: None
+    inner.check_signature_validity = lambda: None  # type: ignore[method-assign]
     return tx
 
 
@@ -112,6 +112,8 @@ class CallResult:
     gas_refund: int
     is_error: bool
     error: str | None
+    #: (address, topics, data) of each log the call emitted
+    logs: tuple[tuple[bytes, tuple[int, ...], bytes], ...] = ()
 
 
 class CallTransaction:
@@ -135,8 +137,8 @@ class CallTransaction:
         return 0
 
     @property
-    def access_list(self) -> tuple[()]:
-        return ()
+    def access_list(self) -> Any:
+        return getattr(self._tx, "access_list", ())
 
     @property
     def blob_versioned_hashes(self) -> tuple[()]:

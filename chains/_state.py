@@ -193,6 +193,7 @@ def dump_chain(chain: Chain) -> dict[str, Any]:
         },
         "next_timestamp": state.next_timestamp,
         "impersonated": sorted(_hex(a) for a in state.impersonated),
+        "queued": [_dump_tx(tx) for tx in state.queued],
     }
 
 
@@ -225,6 +226,7 @@ def restore_chain(chain: Chain, data: Mapping[str, Any]) -> None:
             pending_timestamp=data["pending"]["timestamp"],
             next_timestamp=data["next_timestamp"],
             impersonated=frozenset(_bytes(a) for a in data["impersonated"]),
+            queued=tuple(_load_tx(t) for t in data.get("queued", ())),
         )
     )
 

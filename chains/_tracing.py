@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
@@ -45,7 +46,7 @@ from eth.exceptions import (
 from eth.vm.logic.invalid import InvalidOpcode
 
 from chains._blocks import _Pending
-from chains._calls import CallRunner
+from chains._calls import AccountOverride, CallRunner
 from chains._deadline import check_deadline
 from chains._errors import (
     ConfigError,
@@ -567,16 +568,26 @@ class TraceRunner(CallRunner):
         value: int = 0,
         gas: int | None = None,
         block: int | str = "pending",
+        state_override: Mapping[bytes, AccountOverride] | None = None,
     ) -> bytes:
         """Execute without committing (``eth_call``); return the output or raise on revert.
 
         The :class:`TransactionReverted` raised can trace the call on demand
-        (``exc.trace``): it re-runs the call against ``block`` as it is then.
+        (``exc.trace``): it re-runs the call against ``block`` as it is then (not for a
+        call with state overrides, which a trace does not take).
         """
         try:
-            return super().call(to=to, data=data, sender=sender, value=value, gas=gas, block=block)
+            return super().call(
+                to=to,
+                data=data,
+                sender=sender,
+                value=value,
+                gas=gas,
+                block=block,
+                state_override=state_override,
+            )
         except TransactionReverted as exc:
-            if exc.explain is None:
+            if exc.explain is None and not state_override:
                 exc.explain = functools.partial(
                     self._explain_call,
                     {

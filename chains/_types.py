@@ -105,7 +105,8 @@ class ChainState:
     ever sealed comes back); ``blocks`` the sealed blocks, index = number;
     ``pending_ops`` the operations of the block not yet sealed (``("tx", signed)`` or a
     dev state write), replayed at ``pending_timestamp``; ``next_timestamp`` a timestamp
-    fixed for the next block; ``impersonated`` the impersonated accounts.
+    fixed for the next block; ``impersonated`` the impersonated accounts; ``queued`` the
+    pool's transactions waiting for their nonce.
     """
 
     db: dict[bytes, bytes]
@@ -114,3 +115,4 @@ class ChainState:
     pending_timestamp: int | None
     next_timestamp: int | None
     impersonated: frozenset[bytes]
+    queued: tuple[Any, ...] = ()

@@ -6,7 +6,7 @@ import dataclasses
 from importlib import metadata
 from typing import Any, Final
 
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from chains._deadline import execution_deadline
 from chains._errors import TransactionReverted
@@ -20,6 +20,7 @@ from chains.rpc._wire import (
     SERVER_ERROR,
     RpcError,
     TxRequest,
+    format_block,
     format_receipt,
     format_transaction,
     hex_word,
@@ -30,11 +31,14 @@ from chains.rpc._wire import (
     parse_data,
     parse_hash,
     parse_quantity,
+    parse_state_override,
     parse_tx,
     parse_word,
 )
 
 _TRANSFER_GAS: Final = 21_000
+#: EIP-7702's PER_EMPTY_ACCOUNT_COST, charged per authorization (not seen by an estimate).
+_AUTH_GAS: Final = 25_000
 #: Precompiles have no code but do run; transfers to them are estimated by execution.
 _LAST_PRECOMPILE: Final = 0x1FF
 
@@ -127,23 +131,27 @@ class EthMethods(MethodTable):
     # ------------------------------------------------------------------------------------
     # calls, estimates, transactions
     # ------------------------------------------------------------------------------------
-    @staticmethod
-    def _no_overrides(overrides: Any, name: str) -> None:
-        if overrides is not None and overrides != {}:
-            raise invalid(name, "are not supported by this node")
-
     @rpc_method("eth_call")
     def call_(self, transaction: Any, block: Any = None, state_overrides: Any = None) -> str:
-        """Execute against ``block`` (default ``latest``) and return the output data."""
+        """Execute against ``block`` (default ``latest``) and return the output data.
+
+        ``state_overrides``: geth's ``{address: {balance, nonce, code, state | stateDiff}}``,
+        for this call only."""
         tx = parse_tx(transaction, "transaction", self.chain.chain_id)
         where = self._state_block(block, "block", "latest")
-        self._no_overrides(state_overrides, "state overrides")
+        overrides = parse_state_override(state_overrides, "state_overrides")
         config = self.chain.config
         # geth's --rpc.gascap: a larger (or absent) gas limit is lowered to the cap.
         gas = min(config.gas_limit if tx.gas is None else tx.gas, config.rpc_gas_cap)
         with execution_deadline(config.call_timeout):
             output = self.chain.call(
-                to=tx.to, data=tx.data, sender=tx.sender, value=tx.value, gas=gas, block=where
+                to=tx.to,
+                data=tx.data,
+                sender=tx.sender,
+                value=tx.value,
+                gas=gas,
+                block=where,
+                state_override=overrides,
             )
         return "0x" + output.hex()
 
@@ -156,14 +164,15 @@ class EthMethods(MethodTable):
         """
         tx = parse_tx(transaction, "transaction", self.chain.chain_id)
         where = self._state_block(block, "block", "pending")
-        self._no_overrides(state_overrides, "state overrides")
+        overrides = parse_state_override(state_overrides, "state_overrides")
         with execution_deadline(self.chain.config.call_timeout):
-            return hex(self._estimate(tx, where))
+            return hex(self._estimate(tx, where, overrides))
 
-    def _estimate(self, tx: TxRequest, block: int | str) -> int:
+    def _estimate(self, tx: TxRequest, block: int | str, overrides: Any = None) -> int:
         chain = self.chain
         if (
-            tx.to is not None
+            overrides is None
+            and tx.to is not None
             and not tx.data
             and int.from_bytes(tx.to, "big") > _LAST_PRECOMPILE
             and not chain.get_code(tx.to, block=block)
@@ -173,15 +182,20 @@ class EthMethods(MethodTable):
                 raise RpcError(SERVER_ERROR, "insufficient funds for transfer")
             gas = _TRANSFER_GAS
         else:
-            gas = self._run_estimate(tx, block)
+            gas = self._run_estimate(tx, block, overrides)
         if tx.gas is not None and gas > tx.gas:
             raise RpcError(SERVER_ERROR, f"gas required exceeds allowance ({tx.gas})")
         return gas
 
-    def _run_estimate(self, tx: TxRequest, block: int | str) -> int:
+    def _run_estimate(self, tx: TxRequest, block: int | str, overrides: Any = None) -> int:
         try:
             gas = self.chain.estimate_gas(
-                to=tx.to, data=tx.data, sender=tx.sender, value=tx.value, block=block
+                to=tx.to,
+                data=tx.data,
+                sender=tx.sender,
+                value=tx.value,
+                block=block,
+                state_override=overrides,
             )
         except TransactionReverted as exc:
             if exc.error == "OutOfGas" and not exc.data:
@@ -192,12 +206,42 @@ class EthMethods(MethodTable):
 
     @rpc_method("eth_sendTransaction")
     def send_transaction(self, transaction: Any) -> str:
-        """Sign with a dev key (or impersonate) and send; return the transaction hash.
+        """Sign with a dev key (or impersonate) and hand to the pool; return the hash.
 
         Fields: from (default: the chain's default sender), to, gas (default: an
         estimate), gasPrice | maxFeePerGas + maxPriorityFeePerGas, value, data | input,
-        nonce, and the checked-only type, chainId, accessList (empty).
+        nonce, accessList, authorizationList (EIP-7702, signed), type, chainId. Only
+        ``gasPrice`` makes a legacy (type 0) transaction, as geth and anvil do. A future
+        nonce is queued; a nonce already waiting is a replacement.
         """
+        return "0x" + self.chain.submit(self._signed(transaction)).hex()
+
+    @rpc_method("eth_sendUnsignedTransaction")
+    def send_unsigned_transaction(self, transaction: Any) -> str:
+        """anvil's: send from ``from`` without its key, as if it were impersonated."""
+        chain = self.chain
+        tx = parse_tx(transaction, "transaction", chain.chain_id)
+        if tx.sender is None:
+            raise invalid("transaction.from", "is required")
+        sender = to_checksum_address(tx.sender)
+        was = chain.is_impersonated(sender)
+        chain.impersonate(sender)
+        try:
+            return self.send_transaction(transaction)
+        finally:
+            if not was:
+                chain.stop_impersonating(sender)
+
+    @rpc_method("eth_signTransaction")
+    def sign_transaction(self, transaction: Any) -> str:
+        """The raw signed transaction (dev or impersonated sender), not sent (anvil's shape).
+
+        An impersonated sender's transaction carries a placeholder signature (r = s = 1):
+        only this node accepts it, through eth_sendRawTransaction it would not verify.
+        """
+        return "0x" + self._signed(transaction).encode().hex()
+
+    def _signed(self, transaction: Any) -> Any:
         chain = self.chain
         tx = parse_tx(transaction, "transaction", chain.chain_id)
         sender = tx.sender if tx.sender is not None else bytes.fromhex(chain.default_sender[2:])
@@ -210,9 +254,7 @@ class EthMethods(MethodTable):
         if tx.to is None and not tx.data:
             raise invalid("transaction", "creates a contract but has no data")
         max_fee, tip = tx.max_fee, tx.max_priority_fee
-        if tx.gas_price is not None:
-            max_fee = tip = tx.gas_price
-        elif max_fee is not None and tip is not None and max_fee < tip:
+        if tx.gas_price is None and max_fee is not None and tip is not None and max_fee < tip:
             raise RpcError(
                 SERVER_ERROR,
                 "max priority fee per gas higher than max fee per gas: "
@@ -222,38 +264,36 @@ class EthMethods(MethodTable):
         if gas is None:
             with execution_deadline(chain.config.call_timeout):
                 gas = self._estimate(dataclasses.replace(tx, sender=sender), "pending")
+            if tx.authorization_list:
+                gas += _AUTH_GAS * len(tx.authorization_list)
         elif gas < _TRANSFER_GAS:
             raise RpcError(SERVER_ERROR, f"intrinsic gas too low: have {gas}, want at least 21000")
-        try:
-            receipt = chain.transact(
-                sender=sender,
-                to=tx.to,
-                data=tx.data,
-                value=tx.value,
-                gas=gas,
-                max_fee_per_gas=max_fee,
-                max_priority_fee_per_gas=tip,
-                nonce=tx.nonce,
-            )
-        except TransactionReverted as exc:
-            if exc.receipt is None:
-                raise
-            receipt = exc.receipt  # mined with status 0, as anvil does
-        return "0x" + receipt.tx_hash.hex()
+        tx_type = tx.tx_type
+        if tx_type == 2 and tx.gas_price is not None:
+            max_fee = tip = tx.gas_price
+        return chain.sign_transaction(
+            sender=sender,
+            to=tx.to,
+            data=tx.data,
+            value=tx.value,
+            gas=gas,
+            max_fee_per_gas=max_fee,
+            max_priority_fee_per_gas=tip,
+            gas_price=None if tx_type == 2 else tx.gas_price,
+            nonce=tx.nonce,
+            access_list=tx.access_list,
+            authorization_list=tx.authorization_list,
+            tx_type=tx_type,
+        )
 
     @rpc_method("eth_sendRawTransaction")
     def send_raw_transaction(self, data: Any) -> str:
-        """Verify and include a signed transaction (legacy, EIP-2930 or EIP-1559)."""
+        """Verify a signed transaction (legacy, EIP-2930, EIP-1559, EIP-7702) and hand it
+        to the pool: included, queued (future nonce) or replacing a waiting one."""
         raw = parse_data(data, "data")
         if not raw:
             raise invalid("data", "is empty")
-        try:
-            receipt = self.chain.send_raw_transaction(raw)
-        except TransactionReverted as exc:
-            if exc.receipt is None:
-                raise
-            receipt = exc.receipt
-        return "0x" + receipt.tx_hash.hex()
+        return "0x" + self.chain.submit_raw_transaction(raw).hex()
 
     # ------------------------------------------------------------------------------------
     # transactions, receipts, blocks
@@ -279,19 +319,36 @@ class EthMethods(MethodTable):
             receipt = self.chain.get_receipt(parse_hash(tx_hash, "tx_hash"))
         except KeyError:
             return None
-        return format_receipt(receipt)
+        return format_receipt(receipt, self.chain.get_block(receipt.block_number).timestamp)
 
     @rpc_method("eth_getBlockReceipts")
     def get_block_receipts(self, block: Any) -> list[dict[str, Any]] | None:
         record = self._find_block(parse_block_id(block, "block"))
-        return None if record is None else [format_receipt(r) for r in record.receipts]
+        if record is None:
+            return None
+        return [format_receipt(r, record.timestamp) for r in record.receipts]
 
     @rpc_method("eth_getBlockByNumber")
     def get_block_by_number(self, block: Any, full: Any = False) -> dict[str, Any] | None:
-        """A sealed block (``pending`` = latest), full transactions or hashes; null if unknown."""
-        record = self._find_block(parse_block_id(block, "block", allow_hash=False))
+        """A sealed block, full transactions or hashes; null if unknown. ``pending`` is the
+        block being built: number latest+1, null ``hash``, ``nonce`` and ``miner`` (geth)."""
+        where = parse_block_id(block, "block", allow_hash=False)
         is_full = parse_bool(full, "full_transactions")
+        if where == "pending":
+            return self._pending_block(is_full)
+        record = self._find_block(where)
         return None if record is None else self._formatted_block(record, is_full)
+
+    def _pending_block(self, full: bool) -> dict[str, Any]:
+        record = self.chain.pending_block
+        out = format_block(record, False)
+        out.update(hash=None, nonce=None, miner=None)
+        if full:
+            out["transactions"] = [
+                format_transaction(tx, block=None, index=None, effective_gas_price=None)
+                for tx in record.transactions
+            ]
+        return out
 
     @rpc_method("eth_getBlockByHash")
     def get_block_by_hash(self, block_hash: Any, full: Any = False) -> dict[str, Any] | None:
@@ -330,3 +387,88 @@ class EthMethods(MethodTable):
         self, block_hash: Any, index: Any
     ) -> dict[str, Any] | None:
         return self._transaction_at(self._find_block(parse_hash(block_hash, "block_hash")), index)
+
+    # ------------------------------------------------------------------------------------
+    # raw transactions, access lists, proofs
+    # ------------------------------------------------------------------------------------
+    @rpc_method("eth_getRawTransactionByHash")
+    def get_raw_transaction_by_hash(self, tx_hash: Any) -> str | None:
+        """The transaction's EIP-2718 bytes (mined or waiting); null if unknown."""
+        try:
+            tx, _, _ = self.chain.find_transaction(parse_hash(tx_hash, "tx_hash"))
+        except KeyError:
+            return None
+        return "0x" + tx.encode().hex()
+
+    def _raw_at(self, record: BlockRecord | None, index: Any) -> str | None:
+        i = parse_quantity(index, "index")
+        if record is None or i >= len(record.transactions):
+            return None
+        return "0x" + record.transactions[i].encode().hex()
+
+    @rpc_method("eth_getRawTransactionByBlockNumberAndIndex")
+    def get_raw_transaction_by_block_number_and_index(self, block: Any, index: Any) -> str | None:
+        return self._raw_at(
+            self._find_block(parse_block_id(block, "block", allow_hash=False)), index
+        )
+
+    @rpc_method("eth_getRawTransactionByBlockHashAndIndex")
+    def get_raw_transaction_by_block_hash_and_index(
+        self, block_hash: Any, index: Any
+    ) -> str | None:
+        return self._raw_at(self._find_block(parse_hash(block_hash, "block_hash")), index)
+
+    @rpc_method("eth_createAccessList")
+    def create_access_list(
+        self, transaction: Any, block: Any = None, state_overrides: Any = None
+    ) -> dict[str, Any]:
+        """The accounts and slots the transaction touches, and its gas with that list.
+
+        geth's shape: ``{accessList, gasUsed}``, plus ``error`` when it reverts."""
+        tx = parse_tx(transaction, "transaction", self.chain.chain_id)
+        where = self._state_block(block, "block", "pending")
+        listed, result = self.chain.create_access_list(
+            to=tx.to,
+            data=tx.data,
+            sender=tx.sender,
+            value=tx.value,
+            gas=tx.gas,
+            block=where,
+            state_override=parse_state_override(state_overrides, "state_overrides"),
+        )
+        out: dict[str, Any] = {
+            "accessList": [
+                {"address": "0x" + address.hex(), "storageKeys": [hex_word(k) for k in keys]}
+                for address, keys in listed
+            ],
+            "gasUsed": hex(result.gas_used),
+        }
+        if result.is_error:
+            out["error"] = "execution reverted" if result.error is None else result.error
+        return out
+
+    @rpc_method("eth_getProof")
+    def get_proof(self, address: Any, slots: Any, block: Any = None) -> dict[str, Any]:
+        """EIP-1186 account and storage proofs against a sealed block's state root."""
+        account = parse_address(address, "address")
+        if not isinstance(slots, list | tuple):
+            raise invalid("storage_keys", f"must be a list, got {slots!r}")
+        keys = [parse_word(k, f"storage_keys[{i}]") for i, k in enumerate(slots)]
+        where = self._state_block(block, "block", "latest")
+        proof = self.chain.get_proof(account, keys, block=where)
+        return {
+            "address": "0x" + proof.address.hex(),
+            "balance": hex(proof.balance),
+            "nonce": hex(proof.nonce),
+            "codeHash": "0x" + proof.code_hash.hex(),
+            "storageHash": "0x" + proof.storage_root.hex(),
+            "accountProof": ["0x" + node.hex() for node in proof.account_proof],
+            "storageProof": [
+                {
+                    "key": hex_word(slot),
+                    "value": hex(value),
+                    "proof": ["0x" + node.hex() for node in nodes],
+                }
+                for slot, value, nodes in proof.storage
+            ],
+        }

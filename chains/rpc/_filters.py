@@ -69,7 +69,8 @@ class FilterMethods(MethodTable):
             address=list(query.addresses) if query.addresses is not None else None,
             topics=list(query.topics) if query.topics else None,
         )
-        return [format_log(lg, None) for lg in logs]
+        chain = self.chain
+        return [format_log(lg, None, chain.get_block(lg.block_number).timestamp) for lg in logs]
 
     @rpc_method("eth_getLogs")
     def get_logs(self, filter_: Any) -> list[dict[str, Any]]:

@@ -37,16 +37,18 @@ Decisions, following geth unless stated:
 - ``eth_sendTransaction`` of a transaction that reverts or fails mines it anyway (as
   anvil does): the hash is returned and the receipt has status ``0x0``. Without
   ``gas`` the node estimates it first, so a revert then surfaces as code 3.
-  Transactions are always EIP-1559 (type 2); a legacy ``gasPrice`` becomes
-  ``maxFeePerGas = maxPriorityFeePerGas = gasPrice``. A nonce above the account's next
-  one is rejected (there is no queue of future transactions).
+  A transaction with only ``gasPrice`` is legacy (type 0), as in geth and anvil.
+- Transactions go through the pool (``chains/_pool.py``): a nonce above the account's
+  next one is queued until the gap fills; a nonce already waiting is a replacement that
+  must raise both fees by 10 % ("replacement transaction underpriced").
 - ``pending`` reads the pending block's state for balances, nonces, code, storage,
-  eth_call and eth_estimateGas; as a block (eth_getBlockByNumber, logs) it means the
-  latest sealed block.
+  eth_call and eth_estimateGas; eth_getBlockByNumber("pending") is the block being
+  built: number latest+1, ``hash``/``nonce``/``miner`` null. Logs and the other block
+  methods read ``pending`` as the latest sealed block.
 - eth_call defaults to ``latest``, eth_estimateGas to ``pending``.
 - Snapshots (``evm_snapshot``) cover this chain only; the devnet's shared clock never
-  goes back, so ``evm_revert`` does not rewind time. Reverting to an unknown id
-  returns ``false``.
+  goes back, so ``evm_revert`` does not rewind time. Reverting consumes the id and
+  every later one (anvil); reverting to an unknown id returns ``false``.
 - ``hardhat_*`` aliases return ``true`` where Hardhat does; ``anvil_*`` return what
   anvil returns (``null``, or ``true`` for anvil_setStorageAt).
 - Filters see blocks sealed after they were installed; blocks reverted away before a
@@ -73,6 +75,9 @@ from chains.rpc._dispatch import (
 from chains.rpc._eth import EthMethods, _client_version
 from chains.rpc._fees import FeeMethods
 from chains.rpc._filters import FILTER_BACKLOG, FilterMethods, _Filter
+from chains.rpc._pool import PoolMethods
+from chains.rpc._sign import SignMethods
+from chains.rpc._simulate import SimulateMethods
 from chains.rpc._subscribe import Subscriptions
 from chains.rpc._wire import METHOD_NOT_FOUND, RpcError
 
@@ -87,7 +92,16 @@ __all__ = [
 ]
 
 
-class RpcMethods(EthMethods, FilterMethods, FeeMethods, DevMethods, DebugMethods):
+class RpcMethods(
+    EthMethods,
+    FilterMethods,
+    FeeMethods,
+    DevMethods,
+    PoolMethods,
+    SignMethods,
+    SimulateMethods,
+    DebugMethods,
+):
     """The JSON-RPC methods of one chain (see the module docstring for the rules)."""
 
     def __init__(self, chain: Chain) -> None:

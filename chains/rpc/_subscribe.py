@@ -1,4 +1,4 @@
-"""Live ``eth_subscribe`` feeds of one chain: ``newHeads`` and ``logs``.
+"""Live ``eth_subscribe`` feeds of one chain: ``newHeads``, ``logs``, ``newPendingTransactions``.
 
 A transport that can push (the WebSocket server) opens a :class:`SubscriptionSession`
 per connection with a ``send(text)`` callback; the session's ``eth_subscribe`` /
@@ -13,7 +13,9 @@ and have geth's shape::
 Subscription ids are a per-chain counter (``0x`` + 32 hex digits, geth's width), so a
 run is reproducible. ``newHeads`` carries the block header fields (no transactions);
 ``logs`` carries each matching log of the block, ``removed: false`` (blocks reverted
-away by ``evm_revert`` are not announced, as with filters).
+away by ``evm_revert`` are not announced, as with filters); ``newPendingTransactions``
+carries each transaction's hash (with ``true``: the whole transaction) as it enters
+the pool (pushed from :meth:`Chain.on_pending_transaction`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 from chains._types import BlockRecord
 from chains.rpc._dispatch import ExtraMethods, RpcHandler
 from chains.rpc._logquery import LogQuery, parse_log_query
-from chains.rpc._wire import check_object, invalid
+from chains.rpc._wire import check_object, format_transaction, invalid
 
 if TYPE_CHECKING:
     from chains.rpc._filters import FilterMethods
@@ -37,7 +39,7 @@ __all__ = ["SUBSCRIPTION_KINDS", "SubscriptionSession", "Subscriptions"]
 
 logger = logging.getLogger(__name__)
 
-SUBSCRIPTION_KINDS: Final = ("newHeads", "logs")
+SUBSCRIPTION_KINDS: Final = ("newHeads", "logs", "newPendingTransactions")
 #: Block fields a ``newHeads`` notification leaves out (geth sends the header only).
 _NOT_HEADER: Final = frozenset({"transactions", "uncles", "withdrawals", "size", "totalDifficulty"})
 _LOG_FIELDS: Final = frozenset({"address", "topics"})
@@ -50,6 +52,7 @@ class _Subscription:
     kind: str
     query: LogQuery | None
     send: Send
+    is_full: bool = False
 
 
 class Subscriptions:
@@ -60,6 +63,7 @@ class Subscriptions:
         self._active: dict[str, _Subscription] = {}
         self._ids = itertools.count(1)
         rpc.chain.on_block(self._on_block)
+        rpc.chain.on_pending_transaction(self._on_transaction)
 
     def __len__(self) -> int:
         return len(self._active)
@@ -75,24 +79,59 @@ class Subscriptions:
                 "subscription", f"must be one of {', '.join(SUBSCRIPTION_KINDS)}, got {kind!r}"
             )
         query = None
-        if kind == "logs":
+        is_full = False
+        if kind == "newPendingTransactions":
+            # geth: an optional boolean, true for whole transactions instead of hashes
+            if options is not None and not isinstance(options, bool):
+                raise invalid("options", f"must be true or false, got {options!r}")
+            is_full = bool(options)
+        elif kind == "logs":
             # Only address and topics: a live feed has no block range (geth rejects it too).
             check_object({} if options is None else options, "filter", _LOG_FIELDS)
             query = parse_log_query({} if options is None else options, "filter")
         elif options is not None:
             raise invalid("options", "are not accepted by newHeads")
         sub_id = f"0x{next(self._ids):032x}"
-        self._active[sub_id] = _Subscription(kind, query, send)
+        self._active[sub_id] = _Subscription(kind, query, send, is_full)
         return sub_id
 
     def remove(self, sub_id: str) -> bool:
         return self._active.pop(sub_id, None) is not None
+
+    def _on_transaction(self, tx: Any) -> None:
+        if not self._active:
+            return
+        for sub_id, sub in list(self._active.items()):
+            if sub.kind != "newPendingTransactions":
+                continue
+            item: Any = "0x" + tx.hash.hex()
+            if sub.is_full:
+                item = format_transaction(tx, block=None, index=None, effective_gas_price=None)
+            self._push(sub_id, sub, item)
+
+    def _push(self, sub_id: str, sub: _Subscription, item: Any) -> bool:
+        message = {
+            "jsonrpc": "2.0",
+            "method": "eth_subscription",
+            "params": {"subscription": sub_id, "result": item},
+        }
+        try:
+            sub.send(json.dumps(message, separators=(",", ":")))
+        except Exception:
+            # A listener runs inside block sealing: a failing sink (a closed
+            # connection) must never fail the transaction that sealed the block.
+            logger.exception("dropping subscription %s: its sink failed", sub_id)
+            self._active.pop(sub_id, None)
+            return False
+        return True
 
     def _on_block(self, record: BlockRecord) -> None:
         if not self._active:
             return
         head: dict[str, Any] | None = None
         for sub_id, sub in list(self._active.items()):
+            if sub.kind == "newPendingTransactions":
+                continue
             if sub.kind == "newHeads":
                 if head is None:
                     block = self.rpc._formatted_block(record, False)
@@ -102,18 +141,7 @@ class Subscriptions:
                 assert sub.query is not None
                 items = self.rpc._block_logs(record, sub.query)
             for item in items:
-                message = {
-                    "jsonrpc": "2.0",
-                    "method": "eth_subscription",
-                    "params": {"subscription": sub_id, "result": item},
-                }
-                try:
-                    sub.send(json.dumps(message, separators=(",", ":")))
-                except Exception:
-                    # A listener runs inside block sealing: a failing sink (a closed
-                    # connection) must never fail the transaction that sealed the block.
-                    logger.exception("dropping subscription %s: its sink failed", sub_id)
-                    self._active.pop(sub_id, None)
+                if not self._push(sub_id, sub, item):
                     break
 
 

@@ -180,6 +180,10 @@ def parse_block_id(value: Any, name: str, *, allow_hash: bool = True) -> int | s
     """
     if type(value) is str and value in BLOCK_TAGS:
         return value
+    if allow_hash and type(value) is str and len(value) == 66:
+        return parse_hash(value, name)  # a bare block hash, as geth accepts
+    if allow_hash and isinstance(value, bytes | bytearray) and len(value) == 32:
+        return bytes(value)  # the same, unserialised (the in-process provider's HexBytes)
     if isinstance(value, Mapping) and allow_hash:
         unknown = set(value) - {"blockNumber", "blockHash", "requireCanonical"}
         if unknown:
@@ -224,6 +228,8 @@ class TxRequest:
     max_priority_fee: int | None
     nonce: int | None
     tx_type: int | None
+    access_list: tuple[tuple[bytes, tuple[int, ...]], ...] = ()
+    authorization_list: tuple[Any, ...] = ()
 
 
 TX_FIELDS: Final = frozenset(
@@ -241,8 +247,55 @@ TX_FIELDS: Final = frozenset(
         "type",
         "chainId",
         "accessList",
+        "authorizationList",
     }
 )
+_AUTH_FIELDS: Final = frozenset({"chainId", "address", "nonce", "yParity", "v", "r", "s"})
+
+
+def parse_access_list(value: Any, name: str) -> tuple[tuple[bytes, tuple[int, ...]], ...]:
+    """``[{"address", "storageKeys": [...]}, ...]`` as py-evm takes it."""
+    if not isinstance(value, list | tuple):
+        raise invalid(name, f"must be a list, got {_shown(value)}")
+    out = []
+    for i, item in enumerate(value):
+        obj = check_object(item, f"{name}[{i}]", frozenset({"address", "storageKeys"}))
+        keys = obj.get("storageKeys") or []
+        if not isinstance(keys, list | tuple):
+            raise invalid(f"{name}[{i}].storageKeys", f"must be a list, got {_shown(keys)}")
+        out.append(
+            (
+                parse_address(obj.get("address"), f"{name}[{i}].address"),
+                tuple(parse_word(k, f"{name}[{i}].storageKeys") for k in keys),
+            )
+        )
+    return tuple(out)
+
+
+def parse_authorization_list(value: Any, name: str) -> tuple[Any, ...]:
+    """Signed EIP-7702 authorizations: ``{chainId, address, nonce, yParity, r, s}``."""
+    from eth.vm.forks.prague.transactions import Authorization
+
+    if not isinstance(value, list | tuple) or not value:
+        raise invalid(name, f"must be a non-empty list, got {_shown(value)}")
+    out = []
+    for i, item in enumerate(value):
+        where = f"{name}[{i}]"
+        obj = check_object(item, where, _AUTH_FIELDS)
+        parity = obj.get("yParity", obj.get("v"))
+        if parity is None or obj.get("r") is None or obj.get("s") is None:
+            raise invalid(where, "must be signed: yParity, r and s are required")
+        out.append(
+            Authorization(
+                parse_quantity(obj.get("chainId", "0x0"), f"{where}.chainId"),
+                parse_address(obj.get("address"), f"{where}.address"),
+                parse_quantity(obj.get("nonce"), f"{where}.nonce", limit=2**64 - 1),
+                parse_quantity(parity, f"{where}.yParity", limit=1),
+                parse_quantity(obj.get("r"), f"{where}.r"),
+                parse_quantity(obj.get("s"), f"{where}.s"),
+            )
+        )
+    return tuple(out)
 
 
 def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
@@ -250,8 +303,8 @@ def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
 
     ``data`` and ``input`` are synonyms (both given: they must agree). ``gasPrice``
     excludes the EIP-1559 fee fields. ``chainId``, when given, must be this chain's.
-    ``type`` may be ``0x0``, ``0x1`` or ``0x2``; ``accessList`` must be empty (a
-    non-empty access list needs a signed transaction, see eth_sendRawTransaction).
+    ``type`` may be ``0x0``, ``0x1``, ``0x2`` or ``0x4``; ``authorizationList`` holds
+    signed EIP-7702 authorizations.
     """
     obj = check_object(value, name, TX_FIELDS)
     get = obj.get
@@ -286,7 +339,7 @@ def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
             name, "has both gasPrice and (maxFeePerGas or maxPriorityFeePerGas); choose one"
         )
     if tx_type is not None:
-        if tx_type > 2:
+        if tx_type > 2 and tx_type != 4:
             raise invalid(
                 f"{name}.type",
                 f"{tx_type:#x} cannot be sent unsigned; sign it and use eth_sendRawTransaction",
@@ -301,16 +354,57 @@ def parse_tx(value: Any, name: str, chain_id: int) -> TxRequest:
                 f"{name}.chainId", f"{given:#x} does not match this chain's {chain_id:#x}"
             )
     raw = get("accessList")
-    if raw is not None:
-        if not isinstance(raw, list | tuple):
-            raise invalid(f"{name}.accessList", f"must be a list, got {_shown(raw)}")
-        if raw:
-            raise invalid(
-                f"{name}.accessList",
-                "must be empty here: sign a transaction with an access list and send it "
-                "with eth_sendRawTransaction",
-            )
-    return TxRequest(sender, to, data, value_, gas, gas_price, max_fee, tip, nonce, tx_type)
+    access = () if raw is None else parse_access_list(raw, f"{name}.accessList")
+    raw = get("authorizationList")
+    auths = () if raw is None else parse_authorization_list(raw, f"{name}.authorizationList")
+    return TxRequest(
+        sender, to, data, value_, gas, gas_price, max_fee, tip, nonce, tx_type, access, auths
+    )
+
+
+_OVERRIDE_FIELDS: Final = frozenset(
+    {"balance", "nonce", "code", "state", "stateDiff", "movePrecompileToAddress"}
+)
+
+
+def _override_slots(raw: Any, name: str) -> dict[int, int] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise invalid(name, f"must be an object, got {_shown(raw)}")
+    return {parse_word(k, f"{name} key"): parse_word(v, f"{name}[{k}]") for k, v in raw.items()}
+
+
+def parse_state_override(value: Any, name: str) -> dict[bytes, Any] | None:
+    """geth's state override set: ``{address: {balance, nonce, code, state | stateDiff}}``."""
+    from chains._calls import AccountOverride
+
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise invalid(name, f"must be an object, got {_shown(value)}")
+    out: dict[bytes, Any] = {}
+    for raw_address, raw in value.items():
+        where = f"{name}[{raw_address}]"
+        address = parse_address(raw_address, f"{name} key")
+        obj = check_object(raw, where, _OVERRIDE_FIELDS)
+        if obj.get("movePrecompileToAddress") is not None:
+            raise invalid(f"{where}.movePrecompileToAddress", "is not supported")
+        if obj.get("state") is not None and obj.get("stateDiff") is not None:
+            raise invalid(where, "has both state and stateDiff; give one")
+
+        out[address] = AccountOverride(
+            balance=None
+            if obj.get("balance") is None
+            else parse_quantity(obj["balance"], f"{where}.balance"),
+            nonce=None
+            if obj.get("nonce") is None
+            else parse_quantity(obj["nonce"], f"{where}.nonce", limit=2**64 - 1),
+            code=None if obj.get("code") is None else parse_data(obj["code"], f"{where}.code"),
+            storage=_override_slots(obj.get("state"), f"{where}.state"),
+            storage_diff=_override_slots(obj.get("stateDiff"), f"{where}.stateDiff"),
+        )
+    return out
 
 
 # ----------------------------------------------------------------------------------------
@@ -344,9 +438,12 @@ def blob_base_fee(excess_blob_gas: int) -> int:
     return output // denominator
 
 
-def format_log(log: Log, block_hash: bytes | None) -> dict[str, Any]:
+def format_log(
+    log: Log, block_hash: bytes | None, block_timestamp: int | None = None
+) -> dict[str, Any]:
+    """A log as geth returns it, with ``blockTimestamp`` (geth 1.14+) once sealed."""
     bh = log.block_hash if log.block_hash is not None else block_hash
-    return {
+    out = {
         "address": log.address.lower(),
         "topics": ["0x" + t.hex() for t in log.topics],
         "data": "0x" + log.data.hex(),
@@ -357,6 +454,9 @@ def format_log(log: Log, block_hash: bytes | None) -> dict[str, Any]:
         "logIndex": hex(log.log_index),
         "removed": False,
     }
+    if block_timestamp is not None:
+        out["blockTimestamp"] = hex(block_timestamp)
+    return out
 
 
 def logs_bloom(logs: Sequence[Log]) -> str:
@@ -370,7 +470,7 @@ def logs_bloom(logs: Sequence[Log]) -> str:
     return "0x" + int(bloom).to_bytes(256, "big").hex()
 
 
-def format_receipt(receipt: Receipt) -> dict[str, Any]:
+def format_receipt(receipt: Receipt, block_timestamp: int | None = None) -> dict[str, Any]:
     """A mined receipt as geth's ``eth_getTransactionReceipt`` returns it."""
     block_hash = receipt.block_hash
     return {
@@ -381,7 +481,7 @@ def format_receipt(receipt: Receipt) -> dict[str, Any]:
         "effectiveGasPrice": hex(receipt.effective_gas_price),
         "from": receipt.sender.lower(),
         "gasUsed": hex(receipt.gas_used),
-        "logs": [format_log(lg, block_hash) for lg in receipt.logs],
+        "logs": [format_log(lg, block_hash, block_timestamp) for lg in receipt.logs],
         "logsBloom": logs_bloom(receipt.logs),
         "status": "0x1" if receipt.status else "0x0",
         "to": hex_address(receipt.to),

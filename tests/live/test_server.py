@@ -210,3 +210,15 @@ def test_websocket_new_heads_in_order(ws: Any, port: int) -> None:
         numbers.append(int(note["params"]["result"]["number"], 16))
     assert numbers == [1, 2, 3]
     assert ws_call(ws, rpc_body("eth_unsubscribe", sub))["result"] is True
+
+
+def test_websocket_new_pending_transactions(ws: Any, port: int, trader: Any) -> None:
+    sub = ws_call(ws, rpc_body("eth_subscribe", "newPendingTransactions"))["result"]
+    tx = {"from": trader.address, "to": "0x" + "22" * 20, "value": "0x1"}
+    sent = [call(port, "eth_sendTransaction", tx) for _ in range(2)]
+    hashes = []
+    for _ in range(2):
+        note = json.loads(ws.recv(timeout=30))
+        assert note["params"]["subscription"] == sub
+        hashes.append(note["params"]["result"])
+    assert hashes == sent

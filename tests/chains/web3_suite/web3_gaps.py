@@ -7,8 +7,6 @@ Keys: ``test_name`` (every transport), ``test_name[param-id]`` (one parametrisat
 ``websocket``). Each is marked ``xfail(strict=True)`` by the suite's conftest: when a
 gap closes, the test passes, the run fails, and the line must go.
 
-"served by devnet-pool": the method or behaviour arrives with the transaction pool, dev
-methods and eth methods of issue 15's other half; those lines go when it merges.
 """
 
 from __future__ import annotations
@@ -42,64 +40,35 @@ MANUAL_MINING = frozenset(
     }
 )
 
-_POOL = "served by devnet-pool: "
-_PENDING = _POOL + "evm_setAutomine and the transaction pool (the transaction must stay pending)"
+_ASYNC_TYPED = (
+    "web3 8.0.0's async ENS-name formatter iterates a dict's values() as (key, value) pairs "
+    "(ValueError in the client before any request is sent)"
+)
+_SIGN_TX = (
+    "eth_signTransaction answers the raw signed transaction (anvil's answer); web3.py reads "
+    "geth's {raw, tx} object"
+)
 _ENS = (
     "ENS name normalisation raises inside web3 8.0.0 with the installed pyunormalize 18 "
     "(AttributeError before any request is sent): the client's environment, not the node"
 )
 
 GAPS: dict[str, str] = {
-    # -- eth methods the devnet-pool branch adds ----------------------------------------
-    "test_eth_sign": _POOL + "eth_sign",
-    "test_async_eth_sign": _POOL + "eth_sign",
-    "test_eth_sign_typed_data": _POOL + "eth_signTypedData (web3.py sends it without _v4)",
-    "test_invalid_eth_sign_typed_data": _POOL + "eth_signTypedData",
-    "test_eth_sign_transaction": _POOL + "eth_signTransaction",
-    "test_eth_sign_transaction_hex_fees": _POOL + "eth_signTransaction",
-    "test_eth_sign_transaction_legacy": _POOL + "eth_signTransaction",
-    "test_async_eth_sign_transaction": _POOL + "eth_signTransaction",
-    "test_async_eth_sign_transaction_hex_fees": _POOL + "eth_signTransaction",
-    "test_async_eth_sign_transaction_legacy": _POOL + "eth_signTransaction",
-    "test_eth_create_access_list": _POOL + "eth_createAccessList",
-    "test_eth_simulate_v1": _POOL + "eth_simulateV1",
-    "test_eth_get_raw_transaction": _POOL + "eth_getRawTransactionByHash",
-    "test_eth_get_raw_transaction_raises_error": _POOL + "eth_getRawTransactionByHash",
-    "test_eth_get_raw_transaction_by_block": _POOL + "eth_getRawTransactionByBlock*AndIndex",
-    "test_eth_get_raw_transaction_by_block_raises_error": _POOL
-    + "eth_getRawTransactionByBlock*AndIndex",
-    "test_eth_call_with_override_code": _POOL + "eth_call state overrides",
-    "test_eth_call_with_override_param_type_check": _POOL + "eth_call state overrides",
-    "test_eth_estimate_gas_with_override_param_type_check": _POOL
-    + "eth_estimateGas state overrides",
-    "test_eth_getBlockByHash_pending": _POOL + "a pending block (latest+1, null hash)",
-    "test_eth_getBlockByNumber_pending": _POOL + "a pending block (latest+1, null hash)",
-    "test_eth_getBlockReceipts_hash": _POOL + "a bare block hash as block parameter (EIP-1898)",
-    "test_eth_getBlockReceipts_not_found": _POOL
-    + "a bare block hash as block parameter (EIP-1898)",
-    "test_sign_authorization_send_raw_and_send_set_code_transactions": _POOL
-    + "authorizationList in eth_sendTransaction (EIP-7702)",
-    "test_async_sign_authorization_send_raw_and_send_set_code_transactions": _POOL
-    + "authorizationList in eth_sendTransaction (EIP-7702)",
-    # -- the transaction pool: these run with automine off (MANUAL_MINING) ---------------
-    "test_eth_get_transaction_receipt_unmined": _PENDING,
-    "test_eth_wait_for_transaction_receipt_unmined": _PENDING,
-    "test_eth_replace_transaction": _PENDING,
-    "test_eth_replace_transaction_legacy": _PENDING,
-    "test_eth_replace_transaction_underpriced": _PENDING + ", underpriced replacement",
-    "test_eth_replace_transaction_gas_price_defaulting_minimum": _PENDING,
-    "test_eth_replace_transaction_gas_price_defaulting_strategy_higher": _PENDING,
-    "test_eth_replace_transaction_gas_price_defaulting_strategy_lower": _PENDING,
-    "test_eth_modify_transaction": _PENDING,
-    "test_eth_modify_transaction_legacy": _PENDING,
-    "test_async_eth_get_transaction_receipt_unmined": _PENDING,
-    "test_async_eth_replace_transaction": _PENDING,
-    "test_async_eth_replace_transaction_legacy": _PENDING,
-    "test_async_eth_replace_transaction_underpriced": _PENDING + ", underpriced replacement",
-    "test_async_eth_replace_transaction_gas_price_defaulting_minimum": _PENDING,
-    "test_async_eth_replace_transaction_gas_price_defaulting_strategy_higher": _PENDING,
-    "test_async_eth_replace_transaction_gas_price_defaulting_strategy_lower": _PENDING,
+    # -- served with anvil's semantics where web3.py's test expects geth's ----------------
+    "test_invalid_eth_sign_typed_data": "eth_signTypedData signs the test's malformed typed "
+    "data (eth-account's EIP-712 encoder accepts it) where web3.py expects a refusal",
+    "test_eth_sign_transaction": _SIGN_TX,
+    "test_eth_sign_transaction_hex_fees": _SIGN_TX,
+    "test_eth_sign_transaction_legacy": _SIGN_TX,
+    "test_async_eth_sign_transaction": _SIGN_TX,
+    "test_async_eth_sign_transaction_hex_fees": _SIGN_TX,
+    "test_async_eth_sign_transaction_legacy": _SIGN_TX,
+    "test_eth_create_access_list": "the test's call touches only the called contract's own "
+    "slots; like geth, the access list leaves out the recipient, so it comes back empty "
+    "where web3.py's geth fixture expects an entry",
     # -- the client's environment ---------------------------------------------------------
+    "async_http:test_eth_sign_typed_data": _ASYNC_TYPED,
+    "websocket:test_eth_sign_typed_data": _ASYNC_TYPED,
     "test_eth_get_balance_with_ens_name": _ENS,
     "test_eth_get_code_ens_address": _ENS,
     "test_eth_get_storage_at_ens_name": _ENS,
