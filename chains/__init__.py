@@ -25,12 +25,14 @@ from chains._errors import (
     InsufficientFunds,
     InvalidTransaction,
     NonceTooLow,
+    ReorgRefused,
     SnapshotNotFound,
     TransactionReverted,
     UnknownBlock,
 )
+from chains._finality import FINALITY_PRESETS, FinalityLevel
 from chains._state import StateError, load_state, save_state
-from chains._types import BlockRecord, ChainState, Event, Log, Receipt
+from chains._types import BlockRecord, ChainState, Event, Log, Receipt, Reorg
 from chains.rpc import RpcError, RpcMethods
 
 if TYPE_CHECKING:
@@ -55,6 +57,8 @@ __all__ = [
     "Devnet",
     "DevnetServer",
     "Event",
+    "FINALITY_PRESETS",
+    "FinalityLevel",
     "InProcessProvider",
     "InsufficientFunds",
     "InvalidTransaction",
@@ -63,6 +67,8 @@ __all__ = [
     "NonceTooLow",
     "Participant",
     "Receipt",
+    "Reorg",
+    "ReorgRefused",
     "RpcError",
     "RpcMethods",
     "ScheduledEvent",

@@ -80,6 +80,7 @@ class _Snapshot:
     pending_timestamp: int | None
     next_timestamp: int | None
     impersonated: frozenset[bytes]
+    reorgs: int = 0  # length of the reorg journal (Reorganizer._orphans) when taken
 
 
 class BlockBuilder:
@@ -106,6 +107,8 @@ class BlockBuilder:
     _seal_event: Any
     _listeners: list[Callable[[BlockRecord], None]]
     _live_state: Any
+    #: extra_data of the blocks being sealed (a reorg marks its replacement blocks).
+    _extra_data: bytes = b""
 
     def _genesis(self) -> None:
         state: dict[Any, Any] = {
@@ -172,7 +175,7 @@ class BlockBuilder:
             timestamp=timestamp,
             gas_limit=self.config.gas_limit,
             mix_hash=self._prevrandao(number),
-            extra_data=b"",
+            extra_data=self._extra_data,
             parent_beacon_block_root=keccak(b"testbed-beacon" + parent.hash),
         )
         vm = self._vm_class(header, self._chaindb, self._chain_context, None)  # type: ignore[arg-type]
@@ -497,7 +500,7 @@ class BlockBuilder:
                 if record.hash == block:
                     return record
             raise UnknownBlock(f"no block with hash 0x{block.hex()} on chain {self.name}")
-        if block in ("latest", "safe", "finalized", "pending"):
+        if block in ("latest", "pending"):
             return self._blocks[-1]
         if block == "earliest":
             return self._blocks[0]

@@ -32,6 +32,15 @@ class ChainConfig:
     #: ``"fast"``: py-evm with this package's lean opcode loop (:mod:`chains._interpreter`);
     #: ``"py-evm"``: py-evm's stock loop, the reference the fast one is tested against.
     interpreter: Interpreter = "fast"
+    #: Finality (``chains._finality``): a block is ``safe`` once ``safe_depth`` blocks sit on
+    #: it and the clock is ``safe_after`` seconds past the close of its settlement batch
+    #: (batches close every ``finality_interval`` s; 0: per block); ``finalized`` likewise.
+    #: The defaults are anvil's tags (head − 32, head − 64); see ``FINALITY_PRESETS``.
+    safe_depth: int = 32
+    finalized_depth: int = 64
+    finality_interval: float = 0.0
+    safe_after: float = 0.0
+    finalized_after: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.chain_id, int) or not 0 < self.chain_id < 2**64:
@@ -50,5 +59,19 @@ class ChainConfig:
             raise ConfigError(f"base_fee must be non-negative, got {self.base_fee}")
         if self.interpreter not in ("fast", "py-evm"):
             raise ConfigError(f"interpreter must be 'fast' or 'py-evm', got {self.interpreter!r}")
+        for name in ("safe_depth", "finalized_depth"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{name} must be an integer ≥ 0 (blocks), got {value!r}")
+        for name in ("finality_interval", "safe_after", "finalized_after"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
+                raise ConfigError(f"{name} must be ≥ 0 seconds, got {value!r}")
+        if self.safe_depth > self.finalized_depth or self.safe_after > self.finalized_after:
+            raise ConfigError(
+                "a block must be safe no later than finalized: need safe_depth ≤ finalized_depth "
+                f"and safe_after ≤ finalized_after, got {self.safe_depth}/{self.finalized_depth} "
+                f"blocks and {self.safe_after}/{self.finalized_after} s"
+            )
         if not 1 <= self.n_accounts <= 1000:
             raise ConfigError(f"n_accounts must be between 1 and 1000, got {self.n_accounts}")

@@ -12,8 +12,10 @@ and have geth's shape::
 
 Subscription ids are a per-chain counter (``0x`` + 32 hex digits, geth's width), so a
 run is reproducible. ``newHeads`` carries the block header fields (no transactions);
-``logs`` carries each matching log of the block, ``removed: false`` (blocks reverted
-away by ``evm_revert`` are not announced, as with filters).
+``logs`` carries each matching log of the block, ``removed: false``; when a reorg takes
+blocks off the chain, their matching logs are sent again with ``removed: true`` before
+the new blocks' heads and logs (as geth does; blocks reverted away by ``evm_revert`` are
+not announced, as with filters).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from chains._types import BlockRecord
+from chains._types import BlockRecord, Reorg
 from chains.rpc._dispatch import ExtraMethods, RpcHandler
 from chains.rpc._logquery import LogQuery, parse_log_query
 from chains.rpc._wire import check_object, invalid
@@ -60,6 +62,7 @@ class Subscriptions:
         self._active: dict[str, _Subscription] = {}
         self._ids = itertools.count(1)
         rpc.chain.on_block(self._on_block)
+        rpc.chain.on_reorg(self._on_reorg)
 
     def __len__(self) -> int:
         return len(self._active)
@@ -88,6 +91,20 @@ class Subscriptions:
     def remove(self, sub_id: str) -> bool:
         return self._active.pop(sub_id, None) is not None
 
+    def _on_reorg(self, reorg: Reorg) -> None:
+        if not self._active:
+            return
+        for sub_id, sub in list(self._active.items()):
+            if sub.kind != "logs":
+                continue
+            assert sub.query is not None
+            items = [
+                item
+                for record in reorg.orphaned
+                for item in self.rpc._removed_logs(record, sub.query)
+            ]
+            self._send(sub_id, sub, items)
+
     def _on_block(self, record: BlockRecord) -> None:
         if not self._active:
             return
@@ -101,20 +118,23 @@ class Subscriptions:
             else:
                 assert sub.query is not None
                 items = self.rpc._block_logs(record, sub.query)
-            for item in items:
-                message = {
-                    "jsonrpc": "2.0",
-                    "method": "eth_subscription",
-                    "params": {"subscription": sub_id, "result": item},
-                }
-                try:
-                    sub.send(json.dumps(message, separators=(",", ":")))
-                except Exception:
-                    # A listener runs inside block sealing: a failing sink (a closed
-                    # connection) must never fail the transaction that sealed the block.
-                    logger.exception("dropping subscription %s: its sink failed", sub_id)
-                    self._active.pop(sub_id, None)
-                    break
+            self._send(sub_id, sub, items)
+
+    def _send(self, sub_id: str, sub: _Subscription, items: list[Any]) -> None:
+        for item in items:
+            message = {
+                "jsonrpc": "2.0",
+                "method": "eth_subscription",
+                "params": {"subscription": sub_id, "result": item},
+            }
+            try:
+                sub.send(json.dumps(message, separators=(",", ":")))
+            except Exception:
+                # A listener runs inside block sealing: a failing sink (a closed
+                # connection) must never fail the transaction that sealed the block.
+                logger.exception("dropping subscription %s: its sink failed", sub_id)
+                self._active.pop(sub_id, None)
+                break
 
 
 class SubscriptionSession:
