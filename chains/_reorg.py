@@ -188,7 +188,8 @@ class Reorganizer(BlockBuilder):
             self._extra_data = f"testbed-reorg:{len(self._orphans)}".encode()
             sealed: list[BlockRecord] = []
             for index, specs in enumerate(new_blocks):
-                pending = self._open(orphaned[index].timestamp)
+                self._next_timestamp = orphaned[index].timestamp  # the same slot
+                pending = self._open()
                 for spec in specs:
                     tx = self._replacement_tx(spec, pending)
                     try:
@@ -228,11 +229,11 @@ class Reorganizer(BlockBuilder):
             len(lost),
             dropped,
         )
-        for listener in tuple(self._reorg_listeners):
-            listener(event)
+        for on_reorg in tuple(self._reorg_listeners):
+            on_reorg(event)
         for record in sealed:
-            for listener in tuple(self._listeners):
-                listener(record)
+            for on_block in tuple(self._listeners):
+                on_block(record)
         self._return_to_pool(pool + carried)
         return event
 
