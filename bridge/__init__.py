@@ -41,7 +41,9 @@ from bridge._relayer import (
     BridgeError,
     DoubleDelivery,
     Relayer,
+    UnbackedMint,
 )
+from bridge.confirmation import CONFIRMATION_LEVELS, Confirmation, as_confirmation
 from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash
 from bridge.latency import (
     PRESETS,
@@ -65,6 +67,7 @@ from bridge.store import (
 __all__ = [
     "ACTION_PRIORITY",
     "BRIDGE_CONTRACTS_DIR",
+    "CONFIRMATION_LEVELS",
     "CRASH_POINTS",
     "EXPIRY_TAG",
     "PRESETS",
@@ -78,6 +81,7 @@ __all__ = [
     "BridgeDeployError",
     "BridgeDeployment",
     "BridgeError",
+    "Confirmation",
     "Constant",
     "DoubleDelivery",
     "Empirical",
@@ -94,7 +98,9 @@ __all__ = [
     "RelayerCrash",
     "StoreError",
     "TokenTransfer",
+    "UnbackedMint",
     "Uniform",
+    "as_confirmation",
     "deploy_bridge",
     "derive_attester_keys",
     "get_expiry_digest",

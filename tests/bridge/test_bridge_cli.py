@@ -34,7 +34,17 @@ def test_presets_json(capsys: pytest.CaptureFixture[str]) -> None:
     by_name = {r["name"]: r for r in rows}
     assert by_name["finality"]["median"] == 16 * 60.0
     assert by_name["optimistic-canonical"]["p95"] > 6.9 * 86_400
-    assert set(rows[0]) == {"name", "distribution", "median", "p95", "stands_for", "source"}
+    assert set(rows[0]) == {
+        "name",
+        "distribution",
+        "median",
+        "p95",
+        "stands_for",
+        "source",
+        "confirmation",
+    }
+    assert by_name["intent-fill"]["confirmation"] == "0 blocks"  # fast, exposed to reorgs
+    assert by_name["finality"]["confirmation"] == "finalized"  # safe, slow
 
 
 def test_bench_relayer_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
