@@ -44,7 +44,17 @@ from bridge._relayer import (
     UnbackedMint,
 )
 from bridge.confirmation import CONFIRMATION_LEVELS, Confirmation, as_confirmation
-from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash
+from bridge.faults import (
+    CRASH_POINTS,
+    FaultPlan,
+    Faults,
+    FixedDepth,
+    GeometricDepth,
+    InjectedReorg,
+    RelayerCrash,
+    ReorgFaults,
+    ReorgInjector,
+)
 from bridge.latency import (
     PRESETS,
     Constant,
@@ -88,6 +98,9 @@ __all__ = [
     "Exponential",
     "FaultPlan",
     "Faults",
+    "FixedDepth",
+    "GeometricDepth",
+    "InjectedReorg",
     "LatencyModel",
     "LogNormal",
     "Message",
@@ -96,6 +109,8 @@ __all__ = [
     "MessageStore",
     "Relayer",
     "RelayerCrash",
+    "ReorgFaults",
+    "ReorgInjector",
     "StoreError",
     "TokenTransfer",
     "UnbackedMint",
