@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+from bridge._bench import render_relayer_bench, run_relayer_bench
 from bridge._deploy import (
     BRIDGE_CONTRACTS_DIR,
     EXPIRY_TAG,
@@ -34,6 +35,7 @@ from bridge._deploy import (
     get_relay_digest,
     sign_digest,
 )
+from bridge._presets_cli import render_presets
 from bridge._relayer import (
     ACTION_PRIORITY,
     SCAN_PRIORITY,
@@ -43,6 +45,7 @@ from bridge._relayer import (
     Relayer,
     UnbackedMint,
 )
+from bridge.admin import admin_methods
 from bridge.confirmation import CONFIRMATION_LEVELS, Confirmation, as_confirmation
 from bridge.faults import (
     CRASH_POINTS,
@@ -115,6 +118,7 @@ __all__ = [
     "TokenTransfer",
     "UnbackedMint",
     "Uniform",
+    "admin_methods",
     "as_confirmation",
     "deploy_bridge",
     "derive_attester_keys",
@@ -122,5 +126,8 @@ __all__ = [
     "get_message_id",
     "get_preset",
     "get_relay_digest",
+    "render_presets",
+    "render_relayer_bench",
+    "run_relayer_bench",
     "sign_digest",
 ]
