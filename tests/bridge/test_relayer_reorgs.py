@@ -19,6 +19,7 @@ from bridge import (
     Relayer,
     ReorgFaults,
     ReorgInjector,
+    admin_methods,
 )
 from chains import FINALITY_PRESETS, ConfigError, Devnet
 
@@ -269,3 +270,22 @@ def test_geometric_depth_has_its_mean() -> None:
 def test_bad_reorg_faults_are_refused(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         ReorgFaults(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bridge_status_reports_unbacked_value_and_who_bears_it(
+    world: World, relayers: Relayers
+) -> None:
+    relayer = relayers.start(latency="same-block", confirmations={"default": 0})
+    status = admin_methods(relayer)["bridge_status"]
+    bridge_usdc(world, world.c, 2_500)
+    world.devnet.advance(0)
+    assert status()["unbacked"] == [] and status()["unbacked_value"] == {}
+
+    world.a.reorg(1)
+
+    report = status()
+    (mint,) = report["unbacked"]
+    assert mint["amount"] == hex(2_500) and mint["lane"] == [world.a.chain_id, world.c.chain_id]
+    assert "wrapped token on chain 31339" in mint["borne_by"]
+    assert report["unbacked_value"] == {f"{world.a.chain_id}:{world.usdc.address}": hex(2_500)}
+    assert report["confirmations"][f"{world.a.chain_id}->{world.c.chain_id}"] == "0 blocks"
