@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from chains import ConfigError
-from chains._finality import get_close_time
 
 if TYPE_CHECKING:
     from chains import Chain
@@ -66,13 +65,8 @@ class Confirmation:
         it already holds); blocks the depth rules need arrive as blocks, not as time."""
         if self.level == "latest":
             return None
-        config = chain.config
-        after = config.safe_after if self.level == "safe" else config.finalized_after
-        if after <= 0 and config.finality_interval <= 0:
-            return None
-        timestamp = chain.get_block(block_number).timestamp
-        at = get_close_time(timestamp, config.finality_interval) + after
-        return at if at > chain.clock.now else None
+        at = chain.get_finality_time(self.level, block_number)
+        return at if at is not None and at > chain.clock.now else None
 
 
 def as_confirmation(spec: Any) -> Confirmation:

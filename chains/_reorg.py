@@ -31,7 +31,7 @@ from eth_utils import ValidationError
 from chains._blocks import BlockBuilder
 from chains._errors import ChainError, ReorgRefused
 from chains._evm import DEFAULT_PRIORITY_FEE, TX_BUILDER, TX_GAS_CAP, classify_error
-from chains._finality import FinalityLevel, get_level_head
+from chains._finality import FinalityLevel, get_close_time, get_level_head
 from chains._types import BlockRecord, Reorg
 
 __all__ = ["DROPPED_POLICIES", "Dropped", "Reorganizer", "TxSpec"]
@@ -72,6 +72,16 @@ class Reorganizer(BlockBuilder):
             after=after,
             interval=config.finality_interval,
         )
+
+    def get_finality_time(self, level: FinalityLevel, number: int) -> float | None:
+        """When block ``number`` meets the time rule of ``level`` (``c(t) + after``, clock
+        seconds); ``None`` if the chain has no time rule for it. Depth rules need blocks."""
+        config = self.config
+        after = config.safe_after if level == "safe" else config.finalized_after
+        if after <= 0 and config.finality_interval <= 0:
+            return None
+        timestamp = self.get_block(number).timestamp
+        return get_close_time(timestamp, config.finality_interval) + after
 
     @property
     def safe_block_number(self) -> int:

@@ -20,6 +20,7 @@ from bridge import (
     ReorgFaults,
     ReorgInjector,
     admin_methods,
+    deploy_bridge,
 )
 from chains import FINALITY_PRESETS, ConfigError, Devnet
 
@@ -289,3 +290,32 @@ def test_bridge_status_reports_unbacked_value_and_who_bears_it(
     assert "wrapped token on chain 31339" in mint["borne_by"]
     assert report["unbacked_value"] == {f"{world.a.chain_id}:{world.usdc.address}": hex(2_500)}
     assert report["confirmations"][f"{world.a.chain_id}->{world.c.chain_id}"] == "0 blocks"
+
+
+def test_a_time_finality_policy_relays_when_the_batch_is_final() -> None:
+    """op-stack finality: a block at t is final at ⌈t / 60⌉·60 + 984; the relayer relays
+    then, with no further block on the source."""
+    devnet = Devnet(n_chains=2, seed=9, **FINALITY_PRESETS["op-stack"])
+    a, b = devnet.chains
+    deployment = deploy_bridge(devnet)
+    relayer = Relayer(
+        devnet,
+        deployment,
+        latency="same-block",
+        confirmations="finalized",
+        account=a.accounts[5].address,
+    ).start()
+    devnet.advance(7)
+    receipt = deployment.messenger(a).send_message.transact(
+        b.chain_id, a.accounts[4].address, b"\x01", 2**256 - 1, sender=a.accounts[1].address
+    )
+    message = deployment.message_from_receipt(a, receipt)
+    sent = a.get_block(receipt.block_number).timestamp
+    final = -(-sent // 60) * 60 + 984
+    devnet.advance_to(final - 1)
+    record = relayer.get(message.id)
+    assert record is not None and record.status == "sent"
+    devnet.advance_to(final)
+    record = relayer.get(message.id)
+    assert record is not None and record.status == "executed" and record.executed_at == final
+    relayer.stop()
