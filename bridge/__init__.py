@@ -68,6 +68,7 @@ from bridge.latency import (
     Uniform,
     get_preset,
 )
+from bridge.settlement import render_settlement, run_settlement, settlement_sweep
 from bridge.store import (
     STATUSES,
     MessageEvent,
@@ -129,5 +130,8 @@ __all__ = [
     "render_presets",
     "render_relayer_bench",
     "run_relayer_bench",
+    "render_settlement",
+    "run_settlement",
+    "settlement_sweep",
     "sign_digest",
 ]

@@ -22,7 +22,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from chains._types import BlockRecord
 
@@ -50,7 +50,7 @@ FINALITY_FIELDS: Final = (
 #: ``op-stack``: the batcher closes a batch every 60 s, it lands on L1 about two slots later
 #: (24 s, the L2's ``safe`` head) and is final when that L1 block is (24 s + 960 s, the L1's
 #: mean wait of 2.5 epochs). ``instant``: every block final at once (no reorg possible).
-FINALITY_PRESETS: Final[Mapping[str, Mapping[str, float]]] = MappingProxyType(
+FINALITY_PRESETS: Final[Mapping[str, Mapping[str, Any]]] = MappingProxyType(
     {
         "anvil": MappingProxyType(
             {

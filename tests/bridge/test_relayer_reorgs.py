@@ -21,6 +21,8 @@ from bridge import (
     ReorgInjector,
     admin_methods,
     deploy_bridge,
+    render_settlement,
+    settlement_sweep,
 )
 from chains import FINALITY_PRESETS, ConfigError, Devnet
 
@@ -319,3 +321,18 @@ def test_a_time_finality_policy_relays_when_the_batch_is_final() -> None:
     record = relayer.get(message.id)
     assert record is not None and record.status == "executed" and record.executed_at == final
     relayer.stop()
+
+
+def test_settlement_sweep_shows_fast_relaying_risk_and_safe_relaying_latency() -> None:
+    rows = settlement_sweep(("intent-fill", "finality"), seeds=(0,), transfers=12, rate=12.0)
+    fast, safe = rows
+    assert fast["reorgs"] == safe["reorgs"] > 0  # the same seeded reorgs for both
+    for row in rows:
+        # the reconciler counts exactly the value minted without a lock
+        assert row["unbacked_usdc"] == row["supply_gap_usdc"]
+        assert row["relayed"] + row["orphaned"] == row["transfers"]
+    assert fast["unbacked_usdc"] > 0 and fast["orphaned"] == 0
+    assert safe["unbacked_usdc"] == 0 and safe["orphaned"] > 0
+    assert safe["latency_p50_s"] >= 984 > fast["latency_p95_s"]
+    table = render_settlement(rows)
+    assert "intent-fill" in table and "finalized" in table
