@@ -5,9 +5,10 @@ batches every 60 s, final 984 s after the batch closes); the user bridges ``tran
 USDC amounts A → B, one every ``interval`` seconds (amounts uniform on [100, 10,000] USDC,
 seeded); chain A reorgs as a Poisson process (``ReorgFaults``: ``rate`` per hour, depth
 geometric with mean ``mean_depth``, capped at 16, the orphaned transactions discarded:
-the lock is gone, as in a double spend). The relayer carries every message with one
+the lock is gone, as in a double spend), once the deployment's blocks are final. The relayer carries every message with one
 latency preset and the confirmation policy it assumes (``confirmations="preset"``); after
-the last transfer the reorgs stop and the clock runs until every message settled.
+the last transfer the reorgs stop, A goes on sealing a block every ``interval`` seconds
+and the clock runs until every message settled.
 
 Per run (formulas):
 
@@ -74,6 +75,9 @@ def run_settlement(
     usdc.mint(user, 10**9 * USDC)
     bridge_a = deployment.bridge(a)
     usdc.approve(bridge_a.address, MAX_UINT256, sender=user)
+    # the deployment settles first: reorgs only ever touch the transfers
+    settled = a.get_finality_time("finalized", a.block_number)
+    devnet.advance_to(max(devnet.now, settled or 0.0))
     relayer = Relayer(
         devnet, deployment, latency=preset, confirmations="preset", account=a.accounts[9].address
     ).start()
@@ -90,7 +94,8 @@ def run_settlement(
     devnet.advance(0)  # the relayer scans the last block
     horizon = devnet.now + 7.5 * 86_400
     while not relayer.is_quiescent and devnet.now < horizon:
-        devnet.advance(600)
+        devnet.advance(interval)
+        a.mine()  # A goes on producing a block per interval: confirmations keep coming
     records = relayer.messages()
     executed = [r for r in records if r.status == "executed"]
     unbacked = relayer.reconcile()
