@@ -7,8 +7,8 @@ seeded); chain A reorgs as a Poisson process (``ReorgFaults``: ``rate`` per hour
 geometric with mean ``mean_depth``, capped at 16, the orphaned transactions discarded:
 the lock is gone, as in a double spend), once the deployment's blocks are final. The
 relayer carries every message with one latency preset and the confirmation policy it
-assumes (``confirmations="preset"``); after the last transfer the reorgs stop, A goes on sealing a block every ``interval`` seconds
-and the clock runs until every message settled.
+assumes (``confirmations="preset"``); after the last transfer the reorgs stop, A goes on
+sealing a block every ``interval`` seconds and the clock runs until every message settled.
 
 Per run (formulas):
 
