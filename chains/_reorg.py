@@ -25,11 +25,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Literal
 
+import rlp
 from eth.abc import SignedTransactionAPI
 from eth_utils import ValidationError
 
 from chains._blocks import BlockBuilder
-from chains._errors import ChainError, ReorgRefused
+from chains._errors import ChainError, InvalidTransaction, ReorgRefused
 from chains._evm import DEFAULT_PRIORITY_FEE, TX_BUILDER, TX_GAS_CAP, classify_error
 from chains._finality import FinalityLevel, get_close_time, get_level_head
 from chains._types import BlockRecord, Reorg
@@ -271,8 +272,15 @@ class Reorganizer(BlockBuilder):
                 return (
                     TX_BUILDER.deserialize(spec) if spec[:1] < b"\x80" else TX_BUILDER.decode(spec)
                 )
-            except Exception as exc:  # rlp and py-evm raise a variety of decoding errors
-                raise ChainError(f"could not decode a replacement transaction: {exc}") from exc
+            except (
+                rlp.DecodingError,
+                rlp.DeserializationError,
+                ValidationError,
+                ValueError,
+            ) as exc:
+                raise InvalidTransaction(
+                    f"could not decode a replacement transaction: {exc}"
+                ) from exc
         if isinstance(spec, Mapping):
             unknown = set(spec) - _REQUEST_KEYS
             if unknown:

@@ -19,6 +19,7 @@ from chains import (
     ConfigError,
     Contract,
     Devnet,
+    InvalidTransaction,
     ReorgRefused,
     RpcError,
 )
@@ -230,8 +231,10 @@ def test_reorg_bad_arguments_are_clear_errors() -> None:
         chain.reorg(1, {1: []})
     with pytest.raises(ValueError, match="dropped must be"):
         chain.rollback(1, dropped="keep")  # type: ignore[arg-type]
+    with pytest.raises(InvalidTransaction, match="could not decode a replacement"):
+        chain.reorg(1, [[b"\xc0\x01"]])
     head = chain.get_block("latest").hash
-    with pytest.raises(Exception, match="nonce"):
+    with pytest.raises(InvalidTransaction, match="nonce"):
         chain.reorg(1, [[{"to": probe.address, "nonce": 999}]])
     assert chain.get_block("latest").hash == head  # a failed reorg changes nothing
 
