@@ -220,7 +220,10 @@ class MessageStore:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            # A served devnet runs the relayer (clock events, admin methods) in its clock
+            # and request threads, one at a time under the devnet lock: the connection
+            # moves between threads but is never used by two at once.
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open relayer store {self.path!r}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row

@@ -15,7 +15,7 @@ from chains._chain import Chain
 from chains._clock import DEFAULT_GENESIS_TIME, Clock, ScheduledEvent
 from chains._compiler import CompiledContract, Compiler
 from chains._config import ChainConfig, MiningMode
-from chains._contract import Contract, ContractFunction
+from chains._contract import Contract, ContractFunction, ContractHost
 from chains._contracts_dir import contracts_dir
 from chains._devnet import DEFAULT_CHAIN_ID, Devnet, Participant
 from chains._errors import (
@@ -31,7 +31,7 @@ from chains._errors import (
     UnknownBlock,
 )
 from chains._finality import FINALITY_PRESETS, FinalityLevel
-from chains._state import StateError, load_state, save_state
+from chains._state import StateError, dump_devnet, load_state, save_state, write_state
 from chains._types import BlockRecord, ChainState, Event, Log, Receipt, Reorg
 from chains.rpc import RpcError, RpcMethods
 
@@ -54,6 +54,7 @@ __all__ = [
     "ConfigError",
     "Contract",
     "ContractFunction",
+    "ContractHost",
     "Devnet",
     "DevnetServer",
     "Event",
@@ -78,8 +79,10 @@ __all__ = [
     "UnknownBlock",
     "contracts_dir",
     "dev_accounts",
+    "dump_devnet",
     "load_state",
     "save_state",
+    "write_state",
 ]
 
 

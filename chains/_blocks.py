@@ -41,6 +41,7 @@ from chains._evm import (
     error_name,
     impersonated_tx,
     sign_tx,
+    validate_transaction,
 )
 from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
@@ -313,6 +314,7 @@ class BlockBuilder:
             return self._include(tx, retry_in_new_block=retry_in_new_block)
         snapshot = state.snapshot() if retry_in_new_block and pending.transactions else None
         try:
+            validate_transaction(state, tx)
             if tx.max_fee_per_gas < pending.header.base_fee_per_gas:
                 raise ValidationError(
                     f"max fee per gas ({tx.max_fee_per_gas}) is below the block's base fee "

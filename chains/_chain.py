@@ -21,6 +21,8 @@ from typing import Any
 
 import rlp
 from eth.abc import SignedTransactionAPI
+from eth.constants import SECPK1_N
+from eth.exceptions import UnrecognizedTransactionType
 from eth.vm.chain_context import ChainContext
 from eth_keys.datatypes import PrivateKey
 from eth_keys.exceptions import BadSignature
@@ -202,15 +204,27 @@ class Chain(CallRunner, Reorganizer):
         """Decode, verify the signature of, and include a raw signed transaction."""
         try:
             tx = TX_BUILDER.deserialize(raw) if raw[:1] < b"\x80" else TX_BUILDER.decode(raw)
+        except UnrecognizedTransactionType as exc:
+            raise InvalidTransaction(
+                f"transaction type not supported: 0x{raw[0]:02x} (this devnet takes legacy, "
+                "EIP-2930 (0x01), EIP-1559 (0x02) and EIP-7702 (0x04) transactions)"
+            ) from exc
         except (rlp.DecodingError, rlp.DeserializationError, ValidationError, ValueError) as exc:
             raise InvalidTransaction(f"could not decode the raw transaction: {exc}") from exc
         if getattr(tx, "type_id", None) == 3:
-            raise InvalidTransaction("blob transactions (type 3) are not supported by this devnet")
+            raise InvalidTransaction(
+                "transaction type not supported: blob transactions (0x03) need a blob pool, "
+                "which this devnet does not have"
+            )
         if raw[:1] >= b"\xc0" and getattr(tx, "v", 0) in (27, 28):
             pass  # pre-EIP-155 legacy transaction: accepted, as anvil does
         elif tx.chain_id != self.chain_id:
             raise InvalidTransaction(
                 f"transaction is for chain id {tx.chain_id}, this chain is {self.chain_id}"
+            )
+        if not 0 < tx.s <= SECPK1_N // 2:
+            raise InvalidTransaction(
+                "invalid transaction signature: s must be in (0, secp256k1n/2] (EIP-2)"
             )
         try:
             tx.check_signature_validity()
@@ -252,7 +266,7 @@ class Chain(CallRunner, Reorganizer):
         sender: str | None = None,
         value: int = 0,
         gas: int | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """Compile the Vyper file at ``path`` and deploy it with constructor ``args``."""
         compiled = self.compile(path)
         return self._deploy(
@@ -267,7 +281,7 @@ class Chain(CallRunner, Reorganizer):
         sender: str | None = None,
         value: int = 0,
         gas: int | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """Compile Vyper ``source`` text and deploy it."""
         compiled = self.compiler.compile_source(source, name=name)
         return self._deploy(compiled.bytecode, compiled.abi_list, args, name, sender, value, gas)
@@ -281,7 +295,7 @@ class Chain(CallRunner, Reorganizer):
         sender: str | None = None,
         value: int = 0,
         gas: int | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """Deploy any EVM creation bytecode with its ABI (Solidity, Huff, hand-written...)."""
         if isinstance(bytecode, str):
             bytecode = bytes.fromhex(bytecode.removeprefix("0x"))
@@ -296,7 +310,7 @@ class Chain(CallRunner, Reorganizer):
         sender: str | None,
         value: int,
         gas: int | None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         from eth_abi import encode
         from eth_abi.exceptions import EncodingError
 
@@ -323,7 +337,7 @@ class Chain(CallRunner, Reorganizer):
         *,
         abi: Sequence[dict[str, Any]] | None = None,
         name: str | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """A handle on an existing contract, from its Vyper source file or an ABI."""
         if (source is None) == (abi is None):
             raise TypeError("give exactly one of a Vyper source path or abi=")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,12 @@ class Clock:
     _queue: list[ScheduledEvent] = field(init=False, default_factory=list)
     _seq: itertools.count[int] = field(init=False, default_factory=itertools.count)
     _cancelled: set[int] = field(init=False, default_factory=set)
+    #: Guards the queue: a served devnet's chains run in threads of their own and each
+    #: may schedule or cancel (interval seals, the relayer's scans). Callbacks run
+    #: outside it; whoever fires events (advance, run_due) must hold the devnet's lock.
+    _lock: threading.RLock = field(
+        init=False, default_factory=threading.RLock, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self._now = float(self.start)
@@ -66,22 +73,26 @@ class Clock:
     ) -> ScheduledEvent:
         """Run ``callback`` when the clock reaches ``at`` (at once on the next advance if past)."""
         event = ScheduledEvent(float(at), priority, next(self._seq), callback, label)
-        heapq.heappush(self._queue, event)
+        with self._lock:
+            heapq.heappush(self._queue, event)
         return event
 
     def cancel(self, event: ScheduledEvent) -> None:
         """Forget a scheduled event (no effect if it already ran)."""
-        self._cancelled.add(event.seq)
+        with self._lock:
+            self._cancelled.add(event.seq)
 
     @property
     def pending_events(self) -> int:
         """Number of events still queued (cancelled ones excluded)."""
-        return sum(1 for e in self._queue if e.seq not in self._cancelled)
+        with self._lock:
+            return sum(1 for e in self._queue if e.seq not in self._cancelled)
 
     def next_event_time(self) -> float | None:
         """Time of the earliest live event, or ``None`` when the queue is empty."""
-        self._drop_cancelled_head()
-        return self._queue[0].time if self._queue else None
+        with self._lock:
+            self._drop_cancelled_head()
+            return self._queue[0].time if self._queue else None
 
     def advance(self, seconds: float) -> float:
         """Move time forward by ``seconds`` (≥ 0), firing due events; return the new time."""
@@ -94,10 +105,9 @@ class Clock:
         if target < self.now:
             raise ValueError(f"time never goes backwards: now={self.now}, asked for {target}")
         while True:
-            self._drop_cancelled_head()
-            if not self._queue or self._queue[0].time > target:
+            event = self._pop_due(target)
+            if event is None:
                 break
-            event = heapq.heappop(self._queue)
             self._set_now(max(event.time, self._now))
             event.callback()
         self._set_now(target)
@@ -108,10 +118,9 @@ class Clock:
         fired = 0
         now = self.now
         while True:
-            self._drop_cancelled_head()
-            if not self._queue or self._queue[0].time > now:
+            event = self._pop_due(now)
+            if event is None:
                 return fired
-            event = heapq.heappop(self._queue)
             event.callback()
             fired += 1
 
@@ -131,6 +140,13 @@ class Clock:
             self._offset += max(0.0, value - self.now)
             self._now = max(self._now, value)
 
+    def _pop_due(self, limit: float) -> ScheduledEvent | None:
+        with self._lock:
+            self._drop_cancelled_head()
+            if not self._queue or self._queue[0].time > limit:
+                return None
+            return heapq.heappop(self._queue)
+
     def _drop_cancelled_head(self) -> None:
         while self._queue and self._queue[0].seq in self._cancelled:
             self._cancelled.discard(heapq.heappop(self._queue).seq)
@@ -138,11 +154,13 @@ class Clock:
     # -- snapshot support (used by Devnet.anchor) ------------------------------------------
     def snapshot(self) -> tuple[float, float, list[ScheduledEvent], frozenset[int]]:
         """Capture time and the event queue."""
-        return (self._now, self._offset, list(self._queue), frozenset(self._cancelled))
+        with self._lock:
+            return (self._now, self._offset, list(self._queue), frozenset(self._cancelled))
 
     def restore(self, snap: tuple[float, float, list[ScheduledEvent], frozenset[int]]) -> None:
         """Return to a :meth:`snapshot` (events scheduled since are forgotten)."""
-        self._now, self._offset, queue, cancelled = snap
-        self._queue = list(queue)
-        heapq.heapify(self._queue)
-        self._cancelled = set(cancelled)
+        with self._lock:
+            self._now, self._offset, queue, cancelled = snap
+            self._queue = list(queue)
+            heapq.heapify(self._queue)
+            self._cancelled = set(cancelled)

@@ -8,12 +8,22 @@ from typing import Literal
 from chains._errors import ConfigError
 from chains._evm import DEFAULT_GAS_LIMIT, INITIAL_BASE_FEE
 
-__all__ = ["ChainConfig", "Interpreter", "MiningMode"]
+__all__ = [
+    "DEFAULT_CALL_TIMEOUT",
+    "DEFAULT_RPC_GAS_CAP",
+    "ChainConfig",
+    "Interpreter",
+    "MiningMode",
+]
 
 MiningMode = Literal["auto", "interval", "manual"]
 Interpreter = Literal["fast", "py-evm"]
 
 ETHER = 10**18
+#: geth's ``--rpc.gascap`` default.
+DEFAULT_RPC_GAS_CAP = 50_000_000
+#: geth's ``--rpc.evmtimeout`` default, in seconds.
+DEFAULT_CALL_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,12 @@ class ChainConfig:
     finality_interval: float = 0.0
     safe_after: float = 0.0
     finalized_after: float = 0.0
+    #: Most gas a JSON-RPC ``eth_call``/``eth_estimateGas`` may use; a larger (or no) gas
+    #: limit is lowered to it, as geth's ``--rpc.gascap`` (same default, 50M).
+    rpc_gas_cap: int = DEFAULT_RPC_GAS_CAP
+    #: Wall-clock seconds a JSON-RPC call may execute before it is aborted with
+    #: "execution aborted (timeout = ...)", as geth's ``--rpc.evmtimeout`` (same default).
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
 
     def __post_init__(self) -> None:
         if not isinstance(self.chain_id, int) or not 0 < self.chain_id < 2**64:
@@ -72,6 +88,16 @@ class ChainConfig:
                 "a block must be safe no later than finalized: need safe_depth ≤ finalized_depth "
                 f"and safe_after ≤ finalized_after, got {self.safe_depth}/{self.finalized_depth} "
                 f"blocks and {self.safe_after}/{self.finalized_after} s"
+            )
+        if isinstance(self.rpc_gas_cap, bool) or not isinstance(self.rpc_gas_cap, int):
+            raise ConfigError(f"rpc_gas_cap must be an integer, got {self.rpc_gas_cap!r}")
+        if not 21_000 <= self.rpc_gas_cap <= 2**63 - 1:
+            raise ConfigError(
+                f"rpc_gas_cap must be between 21,000 and 2**63-1, got {self.rpc_gas_cap}"
+            )
+        if not (isinstance(self.call_timeout, int | float) and 0 < self.call_timeout <= 3600):
+            raise ConfigError(
+                f"call_timeout must be between 0 and 3600 seconds, got {self.call_timeout!r}"
             )
         if not 1 <= self.n_accounts <= 1000:
             raise ConfigError(f"n_accounts must be between 1 and 1000, got {self.n_accounts}")

@@ -9,6 +9,7 @@ without a signature, :class:`CallTransaction` carries an asserted sender for cal
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from collections.abc import Sequence
@@ -189,8 +190,53 @@ def checksum(address: bytes) -> str:
     return str(to_checksum_address(address))
 
 
+def validate_transaction(state: Any, tx: Any) -> None:
+    """geth's checks of a transaction against the pending state, with geth's words.
+
+    The tip under the fee cap, the sender's funds for ``gas × maxFeePerGas + value``,
+    the intrinsic gas (py-evm checks the last two with messages of its own: a bytes repr
+    of the sender, "Message.gas cannot be negative"). Funds come before the intrinsic gas
+    here: ``Chain.transact`` lowers an unaffordable gas limit, so a poor sender's
+    transaction would otherwise read as a gas problem. The nonce and the base fee are
+    checked by the caller.
+    """
+    tip, fee_cap = tx.max_priority_fee_per_gas, tx.max_fee_per_gas
+    if tip > fee_cap:
+        raise InvalidTransaction(
+            "max priority fee per gas higher than max fee per gas: "
+            f"address {checksum(tx.sender)}, maxPriorityFeePerGas: {tip}, "
+            f"maxFeePerGas: {fee_cap}"
+        )
+    balance = state.get_balance(tx.sender)
+    cost = tx.gas * fee_cap + tx.value
+    if balance < cost:
+        raise InsufficientFunds(
+            f"insufficient funds for gas * price + value: address {checksum(tx.sender)} "
+            f"have {balance} want {cost}"
+        )
+    intrinsic = tx.intrinsic_gas
+    if tx.gas < intrinsic:
+        raise InvalidTransaction(f"intrinsic gas too low: have {tx.gas}, want {intrinsic}")
+
+
+_BYTES_REPR = re.compile(r"b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\"")
+
+
+def _readable(text: str) -> str:
+    """py-evm's messages with bytes reprs (``b'\\x17\\x88…'``) spelled as hex or addresses."""
+
+    def spell(match: re.Match[str]) -> str:
+        try:
+            value = ast.literal_eval(match.group())
+        except (ValueError, SyntaxError):
+            return match.group()
+        return checksum(value) if len(value) == 20 else "0x" + value.hex()
+
+    return _BYTES_REPR.sub(spell, text)
+
+
 def classify_error(exc: ValidationError) -> ChainError:
-    text = str(exc)
+    text = _readable(str(exc))
     lowered = text.lower()
     if "nonce" in lowered:
         numbers = [int(n) for n in re.findall(r"\d+", text)]

@@ -20,6 +20,10 @@ precompiles and every opcode implementation; it replaces only the loop in
   copies, ...) runs py-evm's own implementation, with the gas meter, the program counter
   and the stack synchronised before and after, so its semantics are py-evm's.
 
+Every 4096 taken jumps and at every frame start the loop checks the thread's execution
+deadline (:mod:`chains._deadline`: call timeouts, shutdown): one counter decrement per
+taken jump on the hot path.
+
 Observable behaviour is identical to the stock loop: gas used and refunded, output,
 logs, state changes and the error *type* of a failed frame (``OutOfGas``,
 ``InsufficientStack``, ``FullStack``, ``InvalidJumpDestination``, ``InvalidInstruction``).
@@ -55,6 +59,8 @@ from eth.vm.forks.london.storage import GAS_SCHEDULE_EIP3529
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.logic.invalid import InvalidOpcode
 from eth_utils import int_to_big_endian
+
+from chains._deadline import CHECK_EVERY, check_deadline
 
 try:  # the C Keccak (a dependency of titanoboa's stack, usually present): ~6x eth-hash's
     from sha3 import keccak_256 as _keccak_256
@@ -204,6 +210,7 @@ def _execute(computation: Any) -> None:
     storage_address = msg.storage_address
     gas = meter.gas_remaining
     pc = 0
+    budget = CHECK_EVERY  # taken jumps until the next deadline check (chains._deadline)
     try:
         while True:
             op = code[pc]
@@ -259,6 +266,10 @@ def _execute(computation: Any) -> None:
                         if dest not in jumpdests:
                             raise _bad_jump(code, dest, n)
                         pc = dest
+                        budget -= 1
+                        if not budget:
+                            budget = CHECK_EVERY
+                            check_deadline()
                     else:
                         pc += 1
                     continue
@@ -270,6 +281,10 @@ def _execute(computation: Any) -> None:
                     if dest not in jumpdests:
                         raise _bad_jump(code, dest, n)
                     pc = dest
+                    budget -= 1
+                    if not budget:
+                        budget = CHECK_EVERY
+                        check_deadline()
                     continue
                 if op == 0x50:  # POP
                     if gas < 2:
@@ -699,6 +714,17 @@ class StockComputation(PragueComputation):
 
     opcodes = pristine_opcodes()
 
+    @classmethod
+    def apply_computation(
+        cls,
+        state: Any,
+        message: Any,
+        transaction_context: Any,
+        parent_computation: Any = None,
+    ) -> Any:
+        check_deadline()  # at frame starts only: the stock loop is py-evm's, untouched
+        return super().apply_computation(state, message, transaction_context, parent_computation)
+
 
 class FastComputation(PragueComputation):
     """py-evm's Prague computation with :func:`_execute` as its opcode loop."""
@@ -718,6 +744,7 @@ class FastComputation(PragueComputation):
             return super().apply_computation(
                 state, message, transaction_context, parent_computation
             )
+        check_deadline()
         # The frame set-up below is py-evm's BaseComputation.apply_computation, verbatim.
         with cls(state, message, transaction_context) as computation:
             if computation.is_origin_computation:

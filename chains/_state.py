@@ -17,13 +17,17 @@ the clock are not data; their owners schedule them again (an interval chain's pe
 block does so when it is replayed).
 
 The file is versioned (``format``/``version``); anything else is a :class:`StateError`
-naming the problem. Writes go to a temporary file first, then replace the target.
+naming the problem, so a damaged file is refused rather than started over empty. Writes
+are crash-safe (:func:`write_state`: temporary file, ``fsync``, atomic rename, directory
+``fsync``): a file on disk is always one complete save.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -50,6 +54,7 @@ __all__ = [
     "load_state",
     "read_state",
     "save_state",
+    "write_state",
 ]
 
 STATE_FORMAT: Final = "composability-testbed/devnet-state"
@@ -240,11 +245,51 @@ def dump_devnet(devnet: Devnet, *, extra: Mapping[str, Any] | None = None) -> di
 
 
 def save_state(devnet: Devnet, path: str | Path, *, extra: Mapping[str, Any] | None = None) -> None:
-    """Write :func:`dump_devnet` to ``path`` atomically (temporary file, then rename)."""
+    """Write :func:`dump_devnet` to ``path`` crash-safely (see :func:`write_state`)."""
+    write_state(path, dump_devnet(devnet, extra=extra))
+
+
+def write_state(path: str | Path, data: Mapping[str, Any]) -> None:
+    """Write :func:`dump_devnet` output to ``path`` so that no crash leaves a torn file.
+
+    The JSON goes to a temporary file beside the target, is flushed to the disk
+    (``fsync``), renamed over the target (atomic on POSIX) and the directory is synced,
+    so after a crash at any moment — a SIGKILL mid-write, a power cut after the rename —
+    ``path`` holds either the previous complete save or this one. A temporary file a
+    crash left behind is removed by the next save. Callers that serve the devnet make
+    ``data`` under the devnet's lock and may write it outside.
+    """
     target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(dump_devnet(devnet, extra=extra), separators=(",", ":")))
-    os.replace(tmp, target)
+    directory = target.parent if str(target.parent) else Path(".")
+    for stale in directory.glob(f".{target.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    payload = json.dumps(data, separators=(",", ":")).encode()
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(payload)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - file systems that refuse it
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_state(path: str | Path) -> dict[str, Any]:

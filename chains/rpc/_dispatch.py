@@ -7,6 +7,7 @@ methods themselves live in the ``_eth``, ``_filters``, ``_fees`` and ``_dev`` mi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -14,6 +15,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -130,6 +132,10 @@ class MethodTable:
             raise ValueError(f"the method {name} is already served; pass replace=True")
         self._handlers[name] = RpcHandler.from_callable(fn)
 
+    def serves(self, name: str) -> bool:
+        """Whether this table has the method ``name`` (cheaper than ``name in methods``)."""
+        return name in self._handlers
+
     @property
     def methods(self) -> tuple[str, ...]:
         """Names of every method this table serves, sorted."""
@@ -152,7 +158,8 @@ class MethodTable:
             if handler is None:
                 handler = self._handlers.get(method)
         if handler is None:
-            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+            shown = method if len(method) <= 64 else f"{method[:48]}... ({len(method)} characters)"
+            raise RpcError(METHOD_NOT_FOUND, f"the method {shown} does not exist/is not available")
         if params is None:
             params = ()
         elif not isinstance(params, list | tuple):
@@ -208,9 +215,18 @@ class MethodTable:
             return [r for r in responses if r is not None] or None
         return self._handle_one(request, extra)
 
-    def handle_json(self, payload: str | bytes, *, extra: ExtraMethods | None = None) -> str | None:
+    def handle_json(
+        self,
+        payload: str | bytes,
+        *,
+        extra: ExtraMethods | None = None,
+        guard: Callable[[list[str]], AbstractContextManager[Any]] | None = None,
+    ) -> str | None:
         """Answer a raw JSON payload with raw JSON (``None`` for notifications only).
 
+        ``guard(method_names)`` (a transport's locking) is entered around the execution
+        only, after parsing and before encoding: the names are those of the request or
+        of every member of the batch (non-strings left out).
         Never raises: a result that cannot be encoded (a bug) is logged and answered
         with ``-32603``, so a transport can hand whatever a client sent straight here.
         """
@@ -220,7 +236,8 @@ class MethodTable:
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, NaN
             response: Any = _error_response(None, RpcError(PARSE_ERROR, f"parse error: {exc}"))
         else:
-            response = self.handle(request, extra=extra)
+            with contextlib.nullcontext() if guard is None else guard(_method_names(request)):
+                response = self.handle(request, extra=extra)
         if response is None:
             return None
         try:
@@ -333,6 +350,13 @@ def _returning_true(fn: Callable[..., Any]) -> Callable[..., bool]:
         return True
 
     return aliased
+
+
+def _method_names(request: Any) -> list[str]:
+    members = request if isinstance(request, list) else [request]
+    return [
+        m["method"] for m in members if isinstance(m, dict) and isinstance(m.get("method"), str)
+    ]
 
 
 def _check_nesting(payload: str | bytes) -> None:

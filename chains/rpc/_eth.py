@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from eth_utils import keccak
 
+from chains._deadline import execution_deadline
 from chains._errors import TransactionReverted
 from chains._evm import TX_GAS_CAP
 from chains._types import BlockRecord
@@ -137,9 +138,13 @@ class EthMethods(MethodTable):
         tx = parse_tx(transaction, "transaction", self.chain.chain_id)
         where = self._state_block(block, "block", "latest")
         self._no_overrides(state_overrides, "state overrides")
-        output = self.chain.call(
-            to=tx.to, data=tx.data, sender=tx.sender, value=tx.value, gas=tx.gas, block=where
-        )
+        config = self.chain.config
+        # geth's --rpc.gascap: a larger (or absent) gas limit is lowered to the cap.
+        gas = min(config.gas_limit if tx.gas is None else tx.gas, config.rpc_gas_cap)
+        with execution_deadline(config.call_timeout):
+            output = self.chain.call(
+                to=tx.to, data=tx.data, sender=tx.sender, value=tx.value, gas=gas, block=where
+            )
         return "0x" + output.hex()
 
     @rpc_method("eth_estimateGas")
@@ -152,7 +157,8 @@ class EthMethods(MethodTable):
         tx = parse_tx(transaction, "transaction", self.chain.chain_id)
         where = self._state_block(block, "block", "pending")
         self._no_overrides(state_overrides, "state overrides")
-        return hex(self._estimate(tx, where))
+        with execution_deadline(self.chain.config.call_timeout):
+            return hex(self._estimate(tx, where))
 
     def _estimate(self, tx: TxRequest, block: int | str) -> int:
         chain = self.chain
@@ -207,10 +213,15 @@ class EthMethods(MethodTable):
         if tx.gas_price is not None:
             max_fee = tip = tx.gas_price
         elif max_fee is not None and tip is not None and max_fee < tip:
-            raise RpcError(SERVER_ERROR, f"maxFeePerGas ({max_fee}) < maxPriorityFeePerGas ({tip})")
+            raise RpcError(
+                SERVER_ERROR,
+                "max priority fee per gas higher than max fee per gas: "
+                f"maxPriorityFeePerGas: {tip}, maxFeePerGas: {max_fee}",
+            )
         gas = tx.gas
         if gas is None:
-            gas = self._estimate(dataclasses.replace(tx, sender=sender), "pending")
+            with execution_deadline(chain.config.call_timeout):
+                gas = self._estimate(dataclasses.replace(tx, sender=sender), "pending")
         elif gas < _TRANSFER_GAS:
             raise RpcError(SERVER_ERROR, f"intrinsic gas too low: have {gas}, want at least 21000")
         try:

@@ -43,6 +43,9 @@ INTERNAL_ERROR: Final = -32603
 SERVER_ERROR: Final = -32000
 #: geth's code for a REVERT in eth_call / eth_estimateGas; ``data`` holds the revert data.
 EXECUTION_REVERTED: Final = 3
+#: Longest error message sent: longer ones (a client's megabyte method name echoed in
+#: "does not exist") are cut, with their length.
+MAX_MESSAGE: Final = 1024
 
 UINT256_MAX: Final = 2**256 - 1
 BLOCK_TAGS: Final = frozenset({"latest", "earliest", "pending", "safe", "finalized"})
@@ -53,6 +56,8 @@ class RpcError(ChainError):
     """A JSON-RPC error: ``code``, ``message`` and optional ``data`` (already JSON-ready)."""
 
     def __init__(self, code: int, message: str, data: Any = None) -> None:
+        if len(message) > MAX_MESSAGE:  # never echo a megabyte of client input back
+            message = message[: MAX_MESSAGE - 30] + f"... ({len(message)} characters)"
         super().__init__(message)
         self.code = code
         self.message = message

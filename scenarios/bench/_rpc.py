@@ -6,13 +6,17 @@ with its own keep-alive HTTP connection (``http.client``) doing rounds of four r
 ``eth_blockNumber``, ``eth_getBalance``, ``eth_call`` (``balanceOf`` on the token) and
 ``eth_sendRawTransaction`` (a transfer signed before the clock starts, so client-side
 signing is not measured). A response counts as an error when it is not HTTP 200 with a
-JSON-RPC ``result``. Runs repeat on the same server; the figure is the median.
+JSON-RPC ``result``. requests/s = requests / wall seconds from the start barrier to the
+last client's end; latency = time from sending a request to having read its answer, p50
+and p99 by nearest rank over every request of a run. Runs repeat on the same server;
+the figures are the medians over runs.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import math
 import multiprocessing
 import statistics
 import threading
@@ -44,7 +48,11 @@ def _serve(n_accounts: int, conn: Any) -> None:
 
 
 def _client(
-    port: int, calls: list[tuple[str, list[Any]]], errors: list[str], barrier: threading.Barrier
+    port: int,
+    calls: list[tuple[str, list[Any]]],
+    errors: list[str],
+    barrier: threading.Barrier,
+    latencies: list[float],
 ) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     bodies = [
@@ -55,15 +63,25 @@ def _client(
     barrier.wait()
     try:
         for body in bodies:
+            sent = time.perf_counter()
             conn.request("POST", "/", body, headers)
             response = conn.getresponse()
             data = response.read()
+            # latency = answer fully read - request started, per request (seconds)
+            latencies.append(time.perf_counter() - sent)
             if response.status != 200 or b'"result"' not in data:
                 errors.append(f"HTTP {response.status}: {data[:200]!r}")
     except Exception as exc:  # counted, the run goes on
         errors.append(f"{type(exc).__name__}: {exc}")
     finally:
         conn.close()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least ``q`` of all at or below
+    it, ``sorted(values)[ceil(q * n) - 1]``."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else 0.0
 
 
 def run_rpc_bench(
@@ -73,8 +91,8 @@ def run_rpc_bench(
     repeats: int = 3,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Measure; return ``{"runs": [{"requests", "seconds", "rps", "errors"}], "median_rps",
-    "errors", ...}``."""
+    """Measure; return ``{"runs": [{"requests", "seconds", "rps", "p50_ms", "p99_ms",
+    "errors"}], "median_rps", "median_p50_ms", "median_p99_ms", "errors", ...}``."""
     from chains import dev_accounts
 
     accounts = dev_accounts(clients)
@@ -112,9 +130,10 @@ def run_rpc_bench(
                     ]
                 plans.append(calls)
             errors: list[str] = []
+            latencies: list[float] = []
             barrier = threading.Barrier(clients + 1)
             threads = [
-                threading.Thread(target=_client, args=(port, plan, errors, barrier))
+                threading.Thread(target=_client, args=(port, plan, errors, barrier, latencies))
                 for plan in plans
             ]
             for thread in threads:
@@ -130,12 +149,15 @@ def run_rpc_bench(
                     "requests": requests,
                     "seconds": round(seconds, 3),
                     "rps": round(requests / seconds, 1),
+                    "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
+                    "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
                     "errors": len(errors),
                     "first_errors": errors[:3],
                 }
             )
             progress(
-                f"run {run + 1}/{repeats}: {requests / seconds:.0f} req/s, {len(errors)} errors"
+                f"run {run + 1}/{repeats}: {requests / seconds:.0f} req/s, "
+                f"p50 {runs[-1]['p50_ms']} ms, p99 {runs[-1]['p99_ms']} ms, {len(errors)} errors"
             )
     finally:
         parent.send("stop")
@@ -147,6 +169,8 @@ def run_rpc_bench(
         "rounds_per_client": rounds,
         "mix": list(_ROUND),
         "runs": runs,
-        "median_rps": statistics.median(float(r["rps"]) for r in runs),
+        "median_rps": round(statistics.median(float(r["rps"]) for r in runs), 1),
+        "median_p50_ms": round(statistics.median(float(r["p50_ms"]) for r in runs), 2),
+        "median_p99_ms": round(statistics.median(float(r["p99_ms"]) for r in runs), 2),
         "errors": sum(r["errors"] for r in runs),
     }

@@ -141,14 +141,25 @@ def _cmd_bench_rpc(args: argparse.Namespace) -> int:
     )
     print(
         format_table(
-            ["run", "requests", "seconds", "req/s", "errors"],
+            ["run", "requests", "seconds", "req/s", "p50 ms", "p99 ms", "errors"],
             [
-                [i + 1, r["requests"], r["seconds"], r["rps"], r["errors"]]
+                [
+                    i + 1,
+                    r["requests"],
+                    r["seconds"],
+                    r["rps"],
+                    r["p50_ms"],
+                    r["p99_ms"],
+                    r["errors"],
+                ]
                 for i, r in enumerate(result["runs"])
             ],
         )
     )
-    print(f"\nmedian {result['median_rps']} req/s, {result['errors']} errors in all")
+    print(
+        f"\nmedian {result['median_rps']} req/s, p50 {result['median_p50_ms']} ms, "
+        f"p99 {result['median_p99_ms']} ms, {result['errors']} errors in all"
+    )
     return 0 if result["errors"] == 0 else 1
 
 

@@ -57,6 +57,24 @@ def add_up_parser(sub: Any) -> None:
         "--state",
         help="load the whole devnet from FILE if it exists, save it there on exit",
     )
+    up.add_argument(
+        "--state-interval",
+        type=float,
+        metavar="S",
+        help="also save --state every S seconds, so a crash loses at most S seconds "
+        "(default: on exit only)",
+    )
+    up.add_argument(
+        "--gas-cap",
+        type=int,
+        help="most gas an eth_call/eth_estimateGas may use (default 50000000, as geth)",
+    )
+    up.add_argument(
+        "--call-timeout",
+        type=float,
+        metavar="S",
+        help="abort an eth_call/eth_estimateGas after S seconds (default 5, as geth)",
+    )
     up.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     up.add_argument(
         "--state-dir", default=".testbed", help="manifest and relayer store (default .testbed)"
@@ -111,7 +129,9 @@ def _up_banner(live: Any) -> str:
         lines += [f"  {name:<10} {address}" for name, address in contracts.items()]
     lines += ["", f"manifest: {live.options.manifest_path}"]
     if manifest["state_file"]:
-        lines.append(f"state: saved to {manifest['state_file']} on exit")
+        every = live.options.state_interval
+        when = "on exit" if every is None else f"every {every:g} s and on exit"
+        lines.append(f"state: saved to {manifest['state_file']} {when}")
     lines.append("listening; Ctrl-C (or SIGTERM) stops and persists")
     return "\n".join(lines)
 
@@ -131,6 +151,9 @@ def _cmd_up(args: argparse.Namespace) -> int:
         seed=args.seed,
         state_dir=Path(args.state_dir),
         manifest=Path(args.manifest) if args.manifest else None,
+        gas_cap=args.gas_cap,
+        call_timeout=args.call_timeout,
+        state_interval=args.state_interval,
     )
 
     def progress(message: str) -> None:

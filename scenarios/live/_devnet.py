@@ -1,15 +1,16 @@
 """``testbed up``: the live devnet — N chains over JSON-RPC with the relayer in real time.
 
-What runs, all in one process and one event loop (:class:`chains.DevnetServer`):
+What runs, all in one process (:class:`chains.DevnetServer`: one event loop for the
+sockets, a worker thread per chain, a clock thread):
 
 - a :class:`~chains.Devnet` on a real-time clock (genesis at the wall-clock time of the
   first start unless a config file fixes ``start_time``), each chain on its own port;
 - a Messenger and a TokenBridge on every chain (:func:`bridge.deploy_bridge`, with two
   chains or more) and the :class:`bridge.Relayer`, its store in SQLite under the state
-  directory. The server's clock ticker fires the relayer's scheduled scans and relays
-  under the server's lock — the same loop as ``Relayer.run`` (which calls
-  ``clock.run_due()`` on a poll), but serialised with the requests, so the chains never
-  see a relay and a request at once;
+  directory. The server's clock thread fires the relayer's scheduled scans and relays
+  under the devnet lock (every chain's lock) — the same loop as ``Relayer.run`` (which
+  calls ``clock.run_due()`` on a poll), but serialised with the requests, so no chain
+  sees a relay and a request at once;
 - with ``--deploy-suite`` the DeFi suite on every chain (:func:`scenarios.deploy_suite`).
 
 The bridge admin methods are served on every chain's port (see
@@ -23,6 +24,8 @@ next ``testbed up --state FILE`` resumes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -37,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from bridge import admin_methods
-from chains import ConfigError, Devnet, load_state, save_state
+from chains import ConfigError, Devnet, dump_devnet, load_state, write_state
 from chains.rpc import DEFAULT_HOST, DevnetServer
 from scenarios.world import deploy_suite
 
@@ -68,16 +71,44 @@ class UpOptions:
     seed: int = 0
     state_dir: Path = Path(".testbed")
     manifest: Path | None = None
+    #: ``eth_call``/``eth_estimateGas`` gas cap and wall-clock timeout (None: ChainConfig's).
+    gas_cap: int | None = None
+    call_timeout: float | None = None
+    #: Seconds between periodic saves of ``--state`` (None: on exit only).
+    state_interval: float | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.chains <= 64:
             raise ConfigError(f"--chains must be between 1 and 64, got {self.chains}")
+        if self.gas_cap is not None and not 21_000 <= self.gas_cap <= 2**63 - 1:
+            raise ConfigError(f"--gas-cap must be between 21000 and 2**63-1, got {self.gas_cap}")
+        if self.call_timeout is not None and not 0 < self.call_timeout <= 3600:
+            raise ConfigError(
+                f"--call-timeout must be between 0 and 3600 seconds, got {self.call_timeout}"
+            )
+        if self.state_interval is not None:
+            if self.state is None:
+                raise ConfigError("--state-interval needs --state FILE")
+            if not self.state_interval >= 0.1:
+                raise ConfigError(
+                    f"--state-interval must be at least 0.1 seconds, got {self.state_interval}"
+                )
         if self.block_time is not None and not self.block_time >= 1:
             raise ConfigError(f"--block-time must be at least 1 second, got {self.block_time}")
 
     @property
     def manifest_path(self) -> Path:
         return self.manifest if self.manifest is not None else self.state_dir / "manifest.json"
+
+    @property
+    def chain_overrides(self) -> dict[str, Any]:
+        """The ChainConfig fields these options set (on fresh and resumed devnets)."""
+        out: dict[str, Any] = {}
+        if self.gas_cap is not None:
+            out["rpc_gas_cap"] = self.gas_cap
+        if self.call_timeout is not None:
+            out["call_timeout"] = float(self.call_timeout)
+        return out
 
 
 # ----------------------------------------------------------------------------------------
@@ -105,6 +136,7 @@ class LiveDevnet:
         self.relayer = relayer
         self.suites = suites
         self.is_resumed = is_resumed
+        self._save_lock = threading.Lock()
         self.server = DevnetServer(
             devnet,
             host=options.host,
@@ -128,6 +160,8 @@ class LiveDevnet:
         if options.state is not None and options.state.exists():
             devnet, extra = load_state(options.state, real_time=True)
             progress(f"resumed {options.state} (chains, clock, deployments, relayer store)")
+            for chain in devnet.chains:
+                chain.config = dataclasses.replace(chain.config, **options.chain_overrides)
             is_resumed = True
         else:
             devnet = _fresh_devnet(options)
@@ -210,8 +244,11 @@ class LiveDevnet:
     async def serve(self, *, on_ready: Callable[[], None] = lambda: None) -> None:
         """Serve until SIGINT/SIGTERM (or :meth:`DevnetServer.stop`), then persist.
 
-        Run it in the thread that built this object: the relayer's SQLite connection
-        belongs to that thread.
+        SIGINT/SIGTERM abort the calls in flight (a transaction in flight completes),
+        then the state is saved. With ``--state-interval S`` the state is also saved
+        every S seconds, so a SIGKILL or a crash loses at most the transactions of the
+        last S seconds (plus one save's duration); without it, everything since the last
+        clean exit. A file on disk is always one complete save (:func:`chains.write_state`).
         """
         self.server.bind()
         self.write_manifest()
@@ -227,25 +264,61 @@ class LiveDevnet:
         if self.relayer is not None:
             self.relayer.start()
         on_ready()
+        saver = (
+            asyncio.create_task(self._save_periodically(self.options.state_interval))
+            if self.options.state_interval is not None
+            else None
+        )
         try:
             await self.server.serve()
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)
+            if saver is not None:
+                saver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await saver
             self.shutdown()
+
+    async def _save_periodically(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self.save)
+            except OSError as exc:
+                logger.error("periodic save to %s failed: %s", self.options.state, exc)
+
+    def save(self) -> None:
+        """Save the whole devnet to ``--state`` now: a consistent cut of every chain.
+
+        The state is taken under the devnet lock (no chain changes meanwhile), written
+        outside it; ``extra.saved_at`` is the wall-clock time of the cut: every
+        transaction acknowledged before it is in the file.
+        """
+        if self.options.state is None:
+            return
+        with self._save_lock:
+            with self.server.lock:
+                data = dump_devnet(self.devnet, extra=self._extra())
+            started = time.perf_counter()
+            write_state(self.options.state, data)
+            logger.info("saved %s in %.3f s", self.options.state, time.perf_counter() - started)
 
     def shutdown(self) -> None:
         """Stop the relayer and, with ``--state``, save the whole devnet."""
         with self.server.lock:
             if self.relayer is not None:
                 self.relayer.stop()
-            if self.options.state is not None:
-                save_state(self.devnet, self.options.state, extra=self._extra())
-            if self.relayer is not None:
+        self.save()
+        if self.relayer is not None:
+            with self.server.lock:
                 self.relayer.store.close()
 
     def _extra(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {"suites": {str(k): v for k, v in self.suites.items()}}
+        extra: dict[str, Any] = {
+            "suites": {str(k): v for k, v in self.suites.items()},
+            "saved_at": time.time(),
+        }
         if self.deployment is not None:
             extra["bridge"] = {
                 "messengers": {str(k): c.address for k, c in self.deployment.messengers.items()},
@@ -266,9 +339,9 @@ class LiveDevnet:
 
 
 def _fresh_devnet(options: UpOptions) -> Devnet:
-    chain_defaults: dict[str, Any] = {}
+    chain_defaults: dict[str, Any] = dict(options.chain_overrides)
     if options.block_time is not None:
-        chain_defaults = {"mining": "interval", "block_time": float(options.block_time)}
+        chain_defaults |= {"mining": "interval", "block_time": float(options.block_time)}
     if options.config is not None:
         try:
             data = tomllib.loads(options.config.read_text())

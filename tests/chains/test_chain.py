@@ -314,8 +314,17 @@ def test_deploy_raw_bytecode_with_abi(chain: Chain) -> None:
         ({"chain_id": 1, "mining": "sometimes"}, "mining must be one of"),
         ({"chain_id": 1, "block_time": 0}, "block_time must be positive"),
         ({"chain_id": 1, "gas_limit": 10}, "gas_limit must be at least"),
+        ({"chain_id": 1, "rpc_gas_cap": 100}, "rpc_gas_cap must be between"),
+        ({"chain_id": 1, "call_timeout": 0}, "call_timeout must be between"),
     ],
-    ids=["zero-chain-id", "unknown-mining", "zero-block-time", "tiny-gas-limit"],
+    ids=[
+        "zero-chain-id",
+        "unknown-mining",
+        "zero-block-time",
+        "tiny-gas-limit",
+        "tiny-gas-cap",
+        "zero-call-timeout",
+    ],
 )
 def test_chain_config_rejects_bad_values(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -702,7 +702,7 @@ def test_impersonated_account_can_send(
         pytest.param({"gas": "0x1"}, "intrinsic gas too low", id="gas-below-intrinsic"),
         pytest.param(
             {"maxFeePerGas": hex(GWEI), "maxPriorityFeePerGas": hex(2 * GWEI)},
-            "maxFeePerGas (1000000000) < maxPriorityFeePerGas (2000000000)",
+            "max priority fee per gas higher than max fee per gas",
             id="max-fee-below-tip",
         ),
     ],

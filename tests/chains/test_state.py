@@ -98,3 +98,36 @@ def test_bad_state_files_are_clear_errors(
         path.write_text(content)
     with pytest.raises(StateError, match=message.replace("(", r"\(")):
         load_state(path)
+
+
+def test_a_truncated_state_file_is_refused(tmp_path: Path) -> None:
+    devnet, _ = busy_devnet()
+    path = tmp_path / "state.json"
+    save_state(devnet, path)
+    whole = path.read_bytes()
+    for cut in (1, len(whole) // 2, len(whole) - 1):
+        path.write_bytes(whole[:cut])
+        with pytest.raises(StateError, match="not JSON"):
+            load_state(path)
+
+
+def test_saving_replaces_the_file_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    devnet, _ = busy_devnet()
+    path = tmp_path / "state.json"
+    stale = tmp_path / ".state.json.left-by-a-crash.tmp"
+    stale.write_text("{")  # what a SIGKILL mid-save leaves
+    path.write_text("an older save")
+    save_state(devnet, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+    loaded, _ = load_state(path)
+    assert [c.block_number for c in loaded.chains] == [c.block_number for c in devnet.chains]
+
+
+def test_calls_settings_round_trip(tmp_path: Path) -> None:
+    devnet = Devnet(n_chains=1, rpc_gas_cap=1_000_000, call_timeout=0.5)
+    save_state(devnet, tmp_path / "state.json")
+    loaded, _ = load_state(tmp_path / "state.json")
+    assert (loaded.chains[0].config.rpc_gas_cap, loaded.chains[0].config.call_timeout) == (
+        1_000_000,
+        0.5,
+    )
