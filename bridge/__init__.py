@@ -43,9 +43,21 @@ from bridge._relayer import (
     BridgeError,
     DoubleDelivery,
     Relayer,
+    UnbackedMint,
 )
 from bridge.admin import admin_methods
-from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash
+from bridge.confirmation import CONFIRMATION_LEVELS, Confirmation, as_confirmation
+from bridge.faults import (
+    CRASH_POINTS,
+    FaultPlan,
+    Faults,
+    FixedDepth,
+    GeometricDepth,
+    InjectedReorg,
+    RelayerCrash,
+    ReorgFaults,
+    ReorgInjector,
+)
 from bridge.latency import (
     PRESETS,
     Constant,
@@ -56,6 +68,7 @@ from bridge.latency import (
     Uniform,
     get_preset,
 )
+from bridge.settlement import render_settlement, run_settlement, settlement_sweep
 from bridge.store import (
     STATUSES,
     MessageEvent,
@@ -68,6 +81,7 @@ from bridge.store import (
 __all__ = [
     "ACTION_PRIORITY",
     "BRIDGE_CONTRACTS_DIR",
+    "CONFIRMATION_LEVELS",
     "CRASH_POINTS",
     "EXPIRY_TAG",
     "PRESETS",
@@ -81,12 +95,16 @@ __all__ = [
     "BridgeDeployError",
     "BridgeDeployment",
     "BridgeError",
+    "Confirmation",
     "Constant",
     "DoubleDelivery",
     "Empirical",
     "Exponential",
     "FaultPlan",
     "Faults",
+    "FixedDepth",
+    "GeometricDepth",
+    "InjectedReorg",
     "LatencyModel",
     "LogNormal",
     "Message",
@@ -95,10 +113,14 @@ __all__ = [
     "MessageStore",
     "Relayer",
     "RelayerCrash",
+    "ReorgFaults",
+    "ReorgInjector",
     "StoreError",
     "TokenTransfer",
+    "UnbackedMint",
     "Uniform",
     "admin_methods",
+    "as_confirmation",
     "deploy_bridge",
     "derive_attester_keys",
     "get_expiry_digest",
@@ -108,5 +130,8 @@ __all__ = [
     "render_presets",
     "render_relayer_bench",
     "run_relayer_bench",
+    "render_settlement",
+    "run_settlement",
+    "settlement_sweep",
     "sign_digest",
 ]

@@ -10,11 +10,12 @@ from bridge.latency import format_seconds, presets_table
 
 __all__ = ["presets_rows", "render_presets"]
 
-HEADERS = ("preset", "distribution", "median", "p95", "stands for", "source")
+HEADERS = ("preset", "distribution", "median", "p95", "confirms", "stands for", "source")
 
 
 def presets_rows() -> list[dict[str, Any]]:
-    """One dict per preset: name, distribution, median and p95 (seconds), what, source."""
+    """One dict per preset: name, distribution, median and p95 (seconds), what, source, and
+    the confirmation policy it assumes."""
     return [row._asdict() for row in presets_table()]
 
 
@@ -29,6 +30,7 @@ def render_presets(*, as_json: bool = False) -> str:
             r["distribution"],
             format_seconds(r["median"]),
             format_seconds(r["p95"]),
+            r["confirmation"],
             r["stands_for"],
             r["source"],
         ]

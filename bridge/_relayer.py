@@ -38,13 +38,14 @@ import anyio
 from eth_utils import to_checksum_address
 
 from bridge._deploy import BridgeDeployment, Message
+from bridge.confirmation import Confirmation, as_confirmation
 from bridge.faults import CRASH_POINTS, CrashPoint, FaultPlan, Faults, RelayerCrash, seeded_rng
-from bridge.latency import LatencyModel, as_model
+from bridge.latency import PRESETS, LatencyModel, as_model
 from bridge.store import MessageEvent, MessageRecord, MessageStatus, MessageStore
 from chains import ConfigError, TransactionReverted
 
 if TYPE_CHECKING:
-    from chains import Chain, Contract, Devnet, Log, ScheduledEvent
+    from chains import Chain, Contract, Devnet, Log, Reorg, ScheduledEvent
 
 __all__ = [
     "ACTION_PRIORITY",
@@ -53,6 +54,7 @@ __all__ = [
     "BridgeError",
     "DoubleDelivery",
     "Relayer",
+    "UnbackedMint",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ NEVER = 2**53
 LaneKey = tuple[int, int]
 LatencySpec = str | LatencyModel
 FaultsSpec = Faults | None
+ConfirmationSpec = int | str | Confirmation
 
 
 class BridgeError(Exception):
@@ -77,6 +80,24 @@ class BridgeError(Exception):
 
 class DoubleDelivery(BridgeError):
     """A message was executed twice: a bug in the messenger, never an expected outcome."""
+
+
+@dataclass(frozen=True)
+class UnbackedMint:
+    """A message the destination executed whose sending transaction a reorg took off the
+    source chain: what the destination paid out is backed by nothing.
+
+    ``amount`` is the token amount of a token message (0 for a plain message), in the
+    home token's units; ``borne_by`` says who holds the loss.
+    """
+
+    id: str
+    source_chain_id: int
+    dest_chain_id: int
+    home_chain_id: int | None
+    token: str | None
+    amount: int
+    borne_by: str
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,13 @@ def _lane_table(
     return table
 
 
+def _preset_confirmation(latency: Any) -> Confirmation:
+    """The confirmation policy a latency preset assumes (0 blocks for a custom model)."""
+    if isinstance(latency, str) and latency in PRESETS:
+        return PRESETS[latency].confirmation
+    return Confirmation()
+
+
 def _as_faults(spec: Any) -> Faults:
     if spec is None:
         return Faults()
@@ -133,15 +161,33 @@ def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
+def _is_sealed(chain: Chain, tx_hash: str) -> bool:
+    """Whether the transaction is in a sealed block of the chain's current history."""
+    try:
+        chain.get_receipt(bytes.fromhex(tx_hash[2:]))
+    except KeyError:
+        return False
+    return True
+
+
 class Relayer:
     """Delivers messages between the chains of ``deployment`` (see the module docstring).
 
-    ``latency`` and ``faults`` are one value for every lane or a mapping
-    ``{(source_chain_id, dest_chain_id): value, "default": value}``. ``confirmations``
-    counts source blocks, measured in the chain's block time (a message in a block with
-    timestamp T is confirmed at T + n × block_time, what n blocks take, also on virtual
-    chains that seal no empty blocks). ``seed`` defaults to the devnet's. The relay
-    transactions come from ``account`` (default: the chains' last dev account).
+    ``latency``, ``faults`` and ``confirmations`` are one value for every lane or a mapping
+    ``{(source_chain_id, dest_chain_id): value, "default": value}``. ``confirmations`` is
+    the lane's confirmation policy (:mod:`bridge.confirmation`): an integer depth n,
+    ``"safe"``, ``"finalized"``, a :class:`Confirmation`, or ``"preset"`` (the policy the
+    lane's latency preset assumes). A message in a block with timestamp T becomes due at
+    T + n × block_time + its sampled latency (what n blocks take, also on virtual chains
+    that seal no empty blocks), and is relayed once its block really has n blocks on top
+    and is at the policy's finality level; until then it waits. ``seed`` defaults to the
+    devnet's. The relay transactions come from ``account`` (default: the chains' last dev
+    account).
+
+    Reorgs: when a source chain rewrites blocks holding messages not yet relayed, those
+    messages become ``orphaned`` (and are observed again if they reappear); a delivery the
+    destination's reorg took away is relayed again; a relayed message whose sending
+    transaction is gone is an unbacked mint, reported by :meth:`reconcile`.
     """
 
     def __init__(
@@ -151,18 +197,15 @@ class Relayer:
         *,
         store: MessageStore | None = None,
         latency: LatencySpec | Mapping[Any, LatencySpec] = "fast-attestation",
-        confirmations: int = 0,
+        confirmations: ConfirmationSpec | Mapping[Any, ConfirmationSpec] = 0,
         faults: FaultsSpec | Mapping[Any, FaultsSpec] = None,
         seed: int | None = None,
         account: str | None = None,
         backoff: Backoff | None = None,
     ) -> None:
-        if not isinstance(confirmations, int) or confirmations < 0:
-            raise ConfigError(f"confirmations must be an integer ≥ 0, got {confirmations!r}")
         self.devnet = devnet
         self.deployment = deployment
         self.store = store if store is not None else MessageStore(":memory:")
-        self.confirmations = confirmations
         self.seed = devnet.seed if seed is None else seed
         self.backoff = backoff or Backoff()
         self.chains: dict[int, Chain] = {}
@@ -172,6 +215,13 @@ class Relayer:
         self.latency: dict[LaneKey, LatencyModel] = _lane_table(
             latency, self.lanes, "latency", as_model
         )
+        names: dict[LaneKey, Any] = _lane_table(latency, self.lanes, "latency", lambda x: x)
+        raw = _lane_table(confirmations, self.lanes, "confirmations", lambda x: x)
+        #: The confirmation policy of every lane.
+        self.confirmation: dict[LaneKey, Confirmation] = {
+            lane: _preset_confirmation(names[lane]) if spec == "preset" else as_confirmation(spec)
+            for lane, spec in raw.items()
+        }
         self.faults: dict[LaneKey, Faults] = _lane_table(faults, self.lanes, "faults", _as_faults)
         first = next(iter(self.chains.values()))
         self.account = to_checksum_address(
@@ -191,6 +241,7 @@ class Relayer:
         self._scan_event: ScheduledEvent | None = None
         self._actions: dict[str, ScheduledEvent] = {}
         self._deferred: set[str] = set()
+        self._waiting: set[str] = set()
         self._callbacks: list[Callable[[MessageEvent], None]] = []
         self._armed: set[CrashPoint] = set()
         #: Set when the chains were reverted beneath the relayer without restoring it.
@@ -231,6 +282,7 @@ class Relayer:
         if not self._is_listening:
             for chain in self.chains.values():
                 chain.on_block(self._on_block)
+                chain.on_reorg(self._on_reorg)
             self._is_listening = True
         for record in self.store.messages(("sent", "eligible", "relayed", "failed", "expired")):
             if record.due_at is not None:
@@ -249,6 +301,7 @@ class Relayer:
         if self._is_listening:
             for chain in self.chains.values():
                 chain.off_block(self._on_block)
+                chain.off_reorg(self._on_reorg)
             self._is_listening = False
 
     def pause(self) -> None:
@@ -331,7 +384,12 @@ class Relayer:
     @property
     def is_quiescent(self) -> bool:
         """No message in flight that the relayer will still act on by itself."""
-        return not self._actions and not self._deferred and self.store.count("relayed") == 0
+        return (
+            not self._actions
+            and not self._deferred
+            and not self._waiting
+            and self.store.count("relayed") == 0
+        )
 
     # ------------------------------------------------------------------------------------
     # snapshots (devnet.attach)
@@ -345,12 +403,14 @@ class Relayer:
             frozenset(self._deferred),
             self._is_paused,
             self._is_started,
+            frozenset(self._waiting),
         )
 
     def restore(self, state: Any) -> None:
         """Return to a :meth:`snapshot`; the devnet restores the clock queue alongside."""
-        store, actions, scan, deferred, paused, started = state
+        store, actions, scan, deferred, paused, started, waiting = state
         self.store.restore(store)
+        self._waiting = set(waiting)
         self._actions = dict(actions)
         self._scan_event = scan
         self._deferred = set(deferred)
@@ -382,6 +442,20 @@ class Relayer:
         for chain_id, chain in self.chains.items():
             cursor = self.store.get_cursor(chain_id) or 0
             head = chain.block_number
+            if 0 < cursor <= head + 1:
+                scanned = self.store.get_scanned_hash(chain_id)
+                if scanned is not None and _hex(chain.get_block(cursor - 1).hash) != scanned:
+                    # A reorg this relayer did not hear of (it was not listening): nothing
+                    # at or below the finalized head can have changed, rescan from there.
+                    fork = min(chain.finalized_block_number, cursor - 1)
+                    logger.info(
+                        "chain %s: block %d is not the one scanned; rescanning after block %d",
+                        chain.name,
+                        cursor - 1,
+                        fork,
+                    )
+                    self._rewind(chain, fork)
+                    cursor = self.store.get_cursor(chain_id) or 0
             if cursor > head + 1:
                 # The chain was reverted below what this relayer recorded, without
                 # restoring the relayer: its store describes blocks that no longer exist.
@@ -412,7 +486,11 @@ class Relayer:
             for c, lg, e in decoded
             if e is not None and e.name in ("MessageDelivered", "MessageExpired", "MessageRefunded")
         ]
-        fresh = [(c, lg, e) for c, lg, e in sent if self.store.get(_hex(e.args["id"])) is None]
+        fresh = [
+            (c, lg, e)
+            for c, lg, e in sent
+            if (known := self.store.get(_hex(e.args["id"]))) is None or known.status == "orphaned"
+        ]
         for chain, _, event in fresh:
             lane = (chain.chain_id, int(event.args["dest_chain_id"]))
             self._maybe_crash("after_observe", _hex(event.args["id"]), lane)
@@ -430,11 +508,19 @@ class Relayer:
                 )
             for chain, head, _ in batches:
                 self.store.set_cursor(chain.chain_id, head + 1)
+                self.store.set_scanned_hash(chain.chain_id, _hex(chain.get_block(head).hash))
         self._publish(emitted)
         for message_id in to_cancel:
             self._cancel_action(message_id)
         for message_id, at in to_schedule:
             self._schedule_action(message_id, at)
+        for message_id in sorted(self._waiting):
+            waiting = self.store.get(message_id)
+            if waiting is None or waiting.status not in ("sent", "eligible", "failed"):
+                self._waiting.discard(message_id)
+            elif self._is_confirmed(waiting):
+                self._waiting.discard(message_id)
+                self._schedule_action(message_id, self.clock.now)
         return len(fresh) + len(others)
 
     def _observe_sent(
@@ -454,31 +540,46 @@ class Relayer:
             eligible_at = None
         else:
             plan = self._plan(lane, message_id, 0)
-            confirm = self.confirmations * chain.config.block_time
+            confirm = self.confirmation[lane].depth * chain.config.block_time
             latency = self.latency[lane].sample(seeded_rng("latency", self.seed, message_id, 0))
             eligible_at = sent_at + confirm + latency + plan.extra_delay
             due_at = eligible_at
             if plan.is_dropped:
                 due_at = self._expiry_time(deadline)
                 detail = "dropped (fault): not relayed; expired and refunded after its deadline"
-        record = MessageRecord(
-            id=message_id,
-            source_chain_id=source,
-            dest_chain_id=dest,
-            nonce=int(args["nonce"]),
-            sender=str(args["sender"]),
-            target=str(args["target"]),
-            payload=bytes(args["payload"]),
-            deadline=deadline,
-            sent_block=log.block_number,
-            sent_tx=_hex(log.transaction_hash),
-            status="sent",
-            attempts=0,
-            due_at=due_at,
-            sent_at=sent_at,
-            eligible_at=eligible_at,
-        )
-        self.store.add_message(record)
+        known = self.store.get(message_id)
+        if known is not None:
+            # Orphaned by a reorg, and back on the new chain: observed again from scratch.
+            record = self.store.set_status(
+                message_id,
+                "sent",
+                sent_at,
+                sent_block=log.block_number,
+                sent_tx=_hex(log.transaction_hash),
+                attempts=0,
+                due_at=due_at,
+                eligible_at=eligible_at,
+            )
+            detail = "observed again after a reorg" + (f"; {detail}" if detail else "")
+        else:
+            record = MessageRecord(
+                id=message_id,
+                source_chain_id=source,
+                dest_chain_id=dest,
+                nonce=int(args["nonce"]),
+                sender=str(args["sender"]),
+                target=str(args["target"]),
+                payload=bytes(args["payload"]),
+                deadline=deadline,
+                sent_block=log.block_number,
+                sent_tx=_hex(log.transaction_hash),
+                status="sent",
+                attempts=0,
+                due_at=due_at,
+                sent_at=sent_at,
+                eligible_at=eligible_at,
+            )
+            self.store.add_message(record)
         self._emit(emitted, sent_at, message_id, "sent", source, record.sent_tx, detail)
         return record
 
@@ -500,6 +601,8 @@ class Relayer:
         tx = _hex(log.transaction_hash)
         if name == "MessageDelivered":
             if record.status == "executed":
+                if tx == record.relay_tx:
+                    return  # the same delivery, seen again in a rescan after a reorg
                 raise DoubleDelivery(f"message {message_id} delivered twice (tx {tx})")
             if record.status == "relayed" and record.relayed_at is not None:
                 at = max(at, record.relayed_at)  # never before the relay (whole-second blocks)
@@ -521,11 +624,15 @@ class Relayer:
             self._emit(emitted, at, message_id, "executed", chain.chain_id, tx)
             to_cancel.append(message_id)
         elif name == "MessageExpired":
+            if record.status in ("expired", "refunded"):
+                return  # seen again in a rescan after a reorg
             due = max(at, self.clock.now)
             self.store.set_status(message_id, "expired", at, due_at=due, attempts=0)
             self._emit(emitted, at, message_id, "expired", chain.chain_id, tx)
             to_schedule.append((message_id, due))
         elif name == "MessageRefunded":
+            if record.status == "refunded":
+                return
             self.store.set_status(message_id, "refunded", at, due_at=None)
             self._emit(emitted, at, message_id, "refunded", chain.chain_id, tx)
             to_cancel.append(message_id)
@@ -542,6 +649,11 @@ class Relayer:
         if self.store.get(mid) is None and self.is_running:
             self._scan()  # sent in a block not scanned yet
         record = self.store.require(mid)
+        if record.status == "orphaned":
+            raise BridgeError(
+                f"message {mid} is orphaned: a reorg took its source block away, relaying it "
+                "would mint without a lock"
+            )
         self._cancel_action(mid)
         self._act(mid, forced=True)
         return self.store.require(record.id)
@@ -578,7 +690,7 @@ class Relayer:
 
     def _act(self, message_id: str, *, forced: bool) -> None:
         record = self.store.require(message_id)
-        if record.status in ("executed", "refunded"):
+        if record.status in ("executed", "refunded", "orphaned"):
             return
         if record.status == "expired":
             self._refund(record, forced=forced)
@@ -592,6 +704,9 @@ class Relayer:
             if plan.is_dropped:
                 return
         if record.attempts >= self.backoff.max_attempts and not forced:
+            return
+        if not forced and not self._is_confirmed(record):
+            self._wait(record)
             return
         self._relay(record)
 
@@ -719,6 +834,138 @@ class Relayer:
             self._emit(emitted, self.clock.now, record.id, record.status, chain_id, None, error)
         self._publish(emitted)
         self._schedule_action(record.id, next_due)
+
+    # ------------------------------------------------------------------------------------
+    # confirmations and reorgs
+    # ------------------------------------------------------------------------------------
+    def _is_confirmed(self, record: MessageRecord) -> bool:
+        """Whether the message's source block is still on the chain and settled enough."""
+        chain = self.chains[record.source_chain_id]
+        if not _is_sealed(chain, record.sent_tx):
+            return False
+        return self.confirmation[record.lane].is_met(chain, record.sent_block)
+
+    def _wait(self, record: MessageRecord) -> None:
+        """Hold a due message until its block is confirmed: re-checked after every block
+        and, when the finality level has a time rule, at the time it will hold."""
+        self._waiting.add(record.id)
+        chain = self.chains[record.source_chain_id]
+        bound = self.confirmation[record.lane].get_time_bound(chain, record.sent_block)
+        if bound is not None:
+            self._schedule_action(record.id, bound)
+
+    def _on_reorg(self, reorg: Reorg) -> None:
+        self._rewind(self.devnet.by_chain_id(reorg.chain_id), reorg.fork_number)
+
+    def _rewind(self, chain: Chain, fork: int) -> None:
+        """A reorg replaced ``chain``'s blocks after ``fork``: rescan from there, orphan the
+        messages sent after it that were not relayed yet, and relay again the deliveries
+        that are no longer on the chain. Messages relayed from orphaned blocks stay as they
+        are: :meth:`reconcile` reports them while their send is gone."""
+        chain_id = chain.chain_id
+        now = self.clock.now
+        emitted: list[MessageEvent] = []
+        to_cancel: list[str] = []
+        to_schedule: list[tuple[str, float]] = []
+        with self.store.transaction():
+            cursor = self.store.get_cursor(chain_id)
+            if cursor is not None and cursor > fork + 1:
+                self.store.set_cursor(chain_id, fork + 1)
+            for record in self.store.messages():
+                if (
+                    record.source_chain_id == chain_id
+                    and record.sent_block > fork
+                    and record.status in ("sent", "eligible", "failed", "expired")
+                ):
+                    self.store.update(record.id, status="orphaned", due_at=None)
+                    self._emit(
+                        emitted,
+                        now,
+                        record.id,
+                        "orphaned",
+                        chain_id,
+                        record.sent_tx,
+                        f"source block {record.sent_block} orphaned by a reorg after {fork}",
+                    )
+                    to_cancel.append(record.id)
+                elif (
+                    record.dest_chain_id == chain_id
+                    and record.status in ("relayed", "executed")
+                    and record.relay_tx is not None
+                    and not _is_sealed(chain, record.relay_tx)
+                ):
+                    self.store.set_status(
+                        record.id,
+                        "failed",
+                        now,
+                        due_at=now,
+                        last_error="delivery orphaned by a reorg on the destination",
+                    )
+                    self._emit(
+                        emitted,
+                        now,
+                        record.id,
+                        "failed",
+                        chain_id,
+                        record.relay_tx,
+                        f"delivery orphaned by a reorg after block {fork}; relaying again",
+                    )
+                    to_schedule.append((record.id, now))
+        self._publish(emitted)
+        for message_id in to_cancel:
+            self._cancel_action(message_id)
+            self._waiting.discard(message_id)
+        for message_id, at in to_schedule:
+            self._schedule_action(message_id, at)
+        for unbacked in self.reconcile():
+            logger.warning(
+                "unbacked mint: message %s (%d → %d, amount %d) relayed, its send orphaned",
+                unbacked.id[:10],
+                unbacked.source_chain_id,
+                unbacked.dest_chain_id,
+                unbacked.amount,
+            )
+        if self.is_running:
+            self._schedule_scan()
+
+    def reconcile(self) -> list[UnbackedMint]:
+        """Messages relayed or executed whose sending transaction is not in a sealed block
+        of the source chain now: the destination's payout is unbacked (reorgs deeper than
+        the confirmations). Derived from the chains each time it is called, so a send that
+        reappears (re-mined from the pool) stops counting."""
+        out = []
+        for record in self.store.messages(("relayed", "executed")):
+            source = self.chains.get(record.source_chain_id)
+            if source is None or _is_sealed(source, record.sent_tx):
+                continue
+            transfer = record.token_transfer
+            if transfer is None:
+                borne_by = (
+                    f"the message target {record.target} on chain {record.dest_chain_id}: "
+                    "it acted on a message its source never sent"
+                )
+            elif transfer.home_chain_id == record.source_chain_id:
+                borne_by = (
+                    f"holders of the wrapped token on chain {record.dest_chain_id}: minted "
+                    f"against a lock on chain {record.source_chain_id} that no longer exists"
+                )
+            else:
+                borne_by = (
+                    f"the bridge's escrow on chain {transfer.home_chain_id}: it released "
+                    f"tokens for a burn on chain {record.source_chain_id} that no longer exists"
+                )
+            out.append(
+                UnbackedMint(
+                    id=record.id,
+                    source_chain_id=record.source_chain_id,
+                    dest_chain_id=record.dest_chain_id,
+                    home_chain_id=None if transfer is None else transfer.home_chain_id,
+                    token=None if transfer is None else transfer.home_token,
+                    amount=0 if transfer is None else transfer.amount,
+                    borne_by=borne_by,
+                )
+            )
+        return out
 
     # ------------------------------------------------------------------------------------
     # helpers

@@ -42,7 +42,11 @@ def admin_methods(relayer: Relayer, lock: Any = None) -> dict[str, Callable[...,
       exhausted retry budget); returns the message afterwards.
     - ``bridge_pause()`` / ``bridge_resume()`` — stop submitting (observation goes on) /
       submit everything that fell due meanwhile; both return the status.
-    - ``bridge_status()`` — ``{paused, running, lanes, counts}``.
+    - ``bridge_status()`` — ``{paused, running, lanes, counts, confirmations, unbacked,
+      unbacked_value}``: ``confirmations`` the policy of each lane; ``unbacked`` the
+      mints whose source lock (or burn) a reorg took away (:meth:`Relayer.reconcile`:
+      id, lane, token, amount as a ``0x`` quantity, who bears it); ``unbacked_value`` the
+      sum of their amounts per home token, ``{"<chain id>:<token>": "0x…"}``.
     """
 
     def parse_id(value: Any) -> str:
@@ -58,11 +62,33 @@ def admin_methods(relayer: Relayer, lock: Any = None) -> dict[str, Callable[...,
         return value.lower()
 
     def status() -> dict[str, Any]:
+        unbacked = relayer.reconcile()
+        value: dict[str, int] = {}
+        for mint in unbacked:
+            if mint.token is not None:
+                key = f"{mint.home_chain_id}:{mint.token}"
+                value[key] = value.get(key, 0) + mint.amount
         return {
             "paused": relayer.is_paused,
             "running": relayer.is_running,
             "lanes": [list(lane) for lane in relayer.lanes],
             "counts": {s: relayer.store.count(s) for s in STATUSES},
+            "confirmations": {
+                f"{src}->{dst}": policy.describe()
+                for (src, dst), policy in relayer.confirmation.items()
+            },
+            "unbacked": [
+                {
+                    "id": mint.id,
+                    "lane": [mint.source_chain_id, mint.dest_chain_id],
+                    "home_chain_id": mint.home_chain_id,
+                    "token": mint.token,
+                    "amount": hex(mint.amount),
+                    "borne_by": mint.borne_by,
+                }
+                for mint in unbacked
+            ],
+            "unbacked_value": {k: hex(v) for k, v in sorted(value.items())},
         }
 
     def messages(statuses: Any = None) -> list[dict[str, Any]]:

@@ -26,6 +26,12 @@ What each fault means (the relayer's reaction in brackets):
   delivery exactly as a reverting target does (the messenger undoes its "delivered" mark)
   [recorded ``failed`` with the reason, retried with backoff]. A target that really
   reverts is covered by the tests with a reverting mock target.
+* reorgs (:class:`ReorgFaults`, per chain, run by a :class:`ReorgInjector`) — the chain
+  rewrites its last ``d`` blocks at Poisson times, ``d`` from a depth distribution
+  (:class:`FixedDepth`, :class:`GeometricDepth`) clipped at the finalized head, the
+  orphaned transactions discarded or re-pooled [the relayer orphans messages not yet
+  relayed and observes them again if they reappear; one already relayed whose lock is
+  gone is an unbacked mint, which ``Relayer.reconcile()`` reports].
 * ``compromised=k`` — an attacker holds ``k`` of the attester keys and forges messages on
   this lane (:meth:`Relayer.forge`). Security model: with ``k`` below the messenger's
   threshold every forgery is rejected; with ``k`` at or above it a forgery executes —
@@ -39,16 +45,26 @@ import math
 import random
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from chains import ConfigError
 
+if TYPE_CHECKING:
+    from chains import Devnet, ScheduledEvent
+
 __all__ = [
     "CRASH_POINTS",
+    "REORG_PRIORITY",
     "CrashPoint",
     "FaultPlan",
     "Faults",
+    "FixedDepth",
+    "GeometricDepth",
+    "InjectedReorg",
     "RelayerCrash",
+    "ReorgDepth",
+    "ReorgFaults",
+    "ReorgInjector",
     "seeded_rng",
 ]
 
@@ -185,3 +201,192 @@ class Faults:
             is_reverted=u_revert < self.target_revert,
             crash_points=crashes,
         )
+
+
+# ----------------------------------------------------------------------------------------
+# settlement risk: seeded reorgs per chain
+# ----------------------------------------------------------------------------------------
+#: Clock priority of injected reorgs: after chain seals (0), before relayer scans (10).
+REORG_PRIORITY = 5
+
+
+class ReorgDepth(Protocol):
+    """A distribution of reorg depths in blocks (≥ 1): one hook, ``sample(rng)``."""
+
+    def sample(self, rng: random.Random) -> int: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class FixedDepth:
+    """Always ``depth`` blocks."""
+
+    depth: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.depth, int) or self.depth < 1:
+            raise ConfigError(f"FixedDepth.depth must be an integer ≥ 1, got {self.depth!r}")
+
+    def sample(self, rng: random.Random) -> int:
+        return self.depth
+
+    def describe(self) -> str:
+        return f"{self.depth} blocks"
+
+
+@dataclass(frozen=True)
+class GeometricDepth:
+    """``P(d) = (1 − p)^(d − 1)·p`` with ``p = 1 / mean``, truncated at ``cap`` (a draw past
+    the cap is the cap): short reorgs common, deep ones rare, as on proof-of-stake chains."""
+
+    mean: float = 1.5
+    cap: int = 64
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.mean, int | float) and math.isfinite(self.mean) and self.mean >= 1):
+            raise ConfigError(f"GeometricDepth.mean must be ≥ 1 block, got {self.mean!r}")
+        if not isinstance(self.cap, int) or self.cap < 1:
+            raise ConfigError(f"GeometricDepth.cap must be an integer ≥ 1, got {self.cap!r}")
+
+    def sample(self, rng: random.Random) -> int:
+        p = 1.0 / self.mean
+        u = rng.random()
+        if p >= 1.0:
+            return 1
+        # inverse CDF of the geometric law on {1, 2, ...}: ⌈ln(1 − u) / ln(1 − p)⌉
+        depth = max(1, math.ceil(math.log1p(-u) / math.log1p(-p)))
+        return min(depth, self.cap)
+
+    def describe(self) -> str:
+        return f"geometric(mean {self.mean:g}, cap {self.cap})"
+
+
+@dataclass(frozen=True)
+class ReorgFaults:
+    """A chain's reorg process: a Poisson process of ``rate`` reorgs per hour of clock time,
+    each of a depth drawn from ``depth`` (clipped to what the chain's finality allows: a
+    reorg never replaces a finalized block). The orphaned transactions are discarded or
+    sent back to the pending block (``dropped``). Draws are seeded by (seed, chain id,
+    reorg index), so a run is reproducible however it interleaves."""
+
+    rate: float
+    depth: ReorgDepth = field(default_factory=FixedDepth)
+    dropped: Literal["discard", "pool"] = "discard"
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.rate, int | float) and math.isfinite(self.rate) and self.rate >= 0):
+            raise ConfigError(f"ReorgFaults.rate must be ≥ 0 reorgs per hour, got {self.rate!r}")
+        if isinstance(self.depth, int):
+            object.__setattr__(self, "depth", FixedDepth(self.depth))
+        if not hasattr(self.depth, "sample"):
+            raise ConfigError(f"ReorgFaults.depth must be a depth distribution, got {self.depth!r}")
+        if self.dropped not in ("discard", "pool"):
+            raise ConfigError(
+                f"ReorgFaults.dropped must be 'discard' or 'pool', got {self.dropped!r}"
+            )
+
+    def draw(self, seed: int, chain_id: int, index: int) -> tuple[float, int]:
+        """The ``index``-th reorg of a chain: (seconds after the previous one, depth)."""
+        rng = seeded_rng("reorg", self.seed if self.seed is not None else seed, chain_id, index)
+        gap = rng.expovariate(self.rate / 3_600.0) if self.rate > 0 else math.inf
+        return gap, self.depth.sample(rng)
+
+
+@dataclass(frozen=True)
+class InjectedReorg:
+    """One reorg the injector attempted: when, where, the depth drawn and the depth done
+    (0: the chain had no unfinalized block to replace)."""
+
+    time: float
+    chain_id: int
+    drawn: int
+    depth: int
+    dropped: tuple[str, ...] = ()
+
+
+class ReorgInjector:
+    """Runs each chain's :class:`ReorgFaults` on the devnet's clock (``start``/``stop``).
+
+    ``faults`` is one value for every chain or ``{chain_id | "default": ReorgFaults}``.
+    It is a devnet participant (``devnet.attach(injector)``): snapshots cover its schedule
+    and its log. :attr:`log` lists every attempt (:class:`InjectedReorg`).
+    """
+
+    def __init__(
+        self,
+        devnet: Devnet,
+        faults: ReorgFaults | Mapping[Any, ReorgFaults],
+        *,
+        seed: int | None = None,
+        chains: Collection[int] | None = None,
+    ) -> None:
+        self.devnet = devnet
+        self.seed = devnet.seed if seed is None else seed
+        ids = [c.chain_id for c in devnet.chains] if chains is None else list(chains)
+        table: dict[int, ReorgFaults] = {}
+        if isinstance(faults, ReorgFaults):
+            table = dict.fromkeys(ids, faults)
+        else:
+            unknown = [k for k in faults if k != "default" and k not in ids]
+            if unknown:
+                raise ConfigError(f"reorg faults for unknown chain(s) {unknown}; chains: {ids}")
+            for chain_id in ids:
+                spec = faults.get(chain_id, faults.get("default"))
+                if spec is not None:
+                    table[chain_id] = spec
+        for spec in table.values():
+            if not isinstance(spec, ReorgFaults):
+                raise ConfigError(f"reorg faults must be ReorgFaults values, got {spec!r}")
+        self.faults = table
+        self.log: list[InjectedReorg] = []
+        self._index: dict[int, int] = dict.fromkeys(table, 0)
+        self._events: dict[int, ScheduledEvent] = {}
+
+    def start(self) -> ReorgInjector:
+        for chain_id in sorted(self.faults):
+            if chain_id not in self._events:
+                self._schedule(chain_id)
+        return self
+
+    def stop(self) -> None:
+        for event in self._events.values():
+            self.devnet.clock.cancel(event)
+        self._events.clear()
+
+    def _schedule(self, chain_id: int) -> None:
+        gap, _ = self.faults[chain_id].draw(self.seed, chain_id, self._index[chain_id])
+        if math.isinf(gap):
+            return
+        clock = self.devnet.clock
+        self._events[chain_id] = clock.schedule(
+            clock.now + gap,
+            lambda: self._fire(chain_id),
+            priority=REORG_PRIORITY,
+            label=f"reorg:{chain_id}",
+        )
+
+    def _fire(self, chain_id: int) -> None:
+        self._events.pop(chain_id, None)
+        spec = self.faults[chain_id]
+        _, drawn = spec.draw(self.seed, chain_id, self._index[chain_id])
+        self._index[chain_id] += 1
+        chain = self.devnet.by_chain_id(chain_id)
+        depth = min(drawn, chain.block_number - chain.finalized_block_number)
+        dropped: tuple[str, ...] = ()
+        if depth > 0:
+            reorg = chain.reorg(depth, dropped=spec.dropped)
+            dropped = tuple("0x" + h.hex() for h in reorg.dropped)
+        self.log.append(InjectedReorg(self.devnet.clock.now, chain_id, drawn, depth, dropped))
+        self._schedule(chain_id)
+
+    # devnet participant
+    def snapshot(self) -> Any:
+        return (dict(self._index), dict(self._events), list(self.log))
+
+    def restore(self, state: Any) -> None:
+        index, events, log = state
+        self._index = dict(index)
+        self._events = dict(events)
+        self.log = list(log)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import NamedTuple, Protocol, runtime_checkable
 
+from bridge.confirmation import Confirmation
 from chains import ConfigError
 
 __all__ = [
@@ -246,12 +247,15 @@ class Empirical:
 
 
 class Preset(NamedTuple):
-    """A named latency model with what it stands for and where its numbers come from."""
+    """A named latency model with what it stands for and where its numbers come from, and
+    the confirmation policy that latency assumes (what a relayer must wait for on the
+    source chain; ``Relayer(confirmations="preset")`` uses it)."""
 
     name: str
     model: LatencyModel
     stands_for: str
     source: str
+    confirmation: Confirmation = Confirmation()
 
 
 #: DESIGN §7 presets. Sources (public documentation; the distribution shapes are our
@@ -275,6 +279,14 @@ class Preset(NamedTuple):
 #: * ``optimistic-canonical`` — a rollup's canonical withdrawal: Arbitrum's challenge period
 #:   of 45,818 L1 blocks ≈ 6.4 days (Arbitrum docs) to the OP Stack's 7-day fault-proof
 #:   window (Optimism docs); uniform over that range.
+#:
+#: Confirmation policies they assume: ``same-block``, ``interop`` and ``intent-fill`` act
+#: on the source's latest block (0 confirmations: a shared sequencer's or solver's
+#: preconfirmation; OP interop executes against unsafe heads, reorg risk left to the
+#: dependency set) — fast, and exposed to reorgs; ``fast-attestation`` waits for soft
+#: finality, modelled as 2 blocks (Circle attests fast transfers after a few blocks, the
+#: rest of the reorg risk borne by its fast-transfer allowance); ``finality`` and
+#: ``optimistic-canonical`` wait for the source's ``finalized`` head — safe, and slow.
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
@@ -283,12 +295,14 @@ PRESETS: dict[str, Preset] = {
             Constant(0.0),
             "shared sequencer / synchronous interop",
             "by construction: executes when sent",
+            Confirmation(),
         ),
         Preset(
             "interop",
             Uniform(1.0, 3.0),
             "1-block optimistic interop (OP Superchain)",
             "OP Stack interop specs; 2 s L2 blocks",
+            Confirmation(),
         ),
         Preset(
             "intent-fill",
@@ -297,24 +311,28 @@ PRESETS: dict[str, Preset] = {
             ),
             "solver/relayer fills (Across)",
             "Across docs and fill-time dashboards: 2-9 s, tail to minutes",
+            Confirmation(),
         ),
         Preset(
             "fast-attestation",
             Uniform(8.0, 20.0),
             "CCTP v2 Fast Transfer",
             "Circle CCTP docs: 8-20 s by source chain",
+            Confirmation(depth=2),
         ),
         Preset(
             "finality",
             Uniform(13 * _MINUTE, 19 * _MINUTE),
             "L1 finality (CCTP standard, Wormhole finalized)",
             "Circle CCTP and Wormhole docs: ~13-19 min",
+            Confirmation(level="finalized"),
         ),
         Preset(
             "optimistic-canonical",
             Uniform(6.4 * _DAY, 7.0 * _DAY),
             "rollup canonical withdrawal",
             "Arbitrum docs (6.4 d), Optimism docs (7 d)",
+            Confirmation(level="finalized"),
         ),
     )
 }
@@ -350,6 +368,7 @@ class PresetRow(NamedTuple):
     p95: float
     stands_for: str
     source: str
+    confirmation: str = ""
 
 
 def presets_table(presets: Sequence[Preset] | None = None) -> list[PresetRow]:
@@ -364,6 +383,7 @@ def presets_table(presets: Sequence[Preset] | None = None) -> list[PresetRow]:
                 preset.model.quantile(0.95),
                 preset.stands_for,
                 preset.source,
+                preset.confirmation.describe(),
             )
         )
     return rows

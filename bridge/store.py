@@ -43,8 +43,12 @@ __all__ = [
     "TokenTransfer",
 ]
 
-MessageStatus = Literal["sent", "eligible", "relayed", "executed", "failed", "expired", "refunded"]
-#: Every status a message can have, in lifecycle order.
+MessageStatus = Literal[
+    "sent", "eligible", "relayed", "executed", "failed", "expired", "refunded", "orphaned"
+]
+#: Every status a message can have, in lifecycle order. ``orphaned``: a reorg took the
+#: block that sent it off the source chain before it was relayed; the relayer observes it
+#: again (back to ``sent``) if it reappears on the new chain.
 STATUSES: tuple[MessageStatus, ...] = get_args(MessageStatus)
 #: Statuses of a message still in flight (not executed, not refunded).
 ACTIVE_STATUSES: tuple[MessageStatus, ...] = ("sent", "eligible", "relayed", "failed", "expired")
@@ -190,7 +194,8 @@ class MessageEvent:
 
 _COLUMNS = tuple(f.name for f in fields(MessageRecord))
 _BIG = {"nonce", "deadline"}
-_TIME_OF: dict[str, str] = {s: f"{s}_at" for s in STATUSES}
+#: The time column of each status (``orphaned`` has none: its time is in the events log).
+_TIME_OF: dict[str, str] = {s: f"{s}_at" for s in STATUSES if s != "orphaned"}
 
 
 def _to_row(name: str, value: Any) -> Any:
@@ -335,8 +340,10 @@ class MessageStore:
     def set_status(
         self, message_id: str, status: MessageStatus, time: float, **changes: Any
     ) -> MessageRecord:
-        """Move a message to ``status`` at ``time`` (sets that status' time column)."""
-        return self.update(message_id, status=status, **{_TIME_OF[status]: time, **changes})
+        """Move a message to ``status`` at ``time`` (sets that status' time column, if any)."""
+        column = _TIME_OF.get(status)
+        timed = {column: time} if column is not None else {}
+        return self.update(message_id, status=status, **{**timed, **changes})
 
     def messages(self, statuses: Sequence[MessageStatus] | None = None) -> list[MessageRecord]:
         """Messages in observation order, optionally only those with the given statuses."""
@@ -357,6 +364,22 @@ class MessageStore:
             self._conn.execute(
                 "SELECT COUNT(*) FROM messages WHERE status = ?", (status,)
             ).fetchone()[0]
+        )
+
+    # -- scanned block hashes --------------------------------------------------------------
+    def get_scanned_hash(self, chain_id: int) -> str | None:
+        """The hash of the last block scanned on ``chain_id`` (to notice reorgs missed while
+        the relayer was not listening), or ``None``."""
+        row = self._conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (f"scanned:{chain_id}",)
+        ).fetchone()
+        return None if row is None else str(row["value"])
+
+    def set_scanned_hash(self, chain_id: int, block_hash: str) -> None:
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (f"scanned:{chain_id}", block_hash),
         )
 
     # -- lifecycle events ------------------------------------------------------------------

@@ -26,15 +26,17 @@ from chains._errors import (
     InsufficientFunds,
     InvalidTransaction,
     NonceTooLow,
+    ReorgRefused,
     ReplacementUnderpriced,
     SnapshotNotFound,
     TransactionReverted,
     UnknownBlock,
 )
+from chains._finality import FINALITY_PRESETS, FinalityLevel
 from chains._pool import PoolStatus, TxPool
 from chains._predeploys import CREATE2_FACTORY, MULTICALL3
 from chains._state import StateError, dump_devnet, load_state, save_state, write_state
-from chains._types import BlockRecord, ChainState, Event, Log, Receipt
+from chains._types import BlockRecord, ChainState, Event, Log, Receipt, Reorg
 from chains.rpc import RpcError, RpcMethods
 
 if TYPE_CHECKING:
@@ -64,6 +66,8 @@ __all__ = [
     "Devnet",
     "DevnetServer",
     "Event",
+    "FINALITY_PRESETS",
+    "FinalityLevel",
     "InProcessProvider",
     "InsufficientFunds",
     "InvalidTransaction",
@@ -74,6 +78,8 @@ __all__ = [
     "PoolStatus",
     "Receipt",
     "ReplacementUnderpriced",
+    "Reorg",
+    "ReorgRefused",
     "RpcError",
     "RpcMethods",
     "ScheduledEvent",

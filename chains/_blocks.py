@@ -97,6 +97,7 @@ class _Snapshot:
     queue: TxQueue = field(default_factory=TxQueue)
     #: the dev settings (chains/_dev.py), as ``_DevSettings`` — restored with the rest
     dev: Any = None
+    reorgs: int = 0  # length of the reorg journal (Reorganizer._orphans) when taken
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ class BlockBuilder:
     _timestamp_interval: int | None = None
     #: any sender is impersonated when it has no key (anvil_autoImpersonateAccount)
     is_auto_impersonating: bool = False
+    #: extra_data of the blocks being sealed (a reorg marks its replacement blocks).
+    _extra_data: bytes = b""
     _snapshots: dict[int, _Snapshot]
 
     def _genesis(self) -> None:
@@ -219,7 +222,7 @@ class BlockBuilder:
             timestamp=timestamp,
             gas_limit=self.config.gas_limit,
             mix_hash=self._next_prevrandao or self._prevrandao(number),
-            extra_data=b"",
+            extra_data=self._extra_data,
             parent_beacon_block_root=keccak(b"testbed-beacon" + parent.hash),
         )
         if self._next_base_fee is not None:
@@ -667,7 +670,7 @@ class BlockBuilder:
                 if record.hash == block:
                     return record
             raise UnknownBlock(f"no block with hash 0x{block.hex()} on chain {self.name}")
-        if block in ("latest", "safe", "finalized", "pending"):
+        if block in ("latest", "pending"):
             return self._blocks[-1]
         if block == "earliest":
             return self._blocks[0]

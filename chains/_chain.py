@@ -50,9 +50,10 @@ from chains._evm import (
     VM_CLASSES,
 )
 from chains._pool import TxPool, TxQueue, check_replacement
+from chains._reorg import Reorganizer
 from chains._tracing import TraceRunner
 from chains._transports import build_transport
-from chains._types import BlockRecord, ChainState, Log, Receipt
+from chains._types import BlockRecord, ChainState, Log, Receipt, Reorg
 
 __all__ = ["Chain", "ChainConfig", "MiningMode"]
 
@@ -62,7 +63,7 @@ logger = logging.getLogger(__name__)
 _MIN_AUTO_GAS = 1_000_000
 
 
-class Chain(TraceRunner, DevControls):
+class Chain(TraceRunner, DevControls, Reorganizer):
     """One EVM chain: its own id, state, blocks and dev accounts.
 
     Build chains through :class:`chains.Devnet`, which gives them a shared clock and
@@ -104,6 +105,8 @@ class Chain(TraceRunner, DevControls):
         self._tx_listeners: list[Callable[[SignedTransactionAPI], None]] = []
         self._queue = TxQueue()
         self.txpool = TxPool(self)
+        self._reorg_listeners: list[Callable[[Reorg], None]] = []
+        self._orphans: list[tuple[int, tuple[BlockRecord, ...]]] = []
         self.abi_registry = AbiRegistry()
         self._w3: Any = None
         self._rpc: Any = None
@@ -763,21 +766,16 @@ class Chain(TraceRunner, DevControls):
     def snapshot(self) -> int:
         """Record the chain's state (blocks, pending block, dev settings); return an id."""
         self._snapshot_ids += 1
-        pending_ts = self._pending.header.timestamp if self._pending is not None else None
-        self._snapshots[self._snapshot_ids] = _Snapshot(
-            head=self.block_number,
-            pending_ops=tuple(self._pending_ops),
-            pending_timestamp=pending_ts if self._pending_ops else None,
-            next_timestamp=self._next_timestamp,
-            impersonated=frozenset(self._impersonated),
-            queue=self._queue.copy(),
-            dev=self._dev_settings(),
-        )
+        self._snapshots[self._snapshot_ids] = self._capture()
         return self._snapshot_ids
 
     def revert(self, snapshot_id: int, *, keep: bool = True) -> None:
         """Return to a snapshot. Later snapshots are dropped; the id itself stays usable
-        unless ``keep=False`` (``evm_revert`` consumes it, as anvil does)."""
+        unless ``keep=False`` (``evm_revert`` consumes it, as anvil does).
+
+        Blocks replaced by a reorg since the snapshot come back (the reorg journal is
+        unwound first), so a snapshot taken before a reorg reverts to the old history.
+        """
         try:
             snap = self._snapshots[snapshot_id]
         except KeyError:
@@ -786,13 +784,25 @@ class Chain(TraceRunner, DevControls):
             ) from None
         for sid in [s for s in self._snapshots if s > snapshot_id or not keep and s == snapshot_id]:
             del self._snapshots[sid]
-        self._rewind(snap)
+        self._restore(snap)
 
-    def _rewind(self, snap: _Snapshot) -> None:
-        for record in self._blocks[snap.head + 1 :]:
-            for tx_hash in record.tx_hashes:
-                self._tx_index.pop(tx_hash, None)
-        del self._blocks[snap.head + 1 :]
+    def _capture(self) -> _Snapshot:
+        pending_ts = self._pending.header.timestamp if self._pending is not None else None
+        return _Snapshot(
+            head=self.block_number,
+            pending_ops=tuple(self._pending_ops),
+            pending_timestamp=pending_ts if self._pending_ops else None,
+            next_timestamp=self._next_timestamp,
+            impersonated=frozenset(self._impersonated),
+            queue=self._queue.copy(),
+            dev=self._dev_settings(),
+            reorgs=len(self._orphans),
+        )
+
+    def _restore(self, snap: _Snapshot) -> None:
+        self._cancel_seal()
+        self._unwind_orphans(snap.reorgs)
+        self._truncate(snap.head)
         self._impersonated = set(snap.impersonated)
         self._next_timestamp = snap.next_timestamp
         self._queue = snap.queue.copy()
@@ -848,6 +858,7 @@ class Chain(TraceRunner, DevControls):
             for index, r in enumerate(record.receipts)
         }
         self._snapshots = {}
+        self._orphans = []
         self.last_receipt = None
         self._impersonated = set(state.impersonated)
         self._next_timestamp = state.next_timestamp

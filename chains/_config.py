@@ -42,6 +42,15 @@ class ChainConfig:
     #: ``"fast"``: py-evm with this package's lean opcode loop (:mod:`chains._interpreter`);
     #: ``"py-evm"``: py-evm's stock loop, the reference the fast one is tested against.
     interpreter: Interpreter = "fast"
+    #: Finality (``chains._finality``): a block is ``safe`` once ``safe_depth`` blocks sit on
+    #: it and the clock is ``safe_after`` seconds past the close of its settlement batch
+    #: (batches close every ``finality_interval`` s; 0: per block); ``finalized`` likewise.
+    #: The defaults are anvil's tags (head − 32, head − 64); see ``FINALITY_PRESETS``.
+    safe_depth: int = 32
+    finalized_depth: int = 64
+    finality_interval: float = 0.0
+    safe_after: float = 0.0
+    finalized_after: float = 0.0
     #: Most gas a JSON-RPC ``eth_call``/``eth_estimateGas`` may use; a larger (or no) gas
     #: limit is lowered to it, as geth's ``--rpc.gascap`` (same default, 50M).
     rpc_gas_cap: int = DEFAULT_RPC_GAS_CAP
@@ -66,6 +75,20 @@ class ChainConfig:
             raise ConfigError(f"base_fee must be non-negative, got {self.base_fee}")
         if self.interpreter not in ("fast", "py-evm"):
             raise ConfigError(f"interpreter must be 'fast' or 'py-evm', got {self.interpreter!r}")
+        for name in ("safe_depth", "finalized_depth"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{name} must be an integer ≥ 0 (blocks), got {value!r}")
+        for name in ("finality_interval", "safe_after", "finalized_after"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
+                raise ConfigError(f"{name} must be ≥ 0 seconds, got {value!r}")
+        if self.safe_depth > self.finalized_depth or self.safe_after > self.finalized_after:
+            raise ConfigError(
+                "a block must be safe no later than finalized: need safe_depth ≤ finalized_depth "
+                f"and safe_after ≤ finalized_after, got {self.safe_depth}/{self.finalized_depth} "
+                f"blocks and {self.safe_after}/{self.finalized_after} s"
+            )
         if isinstance(self.rpc_gas_cap, bool) or not isinstance(self.rpc_gas_cap, int):
             raise ConfigError(f"rpc_gas_cap must be an integer, got {self.rpc_gas_cap!r}")
         if not 21_000 <= self.rpc_gas_cap <= 2**63 - 1:

@@ -181,7 +181,7 @@ class DevControls(CallRunner):
             The devnet's clock is shared with the other chains and is not moved back: the
             next block is timed by it, as any block after genesis.
         """
-        self._rewind(
+        self._restore(
             _Snapshot(
                 head=0,
                 pending_ops=(),
@@ -218,7 +218,7 @@ class DevControls(CallRunner):
 
     if TYPE_CHECKING:
 
-        def _rewind(self, snap: _Snapshot) -> None: ...  # Chain's: back to a snapshot
+        def _restore(self, snap: _Snapshot) -> None: ...  # Chain's: back to a snapshot
 
         def set_storage_at(
             self, address: str | bytes, slot: int, value: int

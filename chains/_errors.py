@@ -71,6 +71,10 @@ class SnapshotNotFound(ChainError, LookupError):
     """A snapshot id that was never taken, or was consumed by an earlier revert."""
 
 
+class ReorgRefused(ChainError, ValueError):
+    """A reorg or rollback that would rewrite a finalized block, or reach below genesis."""
+
+
 class TransactionReverted(ChainError):
     """The EVM reverted a call or transaction.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BlockRecord", "ChainState", "Event", "Log", "Receipt"]
+__all__ = ["BlockRecord", "ChainState", "Event", "Log", "Receipt", "Reorg"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +116,31 @@ class ChainState:
     next_timestamp: int | None
     impersonated: frozenset[bytes]
     queued: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reorg:
+    """A rewrite of a chain's recent history, as :meth:`Chain.on_reorg` listeners see it.
+
+    ``fork_number`` is the common ancestor (the last block both histories share);
+    ``orphaned`` the blocks taken off the chain, oldest first; ``replaced_by`` how many new
+    blocks took their place (0 for a rollback); ``dropped`` the hashes of orphaned
+    transactions the new blocks do not carry, ``pooled`` those of them sent back to the
+    pending block (the rest were discarded).
+    """
+
+    chain_id: int
+    fork_number: int
+    orphaned: tuple[BlockRecord, ...]
+    replaced_by: int
+    dropped: tuple[bytes, ...]
+    pooled: tuple[bytes, ...]
+
+    @property
+    def depth(self) -> int:
+        return len(self.orphaned)
+
+    @property
+    def removed_logs(self) -> tuple[Log, ...]:
+        """Every log of the orphaned blocks, in chain order."""
+        return tuple(lg for b in self.orphaned for r in b.receipts for lg in r.logs)

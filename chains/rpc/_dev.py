@@ -9,8 +9,9 @@ from typing import Any, Final
 
 from eth_utils import keccak, to_checksum_address
 
-from chains._errors import ConfigError, SnapshotNotFound
+from chains._errors import ChainError, ConfigError, ReorgRefused, SnapshotNotFound
 from chains._evm import DEFAULT_PRIORITY_FEE
+from chains._reorg import DROPPED_POLICIES
 from chains._state import dump_chain, restore_chain
 from chains.rpc._dispatch import (
     MethodTable,
@@ -25,10 +26,14 @@ from chains.rpc._wire import (
     parse_bool,
     parse_data,
     parse_quantity,
+    parse_tx,
     parse_word,
 )
 
 _MINE_FIELDS: Final = frozenset({"timestamp", "blocks"})
+_REORG_FIELDS: Final = frozenset({"depth", "tx_block_pairs", "dropped"})
+#: Deepest reorg or rollback one request may ask for (the finality rules bound it too).
+_MAX_REORG_DEPTH: Final = 100_000
 
 
 class DevMethods(MethodTable):
@@ -393,3 +398,96 @@ class DevMethods(MethodTable):
         restore_chain(self.chain, data)
         self._block_cache.clear()
         return True
+
+    # ------------------------------------------------------------------------------------
+    # dev controls: history rewrites
+    # ------------------------------------------------------------------------------------
+    @rpc_method("anvil_reorg")
+    def reorg(self, options: Any, tx_block_pairs: Any = None, dropped: Any = None) -> None:
+        """Replace the last ``depth`` blocks with new ones (anvil's ``ReorgOptions``).
+
+        Params: ``{"depth": n, "tx_block_pairs": [[tx, block_index], ...]}`` or positionally
+        ``depth, tx_block_pairs``; ``tx`` is a raw signed transaction (hex) or a transaction
+        object signed by the node (dev key or impersonated account), ``block_index`` counts
+        from 0 (the first new block) to ``depth − 1``. Extension: ``dropped``
+        (``"discard"``, anvil's behaviour and the default, or ``"pool"``) says where the
+        orphaned transactions the new blocks do not carry go.
+        """
+        if isinstance(options, Mapping):
+            if tx_block_pairs is not None or dropped is not None:
+                raise invalid("options", "given as an object take no further parameters")
+            obj = check_object(options, "options", _REORG_FIELDS)
+            if "depth" not in obj:
+                raise invalid("options", "must give depth")
+            depth_value, tx_block_pairs, dropped = (
+                obj["depth"],
+                obj.get("tx_block_pairs"),
+                obj.get("dropped"),
+            )
+        else:
+            depth_value = options
+        depth = parse_quantity(depth_value, "depth", limit=_MAX_REORG_DEPTH)
+        policy = self._dropped_policy(dropped)
+        blocks: dict[int, list[Any]] = {}
+        if tx_block_pairs is not None:
+            if not isinstance(tx_block_pairs, list):
+                raise invalid(
+                    "tx_block_pairs", f"must be a list of [tx, block] pairs, got {tx_block_pairs!r}"
+                )
+            for i, pair in enumerate(tx_block_pairs):
+                name = f"tx_block_pairs[{i}]"
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise invalid(name, "must be a [transaction, block index] pair")
+                index = parse_quantity(pair[1], f"{name}[1]", limit=_MAX_REORG_DEPTH)
+                if index >= depth:
+                    raise invalid(
+                        f"{name}[1]",
+                        f"block index {index} must not exceed (depth − 1) {depth - 1}",
+                    )
+                blocks.setdefault(index, []).append(self._reorg_tx(pair[0], f"{name}[0]"))
+        try:
+            self.chain.reorg(depth, blocks, dropped=policy)
+        except ReorgRefused as exc:
+            raise invalid("depth", str(exc)) from exc
+        except ChainError:
+            raise  # an invalid replacement transaction: the dispatcher's -32000
+        except ValueError as exc:
+            raise invalid("depth", str(exc)) from exc
+
+    @rpc_method("anvil_rollback")
+    def rollback(self, depth: Any = None, dropped: Any = None) -> None:
+        """Take the last ``depth`` blocks (default 1) off the chain; ``dropped`` as anvil_reorg."""
+        count = 1 if depth is None else parse_quantity(depth, "depth", limit=_MAX_REORG_DEPTH)
+        try:
+            self.chain.rollback(count, dropped=self._dropped_policy(dropped))
+        except ValueError as exc:  # ReorgRefused included
+            raise invalid("depth", str(exc)) from exc
+
+    @staticmethod
+    def _dropped_policy(value: Any) -> Any:
+        if value is None:
+            return "discard"
+        if value not in DROPPED_POLICIES:
+            raise invalid("dropped", f"must be one of {', '.join(DROPPED_POLICIES)}, got {value!r}")
+        return value
+
+    def _reorg_tx(self, value: Any, name: str) -> Any:
+        if isinstance(value, str):
+            raw = parse_data(value, name)
+            if not raw:
+                raise invalid(name, "is empty")
+            return raw
+        request = parse_tx(value, name, self.chain.chain_id)
+        sender = request.sender
+        if sender is not None and not self._can_send_from(sender):
+            raise invalid(f"{name}.from", "is not a dev account of this chain nor impersonated")
+        spec: dict[str, Any] = {"data": request.data, "value": request.value}
+        if sender is not None:
+            spec["sender"] = sender
+        if request.to is not None:
+            spec["to"] = request.to
+        if request.gas is not None:
+            spec["gas"] = request.gas
+        if request.nonce is not None:
+            spec["nonce"] = request.nonce
+        return spec

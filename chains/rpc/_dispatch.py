@@ -314,7 +314,7 @@ class MethodTable:
         if isinstance(block, int) and block > self.chain.block_number:
             raise UnknownBlock(f"block {block:#x} is after the head {self.chain.block_number:#x}")
         if block in ("safe", "finalized"):
-            return "latest"
+            return self.chain.get_block(block).number
         return block
 
     def _find_block(self, block: int | str | bytes) -> BlockRecord | None:

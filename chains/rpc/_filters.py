@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from chains._types import BlockRecord
+from chains._types import BlockRecord, Reorg
 from chains.rpc._dispatch import (
     MethodTable,
     rpc_method,
 )
-from chains.rpc._logquery import LogQuery, in_range, parse_log_query
+from chains.rpc._logquery import LogQuery, in_range, matches, parse_log_query
 from chains.rpc._wire import (
     SERVER_ERROR,
     RpcError,
@@ -27,12 +27,18 @@ FILTER_BACKLOG: Final = 10_000
 
 @dataclass
 class _Filter:
-    """An installed filter: its kind, the log query if any, and blocks not yet polled."""
+    """An installed filter: its kind, the log query if any, and blocks not yet polled.
+
+    A backlog entry is ``(block, is_removed)``: a block sealed since the last poll, or one
+    a reorg took off the chain after a poll had reported it (its logs come back with
+    ``removed: true``). ``since`` is the head when the filter was installed.
+    """
 
     kind: str  # "logs", "blocks" or "transactions"
     query: LogQuery | None = None
-    backlog: list[BlockRecord] = field(default_factory=list)
+    backlog: list[tuple[BlockRecord, bool]] = field(default_factory=list)
     is_overflowed: bool = False
+    since: int = 0
 
 
 class FilterMethods(MethodTable):
@@ -53,6 +59,8 @@ class FilterMethods(MethodTable):
         def number(block: int | str) -> int:
             if isinstance(block, int):
                 return block
+            if block in ("safe", "finalized"):
+                return self.chain.get_block(block).number
             return 0 if block == "earliest" else head
 
         start, end = number(query.from_block), number(query.to_block)
@@ -82,7 +90,9 @@ class FilterMethods(MethodTable):
     def _install(self, entry: _Filter) -> str:
         if not self._is_listening:
             self.chain.on_block(self._on_block)
+            self.chain.on_reorg(self._on_reorg)
             self._is_listening = True
+        entry.since = self.chain.block_number
         filter_id = next(self._filter_ids)
         self._filters[filter_id] = entry
         return hex(filter_id)
@@ -93,7 +103,24 @@ class FilterMethods(MethodTable):
                 entry.is_overflowed = True
                 entry.backlog.clear()
             if not entry.is_overflowed:
-                entry.backlog.append(record)
+                entry.backlog.append((record, False))
+
+    def _on_reorg(self, reorg: Reorg) -> None:
+        orphaned = {b.hash for b in reorg.orphaned}
+        for entry in self._filters.values():
+            if entry.is_overflowed:
+                continue
+            unpolled = {r.hash for r, is_removed in entry.backlog if not is_removed}
+            entry.backlog = [
+                (r, is_removed)
+                for r, is_removed in entry.backlog
+                if is_removed or r.hash not in orphaned
+            ]
+            entry.backlog.extend(
+                (b, True)
+                for b in reorg.orphaned
+                if b.number > entry.since and b.hash not in unpolled
+            )
 
     def _filter(self, filter_id: Any) -> tuple[int, _Filter]:
         key = parse_quantity(filter_id, "filter_id")
@@ -130,22 +157,43 @@ class FilterMethods(MethodTable):
         _, entry = self._filter(filter_id)
         chain = self.chain
         head = chain.block_number
-        records = [
-            r
-            for r in entry.backlog
-            if r.number <= head and chain.get_block(r.number).hash == r.hash
-        ]
+        backlog = entry.backlog
         entry.backlog = []
+        # Blocks reverted away by evm_revert are not announced (as in anvil); blocks a
+        # reorg orphaned after they were reported come back as removed logs.
+        records = [
+            (r, is_removed)
+            for r, is_removed in backlog
+            if is_removed or (r.number <= head and chain.get_block(r.number).hash == r.hash)
+        ]
         if entry.kind == "blocks":
-            return ["0x" + r.hash.hex() for r in records]
+            return ["0x" + r.hash.hex() for r, is_removed in records if not is_removed]
         if entry.kind == "transactions":
-            return ["0x" + h.hex() for r in records for h in r.tx_hashes]
+            return [
+                "0x" + h.hex() for r, is_removed in records if not is_removed for h in r.tx_hashes
+            ]
         query = entry.query
         assert query is not None
         out: list[Any] = []
-        for record in records:
+        for record, is_removed in records:
             if in_range(record.number, query):
-                out.extend(self._block_logs(record, query))
+                if is_removed:
+                    out.extend(self._removed_logs(record, query))
+                else:
+                    out.extend(self._block_logs(record, query))
+        return out
+
+    def _removed_logs(self, record: BlockRecord, query: LogQuery) -> list[dict[str, Any]]:
+        """The logs of an orphaned block matching ``query``, flagged ``removed: true``."""
+        if query.block_hash is not None and query.block_hash != record.hash:
+            return []
+        out = []
+        for receipt in record.receipts:
+            for log in receipt.logs:
+                if matches(log, query):
+                    item = format_log(log, record.hash)
+                    item["removed"] = True
+                    out.append(item)
         return out
 
     def _block_logs(self, record: BlockRecord, query: LogQuery) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from eth_utils import to_checksum_address
 
+from chains._types import Log
 from chains.rpc._wire import (
     check_object,
     invalid,
@@ -77,3 +78,20 @@ def in_range(number: int, query: LogQuery) -> bool:
     if isinstance(query.from_block, int) and number < query.from_block:
         return False
     return not (isinstance(query.to_block, int) and number > query.to_block)
+
+
+def matches(log: Log, query: LogQuery) -> bool:
+    """Whether one log passes the query's address and topic criteria (not its range)."""
+    if query.addresses is not None and log.address not in query.addresses:
+        return False
+    if len(query.topics) > len(log.topics):
+        return False
+    for have, want in zip(log.topics, query.topics, strict=False):
+        if want is None:
+            continue
+        if isinstance(want, bytes):
+            if have != want:
+                return False
+        elif have not in want:
+            return False
+    return True

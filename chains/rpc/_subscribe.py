@@ -12,10 +12,12 @@ and have geth's shape::
 
 Subscription ids are a per-chain counter (``0x`` + 32 hex digits, geth's width), so a
 run is reproducible. ``newHeads`` carries the block header fields (no transactions);
-``logs`` carries each matching log of the block, ``removed: false`` (blocks reverted
-away by ``evm_revert`` are not announced, as with filters); ``newPendingTransactions``
-carries each transaction's hash (with ``true``: the whole transaction) as it enters
-the pool (pushed from :meth:`Chain.on_pending_transaction`).
+``logs`` carries each matching log of the block, ``removed: false``; when a reorg takes
+blocks off the chain, their matching logs are sent again with ``removed: true`` before
+the new blocks' heads and logs (as geth does; blocks reverted away by ``evm_revert`` are
+not announced, as with filters); ``newPendingTransactions`` carries each transaction's
+hash (with ``true``: the whole transaction) as it enters the pool (pushed from
+:meth:`Chain.on_pending_transaction`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from chains._types import BlockRecord
+from chains._types import BlockRecord, Reorg
 from chains.rpc._dispatch import ExtraMethods, RpcHandler
 from chains.rpc._logquery import LogQuery, parse_log_query
 from chains.rpc._wire import check_object, format_transaction, invalid
@@ -64,6 +66,7 @@ class Subscriptions:
         self._ids = itertools.count(1)
         rpc.chain.on_block(self._on_block)
         rpc.chain.on_pending_transaction(self._on_transaction)
+        rpc.chain.on_reorg(self._on_reorg)
 
     def __len__(self) -> int:
         return len(self._active)
@@ -109,6 +112,20 @@ class Subscriptions:
                 item = format_transaction(tx, block=None, index=None, effective_gas_price=None)
             self._push(sub_id, sub, item)
 
+    def _on_reorg(self, reorg: Reorg) -> None:
+        if not self._active:
+            return
+        for sub_id, sub in list(self._active.items()):
+            if sub.kind != "logs":
+                continue
+            assert sub.query is not None
+            items = [
+                item
+                for record in reorg.orphaned
+                for item in self.rpc._removed_logs(record, sub.query)
+            ]
+            self._send(sub_id, sub, items)
+
     def _push(self, sub_id: str, sub: _Subscription, item: Any) -> bool:
         message = {
             "jsonrpc": "2.0",
@@ -140,9 +157,12 @@ class Subscriptions:
             else:
                 assert sub.query is not None
                 items = self.rpc._block_logs(record, sub.query)
-            for item in items:
-                if not self._push(sub_id, sub, item):
-                    break
+            self._send(sub_id, sub, items)
+
+    def _send(self, sub_id: str, sub: _Subscription, items: list[Any]) -> None:
+        for item in items:
+            if not self._push(sub_id, sub, item):
+                break
 
 
 class SubscriptionSession:

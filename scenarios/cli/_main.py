@@ -6,6 +6,7 @@
     testbed bench rpc [--json] [--clients N] [--rounds R] [--repeats K]   the RPC load benchmark
     testbed bench relayer [--json] [--repeats N] [--messages N]   relayer messages/s
     testbed presets [--json]                                  the bridge latency presets
+    testbed settlement [--seeds N] [--transfers N] [--json]   fast vs safe relaying under reorgs
     testbed run --mode M [--chains 2|3] [--latency P] [--sigma S] [--notional N] [--seed K] [--json]
     testbed demo [--seed K] [--out DIR]                        every mode side by side
     testbed sweep --modes ... --latency ... --out DIR [--resume]   a parallel, resumable sweep
@@ -169,6 +170,18 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_settlement(args: argparse.Namespace) -> int:
+    import json
+
+    from bridge import render_settlement, settlement_sweep
+
+    rows = settlement_sweep(
+        seeds=tuple(range(args.seeds)), transfers=args.transfers, rate=args.rate
+    )
+    print(json.dumps(rows, indent=2) if args.json else render_settlement(rows))
+    return 0
+
+
 def _cmd_bench_relayer(args: argparse.Namespace) -> int:
     from bridge import render_relayer_bench, run_relayer_bench
 
@@ -235,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     presets = sub.add_parser("presets", help="list the bridge latency presets")
     presets.add_argument("--json", action="store_true", help="print the presets as JSON")
     presets.set_defaults(func=_cmd_presets)
+
+    settlement = sub.add_parser(
+        "settlement", help="unbacked value vs latency of relaying policies under seeded reorgs"
+    )
+    settlement.add_argument("--seeds", type=int, default=3, help="seeds per policy (0..N-1)")
+    settlement.add_argument("--transfers", type=int, default=30, help="transfers per run")
+    settlement.add_argument("--rate", type=float, default=6.0, help="reorgs per hour on A")
+    settlement.add_argument("--json", action="store_true", help="print every run as JSON")
+    settlement.set_defaults(func=_cmd_settlement)
 
     from scenarios.cli._run import add_commands
 

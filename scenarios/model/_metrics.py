@@ -39,6 +39,12 @@ Formulas (each key of :data:`~scenarios.METRIC_KEYS`):
 - ``transactions``, ``gas``: the user's and the fronter's transactions (actors excluded).
 - ``fees_usdc``: AMM fees (0.3 % of each swap input) and flash-mint fees, at P(t).
 - ``bridge_fees_usdc``: fees charged by the bridge (the testbed's bridge charges none: 0).
+- ``unbacked_usdc`` = Σ over the run's hops that the destination executed but whose send a
+  reorg has taken off the source chain by T (``bridge.Relayer.reconcile``) of the hop's
+  value when sent (USDC at par, WETH at P(t_send)): the settlement failure, value minted
+  against a lock that no longer exists. The user keeps it; the wrapped token's holders
+  (or the home escrow, for a burn) bear it. 0 without reorgs deeper than the relayer's
+  confirmations.
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ class Recorder:
     gas: int = 0
     fees_usdc: float = 0.0
     bridge_fees_usdc: float = 0.0
+    unbacked_usdc: float = 0.0
     oracle_gaps: list[float] = field(default_factory=list)
     health: list[float] = field(default_factory=list)
     commits: list[float] = field(default_factory=list)
@@ -160,6 +167,7 @@ class Recorder:
             "gas": self.gas,
             "fees_usdc": self.fees_usdc,
             "bridge_fees_usdc": self.bridge_fees_usdc,
+            "unbacked_usdc": self.unbacked_usdc,
         }
 
 

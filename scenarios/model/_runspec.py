@@ -71,6 +71,7 @@ METRIC_KEYS = (
     "gas",
     "fees_usdc",
     "bridge_fees_usdc",
+    "unbacked_usdc",
 )
 
 #: Values of the ``outcome`` metric.

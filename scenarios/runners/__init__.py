@@ -16,6 +16,8 @@ from scenarios.runners._bridged import (
     BridgedRunner,
     Delay,
     Delivery,
+    Transfer,
+    get_unbacked_usdc,
 )
 from scenarios.runners._one_chain import (
     AtomicRunner,
@@ -40,7 +42,9 @@ __all__ = [
     "RunState",
     "STEP_PRIORITY",
     "SequentialRunner",
+    "Transfer",
     "get_runner",
+    "get_unbacked_usdc",
     "register_builtin_runners",
     "run",
 ]

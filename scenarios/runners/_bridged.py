@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bridge import MessageEvent, get_preset
+from bridge import MessageEvent, UnbackedMint, get_preset
 from chains import Chain, Contract, Receipt, TransactionReverted
 from scenarios.model import Holdings, MarketConfig, RunResult, RunSpec, ScenarioConfigError
 from scenarios.runners._actors import Keeper
@@ -124,6 +124,7 @@ class BridgedState(RunState):
     layout: BridgedLayout = field(default=None)  # type: ignore[assignment]
     interval: int = 1
     in_flight: dict[str, Transfer] = field(default_factory=dict)
+    hops: dict[str, Transfer] = field(default_factory=dict)  # every hop sent, by message id
     flight_usd: float = 0.0
     health_at: list[tuple[float, float | None]] = field(default_factory=list)
     open_positions: set[str] = field(default_factory=set)
@@ -248,6 +249,7 @@ class BridgedRunner:
             # the end state is valued (and checked for liquidation) at fresh oracles
             state.actors.sync(world.devnet.now, amms=[], keepers=list(state.keepers.values()))
             state.extrapolate_health()
+            state.rec.unbacked_usdc = get_unbacked_usdc(state.hops, relayer.reconcile())
             return state.finish(end=driver.gave_up_at)
 
     def _interval(self, hops: int, median_latency: float, market: MarketConfig) -> int:
@@ -255,6 +257,12 @@ class BridgedRunner:
         plus its ~13 blocks."""
         expected = hops * median_latency + 13 * 2.0
         return max(1, math.ceil(expected / (market.tick * self.actor_events)))
+
+
+def get_unbacked_usdc(hops: dict[str, Transfer], unbacked: list[UnbackedMint]) -> float:
+    """``unbacked_usdc`` (``scenarios/model/_metrics.py``): Σ value when sent of the run's
+    hops the relayer reports as unbacked mints."""
+    return sum(hops[mint.id].value for mint in unbacked if mint.id in hops)
 
 
 def _keepers(layout: BridgedLayout) -> dict[str, Keeper]:
@@ -549,7 +557,9 @@ def _hop(
         value_usd=value,
     )
     message_id = "0x" + bytes(receipt.return_value).hex()
-    st.in_flight[message_id] = Transfer(hop, message_id, kind, units, value, now, dest.name)
+    transfer = Transfer(hop, message_id, kind, units, value, now, dest.name)
+    st.in_flight[message_id] = transfer
+    st.hops[message_id] = transfer
     st.flight_usd += value
     st.flight(now)
     event: MessageEvent = yield Delivery(message_id)

@@ -34,7 +34,17 @@ def test_presets_json(capsys: pytest.CaptureFixture[str]) -> None:
     by_name = {r["name"]: r for r in rows}
     assert by_name["finality"]["median"] == 16 * 60.0
     assert by_name["optimistic-canonical"]["p95"] > 6.9 * 86_400
-    assert set(rows[0]) == {"name", "distribution", "median", "p95", "stands_for", "source"}
+    assert set(rows[0]) == {
+        "name",
+        "distribution",
+        "median",
+        "p95",
+        "stands_for",
+        "source",
+        "confirmation",
+    }
+    assert by_name["intent-fill"]["confirmation"] == "0 blocks"  # fast, exposed to reorgs
+    assert by_name["finality"]["confirmation"] == "finalized"  # safe, slow
 
 
 def test_bench_relayer_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,3 +52,11 @@ def test_bench_relayer_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> No
     result = json.loads(capsys.readouterr().out)
     assert result["messages_per_run"] == 3 and len(result["runs"]) == 1
     assert result["median_end_to_end_per_s"] > 0 and result["runs"][0]["cpu_s"] > 0
+
+
+def test_settlement_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["settlement", "--seeds", "1", "--transfers", "4", "--rate", "30", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["preset"] for r in rows] == ["intent-fill", "fast-attestation", "finality"]
+    assert [r["confirmation"] for r in rows] == ["0 blocks", "2 blocks", "finalized"]
+    assert all(r["unbacked_usdc"] == r["supply_gap_usdc"] for r in rows)

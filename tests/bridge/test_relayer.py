@@ -101,8 +101,20 @@ def test_lifecycle_times_follow_the_sampled_latency(world: World, relayers: Rela
 
 
 def test_confirmations_are_counted_in_block_time(world: World, relayers: Relayers) -> None:
+    """Due at T + n × block_time, relayed once n blocks really sit on the message's block."""
     relayer = relayers.start(latency="same-block", confirmations=3)
-    message, _ = world.send(world.a, world.c, 1)
+    waiting, _ = world.send(world.a, world.c, 1)
+    world.devnet.advance(60)
+    record = relayer.get(waiting.id)
+    assert record is not None and record.status == "sent"  # due, but no block on top yet
+    world.a.mine(3)
+    world.devnet.advance(0)
+    record = relayer.get(waiting.id)
+    assert record is not None and record.status == "executed"
+    assert record.latency == 60  # relayed when the third block came
+
+    message, _ = world.send(world.a, world.c, 2)
+    world.a.mine(3)
     world.devnet.advance(60)
     record = relayer.get(message.id)
     assert record is not None and record.status == "executed"

@@ -3,11 +3,14 @@
 Rules: send tokens out and home, send plain messages, let the relayer relay one now,
 relay a delivered message again, relay a corrupted one, relay on the wrong chain, relay
 to a privileged target, crash the relayer at a named point, restart it on its SQLite
-file, advance time, expire and refund by hand. After every step: locked on the home
-chain == wrapped supply + tokens in flight; every message executed at most once; no
-refunded message ever delivered; the relayer's store agrees with the chains. At the end
-(teardown) the relayer is restarted if it crashed and time runs out: every message with
-an open deadline is delivered, the others delivered or refunded, and locked == supply.
+file, advance time, expire and refund by hand, and reorg a chain below the relayer's
+confirmations (:data:`CONFIRMATIONS` blocks; the orphaned transactions discarded or
+re-mined from the pool). After every step: locked on the home chain == wrapped supply +
+tokens in flight; every message executed at most once; no refunded message ever
+delivered; the relayer's store agrees with the chains; no unbacked mint. At the end
+(teardown) the relayer is restarted if it crashed, every chain gets its confirmations and
+time runs out: every message with an open deadline is delivered (unless a reorg discarded
+its send: then never), the others delivered or refunded, and locked == supply.
 
 Budgets: the ``ci`` profile runs :data:`EXAMPLES` ``["ci"]`` = 200 examples, ``slow``
 10,000 (``pytest tests/bridge/test_stateful_bridge.py --hypothesis-profile=slow``;
@@ -48,6 +51,8 @@ EXAMPLES = {"dev": 25, "ci": 200, "slow": 10_000}
 STEPS = {"dev": 10, "ci": 8, "slow": 20}
 #: The relayer's latency in the machine: solver fills, 1.5 s to 10 min.
 LATENCY = "intent-fill"
+#: The relayer's confirmations in the machine; reorgs are at most this deep.
+CONFIRMATIONS = 2
 
 AMOUNTS = st.integers(min_value=1, max_value=10**9)
 #: A deadline far away (never expires) or within the next few minutes.
@@ -77,11 +82,20 @@ class BridgeMachine(RuleBasedStateMachine):
 
     messages = Bundle("messages")
 
-    def __init__(self, world: World, directory: Path, counter: itertools.count[int]) -> None:
+    def __init__(
+        self,
+        world: World,
+        directory: Path,
+        counter: itertools.count[int],
+        reorgs: dict[str, int],
+    ) -> None:
         super().__init__()
+        self.reorgs = reorgs
         self.world = world
         self.devnet = world.devnet
         self.snapshot_id = self.devnet.snapshot()
+        #: the deployment's blocks: the machine's reorgs never reach below them
+        self.start_heads = {c.chain_id: c.block_number for c in self.devnet.chains}
         self.store_path = directory / f"machine-{next(counter)}.sqlite"
         self.relayer = self._new_relayer()
         self.is_crashed = False
@@ -91,6 +105,8 @@ class BridgeMachine(RuleBasedStateMachine):
         self.amount: dict[bytes, int] = {}
         self.is_privileged: dict[bytes, bool] = {}
         self.is_open_ended: dict[bytes, bool] = {}
+        #: messages whose send a reorg discarded (never to be delivered)
+        self.orphaned: set[bytes] = set()
         self._cache: tuple[tuple[int, ...], OnChain] | None = None
 
     def _new_relayer(self) -> Relayer:
@@ -99,6 +115,7 @@ class BridgeMachine(RuleBasedStateMachine):
             self.world.deployment,
             store=MessageStore(self.store_path),
             latency=LATENCY,
+            confirmations=CONFIRMATIONS,
             account=self.world.roles.relayer,
         )
         return relayer.start()
@@ -117,10 +134,14 @@ class BridgeMachine(RuleBasedStateMachine):
             return
         if self.is_crashed:
             self.restart()
+        for chain in self._chains().values():
+            chain.mine(CONFIRMATIONS)  # automine chains: the last sends get their blocks
         self._advance(3 * 3_600.0)
         for mid, message in self.sent.items():
             status, refunded = self._status(message), self._is_refunded(message)
-            if self.is_privileged[mid]:
+            if mid in self.orphaned:
+                assert status == 0 and not refunded, "a message whose send is gone settled"
+            elif self.is_privileged[mid]:
                 assert status == 2 and refunded, "privileged target: refunded"
             elif self.is_open_ended[mid]:
                 assert status == 1, f"message 0x{mid.hex()} with no deadline not delivered"
@@ -138,7 +159,12 @@ class BridgeMachine(RuleBasedStateMachine):
             )
             assert int(target.handled()) == expected, "each target call executed once"
         record_statuses = {m.id: m.status for m in self.relayer.messages()}
-        assert set(record_statuses.values()) <= {"executed", "refunded"}, record_statuses
+        for record_id, status in record_statuses.items():
+            if bytes.fromhex(record_id[2:]) in self.orphaned:
+                assert status == "orphaned", (record_id, status)
+            else:
+                assert status in ("executed", "refunded"), (record_id, status)
+        assert self.relayer.reconcile() == [], "no unbacked mint"
         note(f"crashes: {self.crashes}, messages: {len(self.sent)}")
 
     # ------------------------------------------------------------------------ helpers ---
@@ -151,6 +177,7 @@ class BridgeMachine(RuleBasedStateMachine):
         self.amount[message.id] = amount
         self.is_privileged[message.id] = False
         self.is_open_ended[message.id] = deadline is None
+        self.orphaned.discard(message.id)  # the same message sent again
         return message
 
     def _deadline(self, chain: Chain, offset: int | None) -> int:
@@ -282,6 +309,8 @@ class BridgeMachine(RuleBasedStateMachine):
     @precondition(lambda self: not self.is_crashed)
     @rule(message=messages)
     def relay(self, message: Message) -> None:
+        if message.id in self.orphaned:
+            return  # its send is gone: relaying it would be a forged mint, not a test
         try:
             self.relayer.relay_now(message.id)
         except RelayerCrash as crash:
@@ -295,6 +324,8 @@ class BridgeMachine(RuleBasedStateMachine):
     def relay_twice(self, message: Message) -> None:
         """Relay by hand with a valid attestation: only a message never delivered,
         expired or refunded may go through, and only once."""
+        if message.id in self.orphaned:
+            return
         was = self._status(message)
         try:
             self.world.deployment.relay(message, sender=self.world.roles.attacker)
@@ -375,6 +406,8 @@ class BridgeMachine(RuleBasedStateMachine):
     @rule(message=messages)
     def expire(self, message: Message) -> None:
         """Expire by hand (anyone can, with the relay attestation)."""
+        if message.id in self.orphaned:
+            return
         self._advance(0)  # the relayer acts on what is due first
         try:
             self.world.deployment.expire(message, sender=self.world.roles.attacker)
@@ -390,7 +423,7 @@ class BridgeMachine(RuleBasedStateMachine):
     def refund(self, message: Message) -> None:
         """Refund by hand once expired; afterwards it can never be relayed. (Honest
         attesters sign an expiry only after seeing it on the destination.)"""
-        if self._status(message) != 2:
+        if self._status(message) != 2 or message.id in self.orphaned:
             return
         try:
             self.world.deployment.refund(message, sender=self.world.roles.attacker)
@@ -405,6 +438,53 @@ class BridgeMachine(RuleBasedStateMachine):
             return
         raise AssertionError("a refunded message was relayed")
 
+    @rule(
+        chain=st.sampled_from("abc"),
+        depth=st.integers(min_value=1, max_value=CONFIRMATIONS),
+        dropped=st.sampled_from(["discard", "pool"]),
+    )
+    def reorg(self, chain: str, depth: int, dropped: str) -> None:
+        """Rewrite the chain's last ``depth`` blocks (≤ the relayer's confirmations), when
+        they hold only what confirmations protect: sends not delivered or expired by
+        anyone yet, the relayer's own deliveries, and other plain transactions."""
+        target = {"a": self.world.a, "b": self.world.b, "c": self.world.c}[chain]
+        floor = max(target.finalized_block_number, self.start_heads[target.chain_id])
+        depth = min(depth, target.block_number - floor)  # only the machine's own blocks
+        if depth < 1:
+            return
+        orphaned = target.blocks[target.block_number - depth + 1 :]
+        view = self._onchain()
+        sends: list[bytes] = []
+        for block in orphaned:
+            for receipt in block.receipts:
+                for event in receipt.events:
+                    name = event.name
+                    if name in ("MessageExpired", "MessageRefunded"):
+                        return  # settlement by expiry is not confirmation-protected
+                    if name == "MessageDelivered" and receipt.sender != self.world.roles.relayer:
+                        return  # a hand-made relay ignores confirmations
+                    if name == "MessageSent":
+                        mid = bytes(event.args["id"])
+                        if mid in view.delivered or mid in view.expired:
+                            return  # relayed by hand before its confirmations
+                        sends.append(mid)
+        self._advance(0)  # the relayer acts on what is due first
+        if self.is_crashed:
+            return
+        reorg = target.reorg(depth, dropped=dropped)  # type: ignore[arg-type]
+        self.reorgs[dropped] += 1
+        note(f"reorg {chain} depth {depth} ({dropped}): sends {[m.hex()[:8] for m in sends]}")
+        if dropped == "discard":
+            gone = set(reorg.dropped)
+            for block in orphaned:
+                for receipt in block.receipts:
+                    if receipt.tx_hash in gone:
+                        for event in receipt.events:
+                            if event.name == "MessageSent":
+                                self.orphaned.add(bytes(event.args["id"]))
+        self._cache = None
+        self._advance(0)
+
     # --------------------------------------------------------------------- invariants ---
     @invariant()
     def locked_is_supply_plus_in_flight(self) -> None:
@@ -412,6 +492,7 @@ class BridgeMachine(RuleBasedStateMachine):
             amount
             for mid, amount in self.amount.items()
             if amount
+            and mid not in self.orphaned
             and self._status(self.sent[mid]) != 1
             and not self._is_refunded(self.sent[mid])
         )
@@ -437,16 +518,31 @@ class BridgeMachine(RuleBasedStateMachine):
             if record.status == "refunded":
                 assert self._is_refunded(message)
 
+    @invariant()
+    def no_unbacked_mint(self) -> None:
+        """Reorgs stay below the confirmations: nothing relayed lost its send."""
+        assert self.relayer.reconcile() == []
+
 
 def test_bridge_state_machine(world: World) -> None:
     examples, steps = _budget()
     counter = itertools.count()
+    reorgs = {"discard": 0, "pool": 0}
     with tempfile.TemporaryDirectory(prefix="bridge-machine-") as tmp:
         run_state_machine_as_test(
-            lambda: BridgeMachine(world, Path(tmp), counter),
+            lambda: BridgeMachine(world, Path(tmp), counter, reorgs),
             settings=settings(max_examples=examples, stateful_step_count=steps),
         )
     runs = next(counter)
-    logger.info("bridge state machine: %d runs of up to %d steps, no violation", runs, steps)
+    logger.info(
+        "bridge state machine: %d runs of up to %d steps, %d reorgs discarding and %d "
+        "re-pooling their transactions, no violation",
+        runs,
+        steps,
+        reorgs["discard"],
+        reorgs["pool"],
+    )
     # the whole budget ran (hypothesis builds one machine per example)
     assert runs >= examples, runs
+    if hypothesis_profile() == "ci":  # derandomized: the same draws every time
+        assert reorgs["discard"] > 0 and reorgs["pool"] > 0, reorgs

@@ -83,6 +83,8 @@ SERVED = [
     "hardhat_dealERC20",
     "anvil_setERC20Allowance",
     "anvil_getGenesisTime",
+    "anvil_reorg",
+    "anvil_rollback",
 ]
 
 #: anvil methods this devnet does not serve, and why
@@ -92,8 +94,6 @@ NOT_SERVED = {
     "anvil_setLoggingEnabled": "logging is Python's logging configuration, not an RPC switch",
     "hardhat_setLoggingEnabled": "the same as anvil_setLoggingEnabled",
     "anvil_enableTraces": "call traces are a separate piece of work (debug_trace*)",
-    "anvil_reorg": "reorgs and finality are a separate piece of work",
-    "anvil_rollback": "reorgs and finality are a separate piece of work",
     "anvil_impersonateSignature": "no signature-to-sender mapping; impersonate the account",
     "anvil_getBlobByHash": "blob transactions (type 3) are not supported",
     "anvil_getBlobsByTransactionHash": "blob transactions (type 3) are not supported",

@@ -285,8 +285,9 @@ BlockForm = Callable[[Chain, int], Any]
         pytest.param(lambda c, n: None, True, id="omitted"),
         pytest.param(lambda c, n: "latest", True, id="latest"),
         pytest.param(lambda c, n: "pending", True, id="pending"),
-        pytest.param(lambda c, n: "safe", True, id="safe"),
-        pytest.param(lambda c, n: "finalized", True, id="finalized"),
+        # anvil's default finality: safe = head − 32, finalized = head − 64 (genesis here)
+        pytest.param(lambda c, n: "safe", False, id="safe"),
+        pytest.param(lambda c, n: "finalized", False, id="finalized"),
         pytest.param(lambda c, n: "earliest", False, id="earliest"),
         pytest.param(lambda c, n: hex(n), True, id="number"),
         pytest.param(lambda c, n: hex(n - 1), False, id="number-before"),

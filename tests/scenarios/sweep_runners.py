@@ -69,6 +69,7 @@ class ProbeRunner:
             "gas": gas,
             "fees_usdc": 0.0,
             "bridge_fees_usdc": 0.0,
+            "unbacked_usdc": 0.0,
         }
         curve = [(0.0, received / 10**6), (latency, 0.0)]
         timeline = [

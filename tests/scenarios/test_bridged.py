@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from bridge import UnbackedMint
 from scenarios import RunResult, RunSpec, ScenarioConfigError, World, get_runner, run
 from scenarios.model import SECONDS_PER_YEAR_F, with_divergence
-from scenarios.runners import BridgedRunner
+from scenarios.runners import BridgedRunner, Transfer, get_unbacked_usdc
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +50,7 @@ def test_sigma_zero_same_block_equals_atomic_up_to_fees(
     m = bridged.metrics
     assert m["outcome"] == "complete"
     assert m["bridge_fees_usdc"] == 0.0
+    assert m["unbacked_usdc"] == 0.0  # no reorg: every mint backed
     fee_gap = float(atomic.metrics["fees_usdc"]) - float(m["fees_usdc"])
     assert fee_gap > 0  # the flash-mint fee: 0.01 % of the DAI minted
     tolerance = _interest_bound(w, bridged) + 1e-6
@@ -175,3 +177,19 @@ def test_a_failed_draw_is_partial_and_the_stranded_value_priced(scenario_world: 
     assert float(m["stranded_usdc"]) == pytest.approx(float(m["net_value_usdc"]), rel=1e-6)
     assert float(m["fronted_s"]) > 0
     assert m["transactions"] == 10  # up to the lock; the reverted draw counts too
+
+
+def test_unbacked_usdc_sums_the_sent_value_of_the_unbacked_hops() -> None:
+    """unbacked_usdc = Σ value when sent of the run's hops the relayer reports unbacked
+    (another run's unbacked mints do not count)."""
+    hops = {
+        "0x01": Transfer("A->B", "0x01", "weth", 2.0, 6_000.0, 10.0, "B"),
+        "0x02": Transfer("B->A", "0x02", "usd", 500.0, 500.0, 20.0, "A"),
+    }
+
+    def mint(message_id: str, amount: int) -> UnbackedMint:
+        return UnbackedMint(message_id, 1, 2, 1, "0xToken", amount, "wrapped-token holders")
+
+    assert get_unbacked_usdc(hops, []) == 0.0
+    assert get_unbacked_usdc(hops, [mint("0x01", 2 * 10**18)]) == 6_000.0
+    assert get_unbacked_usdc(hops, [mint("0x01", 1), mint("0x02", 1), mint("0x99", 1)]) == 6_500.0
