@@ -1,0 +1,76 @@
+"""scenarios.plan: scenarios as data, placements, the planner and its plans.
+
+>>> from scenarios.plan import get_builtin, Placement, validate
+>>> scenario = get_builtin("remote-start")
+>>> validate(scenario, Placement.parse("amm=A,lending=B,cdp=C"))
+"""
+
+from __future__ import annotations
+
+from scenarios.plan._builtins import BUILTINS, get_builtin
+from scenarios.plan._model import (
+    AMM_PAIRS,
+    ASSETS,
+    STEP_KINDS,
+    AtLtv,
+    Borrow,
+    Bridge,
+    CdpRepay,
+    Draw,
+    Free,
+    Holding,
+    Lock,
+    Open,
+    Received,
+    Refinance,
+    Repay,
+    Scenario,
+    ScenarioError,
+    Step,
+    Supply,
+    Swap,
+    Transfer,
+    Units,
+    Wait,
+    Withdraw,
+    parse_amount,
+)
+from scenarios.plan._placement import Placement, chain_index, chain_label
+from scenarios.plan._toml import load_scenario, load_scenario_file
+from scenarios.plan._validate import validate
+
+__all__ = [
+    "AMM_PAIRS",
+    "ASSETS",
+    "BUILTINS",
+    "STEP_KINDS",
+    "AtLtv",
+    "Borrow",
+    "Bridge",
+    "CdpRepay",
+    "Draw",
+    "Free",
+    "Holding",
+    "Lock",
+    "Open",
+    "Placement",
+    "Received",
+    "Refinance",
+    "Repay",
+    "Scenario",
+    "ScenarioError",
+    "Step",
+    "Supply",
+    "Swap",
+    "Transfer",
+    "Units",
+    "Wait",
+    "Withdraw",
+    "chain_index",
+    "chain_label",
+    "get_builtin",
+    "load_scenario",
+    "load_scenario_file",
+    "parse_amount",
+    "validate",
+]
