@@ -36,11 +36,14 @@ from scenarios.plan._model import (
     parse_amount,
 )
 from scenarios.plan._placement import Placement, chain_index, chain_label
+from scenarios.plan._planner import MODES, Leg, Mode, Plan, build_plan, get_mode, register_mode
+from scenarios.plan._run import plan_for, run_plan, run_scenario
 from scenarios.plan._toml import load_scenario, load_scenario_file
 from scenarios.plan._validate import validate
 
 __all__ = [
     "AMM_PAIRS",
+    "MODES",
     "ASSETS",
     "BUILTINS",
     "STEP_KINDS",
@@ -51,8 +54,11 @@ __all__ = [
     "Draw",
     "Free",
     "Holding",
+    "Leg",
     "Lock",
+    "Mode",
     "Open",
+    "Plan",
     "Placement",
     "Received",
     "Refinance",
@@ -66,11 +72,17 @@ __all__ = [
     "Units",
     "Wait",
     "Withdraw",
+    "build_plan",
     "chain_index",
     "chain_label",
     "get_builtin",
+    "get_mode",
     "load_scenario",
     "load_scenario_file",
     "parse_amount",
+    "plan_for",
+    "register_mode",
+    "run_plan",
+    "run_scenario",
     "validate",
 ]

@@ -19,7 +19,7 @@ SWAP_BORROW_REFINANCE = Scenario(
     "swap-borrow-refinance",
     (
         Swap("swap", "amm", sell="USDC", buy="WETH"),
-        Supply("supply", "lending"),
+        Supply("supply_collateral", "lending"),
         Borrow("borrow", "lending"),
         Refinance("refinance", "lending", to="cdp", via="amm"),
     ),

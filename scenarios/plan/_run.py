@@ -1,0 +1,65 @@
+"""Running a scenario in a mode, with divergence against the same scenario's atomic run.
+
+:func:`run_scenario` plans the scenario for the spec's mode (placement: the given one, the
+scenario file's, or the default spread over ``spec.chains``), executes the plan, then the
+*same scenario's* atomic plan in the same world with the same seed, price path and notional,
+and fills ``divergence_usdc``/``divergence_bps`` (:func:`scenarios.with_divergence`). A
+scenario without an atomic form is refused before anything runs when divergence is asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from scenarios._runspec import RunResult, RunSpec, with_divergence
+from scenarios._world import World
+from scenarios.plan._builtins import SWAP_BORROW_REFINANCE
+from scenarios.plan._interpret import execute_plan
+from scenarios.plan._model import Scenario
+from scenarios.plan._placement import Placement
+from scenarios.plan._planner import Plan, build_plan
+from scenarios.plan._validate import validate
+
+__all__ = ["plan_for", "run_plan", "run_scenario"]
+
+
+def plan_for(scenario: Scenario, spec: RunSpec, placement: Placement | None = None) -> Plan:
+    """The plan ``spec.mode`` runs for ``scenario`` (default placement: spread over
+    ``spec.chains``)."""
+    if placement is None:
+        placement = Placement.spread(scenario, spec.chains)
+    return build_plan(scenario, placement, spec.mode)
+
+
+def run_plan(world: World, spec: RunSpec, plan: Plan) -> RunResult:
+    """Execute ``plan`` (no divergence)."""
+    if plan.mode == "atomic":
+        from scenarios.plan._atomic import run_atomic
+
+        return run_atomic(world, spec, plan)
+    return execute_plan(world, spec, plan)
+
+
+def run_scenario(
+    spec: RunSpec,
+    scenario: Scenario = SWAP_BORROW_REFINANCE,
+    placement: Placement | None = None,
+    *,
+    world: World | None = None,
+    divergence: bool = True,
+) -> RunResult:
+    """Run ``scenario`` in ``spec.mode``; with ``divergence``, against its own atomic run."""
+    spec.validate()
+    placement = placement if placement is not None else Placement.spread(scenario, spec.chains)
+    validate(scenario, placement, needs_atomic=divergence)
+    plan = plan_for(scenario, spec, placement)
+    if world is None:
+        world = World.build(spec.chains)
+    result = run_plan(world, spec, plan)
+    if not divergence:
+        return result
+    if spec.mode == "atomic":
+        return with_divergence(result, result)
+    atomic_spec = dataclasses.replace(spec, mode="atomic")
+    baseline = run_plan(world, atomic_spec, plan_for(scenario, atomic_spec, placement))
+    return with_divergence(result, baseline)
