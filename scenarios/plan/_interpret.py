@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -47,7 +47,6 @@ from scenarios._bridged import (
     _keepers,
 )
 from scenarios._market import MarketConfig
-from scenarios._metrics import Holdings
 from scenarios._runners import (
     MAX_UINT256,
     USDC,
@@ -63,6 +62,7 @@ from scenarios._world import AmmVenue, CdpVenue, LendingVenue, World
 from scenarios.plan._model import AtLtv, Holding, Received, ScenarioError, Units
 from scenarios.plan._placement import Placement
 from scenarios.plan._planner import Leg, Plan
+from scenarios.plan._walk import walk_plan
 
 __all__ = [
     "HANDLERS",
@@ -120,7 +120,11 @@ def bind(world: World, plan: Plan) -> Binding:
     chains = {c.name: c for c in world.devnet.chains}
     if plan.placement.is_single_chain and set(used.values()) <= {"A"}:
         s = world.suite
-        tokens = {("USDC", "A"): s.usdc, ("WETH", "A"): s.weth, ("DAI", "A"): s.dai}
+        tokens: dict[tuple[str, str], Contract] = {
+            ("USDC", "A"): s.usdc,
+            ("WETH", "A"): s.weth,
+            ("DAI", "A"): s.dai,
+        }
         return Binding(
             amm={v: world.amm for v, k in kinds.items() if k == "amm"},
             lending={v: world.lending for v, k in kinds.items() if k == "lending"},
@@ -144,7 +148,7 @@ def bind(world: World, plan: Plan) -> Binding:
             f"placement {plan.placement.text()} needs {plan.placement.chains} chains, the "
             f"world has {world.chains}"
         )
-    tokens: dict[tuple[str, str], Contract] = {}
+    tokens = {}
     for asset, forms in (("USDC", layout.usdc), ("WETH", layout.weth), ("DAI", layout.dai)):
         for chain, token in forms.items():
             tokens[(asset, chain)] = token
@@ -454,111 +458,6 @@ def _usd(ctx: PlanContext, asset: str, amount: int) -> float:
     return amount / WAD * ctx.state.actors.price_at(ctx.now())
 
 
-# -- the t0 quote ---------------------------------------------------------------------------------
-
-
-def fetch_plan_quote(ctx: PlanContext, notional: int) -> tuple[Holdings, dict[int, int]]:
-    """Holdings the plan ends with at the t0 quotes (no market move, no fee but the AMM's
-    and the flash fee), and each swap leg's quoted output: a walk of the legs with the venues'
-    view functions. Hops move amounts unchanged (the bridge charges no fee)."""
-    wallet: dict[str, int] = {ctx.plan.scenario.start_asset: notional}
-    collateral = debt = ink = vault_debt = 0
-    received: dict[str, dict[str, int]] = {}
-    quotes: dict[int, int] = {}
-    spec = ctx.spec
-    for leg in ctx.plan.legs:
-        got: dict[str, int] = {}
-        if leg.action == "swap":
-            amm = ctx.binding.amm[leg.venue or ""]
-            sell, buy = leg.param("sell"), leg.param("buy")
-            if _is_refinance_leg(ctx.plan, leg):  # DAI → USDC: in the refinance's quote
-                continue
-            amount = _quote_amount(leg, wallet.get(sell, 0), received)
-            path = [_amm_token(amm, sell).address, _amm_token(amm, buy).address]
-            out = int(amm.router.get_amounts_out(amount, path)[1])
-            quotes[leg.n] = out
-            wallet[sell] = wallet.get(sell, 0) - amount
-            wallet[buy] = wallet.get(buy, 0) + out
-            got[buy] = out
-        elif leg.action == "supply":
-            amount = _quote_amount(leg, wallet.get("WETH", 0), received)
-            wallet["WETH"] -= amount
-            collateral += amount
-        elif leg.action == "borrow":
-            market = ctx.binding.lending[leg.venue or ""].market
-            if isinstance(leg.amount, AtLtv):
-                ltv = spec.target_ltv if leg.amount.ltv is None else leg.amount.ltv
-                amount = max(0, market.collateral_to_loan(collateral) * to_wad(ltv) // WAD - debt)
-            else:
-                amount = _quote_amount(leg, 0, received)
-            debt += amount
-            wallet["USDC"] = wallet.get("USDC", 0) + amount
-            got["USDC"] = amount
-        elif leg.action in ("front_repay", "flash_mint"):
-            amm = ctx.binding.amm[_via(ctx.plan, leg)]
-            cdp = ctx.binding.cdp[_cdp_of(ctx.plan, leg)]
-            dai_in = int(amm.router.get_amounts_in(debt, [amm.dai.address, amm.usdc.address])[0])
-            vault_debt += dai_in + int(cdp.vault.flash_fee(dai_in))
-            ink += collateral
-            collateral = debt = 0
-        elif leg.action in ("withdraw", "lock", "draw", "free", "repay", "cdp_repay"):
-            if leg.step and _is_refinance_leg(ctx.plan, leg):
-                continue
-            raise ScenarioError(
-                f"leg {leg.n} ({leg.action}): the t0 quote does not cover this action yet"
-            )
-        if got:
-            bucket = received.setdefault(leg.step, {})
-            for asset, value in got.items():
-                bucket[asset] = bucket.get(asset, 0) + value
-    weth = (wallet.get("WETH", 0) + collateral + ink) / WAD
-    return Holdings(usd=_quote_usd(wallet, debt, vault_debt), weth=weth), quotes
-
-
-def _quote_usd(wallet: dict[str, int], debt: int, vault_debt: int) -> float:
-    """The quote's USD leg, summed in the order of its nonzero terms (so a scenario whose
-    only terms are the borrowed USDC and the vault debt gets u = borrowed − DAI debt)."""
-    terms = [
-        wallet.get("USDC", 0) / USDC,
-        wallet.get("DAI", 0) / WAD,
-        -debt / USDC,
-        -vault_debt / WAD,
-    ]
-    nonzero = [t for t in terms if t != 0]
-    if not nonzero:
-        return 0.0
-    total = nonzero[0]
-    for t in nonzero[1:]:
-        total = total + t
-    return total
-
-
-def _quote_amount(leg: Leg, held: int, received: dict[str, dict[str, int]]) -> int:
-    amount = leg.amount
-    asset = leg.asset or leg.param("sell")
-    if amount is None or isinstance(amount, Holding):
-        fraction = 1.0 if amount is None else amount.fraction
-        return held if fraction == 1.0 else held * to_wad(fraction) // WAD
-    if isinstance(amount, Units):
-        return int(Decimal(str(amount.value)) * 10 ** DECIMALS[asset])
-    if isinstance(amount, Received):
-        got = received.get(amount.step, {}).get(asset, 0)
-        return got if amount.fraction == 1.0 else got * to_wad(amount.fraction) // WAD
-    return held
-
-
-def _is_refinance_leg(plan: Plan, leg: Leg) -> bool:
-    return plan.scenario.step(leg.step).kind == "refinance"
-
-
-def _via(plan: Plan, leg: Leg) -> str:
-    return str(plan.scenario.step(leg.step).via)  # type: ignore[union-attr]
-
-
-def _cdp_of(plan: Plan, leg: Leg) -> str:
-    return str(plan.scenario.step(leg.step).to)  # type: ignore[union-attr]
-
-
 # -- executions: one strategy per mode ------------------------------------------------------------
 
 
@@ -577,7 +476,7 @@ class Execution:
         """Bring the venue the leg touches up to date (no-op by default)."""
 
     def swap_reference(
-        self, ctx: PlanContext, leg: Leg, amm: AmmVenue, amount: int, path: list[str]
+        self, ctx: PlanContext, leg: Leg, amm: AmmVenue, amount: int, path: Sequence[str]
     ) -> int:
         """The output a swap's slippage guard is taken against: the quote at submission."""
         return int(amm.router.get_amounts_out(amount, path)[1])
@@ -655,7 +554,7 @@ class BridgedExecution(Execution):
                 state.actors.sync(now, amms=[], keepers=[keeper])
 
     def swap_reference(
-        self, ctx: PlanContext, leg: Leg, amm: AmmVenue, amount: int, path: list[str]
+        self, ctx: PlanContext, leg: Leg, amm: AmmVenue, amount: int, path: Sequence[str]
     ) -> int:
         """The step's t0 quote (the guard the user signs up front)."""
         if leg.n in ctx.quotes:
@@ -706,8 +605,7 @@ def _process(ctx: PlanContext) -> Generator[Wait, Any, None]:
             ctx.execution.before_leg(ctx, leg)
         tracked = _tracked_outputs(ctx, leg)
         before = {a: ctx.balance(a, leg.chain) for a in tracked}
-        event = yield from HANDLERS[leg.action](ctx, leg)
-        del event
+        yield from HANDLERS[leg.action](ctx, leg)
         for asset in tracked:
             got = ctx.balance(asset, leg.chain) - before[asset]
             bucket = ctx.received.setdefault(leg.step, {})
@@ -742,9 +640,18 @@ def begin(ctx: PlanContext) -> None:
     else:
         # a wrapped token is only minted by the bridge: the fronter's inventory funds it
         token.transfer(ctx.user, notional, sender=world.roles.fronter)
-    holdings, quotes = fetch_plan_quote(ctx, notional)
-    state.quote = holdings
-    ctx.quotes = quotes
+    walk = walk_plan(
+        ctx.plan,
+        ctx.binding,
+        notional=notional,
+        account=ctx.user,
+        target_ltv=ctx.spec.target_ltv,
+        slippage=ctx.spec.slippage,
+        price=state.actors.price_at(state.t0),
+        deadline=int(state.t0) + 600,
+    )
+    state.quote = walk.holdings
+    ctx.quotes = walk.quotes
     state.rec.event(state.t0, state.amm.chain.name, "start", price=state.actors.price_at(state.t0))
 
 

@@ -13,6 +13,7 @@ import dataclasses
 
 from scenarios._runspec import RunResult, RunSpec, with_divergence
 from scenarios._world import World
+from scenarios.plan import _atomic  # noqa: F401 - registers the atomic execution
 from scenarios.plan._builtins import SWAP_BORROW_REFINANCE
 from scenarios.plan._interpret import execute_plan
 from scenarios.plan._model import Scenario
@@ -33,10 +34,6 @@ def plan_for(scenario: Scenario, spec: RunSpec, placement: Placement | None = No
 
 def run_plan(world: World, spec: RunSpec, plan: Plan) -> RunResult:
     """Execute ``plan`` (no divergence)."""
-    if plan.mode == "atomic":
-        from scenarios.plan._atomic import run_atomic
-
-        return run_atomic(world, spec, plan)
     return execute_plan(world, spec, plan)
 
 

@@ -1,0 +1,221 @@
+"""A walk of a plan with the venues' view functions: the t0 quote, and the atomic batch.
+
+The walk follows the legs with integer holdings (wallet per asset, market collateral and
+debt, vault collateral and debt), each amount the venue's own view at the current state:
+swap outputs (``get_amounts_out``), a borrow at the target LTV (``collateral_to_loan`` ×
+LTV − debt), a refinance's DAI (``get_amounts_in`` of the debt, plus the vault's
+``flash_fee``). Hops move amounts unchanged (the testbed's bridge charges no fee).
+
+- At t0 it gives the **quote** (holdings the plan ends with if nothing moved, and each swap's
+  quoted output): the reference of ``shortfall_bps`` and of the bridged swap guards.
+- At submission, on one chain, it also emits the **batch** the atomic mode sends through the
+  user's :file:`contracts/BatchExecutor.vy` account: one call per leg, a whole-holding
+  amount patched from the account's balance when the call runs, a refinance as a flash
+  mint whose callback runs its inner calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from scenarios._metrics import AMM_FEE, Holdings
+from scenarios._runners import MAX_UINT256, USDC, WAD, to_wad
+from scenarios.plan._model import AtLtv, Holding, Received, ScenarioError, Units
+from scenarios.plan._planner import Leg, Plan
+
+if TYPE_CHECKING:
+    from scenarios.plan._interpret import Binding
+
+__all__ = ["BatchCall", "Walk", "walk_plan"]
+
+DECIMALS = {"USDC": 6, "WETH": 18, "DAI": 18}
+#: Byte offset of the first argument in calldata (after the 4-byte selector).
+FIRST_ARG = 4
+
+
+@dataclass(frozen=True)
+class BatchCall:
+    """One call of a batch (the executor's ``Call`` struct) and the leg it runs."""
+
+    target: str
+    data: bytes
+    patch_token: str = "0x" + "00" * 20
+    patch_offset: int = 0
+    inner: int = 0
+    leg: int = 0
+
+    def as_struct(self) -> tuple[str, bytes, str, int, int]:
+        return (self.target, self.data, self.patch_token, self.patch_offset, self.inner)
+
+
+@dataclass
+class Walk:
+    """The walk's result: end holdings, each swap leg's quoted output, the batch, and the
+    fees the plan pays (USD at ``price``, in the order the legs pay them)."""
+
+    holdings: Holdings
+    quotes: dict[int, int]
+    calls: list[BatchCall] = field(default_factory=list)
+    fees: list[float] = field(default_factory=list)
+
+
+def walk_plan(
+    plan: Plan,
+    binding: Binding,
+    *,
+    notional: int,
+    account: str,
+    target_ltv: float,
+    slippage: float,
+    price: float,
+    deadline: int,
+    emit: bool = False,
+) -> Walk:
+    """Walk ``plan`` (see the module docstring); ``emit`` builds the batch (one chain)."""
+    wallet: dict[str, int] = {plan.scenario.start_asset: notional}
+    collateral = debt = ink = vault_debt = 0
+    received: dict[str, dict[str, int]] = {}
+    quotes: dict[int, int] = {}
+    calls: list[BatchCall] = []
+    fees: list[float] = []
+    refinancing = {s.id for s in plan.scenario.steps if s.kind == "refinance"}
+
+    def add(leg: Leg, contract: Any, fn: str, *args: Any, patch: str | None = None) -> None:
+        if emit:
+            data = getattr(contract, fn).encode(*args)
+            token = patch if patch is not None else "0x" + "00" * 20
+            calls.append(BatchCall(contract.address, data, token, FIRST_ARG, 0, leg.n))
+
+    def amount_of(leg: Leg, held: int, asset: str) -> tuple[int, bool]:
+        """(base units, whether the call patches it from the balance)."""
+        amount = leg.amount
+        if amount is None or isinstance(amount, Holding):
+            fraction = 1.0 if amount is None else amount.fraction
+            if fraction == 1.0:
+                return held, True
+            return held * to_wad(fraction) // WAD, False
+        if isinstance(amount, Units):
+            return int(Decimal(str(amount.value)) * 10 ** DECIMALS[asset]), False
+        if isinstance(amount, Received):
+            got = received.get(amount.step, {}).get(asset, 0)
+            value = got if amount.fraction == 1.0 else got * to_wad(amount.fraction) // WAD
+            return value, False
+        raise ScenarioError(f"leg {leg.n} ({leg.action}): amount {amount} does not apply here")
+
+    def usd(asset: str, amount: int) -> float:
+        if asset == "USDC":
+            return amount / USDC
+        if asset == "DAI":
+            return amount / WAD
+        return amount / WAD * price
+
+    legs = plan.legs
+    i = 0
+    while i < len(legs):
+        leg = legs[i]
+        i += 1
+        got: dict[str, int] = {}
+        in_refinance = leg.step in refinancing
+        if leg.action == "swap" and not in_refinance:
+            amm = binding.amm[leg.venue or ""]
+            sell, buy = leg.param("sell"), leg.param("buy")
+            tokens = {"USDC": amm.usdc, "WETH": amm.weth, "DAI": amm.dai}
+            amount, patched = amount_of(leg, wallet.get(sell, 0), sell)
+            path = [tokens[sell].address, tokens[buy].address]
+            out = int(amm.router.get_amounts_out(amount, path)[1])
+            quotes[leg.n] = out
+            slip = slippage if leg.param("slippage") is None else leg.param("slippage")
+            add(
+                leg,
+                amm.router,
+                "swap_exact_tokens_for_tokens",
+                amount,
+                out * to_wad(1 - slip) // WAD,
+                path,
+                account,
+                deadline,
+                patch=tokens[sell].address if patched else None,
+            )
+            fees.append(AMM_FEE * usd(sell, amount))
+            wallet[sell] = wallet.get(sell, 0) - amount
+            wallet[buy] = wallet.get(buy, 0) + out
+            got[buy] = out
+        elif leg.action == "supply":
+            lending = binding.lending[leg.venue or ""]
+            amount, patched = amount_of(leg, wallet.get("WETH", 0), "WETH")
+            add(
+                leg,
+                lending.market,
+                "supply_collateral",
+                amount,
+                account,
+                patch=lending.weth.address if patched else None,
+            )
+            wallet["WETH"] = wallet.get("WETH", 0) - amount
+            collateral += amount
+        elif leg.action == "borrow":
+            market = binding.lending[leg.venue or ""].market
+            if isinstance(leg.amount, AtLtv):
+                ltv = target_ltv if leg.amount.ltv is None else leg.amount.ltv
+                amount = max(0, market.collateral_to_loan(collateral) * to_wad(ltv) // WAD - debt)
+            else:
+                amount, _ = amount_of(leg, 0, "USDC")
+            add(leg, market, "borrow", amount, account)
+            debt += amount
+            wallet["USDC"] = wallet.get("USDC", 0) + amount
+            got["USDC"] = amount
+        elif leg.action in ("front_repay", "flash_mint"):
+            step = plan.scenario.step(leg.step)
+            amm = binding.amm[str(step.via)]  # type: ignore[union-attr]
+            cdp = binding.cdp[str(step.to)]  # type: ignore[union-attr]
+            lending = binding.lending[step.venue or ""]
+            dai_in = int(amm.router.get_amounts_in(debt, [amm.dai.address, amm.usdc.address])[0])
+            fee = int(cdp.vault.flash_fee(dai_in))
+            if emit:
+                inner = [
+                    (amm.router, "swap_tokens_for_exact_tokens", debt, dai_in),
+                    (lending.market, "repay", MAX_UINT256, account),
+                    (lending.market, "withdraw_collateral", collateral, account),
+                    (cdp.vault, "lock", collateral, account),
+                    (cdp.vault, "draw", dai_in + fee, account),
+                ]
+                data = cdp.vault.flash_mint.encode(account, dai_in, b"")
+                calls.append(BatchCall(cdp.vault.address, data, inner=len(inner), leg=leg.n))
+                for contract, fn, *args in inner:
+                    if fn == "swap_tokens_for_exact_tokens":
+                        args = [*args, [amm.dai.address, amm.usdc.address], account, deadline]
+                    calls.append(
+                        BatchCall(contract.address, getattr(contract, fn).encode(*args), leg=leg.n)
+                    )
+            fees.append(AMM_FEE * (dai_in / WAD))
+            fees.append(fee / WAD)
+            vault_debt += dai_in + fee
+            ink += collateral
+            collateral = debt = 0
+        elif in_refinance or leg.action in ("hop", "wait", "repay_fronter", "flash_repay"):
+            if leg.action == "wait" and emit:
+                raise ScenarioError(f"leg {leg.n}: a wait has no place in one transaction")
+        else:
+            raise ScenarioError(
+                f"leg {leg.n} ({leg.action}): the walk does not price this action yet"
+            )
+        if got:
+            bucket = received.setdefault(leg.step, {})
+            for asset, value in got.items():
+                bucket[asset] = bucket.get(asset, 0) + value
+    terms = [
+        wallet.get("USDC", 0) / USDC,
+        wallet.get("DAI", 0) / WAD,
+        -debt / USDC,
+        -vault_debt / WAD,
+    ]
+    nonzero = [t for t in terms if t != 0]
+    usd_total = 0.0
+    if nonzero:
+        usd_total = nonzero[0]
+        for t in nonzero[1:]:
+            usd_total = usd_total + t
+    weth = (wallet.get("WETH", 0) + collateral + ink) / WAD
+    return Walk(Holdings(usd=usd_total, weth=weth), quotes, calls, fees)
