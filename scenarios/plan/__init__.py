@@ -7,7 +7,17 @@
 
 from __future__ import annotations
 
+from scenarios.plan._atomic import AtomicExecution
 from scenarios.plan._builtins import BUILTINS, get_builtin
+from scenarios.plan._interpret import (
+    EXECUTIONS,
+    Binding,
+    BridgedExecution,
+    Execution,
+    OneChainExecution,
+    bind,
+    execute_plan,
+)
 from scenarios.plan._model import (
     AMM_PAIRS,
     ASSETS,
@@ -45,18 +55,24 @@ __all__ = [
     "AMM_PAIRS",
     "MODES",
     "ASSETS",
+    "EXECUTIONS",
     "BUILTINS",
     "STEP_KINDS",
     "AtLtv",
+    "AtomicExecution",
+    "Binding",
     "Borrow",
     "Bridge",
+    "BridgedExecution",
     "CdpRepay",
     "Draw",
+    "Execution",
     "Free",
     "Holding",
     "Leg",
     "Lock",
     "Mode",
+    "OneChainExecution",
     "Open",
     "Plan",
     "Placement",
@@ -72,9 +88,11 @@ __all__ = [
     "Units",
     "Wait",
     "Withdraw",
+    "bind",
     "build_plan",
     "chain_index",
     "chain_label",
+    "execute_plan",
     "get_builtin",
     "get_mode",
     "load_scenario",

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bridge import get_preset
+from bridge import LatencyModel, get_preset
 from chains import Chain, Contract, Receipt
 from scenarios._bridged import (
     ACTOR_EVENTS,
@@ -517,15 +517,21 @@ class BridgedExecution(Execution):
 
     name = "bridged"
 
-    def __init__(self, actor_events: int = ACTOR_EVENTS) -> None:
+    def __init__(
+        self, actor_events: int = ACTOR_EVENTS, *, latency: LatencyModel | None = None
+    ) -> None:
+        if actor_events < 1:
+            raise ScenarioConfigError(f"actor_events must be ≥ 1, got {actor_events}")
         self.actor_events = actor_events
+        #: A latency model replacing the spec's preset (e.g. ``bridge.Constant(600)``).
+        self.latency = latency
 
     def make_state(
         self, world: World, spec: RunSpec, plan: Plan, binding: Binding, market: MarketConfig
     ) -> RunState:
         layout = world.bridged
         relayer = layout.relayer
-        model = get_preset(spec.latency)
+        model = self.latency if self.latency is not None else get_preset(spec.latency)
         relayer.latency = dict.fromkeys(relayer.lanes, model)
         relayer.seed = spec.seed
         hops = len(plan.hops)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from scenarios._market import MarketConfig
 from scenarios._runspec import RunResult, RunSpec, with_divergence
 from scenarios._world import World
 from scenarios.plan import _atomic  # noqa: F401 - registers the atomic execution
 from scenarios.plan._builtins import SWAP_BORROW_REFINANCE
-from scenarios.plan._interpret import execute_plan
+from scenarios.plan._interpret import Execution, execute_plan
 from scenarios.plan._model import Scenario
 from scenarios.plan._placement import Placement
 from scenarios.plan._planner import Plan, build_plan
@@ -32,9 +33,16 @@ def plan_for(scenario: Scenario, spec: RunSpec, placement: Placement | None = No
     return build_plan(scenario, placement, spec.mode)
 
 
-def run_plan(world: World, spec: RunSpec, plan: Plan) -> RunResult:
-    """Execute ``plan`` (no divergence)."""
-    return execute_plan(world, spec, plan)
+def run_plan(
+    world: World,
+    spec: RunSpec,
+    plan: Plan,
+    *,
+    execution: Execution | None = None,
+    market: MarketConfig | None = None,
+) -> RunResult:
+    """Execute ``plan`` (no divergence) with its mode's execution unless one is given."""
+    return execute_plan(world, spec, plan, execution=execution, market=market)
 
 
 def run_scenario(
@@ -44,19 +52,25 @@ def run_scenario(
     *,
     world: World | None = None,
     divergence: bool = True,
+    execution: Execution | None = None,
+    market: MarketConfig | None = None,
 ) -> RunResult:
-    """Run ``scenario`` in ``spec.mode``; with ``divergence``, against its own atomic run."""
+    """Run ``scenario`` in ``spec.mode``; with ``divergence``, against its own atomic run
+    (same world, seed, price path, notional and ``market``). ``execution`` replaces the
+    mode's default execution strategy (e.g. ``BridgedExecution(latency=Constant(600))``)."""
     spec.validate()
     placement = placement if placement is not None else Placement.spread(scenario, spec.chains)
     validate(scenario, placement, needs_atomic=divergence)
     plan = plan_for(scenario, spec, placement)
     if world is None:
         world = World.build(spec.chains)
-    result = run_plan(world, spec, plan)
+    result = run_plan(world, spec, plan, execution=execution, market=market)
     if not divergence:
         return result
     if spec.mode == "atomic":
         return with_divergence(result, result)
     atomic_spec = dataclasses.replace(spec, mode="atomic")
-    baseline = run_plan(world, atomic_spec, plan_for(scenario, atomic_spec, placement))
+    baseline = run_plan(
+        world, atomic_spec, plan_for(scenario, atomic_spec, placement), market=market
+    )
     return with_divergence(result, baseline)

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from scenarios._metrics import AMM_FEE, Holdings
+from scenarios._models import get_amount_in, get_amount_out
 from scenarios._runners import MAX_UINT256, USDC, WAD, to_wad
 from scenarios.plan._model import AtLtv, Holding, Received, ScenarioError, Units
 from scenarios.plan._planner import Leg, Plan
@@ -61,6 +62,44 @@ class Walk:
     fees: list[float] = field(default_factory=list)
 
 
+class _Pools:
+    """The AMM pools' reserves as the walk's swaps change them (Uniswap v2 integer math,
+    ``scenarios/_models.py``), read from the chain the first time a pool is used."""
+
+    def __init__(self) -> None:
+        self.reserves: dict[str, dict[str, int]] = {}
+
+    def _pool(self, amm: Any, a: str, b: str) -> dict[str, int]:
+        pool = amm.dai_usdc if "DAI" in (a, b) else amm.weth_usdc
+        if pool.address not in self.reserves:
+            r0, r1, _ = pool.get_reserves()
+            token0 = pool.token0()
+            tokens = {"USDC": amm.usdc, "WETH": amm.weth, "DAI": amm.dai}
+            x, y = (a, b) if tokens[a].address == token0 else (b, a)
+            self.reserves[pool.address] = {x: int(r0), y: int(r1)}
+        return self.reserves[pool.address]
+
+    def swap_in(self, amm: Any, sell: str, buy: str, amount: int) -> int:
+        """Output of selling ``amount`` (``get_amount_out``); updates the reserves."""
+        r = self._pool(amm, sell, buy)
+        if amount <= 0:
+            return 0
+        out = get_amount_out(amount, r[sell], r[buy])
+        r[sell] += amount
+        r[buy] -= out
+        return out
+
+    def swap_out(self, amm: Any, sell: str, buy: str, out: int) -> int:
+        """Input that buys exactly ``out`` (``get_amount_in``); updates the reserves."""
+        r = self._pool(amm, sell, buy)
+        if out <= 0:
+            return 0
+        amount = get_amount_in(out, r[sell], r[buy])
+        r[sell] += amount
+        r[buy] -= out
+        return amount
+
+
 def walk_plan(
     plan: Plan,
     binding: Binding,
@@ -81,6 +120,7 @@ def walk_plan(
     calls: list[BatchCall] = []
     fees: list[float] = []
     refinancing = {s.id for s in plan.scenario.steps if s.kind == "refinance"}
+    pools = _Pools()
 
     def add(leg: Leg, contract: Any, fn: str, *args: Any, patch: str | None = None) -> None:
         if emit:
@@ -124,7 +164,7 @@ def walk_plan(
             tokens = {"USDC": amm.usdc, "WETH": amm.weth, "DAI": amm.dai}
             amount, patched = amount_of(leg, wallet.get(sell, 0), sell)
             path = [tokens[sell].address, tokens[buy].address]
-            out = int(amm.router.get_amounts_out(amount, path)[1])
+            out = pools.swap_in(amm, sell, buy, amount)
             quotes[leg.n] = out
             slip = slippage if leg.param("slippage") is None else leg.param("slippage")
             add(
@@ -171,7 +211,7 @@ def walk_plan(
             amm = binding.amm[str(step.via)]  # type: ignore[union-attr]
             cdp = binding.cdp[str(step.to)]  # type: ignore[union-attr]
             lending = binding.lending[step.venue or ""]
-            dai_in = int(amm.router.get_amounts_in(debt, [amm.dai.address, amm.usdc.address])[0])
+            dai_in = pools.swap_out(amm, "DAI", "USDC", debt)
             fee = int(cdp.vault.flash_fee(dai_in))
             if emit:
                 inner = [
