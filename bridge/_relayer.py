@@ -44,8 +44,7 @@ from bridge.store import MessageEvent, MessageRecord, MessageStatus, MessageStor
 from chains import ConfigError, TransactionReverted
 
 if TYPE_CHECKING:
-    from chains import Chain, Contract, Devnet, Log
-    from chains._clock import ScheduledEvent
+    from chains import Chain, Contract, Devnet, Log, ScheduledEvent
 
 __all__ = [
     "ACTION_PRIORITY",

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chains._accounts import DEV_MNEMONIC, dev_accounts
-from chains._chain import Chain, ChainConfig, MiningMode
-from chains._clock import DEFAULT_GENESIS_TIME, Clock
+from chains._chain import Chain
+from chains._clock import DEFAULT_GENESIS_TIME, Clock, ScheduledEvent
 from chains._compiler import CompiledContract, Compiler
+from chains._config import ChainConfig, MiningMode
 from chains._contract import Contract, ContractFunction
 from chains._contracts_dir import contracts_dir
 from chains._devnet import DEFAULT_CHAIN_ID, Devnet, Participant
@@ -28,14 +29,12 @@ from chains._errors import (
     TransactionReverted,
     UnknownBlock,
 )
-from chains._rpc import RpcMethods
 from chains._state import StateError, load_state, save_state
-from chains._types import BlockRecord, Event, Log, Receipt
-from chains._wire import RpcError
+from chains._types import BlockRecord, ChainState, Event, Log, Receipt
+from chains.rpc import RpcError, RpcMethods
 
 if TYPE_CHECKING:
-    from chains._provider import InProcessProvider
-    from chains._server import DevnetServer
+    from chains.rpc import DevnetServer, InProcessProvider
 
 __all__ = [
     "DEFAULT_CHAIN_ID",
@@ -44,6 +43,7 @@ __all__ = [
     "BlockRecord",
     "Chain",
     "ChainConfig",
+    "ChainState",
     "ChainError",
     "Clock",
     "CompileError",
@@ -65,6 +65,7 @@ __all__ = [
     "Receipt",
     "RpcError",
     "RpcMethods",
+    "ScheduledEvent",
     "SnapshotNotFound",
     "StateError",
     "TransactionReverted",
@@ -79,12 +80,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # web3 and the server stack (starlette, uvicorn) are imported on first use only
     # (chain.w3 does the same), keeping `import chains` light.
-    if name == "InProcessProvider":
-        from chains._provider import InProcessProvider
+    if name in ("InProcessProvider", "DevnetServer"):
+        import chains.rpc
 
-        return InProcessProvider
-    if name == "DevnetServer":
-        from chains._server import DevnetServer
-
-        return DevnetServer
+        return getattr(chains.rpc, name)
     raise AttributeError(f"module 'chains' has no attribute {name!r}")

@@ -9,9 +9,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from chains._chain import Chain, ChainConfig
+from chains._chain import Chain
 from chains._clock import DEFAULT_GENESIS_TIME, Clock
 from chains._compiler import Compiler
+from chains._config import ChainConfig
 from chains._errors import ConfigError, SnapshotNotFound
 
 __all__ = ["DEFAULT_CHAIN_ID", "Devnet", "DevnetSnapshot", "Participant"]

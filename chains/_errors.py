@@ -2,7 +2,7 @@
 
 Every error a user can provoke (bad input, a reverting contract, a stale snapshot id) is a
 subclass of :class:`ChainError`, so a caller can catch the family while tests match the
-precise type. JSON-RPC maps each to a code in :mod:`chains._rpc`.
+precise type. JSON-RPC maps each to a code in :mod:`chains.rpc`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chains._chain import Receipt
+    from chains._types import Receipt
 
 __all__ = [
     "ChainError",

@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any, Final
 import rlp
 from eth.vm.forks.prague.blocks import PragueBlockHeader
 
-from chains._chain import _BUILDER, ChainConfig, _impersonated
+from chains._config import ChainConfig
 from chains._errors import ConfigError
-from chains._types import BlockRecord, Log, Receipt
+from chains._evm import TX_BUILDER, impersonated_tx
+from chains._types import BlockRecord, ChainState, Log, Receipt
 
 if TYPE_CHECKING:
     from chains._chain import Chain
@@ -70,13 +71,6 @@ def _bytes(text: str) -> bytes:
 # ----------------------------------------------------------------------------------------
 # chains
 # ----------------------------------------------------------------------------------------
-def _memory_db(chain: Chain) -> dict[bytes, bytes]:
-    kv = getattr(getattr(chain._chaindb.db, "wrapped_db", None), "kv_store", None)
-    if not isinstance(kv, dict):
-        raise StateError(f"chain {chain.name}: its database is not the in-memory py-evm one")
-    return kv
-
-
 def _dump_tx(tx: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"raw": _hex(tx.encode())}
     if tx.__dict__.get("_impersonated"):
@@ -85,9 +79,9 @@ def _dump_tx(tx: Any) -> dict[str, Any]:
 
 
 def _load_tx(data: Mapping[str, Any]) -> Any:
-    tx = _BUILDER.decode(_bytes(data["raw"]))
+    tx = TX_BUILDER.decode(_bytes(data["raw"]))
     if "impersonated" in data:
-        tx = _impersonated(tx, _bytes(data["impersonated"]))
+        tx = impersonated_tx(tx, _bytes(data["impersonated"]))
     return tx
 
 
@@ -175,10 +169,10 @@ def _load_op(data: list[Any]) -> tuple[Any, ...]:
 
 def dump_chain(chain: Chain) -> dict[str, Any]:
     """One chain as JSON-ready data (see the module docstring for what is kept)."""
-    pending = chain._pending
+    state = chain.export_state()
     return {
         "config": asdict(chain.config),
-        "db": {_hex(k): _hex(v) for k, v in sorted(_memory_db(chain).items())},
+        "db": {_hex(k): _hex(v) for k, v in sorted(state.db.items())},
         "blocks": [
             {
                 "header": _hex(rlp.encode(b.header)),
@@ -186,24 +180,19 @@ def dump_chain(chain: Chain) -> dict[str, Any]:
                 "receipts": [_dump_receipt(r) for r in b.receipts],
                 "size": b.size,
             }
-            for b in chain._blocks
+            for b in state.blocks
         ],
         "pending": {
-            "ops": [_dump_op(op) for op in chain._pending_ops],
-            "timestamp": (
-                pending.header.timestamp if pending is not None and chain._pending_ops else None
-            ),
+            "ops": [_dump_op(op) for op in state.pending_ops],
+            "timestamp": state.pending_timestamp,
         },
-        "next_timestamp": chain._next_timestamp,
-        "impersonated": sorted(_hex(a) for a in chain._impersonated),
+        "next_timestamp": state.next_timestamp,
+        "impersonated": sorted(_hex(a) for a in state.impersonated),
     }
 
 
 def restore_chain(chain: Chain, data: Mapping[str, Any]) -> None:
     """Replace ``chain``'s state with :func:`dump_chain` output (same config expected)."""
-    kv = _memory_db(chain)
-    kv.clear()
-    kv.update((_bytes(k), _bytes(v)) for k, v in data["db"].items())
     blocks: list[BlockRecord] = []
     for b in data["blocks"]:
         header = rlp.decode(_bytes(b["header"]), sedes=PragueBlockHeader)
@@ -223,19 +212,16 @@ def restore_chain(chain: Chain, data: Mapping[str, Any]) -> None:
     for i, record in enumerate(blocks):
         if record.number != i:
             raise StateError(f"chain {chain.name}: block {i} is numbered {record.number}")
-    chain._cancel_seal()
-    chain._blocks = blocks
-    chain._tx_index = {
-        r.tx_hash: (record.number, index)
-        for record in blocks
-        for index, r in enumerate(record.receipts)
-    }
-    chain._snapshots = {}
-    chain.last_receipt = None
-    chain._impersonated = {_bytes(a) for a in data["impersonated"]}
-    chain._next_timestamp = data["next_timestamp"]
-    ops = [_load_op(op) for op in data["pending"]["ops"]]
-    chain._replay(ops, data["pending"]["timestamp"])
+    chain.restore_state(
+        ChainState(
+            db={_bytes(k): _bytes(v) for k, v in data["db"].items()},
+            blocks=tuple(blocks),
+            pending_ops=tuple(_load_op(op) for op in data["pending"]["ops"]),
+            pending_timestamp=data["pending"]["timestamp"],
+            next_timestamp=data["next_timestamp"],
+            impersonated=frozenset(_bytes(a) for a in data["impersonated"]),
+        )
+    )
 
 
 # ----------------------------------------------------------------------------------------

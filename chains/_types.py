@@ -1,11 +1,11 @@
-"""Value types returned by the chains package: logs, events, receipts, blocks."""
+"""Value types returned by the chains package: logs, events, receipts, blocks, chain state."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BlockRecord", "Event", "Log", "Receipt"]
+__all__ = ["BlockRecord", "ChainState", "Event", "Log", "Receipt"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +94,23 @@ class BlockRecord:
     @property
     def tx_hashes(self) -> tuple[bytes, ...]:
         return tuple(r.tx_hash for r in self.receipts)
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """A chain's whole state as :meth:`Chain.export_state` gives it and
+    :meth:`Chain.restore_state` takes it back.
+
+    ``db`` is every key/value pair of py-evm's in-memory database (so every state root
+    ever sealed comes back); ``blocks`` the sealed blocks, index = number;
+    ``pending_ops`` the operations of the block not yet sealed (``("tx", signed)`` or a
+    dev state write), replayed at ``pending_timestamp``; ``next_timestamp`` a timestamp
+    fixed for the next block; ``impersonated`` the impersonated accounts.
+    """
+
+    db: dict[bytes, bytes]
+    blocks: tuple[BlockRecord, ...]
+    pending_ops: tuple[tuple[Any, ...], ...]
+    pending_timestamp: int | None
+    next_timestamp: int | None
+    impersonated: frozenset[bytes]

@@ -21,14 +21,15 @@
        liquidate and flash mint (which burns what it mints plus the fee).
 """
 
-from ethereum.ercs import IERC20
 from ethereum.ercs import IERC20Detailed
 from snekmate.auth import ownable
 from snekmate.utils import math
 from .interfaces import IFlashBorrower
 from .interfaces import IMintableToken
 from .interfaces import IOracle
+from .lib import constants
 from .lib import rate_math
+from .lib import token_lib
 
 initializes: ownable
 
@@ -39,11 +40,11 @@ exports: (
 )
 
 # Fixed-point one for fractions (18 decimals).
-WAD: constant(uint256) = 10**18
+WAD: constant(uint256) = constants.WAD
 # Fixed-point one for the rate accumulator (27 decimals).
-RAY: constant(uint256) = 10**27
+RAY: constant(uint256) = constants.RAY
 # Value an ERC-3156 borrower returns from its callback.
-CALLBACK_SUCCESS: constant(bytes32) = keccak256("ERC3156FlashBorrower.onFlashLoan")
+CALLBACK_SUCCESS: constant(bytes32) = constants.CALLBACK_SUCCESS
 
 # Collateral token (WETH in the suite).
 collateral_token: public(immutable(address))
@@ -156,6 +157,17 @@ def __init__(
 ):
     """
     @notice Fractions and annual rates are WAD, DAI amounts 18 decimals.
+    @param collateral_token_ Collateral token.
+    @param dai_ The stablecoin; the vault must be made its minter.
+    @param oracle_ Collateral price source.
+    @param liquidation_ratio_ Minimum collateral value / debt (WAD), > 1.
+    @param stability_fee_ Annual stability fee (WAD), continuously compounded.
+    @param liquidation_penalty_ Liquidator's extra collateral value per debt (WAD), < 1.
+    @param debt_ceiling_ Cap on total debt (DAI).
+    @param dust_ Smallest non-zero position debt (DAI).
+    @param max_flash_ Largest flash mint (DAI).
+    @param flash_fee_rate_ Flash-mint fee as a fraction of the amount (WAD), < 1.
+    @param max_price_age_ Oldest oracle price accepted, in seconds.
     """
     assert liquidation_ratio_ > WAD, "cdp: invalid liquidation ratio"
     assert liquidation_penalty_ < WAD, "cdp: invalid penalty"
@@ -185,20 +197,23 @@ def __init__(
 def lock(amount: uint256, owner: address):
     """
     @notice Add collateral to `owner`'s position (opening it if new).
+    @param amount Collateral units pulled from the caller (> 0).
+    @param owner Whose position receives the collateral.
     """
     assert amount > 0, "cdp: zero amount"
     assert owner != empty(address), "cdp: zero address"
     self.ink[owner] += amount
     self.total_collateral += amount
     log Lock(caller=msg.sender, owner=owner, amount=amount)
-    is_ok: bool = extcall IERC20(collateral_token).transferFrom(msg.sender, self, amount, default_return_value=True)
-    assert is_ok, "cdp: transfer failed"
+    token_lib._transfer_from(collateral_token, msg.sender, self, amount, "cdp: transfer failed")
 
 
 @external
 def free(amount: uint256, receiver: address):
     """
     @notice Withdraw collateral from the caller's position, which must stay safe.
+    @param amount Collateral units to withdraw (> 0, ≤ the caller's collateral).
+    @param receiver Who receives the collateral.
     """
     assert amount > 0, "cdp: zero amount"
     assert amount <= self.ink[msg.sender], "cdp: insufficient collateral"
@@ -207,8 +222,7 @@ def free(amount: uint256, receiver: address):
     self.total_collateral -= amount
     assert self._is_safe(msg.sender, self._price()), "cdp: unsafe position"
     log Free(owner=msg.sender, receiver=receiver, amount=amount)
-    is_ok: bool = extcall IERC20(collateral_token).transfer(receiver, amount, default_return_value=True)
-    assert is_ok, "cdp: transfer failed"
+    token_lib._transfer(collateral_token, receiver, amount, "cdp: transfer failed")
 
 
 @external
@@ -217,6 +231,8 @@ def draw(amount: uint256, receiver: address) -> uint256:
     @notice Mint `amount` DAI against the caller's position.
             art += ceil(amount / rate); the position must stay safe, its debt
             ≥ dust, total debt ≤ ceiling.
+    @param amount DAI to mint (> 0).
+    @param receiver Who receives the DAI.
     @return Normalised debt added.
     """
     assert amount > 0, "cdp: zero amount"
@@ -239,6 +255,8 @@ def repay(amount: uint256, owner: address) -> uint256:
     @notice Burn the caller's DAI against `owner`'s debt (max_value(uint256):
             all of it). art −= floor(amount / rate); the caller must have
             approved the vault. What remains must be 0 or ≥ dust.
+    @param amount DAI to burn, or max_value(uint256) for the whole debt.
+    @param owner Whose debt is repaid; the caller pays.
     @return DAI burnt (for a full repayment: the debt, rounded up).
     """
     self._drip()
@@ -266,6 +284,7 @@ def give(destination: address):
     """
     @notice Move the caller's whole position into `destination`'s, which must
             be safe afterwards (Maker's `give`, merging).
+    @param destination Who receives the position (not the caller, not zero).
     """
     assert destination != empty(address), "cdp: zero address"
     assert destination != msg.sender, "cdp: self give"
@@ -290,7 +309,9 @@ def liquidate(owner: address) -> (uint256, uint256):
             falls short, all of it is seized for
             paid = ceil(collateral·price / (1 + penalty)) and the rest of the
             debt becomes bad debt.
-    @return (DAI paid, collateral seized)
+    @param owner The unsafe position.
+    @return DAI paid (burnt from the caller).
+    @return Collateral seized and sent to the caller.
     """
     self._drip()
     price: uint256 = self._price()
@@ -311,8 +332,7 @@ def liquidate(owner: address) -> (uint256, uint256):
     self.total_art -= position_art
     self.bad_debt += shortfall
     log Liquidate(liquidator=msg.sender, owner=owner, debt_paid=paid, seized=seized, bad_debt=shortfall)
-    is_ok: bool = extcall IERC20(collateral_token).transfer(msg.sender, seized, default_return_value=True)
-    assert is_ok, "cdp: transfer failed"
+    token_lib._transfer(collateral_token, msg.sender, seized, "cdp: transfer failed")
     if paid > 0:
         extcall IMintableToken(dai).burn_from(msg.sender, paid)
     return paid, seized
@@ -340,6 +360,10 @@ def flash_mint(receiver: address, amount: uint256, data: Bytes[1024]):
          the callback; each of those takes the lock itself. The vault's
          accounting never reads the DAI supply, and the only write after the
          callback is an increment.
+    @param receiver Borrower called back with `on_flash_loan`; leaves an
+           allowance of amount + fee, which the vault burns.
+    @param amount DAI minted for the call (> 0, ≤ `max_flash`).
+    @param data Passed through to the receiver's callback.
     """
     assert amount > 0, "cdp: zero amount"
     assert amount <= self.max_flash, "cdp: flash cap exceeded"
@@ -359,6 +383,7 @@ def flash_mint(receiver: address, amount: uint256, data: Bytes[1024]):
 def set_debt_ceiling(new_value: uint256):
     """
     @notice Cap on total debt (owner only).
+    @param new_value New cap on total debt (DAI).
     """
     ownable._check_owner()
     self.debt_ceiling = new_value
@@ -369,6 +394,7 @@ def set_debt_ceiling(new_value: uint256):
 def set_dust(new_value: uint256):
     """
     @notice Smallest non-zero position debt (owner only).
+    @param new_value New smallest non-zero position debt (DAI).
     """
     ownable._check_owner()
     self.dust = new_value
@@ -379,6 +405,7 @@ def set_dust(new_value: uint256):
 def set_max_flash(new_value: uint256):
     """
     @notice Largest flash mint (owner only).
+    @param new_value New largest flash mint (DAI).
     """
     ownable._check_owner()
     self.max_flash = new_value
@@ -393,6 +420,7 @@ def set_max_flash(new_value: uint256):
 def current_rate() -> uint256:
     """
     @notice The rate accumulator as of this block (RAY).
+    @return Debt per unit of normalised debt (RAY).
     """
     return self._current_rate()
 
@@ -402,6 +430,8 @@ def current_rate() -> uint256:
 def debt_of(owner: address) -> uint256:
     """
     @notice ceil(art·rate), as of this block (DAI).
+    @param owner The position.
+    @return Debt in DAI, rounded up.
     """
     return math._mul_div(self.art[owner], self._current_rate(), RAY, True)
 
@@ -411,6 +441,7 @@ def debt_of(owner: address) -> uint256:
 def total_debt() -> uint256:
     """
     @notice ceil(total_art·rate), as of this block (DAI).
+    @return Total debt in DAI, rounded up.
     """
     return math._mul_div(self.total_art, self._current_rate(), RAY, True)
 
@@ -420,6 +451,8 @@ def total_debt() -> uint256:
 def collateral_ratio(owner: address) -> uint256:
     """
     @notice collateral value / debt (WAD), as of this block; max_value(uint256) without debt.
+    @param owner The position.
+    @return Collateral ratio (WAD).
     """
     debt: uint256 = math._mul_div(self.art[owner], self._current_rate(), RAY, True)
     if debt == 0:
@@ -433,6 +466,8 @@ def collateral_ratio(owner: address) -> uint256:
 def is_safe(owner: address) -> bool:
     """
     @notice Whether `owner`'s position is safe, as of this block.
+    @param owner The position.
+    @return True without debt or if collateral value ≥ debt · liquidation ratio.
     """
     return self._is_safe_at(self.ink[owner], self.art[owner], self._current_rate(), self._price())
 
@@ -442,6 +477,8 @@ def is_safe(owner: address) -> bool:
 def flash_fee(amount: uint256) -> uint256:
     """
     @notice ceil(amount·flash_fee_rate)
+    @param amount DAI a flash mint would mint.
+    @return Fee owed on top of `amount`.
     """
     return math._mul_div(amount, flash_fee_rate, WAD, True)
 

@@ -29,11 +29,13 @@ from snekmate.utils import math
 from .interfaces import ICdpVault
 from .interfaces import ILendingMarket
 from .interfaces import IRouter
+from .lib import constants
+from .lib import token_lib
 
 # Fixed-point one (18 decimals).
-WAD: constant(uint256) = 10**18
+WAD: constant(uint256) = constants.WAD
 # Value the vault expects back from the flash-mint callback.
-CALLBACK_SUCCESS: constant(bytes32) = keccak256("ERC3156FlashBorrower.onFlashLoan")
+CALLBACK_SUCCESS: constant(bytes32) = constants.CALLBACK_SUCCESS
 
 # Numeraire and borrowable token.
 usdc: public(immutable(address))
@@ -74,6 +76,12 @@ event Run:
 def __init__(usdc_: address, weth_: address, dai_: address, router_: address, market_: address, vault_: address):
     """
     @notice Checks the venues trade the given tokens and grants them allowances.
+    @param usdc_ Numeraire and borrowable token.
+    @param weth_ Collateral token.
+    @param dai_ CDP stablecoin.
+    @param router_ AMM router for both swaps.
+    @param market_ Lending market lending `usdc_` against `weth_`.
+    @param vault_ CDP vault minting `dai_` against `weth_`.
     """
     assert staticcall ILendingMarket(market_).loan_token() == usdc_, "composer: market mismatch"
     assert staticcall ILendingMarket(market_).collateral_token() == weth_, "composer: market mismatch"
@@ -99,12 +107,15 @@ def run(params: RunParams) -> (uint256, uint256, uint256):
     @notice Swap, borrow and refinance in one transaction (see the contract notice).
             borrowed = floor(collateral value in USDC · target_ltv);
             DAI drawn = DAI swapped for the USDC debt + the flash-mint fee.
-    @return (WETH collateral, USDC borrowed, DAI debt of the new CDP position)
+    @param params Notional, slippage and health guards, target LTV and deadline
+           (see `RunParams`).
+    @return WETH collateral now in the caller's CDP position.
+    @return USDC borrowed and sent to the caller.
+    @return DAI debt of the caller's new CDP position.
     """
     assert block.timestamp <= params.deadline, "composer: expired"
     assert params.notional > 0, "composer: zero notional"
-    is_ok: bool = extcall IERC20(usdc).transferFrom(msg.sender, self, params.notional, default_return_value=True)
-    assert is_ok, "composer: transfer failed"
+    token_lib._transfer_from(usdc, msg.sender, self, params.notional, "composer: transfer failed")
 
     # 1. swap
     amounts: DynArray[uint256, 4] = extcall router.swap_exact_tokens_for_tokens(
@@ -144,6 +155,12 @@ def on_flash_loan(initiator: address, token: address, amount: uint256, fee: uint
             from the market to the vault, draw amount + fee DAI to close the mint.
     @dev `@reentrant` because the vault calls it while `run` holds the lock;
          `flash_pending` (set only by `run`) and the sender checks stand in for it.
+    @param initiator Who started the flash mint; must be this composer.
+    @param token The flash-minted token (DAI).
+    @param amount DAI minted to this composer.
+    @param fee Flash-mint fee owed on top of `amount`.
+    @param data ABI-encoded (USDC debt to refinance, deadline) from `run`.
+    @return `CALLBACK_SUCCESS`, as ERC-3156 requires.
     """
     assert msg.sender == vault.address, "composer: untrusted lender"
     assert initiator == self, "composer: untrusted initiator"
@@ -175,5 +192,4 @@ def _sweep(token: address, to: address):
     """
     balance: uint256 = staticcall IERC20(token).balanceOf(self)
     if balance > 0:
-        is_ok: bool = extcall IERC20(token).transfer(to, balance, default_return_value=True)
-        assert is_ok, "composer: transfer failed"
+        token_lib._transfer(token, to, balance, "composer: transfer failed")

@@ -22,6 +22,7 @@ from snekmate.auth import ownable
 from snekmate.tokens import erc20
 from .interfaces import IAmmCallee
 from .lib import amm_math
+from .lib import token_lib
 
 initializes: ownable
 initializes: erc20[ownable := ownable]
@@ -275,4 +276,4 @@ def _transfer_out(token: address, to: address, amount: uint256):
     @dev Transfer `amount` of `token`; zero amounts are a no-op.
     """
     if amount > 0:
-        assert extcall IERC20(token).transfer(to, amount, default_return_value=True), "amm: transfer failed"
+        token_lib._transfer(token, to, amount, "amm: transfer failed")

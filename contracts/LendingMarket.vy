@@ -24,22 +24,23 @@
        collateral balance >= Σ collateral.
 """
 
-from ethereum.ercs import IERC20
 from ethereum.ercs import IERC20Detailed
 from snekmate.utils import math
 from .interfaces import IFlashBorrower
 from .interfaces import IOracle
 from .lib import rate_math
+from .lib import constants
 from .lib import shares_math
+from .lib import token_lib
 
 # Fixed-point one (18 decimals).
-WAD: constant(uint256) = 10**18
+WAD: constant(uint256) = constants.WAD
 # Share of the debt a liquidator may repay in one call while HF > 0.95.
 CLOSE_FACTOR: constant(uint256) = 5 * 10**17
 # At or below this HF a liquidator may repay the whole debt.
 FULL_CLOSE_HF: constant(uint256) = 95 * 10**16
 # Value an ERC-3156 borrower returns from its callback.
-CALLBACK_SUCCESS: constant(bytes32) = keccak256("ERC3156FlashBorrower.onFlashLoan")
+CALLBACK_SUCCESS: constant(bytes32) = constants.CALLBACK_SUCCESS
 
 # Borrowable token (USDC in the suite).
 loan_token: public(immutable(address))
@@ -154,6 +155,19 @@ def __init__(
 ):
     """
     @notice Fractions and annual rates are WAD; `max_price_age_` is in seconds.
+    @param loan_token_ Borrowable token.
+    @param collateral_token_ Collateral token, not `loan_token_`.
+    @param oracle_ Price source for both tokens.
+    @param ltv_ Max debt value / collateral value for borrows (WAD), 0 < ltv < threshold.
+    @param liquidation_threshold_ Collateral weight in the health factor (WAD), < 1.
+    @param liquidation_bonus_ Liquidator's extra collateral per repayment (WAD);
+           threshold·(1 + bonus) < 1.
+    @param base_rate_ Annual borrow rate at zero utilisation (WAD).
+    @param slope1_ Annual rate added from zero to the kink utilisation (WAD).
+    @param slope2_ Annual rate added from the kink to full utilisation (WAD).
+    @param kink_ Utilisation where the slope changes (WAD), 0 < kink < 1.
+    @param flash_fee_rate_ Flash-loan fee as a fraction of the amount (WAD), < 1.
+    @param max_price_age_ Oldest oracle price accepted, in seconds.
     """
     assert loan_token_ != collateral_token_, "market: identical tokens"
     assert 0 < ltv_ and ltv_ < liquidation_threshold_ and liquidation_threshold_ < WAD, "market: invalid ltv"
@@ -184,6 +198,8 @@ def __init__(
 def supply(assets: uint256, on_behalf: address) -> uint256:
     """
     @notice Lend `assets` of the loan token; `on_behalf` receives the shares.
+    @param assets Loan-token units pulled from the caller (> 0).
+    @param on_behalf Who receives the supply shares.
     @return Shares minted, rounded down.
     """
     assert assets > 0, "market: zero amount"
@@ -202,6 +218,8 @@ def supply(assets: uint256, on_behalf: address) -> uint256:
 def withdraw(assets: uint256, receiver: address) -> uint256:
     """
     @notice Withdraw `assets` of the caller's supply (max_value(uint256): all of it).
+    @param assets Loan-token units to withdraw, or max_value(uint256) for all.
+    @param receiver Who receives the loan tokens.
     @return Shares burnt, rounded up.
     """
     self._accrue()
@@ -230,6 +248,8 @@ def withdraw(assets: uint256, receiver: address) -> uint256:
 def supply_collateral(amount: uint256, on_behalf: address):
     """
     @notice Deposit collateral for `on_behalf` (no interest accrues on it).
+    @param amount Collateral units pulled from the caller (> 0).
+    @param on_behalf Whose position the collateral backs.
     """
     assert amount > 0, "market: zero amount"
     assert on_behalf != empty(address), "market: zero address"
@@ -242,6 +262,8 @@ def supply_collateral(amount: uint256, on_behalf: address):
 def withdraw_collateral(amount: uint256, receiver: address):
     """
     @notice Withdraw the caller's collateral, keeping the position within the LTV.
+    @param amount Collateral units to withdraw (> 0, ≤ the caller's collateral).
+    @param receiver Who receives the collateral.
     """
     assert amount > 0, "market: zero amount"
     assert amount <= self.collateral[msg.sender], "market: insufficient collateral"
@@ -256,6 +278,8 @@ def withdraw_collateral(amount: uint256, receiver: address):
 def borrow(assets: uint256, receiver: address) -> uint256:
     """
     @notice Borrow `assets` against the caller's collateral, within the LTV.
+    @param assets Loan-token units to borrow (> 0).
+    @param receiver Who receives the borrowed tokens.
     @return Borrow shares minted, rounded up.
     """
     assert assets > 0, "market: zero amount"
@@ -277,6 +301,8 @@ def repay(assets: uint256, on_behalf: address) -> uint256:
     @notice Repay `assets` of `on_behalf`'s debt (max_value(uint256): all of it).
             shares burnt = floor(assets / share price); paying the whole debt
             (rounded up, as `debt_of` shows it) burns all the borrower's shares.
+    @param assets Loan-token units to repay, or max_value(uint256) for the whole debt.
+    @param on_behalf Whose debt is repaid; the caller pays.
     @return Assets paid.
     """
     self._accrue()
@@ -308,7 +334,11 @@ def liquidate(borrower: address, repay_assets: uint256) -> (uint256, uint256):
             seized = repaid·p_loan·(1 + bonus) / p_collateral, capped at the
             collateral, in which case repaid = ceil(seized·p_collateral / (1 + bonus) / p_loan).
             Debt left without collateral is bad debt, written off against suppliers.
-    @return (assets repaid, collateral seized)
+    @param borrower The unhealthy position (HF < 1).
+    @param repay_assets Most loan-token units to repay (> 0); max_value(uint256)
+           for the most the close factor allows.
+    @return Loan-token assets repaid by the caller.
+    @return Collateral seized and sent to the caller.
     """
     assert repay_assets > 0, "market: zero amount"
     self._accrue()
@@ -387,6 +417,9 @@ def flash_loan(receiver: address, amount: uint256, data: Bytes[1024]):
          withdraw collateral, ...) inside the callback; each of those takes the
          lock itself. Accounting reads no balances, and the only write after the
          callback is an increment, so re-entry cannot corrupt it.
+    @param receiver Borrower called back with `on_flash_loan`; repays amount + fee from its allowance.
+    @param amount Loan-token units lent for the call (> 0).
+    @param data Passed through to the receiver's callback.
     """
     assert amount > 0, "market: zero amount"
     assert amount <= self.total_supply_assets - self.total_borrow_assets, "market: insufficient liquidity"
@@ -407,6 +440,8 @@ def flash_loan(receiver: address, amount: uint256, data: Bytes[1024]):
 def flash_fee(amount: uint256) -> uint256:
     """
     @notice ceil(amount·flash_fee_rate)
+    @param amount Loan-token units a flash loan would lend.
+    @return Fee owed on top of `amount`.
     """
     return math._mul_div(amount, flash_fee_rate, WAD, True)
 
@@ -417,6 +452,10 @@ def expected_totals() -> (uint256, uint256, uint256, uint256):
     """
     @notice (supply assets, supply shares, borrow assets, borrow shares) with
             the interest accrued up to this block.
+    @return Total supply assets, interest included.
+    @return Total supply shares.
+    @return Total borrow assets, interest included.
+    @return Total borrow shares.
     """
     supply_assets: uint256 = 0
     borrow_assets: uint256 = 0
@@ -430,6 +469,7 @@ def expected_totals() -> (uint256, uint256, uint256, uint256):
 def utilisation() -> uint256:
     """
     @notice total borrowed / total supplied (WAD), as of the last accrual.
+    @return Utilisation (WAD); 0 without supply.
     """
     return self._utilisation(self.total_supply_assets, self.total_borrow_assets)
 
@@ -439,6 +479,7 @@ def utilisation() -> uint256:
 def borrow_rate() -> uint256:
     """
     @notice Annual borrow rate (WAD) at `utilisation()`: the rate the next accrual applies.
+    @return Annual borrow rate (WAD).
     """
     return self._borrow_rate(self.total_supply_assets, self.total_borrow_assets)
 
@@ -448,6 +489,8 @@ def borrow_rate() -> uint256:
 def supplied_of(user: address) -> uint256:
     """
     @notice Loan assets `user` could withdraw, rounded down, as of this block.
+    @param user The supplier.
+    @return Loan-token units.
     """
     supply_assets: uint256 = 0
     borrow_assets: uint256 = 0
@@ -461,6 +504,8 @@ def supplied_of(user: address) -> uint256:
 def debt_of(user: address) -> uint256:
     """
     @notice Loan assets `user` owes, rounded up, as of this block.
+    @param user The borrower.
+    @return Loan-token units.
     """
     supply_assets: uint256 = 0
     borrow_assets: uint256 = 0
@@ -475,6 +520,8 @@ def health_factor(user: address) -> uint256:
     """
     @notice collateral value · liquidation threshold / debt value (WAD), as of
             this block; max_value(uint256) without debt.
+    @param user The borrower.
+    @return Health factor (WAD).
     """
     supply_assets: uint256 = 0
     borrow_assets: uint256 = 0
@@ -494,6 +541,8 @@ def health_factor(user: address) -> uint256:
 def collateral_to_loan(amount: uint256) -> uint256:
     """
     @notice Loan-token amount worth `amount` collateral at oracle prices, rounded down.
+    @param amount Collateral units.
+    @return Loan-token units.
     """
     value: uint256 = math._mul_div(
         amount, staticcall oracle.price(collateral_token, max_price_age), COLLATERAL_UNIT, False
@@ -596,11 +645,15 @@ def _is_within_ltv(user: address) -> bool:
 
 @internal
 def _pull(token: address, sender: address, amount: uint256):
-    is_ok: bool = extcall IERC20(token).transferFrom(sender, self, amount, default_return_value=True)
-    assert is_ok, "market: transfer failed"
+    """
+    @dev Checked transferFrom of `amount` `token` from `sender` to the market.
+    """
+    token_lib._transfer_from(token, sender, self, amount, "market: transfer failed")
 
 
 @internal
 def _push(token: address, receiver: address, amount: uint256):
-    is_ok: bool = extcall IERC20(token).transfer(receiver, amount, default_return_value=True)
-    assert is_ok, "market: transfer failed"
+    """
+    @dev Checked transfer of `amount` `token` from the market to `receiver`.
+    """
+    token_lib._transfer(token, receiver, amount, "market: transfer failed")

@@ -14,10 +14,10 @@
      - the router's own token balances are unchanged by every call.
 """
 
-from ethereum.ercs import IERC20
 from .interfaces import IPool
 from .interfaces import IPoolFactory
 from .lib import amm_math
+from .lib import token_lib
 
 # Longest path: three hops.
 MAX_PATH: constant(uint256) = 4
@@ -185,7 +185,7 @@ def remove_liquidity(
     """
     assert block.timestamp <= deadline, "router: expired"
     pool: IPool = self._pool(token_a, token_b)
-    assert extcall pool.transferFrom(msg.sender, pool.address, liquidity), "router: transfer failed"
+    token_lib._transfer_from(pool.address, msg.sender, pool.address, liquidity, "router: transfer failed")
     amount0: uint256 = 0
     amount1: uint256 = 0
     amount0, amount1 = extcall pool.burn(to)
@@ -284,5 +284,4 @@ def _transfer_in(token: address, to: address, amount: uint256):
     """
     @dev Pull `amount` of `token` from the caller straight into a pool.
     """
-    is_ok: bool = extcall IERC20(token).transferFrom(msg.sender, to, amount, default_return_value=True)
-    assert is_ok, "router: transfer failed"
+    token_lib._transfer_from(token, msg.sender, to, amount, "router: transfer failed")

@@ -37,8 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from chains import ConfigError, Devnet, RpcError, load_state, save_state
-from chains._server import DEFAULT_HOST, DevnetServer
-from chains._wire import INVALID_PARAMS, SERVER_ERROR
+from chains.rpc import DEFAULT_HOST, INVALID_PARAMS, SERVER_ERROR, DevnetServer
 
 if TYPE_CHECKING:
     from bridge import BridgeDeployment, MessageRecord, Relayer

@@ -38,6 +38,7 @@ from ..interfaces import IMessenger
 from ..interfaces import IMintableToken
 from ..interfaces import IMessageRefundable
 from ..interfaces import ITokenBridge
+from ..lib import token_lib
 
 implements: IMessageRefundable
 implements: ITokenBridge
@@ -280,8 +281,7 @@ def bridge_out(token: address, amount: uint256, dest_chain_id: uint256, recipien
     is_lock: bool = self.is_home_token[token]
     if is_lock:
         before: uint256 = staticcall IERC20(token).balanceOf(self)
-        ok: bool = extcall IERC20(token).transferFrom(msg.sender, self, amount, default_return_value=True)
-        assert ok, "bridge: transfer failed"
+        token_lib._transfer_from(token, msg.sender, self, amount, "bridge: transfer failed")
         after: uint256 = staticcall IERC20(token).balanceOf(self)
         assert after > before, "bridge: nothing arrived"
         sent_amount = after - before
@@ -328,8 +328,7 @@ def receive_tokens(home_chain_id: uint256, home_token: address, original_sender:
         assert self.is_home_token[home_token], "bridge: unknown token"
         self._consume(False, home_token, source_chain_id, amount)
         self.locked[home_token] -= amount
-        ok: bool = extcall IERC20(home_token).transfer(recipient, amount, default_return_value=True)
-        assert ok, "bridge: transfer failed"
+        token_lib._transfer(home_token, recipient, amount, "bridge: transfer failed")
         log TokensReleased(id=id, token=home_token, recipient=recipient, source_chain_id=source_chain_id, amount=amount)
     else:
         wrapped: address = self.wrapped_of[home_chain_id][home_token]
@@ -362,8 +361,7 @@ def on_message_refunded(id: bytes32, dest_chain_id: uint256, target: address, pa
     )
     if home_chain_id == chain.id:
         self.locked[home_token] -= amount
-        ok: bool = extcall IERC20(home_token).transfer(original_sender, amount, default_return_value=True)
-        assert ok, "bridge: transfer failed"
+        token_lib._transfer(home_token, original_sender, amount, "bridge: transfer failed")
         log TokensRefunded(id=id, token=home_token, sender=original_sender, amount=amount)
     else:
         wrapped: address = self.wrapped_of[home_chain_id][home_token]

@@ -12,10 +12,12 @@
      - `_compounded_growth` and `_rpow` never decrease with elapsed time.
 """
 
+from . import constants
+
 # Fixed-point one for fractions (18 decimals).
-WAD: constant(uint256) = 10**18
+WAD: constant(uint256) = constants.WAD
 # Fixed-point one for per-second factors (27 decimals), as Maker's `ray`.
-RAY: constant(uint256) = 10**27
+RAY: constant(uint256) = constants.RAY
 # Seconds in the 365-day year used to turn annual rates into per-second ones.
 SECONDS_PER_YEAR: constant(uint256) = 365 * 86400
 

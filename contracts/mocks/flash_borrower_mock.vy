@@ -15,6 +15,7 @@ from ethereum.ercs import IERC20
 from ..interfaces import IFlashBorrower
 from ..interfaces import ICdpVault
 from ..interfaces import ILendingMarket
+from ..lib import constants
 
 implements: IFlashBorrower
 
@@ -22,7 +23,7 @@ implements: IFlashBorrower
 REPAY: constant(uint256) = 0
 NO_ALLOWANCE: constant(uint256) = 1
 BAD_RETURN: constant(uint256) = 2
-CALLBACK_SUCCESS: constant(bytes32) = keccak256("ERC3156FlashBorrower.onFlashLoan")
+CALLBACK_SUCCESS: constant(bytes32) = constants.CALLBACK_SUCCESS
 
 # Behaviour of the next callback.
 mode: public(uint256)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from eth.db.account import AccountDB
 
-from chains._chain import _StockState, _StockVM
+from chains._evm import StockState as _StockState
+from chains._evm import StockVM as _StockVM
 
 
 class ReferenceState(_StockState):

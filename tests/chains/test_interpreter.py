@@ -23,7 +23,8 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
-from chains._chain import _VM_CLASSES, CallResult
+from chains._evm import VM_CLASSES as _VM_CLASSES
+from chains._evm import CallResult
 from chains._interpreter import (
     _INLINE_GAS,
     FastComputation,

@@ -18,8 +18,8 @@ from eth_utils import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
-import chains._rpc
 from chains import Chain, Contract, Devnet, RpcError, RpcMethods
+from chains.rpc import _dispatch, _filters
 
 PROBE = Path(__file__).parent / "contracts" / "Probe.vy"
 ETHER = 10**18
@@ -1112,7 +1112,7 @@ def test_uninstalled_filter_is_not_found(rpc: RpcMethods) -> None:
 def test_unpolled_filter_is_dropped_past_its_backlog(
     rpc: RpcMethods, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(chains._rpc, "FILTER_BACKLOG", 2)
+    monkeypatch.setattr(_filters, "FILTER_BACKLOG", 2)
     filter_id = rpc.call("eth_newBlockFilter")
     rpc.call("anvil_mine", ["0x3"])
     error = fail(rpc, "eth_getFilterChanges", filter_id)
@@ -1479,7 +1479,7 @@ def test_batch_of_notifications_gets_no_response(rpc: RpcMethods) -> None:
 
 
 def test_oversized_batch_is_rejected(rpc: RpcMethods) -> None:
-    response = rpc.handle([request("eth_chainId")] * (chains._rpc.MAX_BATCH + 1))
+    response = rpc.handle([request("eth_chainId")] * (_dispatch.MAX_BATCH + 1))
     assert isinstance(response, dict)
     assert response["error"]["code"] == -32600
 
@@ -1518,7 +1518,7 @@ def test_internal_error_is_answered_and_logged(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(chain, "get_balance", broken)
-    with caplog.at_level(logging.ERROR, logger="chains._rpc"):
+    with caplog.at_level(logging.ERROR, logger="chains.rpc._dispatch"):
         response = rpc.handle(request("eth_getBalance", ADDR))
     assert response == {
         "jsonrpc": "2.0",

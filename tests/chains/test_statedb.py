@@ -20,7 +20,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chains import Chain, Devnet, TransactionReverted
-from chains._chain import _VM_CLASSES
+from chains._evm import VM_CLASSES as _VM_CLASSES
 
 # runtime: SSTORE(calldata[0:32], calldata[32:64]); if calldata[64:96] != 0: REVERT
 STORE = bytes.fromhex("60203560003555604035600e57005b5f5ffd")

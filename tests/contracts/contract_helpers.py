@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
-from chains import Contract, Devnet, TransactionReverted
+from chains import Contract, Devnet
 from scenarios import Suite
 
 MAX_UINT256 = 2**256 - 1
@@ -32,15 +28,6 @@ class Roles:
     keeper: str
     attacker: str
     supplier: str
-
-
-@contextmanager
-def reverts(reason: str | None) -> Iterator[pytest.ExceptionInfo[TransactionReverted]]:
-    """Expect the block to raise :class:`TransactionReverted` with exactly ``reason``
-    (``None``: a revert without a reason string, as a reentrancy lock gives)."""
-    with pytest.raises(TransactionReverted) as info:
-        yield info
-    assert info.value.reason == reason, f"reverted with {info.value.reason!r}, not {reason!r}"
 
 
 def fetch_balances(tokens: dict[str, Contract], holders: dict[str, str]) -> dict[str, int]:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from math import isqrt
 
 import pytest
-from contract_helpers import MAX_UINT256, WAD, reverts
+from contract_helpers import MAX_UINT256, WAD
+from testing_helpers import reverts
 
 from chains import Chain, Contract
 from scenarios import Suite, get_amount_in, get_amount_out

@@ -6,7 +6,8 @@ import math
 from collections.abc import Callable
 
 import pytest
-from contract_helpers import DAI, MAX_UINT256, RAY, USDC, WAD, WETH, advance_time, reverts
+from contract_helpers import DAI, MAX_UINT256, RAY, USDC, WAD, WETH, advance_time
+from testing_helpers import reverts
 
 from chains import Chain, Contract, Devnet
 from scenarios import (

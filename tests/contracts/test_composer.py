@@ -15,8 +15,8 @@ from contract_helpers import (
     Roles,
     advance_time,
     fetch_suite_state,
-    reverts,
 )
+from testing_helpers import reverts
 
 from chains import Contract, Devnet
 from scenarios import Suite, mul_div

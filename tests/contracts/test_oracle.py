@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from contract_helpers import USDC, WAD, WETH, advance_time, reverts
+from contract_helpers import USDC, WAD, WETH, advance_time
+from testing_helpers import reverts
 
 from chains import Chain, Contract, Devnet
 from scenarios import Suite

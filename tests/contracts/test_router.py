@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from contract_helpers import DAI, MAX_UINT256, USDC, WETH, reverts
+from contract_helpers import DAI, MAX_UINT256, USDC, WETH
+from testing_helpers import reverts
 
 from chains import Chain, Contract
 from scenarios import Suite, get_amounts_in, get_amounts_out, quote

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import isqrt
 
-from contract_helpers import Roles, reverts
+from contract_helpers import Roles
 from hypothesis import note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -15,6 +15,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from testing_helpers import reverts
 
 from chains import Chain, Contract
 from scenarios import Suite, get_amount_out

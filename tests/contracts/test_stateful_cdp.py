@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from contract_helpers import DAI, MAX_UINT256, RAY, WAD, WETH, Roles, advance_time, reverts
+from contract_helpers import DAI, MAX_UINT256, RAY, WAD, WETH, Roles, advance_time
 from hypothesis import event, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -20,6 +20,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from testing_helpers import reverts
 
 from chains import Chain, Devnet
 from scenarios import Suite, cdp_debt, cdp_is_safe, cdp_liquidation, mul_div, rate_after

@@ -7,7 +7,7 @@ the precise revert reason.
 
 from __future__ import annotations
 
-from contract_helpers import MAX_UINT256, USDC, WAD, WETH, Roles, advance_time, reverts
+from contract_helpers import MAX_UINT256, USDC, WAD, WETH, Roles, advance_time
 from hypothesis import event, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -18,6 +18,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from testing_helpers import reverts
 
 from chains import Chain, Devnet
 from scenarios import (

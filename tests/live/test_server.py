@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from chains import ConfigError, Devnet, DevnetServer, RpcError
-from chains._server import MAX_BODY
+from chains.rpc import MAX_BODY
 
 
 def rpc_body(method: str, *params: Any, id: Any = 1) -> str:

@@ -25,12 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from chains._rpc import ExtraMethods, RpcHandler, _LogQuery
 from chains._types import BlockRecord
-from chains._wire import check_object, invalid
+from chains.rpc._dispatch import ExtraMethods, RpcHandler
+from chains.rpc._logquery import LogQuery, parse_log_query
+from chains.rpc._wire import check_object, invalid
 
 if TYPE_CHECKING:
-    from chains._rpc import RpcMethods
+    from chains.rpc._filters import FilterMethods
 
 __all__ = ["SUBSCRIPTION_KINDS", "SubscriptionSession", "Subscriptions"]
 
@@ -47,14 +48,14 @@ Send = Callable[[str], None]
 @dataclass(frozen=True, slots=True)
 class _Subscription:
     kind: str
-    query: _LogQuery | None
+    query: LogQuery | None
     send: Send
 
 
 class Subscriptions:
     """Every live subscription on one chain; fed by the chain's sealed blocks."""
 
-    def __init__(self, rpc: RpcMethods) -> None:
+    def __init__(self, rpc: FilterMethods) -> None:
         self.rpc = rpc
         self._active: dict[str, _Subscription] = {}
         self._ids = itertools.count(1)
@@ -77,7 +78,7 @@ class Subscriptions:
         if kind == "logs":
             # Only address and topics: a live feed has no block range (geth rejects it too).
             check_object({} if options is None else options, "filter", _LOG_FIELDS)
-            query = self.rpc._parse_log_query({} if options is None else options, "filter")
+            query = parse_log_query({} if options is None else options, "filter")
         elif options is not None:
             raise invalid("options", "are not accepted by newHeads")
         sub_id = f"0x{next(self._ids):032x}"

@@ -21,11 +21,11 @@ from web3 import Web3
 from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
-from chains._wire import RpcError
+from chains.rpc._wire import RpcError
 
 if TYPE_CHECKING:
     from chains._chain import Chain
-    from chains._rpc import RpcMethods
+    from chains.rpc._methods import RpcMethods
 
 __all__ = ["InProcessProvider", "build_web3"]
 

@@ -7,7 +7,7 @@ under :attr:`DevnetServer.lock` and the chains never see concurrent mutation. Th
 handler is the chain's :class:`~chains.RpcMethods` table — no method has a second
 implementation here; this module only moves bytes.
 
-Transport rules (the table's own error codes are in :mod:`chains._rpc`):
+Transport rules (the table's own error codes are in :mod:`chains.rpc._methods`):
 
 - request bodies over ``max_body`` bytes: HTTP 413 with a ``-32600`` JSON-RPC error
   body; a WebSocket message over it closes the connection with code 1009 (message too
@@ -50,7 +50,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chains._errors import ConfigError
-from chains._wire import INVALID_REQUEST, RpcError
+from chains.rpc._wire import INVALID_REQUEST, RpcError
 
 if TYPE_CHECKING:
     from chains._chain import Chain

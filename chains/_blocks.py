@@ -1,0 +1,526 @@
+"""The block builder: the pending block, and how a transaction gets into a sealed block.
+
+:class:`BlockBuilder` is the part of :class:`~chains.Chain` that produces blocks: genesis,
+``_open`` (the pending block on the head), ``_include`` (run a transaction in it),
+``_record`` (its receipt), ``_seal`` (tries, header, listeners) and ``_replay`` (rebuild
+the pending block from its operations after a revert or a new timestamp). It keeps the
+chain's records (sealed blocks, the transaction index, the pending operations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import rlp
+from eth.abc import SignedTransactionAPI
+from eth.chains.base import MiningChain
+from eth.constants import ZERO_ADDRESS
+from eth.db.atomic import AtomicDB
+from eth.vm.chain_context import ChainContext
+from eth_keys.datatypes import PrivateKey
+from eth_typing import Address, Hash32
+from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
+
+from chains._clock import Clock
+from chains._config import ChainConfig
+from chains._contract import AbiRegistry
+from chains._errors import (
+    ChainError,
+    InvalidTransaction,
+    UnknownBlock,
+)
+from chains._evm import (
+    TX_BUILDER,
+    TX_GAS_CAP,
+    DevVM,
+    checksum,
+    classify_error,
+    error_name,
+    impersonated_tx,
+    sign_tx,
+)
+from chains._trie import ordered_trie_root
+from chains._types import BlockRecord, Log, Receipt
+
+_MAX_ANCESTORS = 256
+
+
+@dataclass
+class _Pending:
+    """The block under construction: a VM with live state plus what it has included.
+
+    ``header`` is the template the block opened with; gas used and the logs bloom
+    accumulate in plain integers and enter the header once, at sealing.
+    """
+
+    vm: DevVM
+    header: Any
+    gas_used: int = 0
+    bloom: int = 0
+    transactions: list[SignedTransactionAPI] = field(default_factory=list)
+    evm_receipts: list[Any] = field(default_factory=list)
+    receipts: list[Receipt] = field(default_factory=list)
+    log_count: int = 0
+
+
+@dataclass(frozen=True)
+class _GasSoFar:
+    """The one header field ``make_receipt`` reads: gas used before this transaction."""
+
+    gas_used: int
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    head: int
+    pending_ops: tuple[tuple[Any, ...], ...]
+    pending_timestamp: int | None
+    next_timestamp: int | None
+    impersonated: frozenset[bytes]
+
+
+class BlockBuilder:
+    """Block production for :class:`~chains.Chain` (which sets these attributes)."""
+
+    config: ChainConfig
+    clock: Clock
+    seed: int
+    chain_id: int
+    name: str
+    accounts: Any
+    abi_registry: AbiRegistry
+    last_receipt: Receipt | None
+    _vm_class: type[DevVM]
+    _keys: dict[bytes, PrivateKey]
+    _impersonated: set[bytes]
+    _chain_context: ChainContext
+    _chaindb: Any
+    _blocks: list[BlockRecord]
+    _tx_index: dict[bytes, tuple[int, int]]
+    _pending: _Pending | None
+    _pending_ops: list[tuple[Any, ...]]
+    _next_timestamp: int | None
+    _seal_event: Any
+    _listeners: list[Callable[[BlockRecord], None]]
+    _live_state: Any
+
+    def _genesis(self) -> None:
+        state: dict[Any, Any] = {
+            to_canonical_address(a.address): {
+                "balance": self.config.balance,
+                "nonce": 0,
+                "code": b"",
+                "storage": {},
+            }
+            for a in self.accounts
+        }
+        params: dict[str, Any] = {
+            "coinbase": ZERO_ADDRESS,
+            "difficulty": 0,
+            "gas_limit": self.config.gas_limit,
+            "timestamp": int(self.clock.start),
+            "extra_data": b"",
+            "mix_hash": self._prevrandao(0),
+            "nonce": b"\x00" * 8,
+            "base_fee_per_gas": self.config.base_fee,
+        }
+        klass = MiningChain.configure(
+            __name__="TestbedGenesis", vm_configuration=((0, DevVM),), chain_id=self.chain_id
+        )
+        genesis_chain = klass.from_genesis(AtomicDB(), params, state)
+        self._chaindb = genesis_chain.chaindb
+        header = genesis_chain.get_canonical_head()
+        self._blocks.append(BlockRecord(0, header.hash, header, (), (), _block_size(header, ())))
+
+    def _prevrandao(self, number: int) -> bytes:
+        # Random on a real chain; here derived from the seed so runs are reproducible.
+        return keccak(b"testbed-prevrandao" + f"{self.seed}:{self.chain_id}:{number}".encode())
+
+    def _ancestors(self, number: int | None = None) -> tuple[Hash32, ...]:
+        """Hashes of the blocks before block ``number`` (default: the next one), newest first.
+
+        What BLOCKHASH sees while block ``number`` executes: at most the last 256.
+        """
+        end = len(self._blocks) if number is None else number
+        return tuple(
+            Hash32(b.hash) for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
+        )
+
+    def _open(self, timestamp: int | None = None) -> _Pending:
+        pending = self._pending
+        if pending is not None:
+            if pending.transactions or self._pending_ops or timestamp is not None:
+                return pending
+            # Opened only to read: re-time it if the clock has moved on since.
+            if pending.header.timestamp == max(
+                self._next_block_time(), self._blocks[-1].timestamp + 1
+            ):
+                return pending
+            self._pending = None
+            self._live_state = None
+        parent = self._blocks[-1].header
+        if timestamp is None:
+            timestamp = self._next_block_time()
+        timestamp = max(int(timestamp), parent.timestamp + 1)
+        number = parent.block_number + 1
+        header = DevVM.create_header_from_parent(
+            parent,
+            coinbase=ZERO_ADDRESS,
+            timestamp=timestamp,
+            gas_limit=self.config.gas_limit,
+            mix_hash=self._prevrandao(number),
+            extra_data=b"",
+            parent_beacon_block_root=keccak(b"testbed-beacon" + parent.hash),
+        )
+        vm = self._vm_class(header, self._chaindb, self._chain_context, None)  # type: ignore[arg-type]
+        vm.ancestor_hashes = self._ancestors()
+        if self._live_state is not None:
+            # The state persisted at the last seal is this block's starting state: keep
+            # the object (and its caches), give it the new block's execution context.
+            self._live_state.execution_context = DevVM.create_execution_context(
+                header, vm.ancestor_hashes, self._chain_context
+            )
+            vm._state = self._live_state
+        else:
+            self._live_state = vm.state
+        vm.block_preprocessing(vm.get_block())
+        self._pending = _Pending(vm=vm, header=header)
+        return self._pending
+
+    def _next_block_time(self) -> int:
+        if self._next_timestamp is not None:
+            return self._next_timestamp
+        if self.config.mining == "interval":
+            # The first interval boundary after both the clock and the latest block.
+            step = self.config.block_time
+            after = max(self.clock.now, self._blocks[-1].timestamp)
+            return int((after // step + 1) * step)
+        return int(self.clock.now)
+
+    def _seal(self) -> BlockRecord:
+        pending = self._open()
+        vm = pending.vm
+        transactions = pending.transactions
+        header = pending.header.copy(
+            gas_used=pending.gas_used,
+            bloom=pending.bloom,
+            transaction_root=ordered_trie_root([tx.encode() for tx in transactions]),
+            receipt_root=ordered_trie_root([r.encode() for r in pending.evm_receipts]),
+        )
+        vm.block_receipts = pending.evm_receipts
+        block = vm.get_block().copy(header=header, transactions=transactions)
+        block = vm.block_postprocessing(block)
+        final = vm.finalize_block(block).block
+        block_hash = final.header.hash
+        receipts = tuple(
+            dataclasses.replace(
+                r,
+                block_hash=block_hash,
+                logs=tuple(dataclasses.replace(lg, block_hash=block_hash) for lg in r.logs),
+            )
+            for r in pending.receipts
+        )
+        record = BlockRecord(
+            number=final.header.block_number,
+            hash=block_hash,
+            header=final.header,
+            transactions=tuple(pending.transactions),
+            receipts=receipts,
+            size=_block_size(final.header, pending.transactions),
+        )
+        self._blocks.append(record)
+        for index, receipt in enumerate(receipts):
+            self._tx_index[receipt.tx_hash] = (record.number, index)
+        if receipts and self.last_receipt is not None:
+            last = self.last_receipt
+            if last.tx_hash in self._tx_index:
+                self.last_receipt = self.get_receipt(last.tx_hash)
+        self._pending = None
+        self._pending_ops = []
+        self._next_timestamp = None
+        self._cancel_seal()
+        for listener in tuple(self._listeners):  # a listener may unsubscribe itself
+            listener(record)
+        return record
+
+    def _schedule_seal(self) -> None:
+        if self.config.mining != "interval" or self._seal_event is not None:
+            return
+        pending = self._pending
+        at = pending.header.timestamp if pending is not None else self._next_block_time()
+        self._seal_event = self.clock.schedule(at, self._interval_seal, label=f"seal:{self.name}")
+
+    def _interval_seal(self) -> None:
+        self._seal_event = None
+        if self._pending is not None and (self._pending.transactions or self._pending_ops):
+            self._seal()
+
+    def _cancel_seal(self) -> None:
+        if self._seal_event is not None:
+            self.clock.cancel(self._seal_event)
+            self._seal_event = None
+
+    @property
+    def _state(self) -> Any:
+        return self._open().vm.state
+
+    def _build(
+        self,
+        from_: bytes,
+        nonce: int,
+        tip: int,
+        max_fee: int,
+        gas: int,
+        to: Address,
+        value: int,
+        data: bytes,
+    ) -> SignedTransactionAPI:
+        unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(
+            self.chain_id, nonce, tip, max_fee, gas, to, value, data, []
+        )
+        key = self._keys.get(from_)
+        if key is not None:
+            tx = sign_tx(unsigned, key)
+            # We produced this signature with the sender's key: pin the sender instead of
+            # recovering it again (raw transactions from clients are still recovered).
+            tx.__dict__["sender"] = from_
+            return tx
+        if from_ in self._impersonated:
+            fake = TX_BUILDER.new_dynamic_fee_transaction(
+                self.chain_id, nonce, tip, max_fee, gas, to, value, data, [], 0, 1, 1
+            )
+            return impersonated_tx(fake, from_)
+        raise ChainError(
+            f"no key for sender {to_checksum_address(from_)} on chain {self.name}: use one of "
+            "chain.accounts, add_account(), or impersonate(address) first"
+        )
+
+    def _include(self, tx: SignedTransactionAPI, *, retry_in_new_block: bool) -> Receipt:
+        pending = self._open()
+        state = pending.vm.state
+        if pending.gas_used + tx.gas > pending.header.gas_limit:
+            if not pending.transactions:
+                raise InvalidTransaction(
+                    f"gas limit {tx.gas} exceeds the block gas limit {pending.header.gas_limit}"
+                )
+            self._seal()
+            return self._include(tx, retry_in_new_block=retry_in_new_block)
+        snapshot = state.snapshot() if retry_in_new_block and pending.transactions else None
+        try:
+            if tx.max_fee_per_gas < pending.header.base_fee_per_gas:
+                raise ValidationError(
+                    f"max fee per gas ({tx.max_fee_per_gas}) is below the block's base fee "
+                    f"({pending.header.base_fee_per_gas})"
+                )
+            computation, evm_receipt, gas_used = self._run(pending, tx)
+        except ValidationError as exc:
+            raise classify_error(exc) from exc
+        if (
+            snapshot is not None
+            and computation.is_error
+            and gas_used >= tx.gas
+            and tx.gas < min(TX_GAS_CAP, self.config.gas_limit)
+        ):
+            # Out of gas only because the block was nearly full: try a fresh block.
+            state.revert(snapshot)
+            self._seal()
+            retried = self._build(
+                tx.sender,
+                tx.nonce,
+                tx.max_priority_fee_per_gas,
+                tx.max_fee_per_gas,
+                min(TX_GAS_CAP, self.config.gas_limit),
+                tx.to,
+                tx.value,
+                tx.data,
+            )
+            return self._include(retried, retry_in_new_block=False)
+        receipt = self._record(pending, tx, computation, evm_receipt, gas_used)
+        self._pending_ops.append(("tx", tx))
+        if self.config.mining == "auto":
+            self._seal()
+            receipt = self.get_receipt(receipt.tx_hash)
+        else:
+            self._schedule_seal()
+        self.last_receipt = receipt
+        return receipt
+
+    @staticmethod
+    def _run(pending: _Pending, tx: SignedTransactionAPI) -> tuple[Any, Any, int]:
+        """Execute ``tx`` on the pending state: (computation, py-evm receipt, its own gas)."""
+        vm, state = pending.vm, pending.vm.state
+        state.lock_changes()  # a new transaction starts: earlier changes become permanent
+        computation = state.apply_transaction(tx)
+        # make_receipt reads only .gas_used of the header it is given
+        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)  # type: ignore[arg-type]
+        return computation, evm_receipt, evm_receipt.gas_used - pending.gas_used
+
+    def _execute(self, pending: _Pending, tx: SignedTransactionAPI) -> Receipt:
+        """Run a transaction already known to be valid (a replay) in the pending block."""
+        return self._record(pending, tx, *self._run(pending, tx))
+
+    def _record(
+        self,
+        pending: _Pending,
+        tx: SignedTransactionAPI,
+        computation: Any,
+        evm_receipt: Any,
+        gas_used: int,
+    ) -> Receipt:
+        pending.gas_used = evm_receipt.gas_used
+        pending.bloom |= evm_receipt.bloom
+        index = len(pending.transactions)
+        pending.transactions.append(tx)
+        pending.evm_receipts.append(evm_receipt)
+        pending.log_count, receipt = self._make_receipt(
+            tx, computation, evm_receipt, gas_used, index, pending.header, pending.log_count
+        )
+        pending.receipts.append(receipt)
+        return receipt
+
+    def _make_receipt(
+        self,
+        tx: SignedTransactionAPI,
+        computation: Any,
+        evm_receipt: Any,
+        gas_used: int,
+        index: int,
+        header: Any,
+        log_start: int,
+    ) -> tuple[int, Receipt]:
+        tx_hash = tx.hash
+        number = header.block_number
+        logs = []
+        log_index = log_start
+        for address, topics, data in computation.get_log_entries():
+            logs.append(
+                Log(
+                    address=checksum(address),
+                    topics=tuple(t.to_bytes(32, "big") for t in topics),
+                    data=bytes(data),
+                    log_index=log_index,
+                    transaction_index=index,
+                    transaction_hash=tx_hash,
+                    block_number=number,
+                )
+            )
+            log_index += 1
+        created = None
+        if not tx.to and not computation.is_error:
+            created = checksum(computation.msg.storage_address)
+        base_fee = header.base_fee_per_gas
+        price = min(tx.max_fee_per_gas, base_fee + tx.max_priority_fee_per_gas)
+        error = None
+        if computation.is_error:
+            error = error_name(computation.error)
+        receipt = Receipt(
+            tx_hash=tx_hash,
+            transaction_index=index,
+            block_number=number,
+            sender=checksum(tx.sender),
+            to=checksum(tx.to) if tx.to else None,
+            status=not computation.is_error,
+            gas_used=gas_used,
+            cumulative_gas_used=evm_receipt.gas_used,
+            effective_gas_price=price,
+            contract_address=created,
+            logs=tuple(logs),
+            output=bytes(computation.output),
+            tx_type=getattr(tx, "type_id", None) or 0,
+            error=error,
+            abi_registry=self.abi_registry,
+        )
+        return log_index, receipt
+
+    def _state_op(self, op: tuple[Any, ...]) -> None:
+        self._apply_op(self._open().vm.state, op)
+        self._pending_ops.append(op)
+        if self.config.mining == "auto":
+            self._seal()
+
+    @staticmethod
+    def _apply_op(state: Any, op: tuple[Any, ...]) -> None:
+        kind, address, value = op[0], op[1], op[2]
+        state.lock_changes()
+        if kind == "balance":
+            state.set_balance(address, value)
+        elif kind == "code":
+            state.set_code(address, value)
+        elif kind == "nonce":
+            state.set_nonce(address, value)
+        elif kind == "storage":
+            state.set_storage(address, value, op[3])
+
+    def get_receipt(self, tx_hash: bytes) -> Receipt:
+        """Receipt of a sealed transaction; raises ``KeyError`` if unknown or pending."""
+        number, index = self._tx_index[tx_hash]
+        return self._blocks[number].receipts[index]
+
+    def _replay(self, ops: Sequence[tuple[Any, ...]], timestamp: int | None = None) -> None:
+        """Rebuild the pending block on the head and re-run ``ops`` in it, without sealing."""
+        self._cancel_seal()
+        self._pending = None
+        self._pending_ops = []
+        self._live_state = None  # it may hold the discarded pending changes
+        if not ops:
+            return
+        pending = self._open(timestamp)
+        for op in ops:
+            if op[0] == "tx":
+                self._execute(pending, op[1])
+            else:
+                self._apply_op(pending.vm.state, op)
+            self._pending_ops.append(op)
+        self._schedule_seal()
+
+    @staticmethod
+    def _canonical(address: str | bytes) -> Address:
+        if isinstance(address, bytes) and len(address) == 20:
+            return Address(address)
+        try:
+            return Address(to_canonical_address(address))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not an address: {address!r}") from exc
+
+    @property
+    def block_number(self) -> int:
+        """Number of the latest sealed block."""
+        return self._blocks[-1].number
+
+    def get_block(self, block: int | str | bytes) -> BlockRecord:
+        """A sealed block by number, hash or tag (``latest``, ``earliest``, ``safe``, ...)."""
+        if isinstance(block, bytes):
+            for record in reversed(self._blocks):
+                if record.hash == block:
+                    return record
+            raise UnknownBlock(f"no block with hash 0x{block.hex()} on chain {self.name}")
+        if block in ("latest", "safe", "finalized", "pending"):
+            return self._blocks[-1]
+        if block == "earliest":
+            return self._blocks[0]
+        if isinstance(block, str):
+            raise UnknownBlock(f"unknown block tag {block!r}")
+        if not 0 <= block < len(self._blocks):
+            raise UnknownBlock(
+                f"block {block} does not exist on chain {self.name} (head is {self.block_number})"
+            )
+        return self._blocks[block]
+
+    def _memory_db(self) -> dict[bytes, bytes]:
+        """The key/value store of py-evm's in-memory database (every state ever sealed)."""
+        kv = getattr(getattr(self._chaindb.db, "wrapped_db", None), "kv_store", None)
+        if not isinstance(kv, dict):
+            raise ChainError(f"chain {self.name}: its database is not the in-memory py-evm one")
+        return kv
+
+
+def _block_size(header: Any, transactions: Sequence[SignedTransactionAPI]) -> int:
+    """RLP size of a block: header, transaction list, empty uncle and withdrawal lists."""
+    body = sum(
+        len(rlp.encode(tx.encode())) if getattr(tx, "type_id", None) else len(rlp.encode(tx))
+        for tx in transactions
+    )
+    return len(rlp.encode(header)) + body + 8

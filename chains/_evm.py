@@ -1,0 +1,209 @@
+"""The py-evm adapter: the devnet's VM and state classes, signing, impersonation, errors.
+
+Everything here speaks py-evm's language: :class:`DevVM` runs Prague with ancestor
+hashes and receipts from the chain's own records, :func:`sign_tx` signs a dynamic-fee
+transaction (the same bytes as eth-keys, faster), :func:`impersonated_tx` pins a sender
+without a signature, :class:`CallTransaction` carries an asserted sender for calls, and
+:func:`classify_error` turns py-evm's validation messages into this package's errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import coincurve
+from eth.abc import SignedTransactionAPI
+from eth.exceptions import Revert
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.constants import (
+    DEPOSIT_CONTRACT_ADDRESS,
+    DEPOSIT_EVENT_SIGNATURE_HASH,
+    DEPOSIT_REQUEST_TYPE,
+)
+from eth.vm.forks.prague.state import PragueState
+from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+from eth_keys.datatypes import PrivateKey
+from eth_utils import ValidationError, to_checksum_address
+
+from chains._errors import (
+    ChainError,
+    InsufficientFunds,
+    InvalidTransaction,
+    NonceTooLow,
+)
+from chains._interpreter import FastComputation, StockComputation, _keccak
+from chains._statedb import DevAccountDB
+
+#: Gas limit of a block unless configured.
+DEFAULT_GAS_LIMIT = 30_000_000
+INITIAL_BASE_FEE = 1_000_000_000  # EIP-1559's initial base fee, 1 gwei
+DEFAULT_PRIORITY_FEE = 1_000_000_000
+#: EIP-7825's per-transaction gas cap; the native API never asks for more.
+TX_GAS_CAP = 2**24
+TX_BUILDER = PragueTransactionBuilder
+
+
+class StockState(PragueState):
+    account_db_class = DevAccountDB
+    computation_class = StockComputation
+
+
+class DevState(StockState):
+    computation_class = FastComputation  # type: ignore[assignment]
+
+
+class DevVM(PragueVM):
+    """Prague rules; ancestor hashes and receipts come from the chain's own records."""
+
+    _state_class = DevState
+    ancestor_hashes: tuple[bytes, ...] = ()
+    block_receipts: Sequence[Any] = ()
+
+    @property
+    def previous_hashes(self) -> tuple[bytes, ...]:  # type: ignore[override]
+        return self.ancestor_hashes
+
+    def process_deposit_request_data(self, block: Any) -> None:
+        # Prague's version re-reads every receipt from the receipt trie in the database;
+        # the receipts are in memory here. Same filter, same encoding (EIP-6110).
+        data = b""
+        for receipt in self.block_receipts:
+            for log in receipt.logs:
+                if (
+                    log.address == DEPOSIT_CONTRACT_ADDRESS
+                    and log.topics
+                    and log.topics[0].to_bytes(32, "big") == DEPOSIT_EVENT_SIGNATURE_HASH
+                ):
+                    d = log.data
+                    data += d[192:240] + d[288:320] + d[352:360] + d[416:512] + d[544:552]
+        block.block_requests.append(DEPOSIT_REQUEST_TYPE + data)
+
+
+class StockVM(DevVM):
+    """:class:`DevVM` on py-evm's stock opcode loop (``ChainConfig(interpreter="py-evm")``)."""
+
+    _state_class = StockState  # type: ignore[assignment]
+
+
+VM_CLASSES: dict[str, type[DevVM]] = {"fast": DevVM, "py-evm": StockVM}
+
+
+def impersonated_tx(tx: SignedTransactionAPI, sender: bytes) -> SignedTransactionAPI:
+    inner = tx._inner  # type: ignore[attr-defined]
+    # Bypass signature recovery: pin the sender and skip the signature check.
+    inner.__dict__["sender"] = sender
+    tx.__dict__["sender"] = sender
+    tx.__dict__["_impersonated"] = True
+    inner.check_signature_validity = lambda: None
+    return tx
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Outcome of a call that was executed and then rolled back."""
+
+    output: bytes
+    gas_used: int
+    gas_refund: int
+    is_error: bool
+    error: str | None
+
+
+class CallTransaction:
+    """An unsigned transaction with an asserted sender, for calls and estimates."""
+
+    type_id = 0
+
+    def __init__(self, unsigned: Any, sender: bytes) -> None:
+        self._tx = unsigned
+        self.sender = sender
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+    @property
+    def max_fee_per_gas(self) -> int:
+        return 0
+
+    @property
+    def max_priority_fee_per_gas(self) -> int:
+        return 0
+
+    @property
+    def access_list(self) -> tuple[()]:
+        return ()
+
+    @property
+    def blob_versioned_hashes(self) -> tuple[()]:
+        return ()
+
+    @property
+    def authorization_list(self) -> tuple[()]:
+        return ()
+
+    @property
+    def intrinsic_gas(self) -> int:
+        return int(self._tx.intrinsic_gas)
+
+
+@functools.lru_cache(maxsize=1024)
+def cached_signer(secret: bytes) -> coincurve.PrivateKey:
+    return coincurve.PrivateKey(secret)
+
+
+def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
+    """``unsigned.as_signed_transaction(key)``, the same bytes, with less around it.
+
+    py-evm signs through eth-keys, which builds a libsecp256k1 key (deriving its public
+    key) for every signature and hashes with the pure-Python-wrapped Keccak; here the
+    libsecp256k1 key is kept and the hash is the C one. Both sign the same Keccak of the
+    same EIP-2718 payload with libsecp256k1's deterministic RFC 6979 nonce, so the
+    signature — and the transaction hash — is identical (``tests/chains/test_chain.py``).
+    """
+    digest = _keccak(unsigned.get_message_for_signing())
+    signature = cached_signer(key.to_bytes()).sign_recoverable(digest, hasher=None)
+    return TX_BUILDER.new_dynamic_fee_transaction(
+        unsigned.chain_id,
+        unsigned.nonce,
+        unsigned.max_priority_fee_per_gas,
+        unsigned.max_fee_per_gas,
+        unsigned.gas,
+        unsigned.to,
+        unsigned.value,
+        unsigned.data,
+        unsigned.access_list,
+        signature[64],
+        int.from_bytes(signature[:32]),
+        int.from_bytes(signature[32:64]),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def checksum(address: bytes) -> str:
+    """EIP-55 form of a 20-byte address, memoised: receipts name the same few addresses
+    (sender, contract, log emitters) over and over, and each spelling costs a Keccak."""
+    return str(to_checksum_address(address))
+
+
+def classify_error(exc: ValidationError) -> ChainError:
+    text = str(exc)
+    lowered = text.lower()
+    if "nonce" in lowered:
+        numbers = [int(n) for n in re.findall(r"\d+", text)]
+        if len(numbers) >= 2 and numbers[-1] < numbers[-2]:
+            return NonceTooLow(f"nonce too low: {text}")
+        return InvalidTransaction(f"nonce too high: {text}")
+    if "balance" in lowered or "afford" in lowered:
+        return InsufficientFunds(f"insufficient funds for gas * price + value: {text}")
+    return InvalidTransaction(text)
+
+
+def error_name(error: Any) -> str | None:
+    """``None`` for a plain REVERT, else the EVM error (OutOfGas, InvalidJumpDestination...)."""
+    if isinstance(error, Revert):
+        return None
+    return type(error).__name__

@@ -1,0 +1,30 @@
+"""Assertion helpers shared by every test folder (imported as a plain module, not fixtures).
+
+pytest's default ``prepend`` import mode puts ``tests/`` on ``sys.path`` when it loads
+``tests/conftest.py``, so any test imports these with ``from testing_helpers import reverts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from chains import TransactionReverted
+
+
+@contextmanager
+def reverts(*reasons: str | None) -> Iterator[pytest.ExceptionInfo[TransactionReverted]]:
+    """Expect the block to raise :class:`TransactionReverted` with exactly one of ``reasons``.
+
+    ``None`` stands for a revert without a reason string, as a reentrancy lock gives.
+    Yields pytest's ``ExceptionInfo``, for checks on the receipt or the revert data.
+    """
+    if not reasons:
+        raise TypeError("reverts() needs at least one expected reason (None: a revert without one)")
+    with pytest.raises(TransactionReverted) as info:
+        yield info
+    assert info.value.reason in reasons, (
+        f"reverted with {info.value.reason!r}, not {' or '.join(map(repr, reasons))}"
+    )
