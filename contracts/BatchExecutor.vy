@@ -22,6 +22,7 @@
 
 from ethereum.ercs import IERC20
 from .interfaces import IFlashBorrower
+from .lib import constants
 
 implements: IFlashBorrower
 
@@ -32,7 +33,7 @@ MAX_DATA: constant(uint256) = 512
 # Most approvals granted at deployment.
 MAX_APPROVALS: constant(uint256) = 16
 # Value lenders expect back from the flash callback (ERC-3156).
-CALLBACK_SUCCESS: constant(bytes32) = keccak256("ERC3156FlashBorrower.onFlashLoan")
+CALLBACK_SUCCESS: constant(bytes32) = constants.CALLBACK_SUCCESS
 
 
 struct Call:
@@ -69,6 +70,8 @@ event Executed:
 def __init__(owner_: address, approvals: DynArray[Approval, MAX_APPROVALS]):
     """
     @notice Sets the owner and grants each (token, spender) an unlimited allowance.
+    @param owner_ The only account allowed to `execute`.
+    @param approvals (token, spender) pairs approved for max_value(uint256).
     """
     assert owner_ != empty(address), "batch: zero owner"
     owner = owner_
@@ -81,7 +84,8 @@ def __init__(owner_: address, approvals: DynArray[Approval, MAX_APPROVALS]):
 def execute(calls: DynArray[Call, MAX_CALLS]) -> uint256:
     """
     @notice Run `calls` in order (see the contract notice); all or nothing.
-    @return the number of calls run
+    @param calls The batch: target, calldata, optional balance patch, inner count.
+    @return The number of calls in the batch.
     """
     assert msg.sender == owner, "batch: not owner"
     assert len(calls) > 0, "batch: no calls"
@@ -111,6 +115,12 @@ def execute(calls: DynArray[Call, MAX_CALLS]) -> uint256:
 def on_flash_loan(initiator: address, token: address, amount: uint256, fee: uint256, data: Bytes[1024]) -> bytes32:
     """
     @notice Flash callback: run the pending flash call's inner calls.
+    @param initiator Who started the loan (must be this account).
+    @param token The lent token.
+    @param amount Units lent.
+    @param fee Units owed on top; the inner calls must leave amount + fee approved.
+    @param data Unused (the inner calls are the pending batch's).
+    @return keccak256("ERC3156FlashBorrower.onFlashLoan").
     @dev `@reentrant` because the lender calls it while `execute` holds the lock;
          `lender` (set only by `execute`, cleared here) and the initiator check
          stand in for it.
