@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bridge import Message, deploy_bridge
-from bridge._deploy import CONTRACTS_DIR
+from chains import contracts_dir
 from chains import Chain, Contract, Devnet
 
 NOOP = "@external\ndef f(x: uint256):\n    pass\n"
@@ -21,7 +21,7 @@ def main() -> None:
     deployment = deploy_bridge(devnet)  # 2-of-3
     a, b = devnet.chains
     user = a.accounts[1].address
-    usdc = a.deploy(CONTRACTS_DIR / "Token.vy", "USD Coin", "USDC", 6)
+    usdc = a.deploy(contracts_dir() / "Token.vy", "USD Coin", "USDC", 6)
     wusdc = deployment.add_token(a, usdc)[b.chain_id]
     usdc.mint(user, 10**12)
     usdc.approve(deployment.bridge(a).address, 2**256 - 1, sender=user)

@@ -1,6 +1,6 @@
 """Engine benchmark script: ``python benchmarks/engine.py [--json]``.
 
-The same as ``testbed bench engine``; see ``scenarios/_bench.py`` for what is measured.
+The same as ``testbed bench engine``; see ``scenarios/bench/_engine.py`` for what is measured.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """RPC load benchmark script: ``python benchmarks/rpc_load.py [--json] [--clients N]``.
 
-The same as ``testbed bench rpc``; see ``scenarios/_bench_rpc.py`` for what is measured.
+The same as ``testbed bench rpc``; see ``scenarios/bench/_rpc.py`` for what is measured.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Scenario benchmark script: ``python benchmarks/scenario.py [--json] [--sweep-runs 1000]``.
 
-The same as ``testbed bench scenario``; see ``scenarios/_bench_scenario.py`` for what is
+The same as ``testbed bench scenario``; see ``scenarios/bench/_scenario.py`` for what is
 measured (runs/s per mode on one reused world; optionally the wall time of a bridged sweep).
 """
 

@@ -42,6 +42,9 @@ from bridge._relayer import (
     DoubleDelivery,
     Relayer,
 )
+from bridge._bench import render_relayer_bench, run_relayer_bench
+from bridge._presets_cli import render_presets
+from bridge.admin import admin_methods
 from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash
 from bridge.latency import (
     PRESETS,
@@ -95,11 +98,15 @@ __all__ = [
     "StoreError",
     "TokenTransfer",
     "Uniform",
+    "admin_methods",
     "deploy_bridge",
     "derive_attester_keys",
     "get_expiry_digest",
     "get_message_id",
     "get_preset",
     "get_relay_digest",
+    "render_presets",
+    "render_relayer_bench",
+    "run_relayer_bench",
     "sign_digest",
 ]

@@ -211,6 +211,16 @@ class Relayer:
     def is_running(self) -> bool:
         return self._is_started and self._is_alive
 
+    @property
+    def is_paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`: observing, not submitting."""
+        return self._is_paused
+
+    @property
+    def deferred_ids(self) -> frozenset[str]:
+        """Messages whose relay came due while paused: :meth:`resume` acts on them."""
+        return frozenset(self._deferred)
+
     def start(self) -> Relayer:
         """Hook into the chains and the clock; resume every message the store holds."""
         if not self._is_alive:

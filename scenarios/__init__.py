@@ -1,4 +1,9 @@
-"""scenarios: the DeFi suite on a chain, its reference math, and (later) scenario runners.
+"""scenarios: the DeFi suite on a chain, its reference math, the scenario runners (atomic,
+sequential, bridged), sweeps, reports and the ``testbed`` command line.
+
+The rooms, lowest first (a room imports only the rooms before it): ``model`` (steps, run
+spec/result, metrics, market, reference math), ``world`` (suite, venues, layout),
+``runners``, ``sweep``, ``report``, ``bench`` and ``live``, ``cli``. See ``README.md``.
 
 >>> from chains import Devnet
 >>> from scenarios import deploy_suite
@@ -7,14 +12,29 @@
 
 from __future__ import annotations
 
-from scenarios._market import MarketConfig, PricePath
-from scenarios._models import (
+from scenarios.model import (
+    LATENCY_PRESETS,
+    METRIC_KEYS,
+    MODES,
+    OUTCOMES,
     RAY,
     SECONDS_PER_YEAR,
+    SWAP_BORROW_REFINANCE,
     WAD,
+    Borrow,
     CdpLiquidation,
+    MarketConfig,
     MarketLiquidation,
+    PricePath,
     RateModel,
+    Refinance,
+    Runner,
+    RunResult,
+    RunSpec,
+    Scenario,
+    ScenarioConfigError,
+    SupplyCollateral,
+    Swap,
     accrue_interest,
     cdp_collateral_ratio,
     cdp_debt,
@@ -32,38 +52,17 @@ from scenarios._models import (
     per_second_factor,
     quote,
     rate_after,
+    register_runner,
+    registered_modes,
     rpow,
     to_assets_down,
     to_assets_up,
     to_shares_down,
     to_shares_up,
 )
-from scenarios._report import Report, report
-from scenarios._runners import AtomicRunner, SequentialRunner, register_builtin_runners
-from scenarios._runspec import (
-    LATENCY_PRESETS,
-    METRIC_KEYS,
-    MODES,
-    OUTCOMES,
-    Runner,
-    RunResult,
-    RunSpec,
-    ScenarioConfigError,
-    get_runner,
-    register_runner,
-    registered_modes,
-    run,
-)
-from scenarios._scenario import (
-    SWAP_BORROW_REFINANCE,
-    Borrow,
-    Refinance,
-    Scenario,
-    SupplyCollateral,
-    Swap,
-)
-from scenarios._suite import Suite, SuiteConfig, SuiteConfigError, deploy_suite
-from scenarios._sweep import (
+from scenarios.report import Report, report
+from scenarios.runners import AtomicRunner, SequentialRunner, get_runner, run
+from scenarios.sweep import (
     Executor,
     ProcessExecutor,
     SerialExecutor,
@@ -74,9 +73,7 @@ from scenarios._sweep import (
     run_sweep,
     write_results,
 )
-from scenarios._world import World
-
-register_builtin_runners()
+from scenarios.world import Suite, SuiteConfig, SuiteConfigError, World, deploy_suite
 
 __all__ = [
     "LATENCY_PRESETS",

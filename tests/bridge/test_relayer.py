@@ -222,11 +222,16 @@ def test_relayer_joins_devnet_snapshots(world: World, relayers: Relayers) -> Non
 
 def test_pause_holds_relays_until_resume(world: World, relayers: Relayers) -> None:
     relayer = relayers.start(latency=Constant(5.0))
+    assert not relayer.is_paused
     relayer.pause()
+    assert relayer.is_paused
     message, _ = world.send(world.a, world.b)
     world.devnet.advance(100)
     assert relayer.get(message.id).status == "sent"  # type: ignore[union-attr]
+    assert relayer.deferred_ids == {"0x" + message.id.hex()}
     relayer.resume()
+    assert not relayer.is_paused
+    assert relayer.deferred_ids == frozenset()
     world.devnet.advance(0)
     assert relayer.get(message.id).status == "executed"  # type: ignore[union-attr]
 

@@ -33,7 +33,7 @@ from chains._interpreter import (
     pristine_opcodes,
 )
 from scenarios import deploy_suite
-from scenarios._bench import SUPPLY, bench_source
+from scenarios.bench import SUPPLY, bench_source
 
 MAX = 2**256 - 1
 CODE_ADDRESS = "0x00000000000000000000000000000000c0de0001"

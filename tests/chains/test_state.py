@@ -11,7 +11,7 @@ import pytest
 from chains import Devnet, StateError, load_state, save_state
 from chains._state import STATE_FORMAT, STATE_VERSION
 
-TOKEN = Path(__file__).parents[2] / "scenarios" / "benchdata" / "BenchToken.vy"
+TOKEN = Path(__file__).parents[2] / "scenarios" / "bench" / "benchdata" / "BenchToken.vy"
 STRANGER = "0x00000000000000000000000000000000000000aa"
 
 

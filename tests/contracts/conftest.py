@@ -16,7 +16,7 @@ from contract_helpers import MAX_UINT256, USDC, WETH, Roles
 
 from chains import Chain, Contract, Devnet
 from scenarios import Suite, deploy_suite
-from scenarios._suite import CONTRACTS_DIR
+from scenarios.world import CONTRACTS_DIR
 
 # what every role starts with
 ROLE_USDC = 10_000_000 * USDC

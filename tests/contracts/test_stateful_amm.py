@@ -19,7 +19,7 @@ from testing_helpers import reverts
 
 from chains import Chain, Contract
 from scenarios import Suite, get_amount_out
-from scenarios._suite import CONTRACTS_DIR
+from scenarios.world import CONTRACTS_DIR
 
 DEAD = "0x000000000000000000000000000000000000dEaD"
 MINIMUM_LIQUIDITY = 1000

@@ -9,7 +9,7 @@ from contract_helpers import DAI, MAX_UINT256, USDC, WAD, WETH
 
 from chains import Chain
 from scenarios import Suite, SuiteConfig, SuiteConfigError, deploy_suite
-from scenarios._suite import CONTRACTS_DIR, build_blueprint_initcode
+from scenarios.world import CONTRACTS_DIR, build_blueprint_initcode
 
 ZERO_ADDRESS = "0x" + "0" * 40
 

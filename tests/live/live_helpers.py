@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-BENCH_TOKEN = Path(__file__).parents[2] / "scenarios" / "benchdata" / "BenchToken.vy"
+BENCH_TOKEN = Path(__file__).parents[2] / "scenarios" / "bench" / "benchdata" / "BenchToken.vy"
 
 
 @dataclass

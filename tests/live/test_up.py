@@ -24,7 +24,7 @@ from web3 import Web3
 
 from bridge import deploy_bridge
 from chains import Devnet
-from scenarios._up import LiveDevnet, UpOptions
+from scenarios.live import LiveDevnet, UpOptions
 
 TARGET_MOCK = Path(__file__).parents[2] / "contracts" / "mocks" / "message_target_mock.vy"
 SEND_ABI = [
@@ -228,7 +228,10 @@ def test_bridge_admin_pause_resume_and_relay_now(live: LiveDevnet) -> None:
     )
     a.eth.wait_for_transaction_receipt(tx)
     (record,) = wait_for(lambda: call(a_end.port, "bridge_messages"), 30, "the scan")
-    time.sleep(0.5)  # well past its same-block due time: paused, so still undelivered
+    # its relay came due and the pause held it: still undelivered
+    relayer = live.relayer
+    assert relayer is not None
+    wait_for(lambda: record["id"] in relayer.deferred_ids, 30, "the held relay")
     assert call(a_end.port, "bridge_message", record["id"])["status"] in ("sent", "eligible")
     relayed = call(a_end.port, "bridge_relayNow", record["id"])
     assert relayed["status"] in ("relayed", "executed")

@@ -15,17 +15,17 @@ SWEEP_PLUGINS = ("sweep_plugin",)
 
 
 @pytest.fixture(scope="session")
-def world() -> World:
+def scenario_world() -> World:
     """A 3-chain world built once; every run reverts it to its post-deployment anchor."""
     return World.build(3)
 
 
 @pytest.fixture(scope="session")
-def serial_executor(world: World) -> Iterator[SerialExecutor]:
+def serial_executor(scenario_world: World) -> Iterator[SerialExecutor]:
     """An in-process sweep executor reusing the session's 3-chain world."""
 
     def build(chains: int) -> World:
-        return world if chains == 3 else World.build(chains)
+        return scenario_world if chains == 3 else World.build(chains)
 
     with SerialExecutor(imports=SWEEP_PLUGINS, world_factory=build) as executor:
         yield executor

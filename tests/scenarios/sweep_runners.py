@@ -109,7 +109,7 @@ def register() -> None:
 
 def unregister() -> None:
     """Remove the test-only modes from the registry (it has no public removal: tests only)."""
-    from scenarios import _runspec
+    from scenarios.model import _runspec
 
     for name in RUNNERS:
         _runspec._RUNNERS.pop(name, None)

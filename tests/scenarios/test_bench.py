@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from scenarios import _bench
+from scenarios.bench import _engine as _bench
 from scenarios.cli import main
 
 

@@ -99,3 +99,29 @@ def test_run_bridged_two_chains(capsys: pytest.CaptureFixture[str]) -> None:
     assert metrics["outcome"] == "complete"
     assert metrics["transactions"] == 11
     assert metrics["capital_in_flight_usd_s"] > 0
+
+
+def test_devnet_prints_the_configured_balance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "devnet.toml"
+    config.write_text(
+        "[[chains]]\nchain_id = 5\nbalance = 500000000000000000\n"
+        "[[chains]]\nchain_id = 6\nbalance = 500000000000000000\n"
+    )
+    assert main(["devnet", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "accounts with 0.5 ETH each on every chain" in out
+    assert "10,000 ETH" not in out
+
+
+def test_devnet_prints_each_chains_balance_when_they_differ(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "devnet.toml"
+    config.write_text(
+        '[[chains]]\nchain_id = 5\nname = "l1"\nbalance = 2000000000000000000000\n'
+        '[[chains]]\nchain_id = 6\nname = "l2"\n'
+    )
+    assert main(["devnet", "--config", str(config)]) == 0
+    assert "accounts with ETH each: l1 2,000, l2 10,000" in capsys.readouterr().out

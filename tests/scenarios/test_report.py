@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from scenarios import SerialExecutor, SweepError, SweepSpec, report, run_sweep
-from scenarios._report import write_report
-from scenarios._sweep import RESULTS_JSON, RUNS_FILE, SWEEP_FILE
+from scenarios.report import write_report
+from scenarios.sweep import RESULTS_JSON, RUNS_FILE, SWEEP_FILE
 
 #: The test-only probe and fail modes exist for this module only (conftest).
 pytestmark = pytest.mark.usefixtures("probe_modes")

@@ -19,29 +19,37 @@ from scenarios import (
     World,
     run,
 )
-from scenarios._market import MarketConfig
+from scenarios.model import MarketConfig
 
 
-def test_same_spec_twice_is_byte_identical(world: World) -> None:
+def test_same_spec_twice_is_byte_identical(scenario_world: World) -> None:
     spec = RunSpec(mode="sequential", sigma=0.8, seed=7)
-    assert run(spec, world=world).dumps() == run(spec, world=world).dumps()
+    assert run(spec, world=scenario_world).dumps() == run(spec, world=scenario_world).dumps()
 
 
-def test_runs_leave_the_world_at_its_anchor(world: World) -> None:
-    pool = world.suite.weth_usdc
-    before = (pool.get_reserves(), world.devnet.now, world.suite.usdc.balanceOf(world.roles.user))
-    run(RunSpec(mode="sequential", seed=1), world=world)
-    after = (pool.get_reserves(), world.devnet.now, world.suite.usdc.balanceOf(world.roles.user))
+def test_runs_leave_the_world_at_its_anchor(scenario_world: World) -> None:
+    pool = scenario_world.suite.weth_usdc
+    before = (
+        pool.get_reserves(),
+        scenario_world.devnet.now,
+        scenario_world.suite.usdc.balanceOf(scenario_world.roles.user),
+    )
+    run(RunSpec(mode="sequential", seed=1), world=scenario_world)
+    after = (
+        pool.get_reserves(),
+        scenario_world.devnet.now,
+        scenario_world.suite.usdc.balanceOf(scenario_world.roles.user),
+    )
     assert after == before
 
 
 @pytest.mark.parametrize("seed", [0, 5])
-def test_every_mode_of_a_seed_sees_the_same_price_path(world: World, seed: int) -> None:
+def test_every_mode_of_a_seed_sees_the_same_price_path(scenario_world: World, seed: int) -> None:
     """Each run's end price is the seed's path at the run's end time, computed apart."""
     cfg = MarketConfig()
     path = PricePath(cfg.weth_price, 2.0, 0.0, tick=cfg.tick, seed=seed)
     for mode in ("atomic", "sequential"):
-        result = run(RunSpec(mode=mode, sigma=2.0, seed=seed), world=world)
+        result = run(RunSpec(mode=mode, sigma=2.0, seed=seed), world=scenario_world)
         end = result.timeline[-1]
         assert end["event"] == "holdings"
         assert end["price"] == path.at(end["t"])
@@ -51,8 +59,8 @@ def test_every_mode_of_a_seed_sees_the_same_price_path(world: World, seed: int) 
     ).at_tick(50)
 
 
-def test_result_has_every_metric(world: World) -> None:
-    result = run(RunSpec(mode="atomic", seed=2), world=world)
+def test_result_has_every_metric(scenario_world: World) -> None:
+    result = run(RunSpec(mode="atomic", seed=2), world=scenario_world)
     assert tuple(result.metrics) == tuple(METRIC_KEYS) or set(result.metrics) == set(METRIC_KEYS)
     assert result.metrics["outcome"] == "complete"
     assert result.metrics["transactions"] == 1
@@ -62,11 +70,11 @@ def test_result_has_every_metric(world: World) -> None:
     assert 90_000 < float(result.metrics["net_value_usdc"]) < 100_000
 
 
-def test_sigma_zero_sequential_equals_atomic_up_to_fees(world: World) -> None:
+def test_sigma_zero_sequential_equals_atomic_up_to_fees(scenario_world: World) -> None:
     """σ = 0: the only differences are the flash-mint fee (atomic) and a few blocks of
     interest (sequential), so divergence = fees(atomic) − fees(sequential) ± interest."""
-    atomic = run(RunSpec(mode="atomic", sigma=0.0), world=world)
-    seq = run(RunSpec(mode="sequential", sigma=0.0), world=world)
+    atomic = run(RunSpec(mode="atomic", sigma=0.0), world=scenario_world)
+    seq = run(RunSpec(mode="sequential", sigma=0.0), world=scenario_world)
     fee_gap = float(atomic.metrics["fees_usdc"]) - float(seq.metrics["fees_usdc"])
     assert fee_gap > 0  # the flash-mint fee
     # interest on ~50k USDC for ~6 s at a few % a year is < 0.01 USDC
@@ -76,8 +84,8 @@ def test_sigma_zero_sequential_equals_atomic_up_to_fees(world: World) -> None:
     assert seq.metrics["lvr_usdc"] == 0.0
 
 
-def test_sequential_fronts_the_repayment_and_is_repaid(world: World) -> None:
-    result = run(RunSpec(mode="sequential", seed=3), world=world)
+def test_sequential_fronts_the_repayment_and_is_repaid(scenario_world: World) -> None:
+    result = run(RunSpec(mode="sequential", seed=3), world=scenario_world)
     m = result.metrics
     assert m["outcome"] == "complete"
     assert float(m["fronted_usdc"]) == pytest.approx(50_000 * 0.95, rel=0.02)
@@ -90,9 +98,9 @@ def test_sequential_fronts_the_repayment_and_is_repaid(world: World) -> None:
     assert events[-2] == "repay_fronter"
 
 
-def test_atomic_revert_leaves_nothing_behind(world: World) -> None:
+def test_atomic_revert_leaves_nothing_behind(scenario_world: World) -> None:
     """A target LTV the vault cannot hold (CR 1/0.7 < 1.5): the composer reverts."""
-    result = run(RunSpec(mode="atomic", target_ltv=0.7), world=world)
+    result = run(RunSpec(mode="atomic", target_ltv=0.7), world=scenario_world)
     m = result.metrics
     assert (m["outcome"], m["failed_step"]) == ("reverted", "refinance")
     assert m["net_value_usdc"] == 100_000.0  # still the notional, in USDC
@@ -100,10 +108,10 @@ def test_atomic_revert_leaves_nothing_behind(world: World) -> None:
     assert result.timeline[-2]["reason"] == "cdp: unsafe position"
 
 
-def test_sequential_partial_prices_the_stranded_value(world: World) -> None:
+def test_sequential_partial_prices_the_stranded_value(scenario_world: World) -> None:
     """Same LTV step by step: the swap, borrow, fronted repay, withdraw and lock commit, the
     draw fails; the WETH sits in the vault and the user owes the fronter."""
-    result = run(RunSpec(mode="sequential", target_ltv=0.7, seed=4), world=world)
+    result = run(RunSpec(mode="sequential", target_ltv=0.7, seed=4), world=scenario_world)
     m = result.metrics
     assert (m["outcome"], m["failed_step"]) == ("partial", "refinance")
     end = result.timeline[-1]
@@ -115,13 +123,13 @@ def test_sequential_partial_prices_the_stranded_value(world: World) -> None:
     assert float(m["fronted_s"]) > 0
 
 
-def test_sequential_borrow_above_max_ltv_is_partial_at_borrow(world: World) -> None:
-    result = run(RunSpec(mode="sequential", target_ltv=0.77), world=world)
+def test_sequential_borrow_above_max_ltv_is_partial_at_borrow(scenario_world: World) -> None:
+    result = run(RunSpec(mode="sequential", target_ltv=0.77), world=scenario_world)
     assert (result.metrics["outcome"], result.metrics["failed_step"]) == ("partial", "borrow")
     assert result.timeline[-2]["reason"] == "market: ltv exceeded"
 
 
-def test_user_scenario_runs_and_a_first_step_failure_is_reverted(world: World) -> None:
+def test_user_scenario_runs_and_a_first_step_failure_is_reverted(scenario_world: World) -> None:
     lever = Scenario.from_mapping(
         {
             "name": "lever",
@@ -133,13 +141,13 @@ def test_user_scenario_runs_and_a_first_step_failure_is_reverted(world: World) -
         }
     )
     assert lever.steps == (Swap(), SupplyCollateral(), Borrow(target_ltv=0.3))
-    result = SequentialRunner(lever).run(world, RunSpec(mode="sequential", seed=1))
+    result = SequentialRunner(lever).run(scenario_world, RunSpec(mode="sequential", seed=1))
     assert result.metrics["outcome"] == "complete"
     assert result.metrics["transactions"] == 3
     assert 0.9 < float(result.metrics["min_health_factor"]) * 0.3 / 0.8 < 1.1
 
     broken = Scenario("broken", (Swap("DAI", "USDC"),))
-    failed = SequentialRunner(broken).run(world, RunSpec(mode="sequential"))
+    failed = SequentialRunner(broken).run(scenario_world, RunSpec(mode="sequential"))
     assert (failed.metrics["outcome"], failed.metrics["failed_step"]) == ("reverted", "swap")
     assert failed.metrics["transactions"] == 0
 
@@ -153,11 +161,11 @@ def test_user_scenario_runs_and_a_first_step_failure_is_reverted(world: World) -
     ids=["ltv-above-threshold", "notional-beyond-depth"],
 )
 def test_impossible_parameters_are_clear_errors(
-    world: World, fields: dict[str, float], message: str
+    scenario_world: World, fields: dict[str, float], message: str
 ) -> None:
     for mode in ("atomic", "sequential"):
         with pytest.raises(ScenarioConfigError, match="impossible RunSpec") as info:
-            run(RunSpec(mode=mode, **fields), world=world)  # type: ignore[arg-type]
+            run(RunSpec(mode=mode, **fields), world=scenario_world)  # type: ignore[arg-type]
         assert message in str(info.value)
 
 

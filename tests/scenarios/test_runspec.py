@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -18,7 +20,7 @@ from scenarios import (
     registered_modes,
     run,
 )
-from scenarios._runspec import _RUNNERS
+from scenarios.model._runspec import _RUNNERS
 
 
 def _metrics(**overrides: float | int | str) -> dict[str, float | int | str]:
@@ -109,6 +111,52 @@ def test_builtin_modes_are_registered() -> None:
     assert get_runner("bridged").name == "bridged"
 
 
+#: Run in a fresh interpreter: this session has looked runners up already.
+_IMPORT_REGISTERS_NOTHING = """
+import scenarios
+from scenarios.model._runspec import _RUNNERS
+assert dict(_RUNNERS) == {}, _RUNNERS
+runner = scenarios.get_runner("sequential")
+assert sorted(_RUNNERS) == ["atomic", "bridged", "sequential"], _RUNNERS
+assert scenarios.get_runner("sequential") is runner
+print("ok")
+"""
+
+_TAKEOVER_BEFORE_FIRST_LOOKUP = """
+import scenarios
+from scenarios import ScenarioConfigError
+
+class Mine:
+    name = "atomic"
+    def run(self, world, spec): ...
+
+mine = Mine()
+try:
+    scenarios.register_runner("atomic", mine)
+except ScenarioConfigError as exc:
+    assert "already registered for mode 'atomic'" in str(exc)
+else:
+    raise AssertionError("a built-in mode was taken without replace=True")
+scenarios.register_runner("atomic", mine, replace=True)
+assert scenarios.get_runner("atomic") is mine
+assert scenarios.get_runner("bridged").name == "bridged"
+print("ok")
+"""
+
+
+@pytest.mark.parametrize(
+    "script",
+    [_IMPORT_REGISTERS_NOTHING, _TAKEOVER_BEFORE_FIRST_LOOKUP],
+    ids=["import-registers-nothing", "takeover-before-first-lookup"],
+)
+def test_builtin_runners_join_on_first_lookup(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
 class _EchoRunner:
     """A plugin mode: reports the atomic runner's result under its own name."""
 
@@ -119,11 +167,11 @@ class _EchoRunner:
         return RunResult(spec, result.metrics, result.capital_in_flight, result.timeline)
 
 
-def test_plugin_runner_joins_without_touching_the_others(world: object) -> None:
+def test_plugin_runner_joins_without_touching_the_others(scenario_world: object) -> None:
     register_runner("echo", _EchoRunner())
     try:
         assert "echo" in registered_modes()
-        result = run(RunSpec(mode="echo", sigma=0.0), world=world)  # type: ignore[arg-type]
+        result = run(RunSpec(mode="echo", sigma=0.0), world=scenario_world)  # type: ignore[arg-type]
         assert result.spec.mode == "echo"
         assert result.metrics["divergence_usdc"] == 0.0
         with pytest.raises(ScenarioConfigError, match="already registered"):

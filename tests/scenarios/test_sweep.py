@@ -24,7 +24,7 @@ from scenarios import (
     run,
     run_sweep,
 )
-from scenarios._sweep import (
+from scenarios.sweep import (
     RESULTS_CSV,
     RESULTS_JSON,
     RUNS_FILE,
@@ -166,7 +166,7 @@ def test_real_modes_one_vs_two_workers_byte_identical(
 
 
 def test_sweep_results_equal_scenarios_run(
-    tmp_path: Path, serial_executor: SerialExecutor, world: World
+    tmp_path: Path, serial_executor: SerialExecutor, scenario_world: World
 ) -> None:
     """The executors share one atomic baseline per seed and market; each result is still
     byte for byte what ``scenarios.run`` returns for the spec alone."""
@@ -180,7 +180,9 @@ def test_sweep_results_equal_scenarios_run(
     records = load_runs(tmp_path)
     assert len(records) == 1 + 2 + 2
     for spec in sweep.specs():
-        assert records[spec.key()] == json.loads(run(spec, world=world).dumps()), spec.key()
+        assert records[spec.key()] == json.loads(run(spec, world=scenario_world).dumps()), (
+            spec.key()
+        )
 
 
 def test_baseline_groups() -> None:

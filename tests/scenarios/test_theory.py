@@ -12,7 +12,7 @@ import statistics
 
 import pytest
 
-from scenarios._market import (
+from scenarios.model import (
     SECONDS_PER_YEAR_F,
     ModelPool,
     PricePath,

@@ -22,6 +22,7 @@ from chains import Chain, Contract, contracts_dir
 
 __all__ = [
     "CONTRACTS_DIR",
+    "build_blueprint_initcode",
     "Suite",
     "SuiteConfig",
     "SuiteConfigError",

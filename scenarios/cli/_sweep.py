@@ -1,7 +1,7 @@
 """``testbed sweep``, ``testbed report`` and ``testbed bench scenario``: arguments and output.
 
-Registered by :mod:`scenarios.cli`; the work happens in :mod:`scenarios._sweep`,
-:mod:`scenarios._report` and :mod:`scenarios._bench_scenario`. This module is the
+Registered by :mod:`scenarios.cli`; the work happens in :mod:`scenarios.sweep`,
+:mod:`scenarios.report` and :mod:`scenarios.bench`. This module is the
 presentation layer (it prints); bad arguments fail with argparse's usage message naming
 the argument, invalid values (unknown mode or preset) with ``testbed: error: ...``.
 """
@@ -15,8 +15,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from scenarios._runspec import LATENCY_PRESETS, MODES
-from scenarios._sweep import RESULTS_CSV, RESULTS_JSON, SweepSpec
+from scenarios.model import LATENCY_PRESETS, MODES
+from scenarios.report import format_table
+from scenarios.sweep import RESULTS_CSV, RESULTS_JSON, SweepSpec
 
 __all__ = ["add_bench_scenario_parser", "add_report_parser", "add_sweep_parser"]
 
@@ -79,7 +80,7 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Cal
     """A ``progress(done, total)`` callback drawing a bar on stderr, and its closer."""
     if not enabled:
         return None, lambda: None
-    from scenarios._progress import ProgressBar
+    from scenarios.cli._progress import ProgressBar
 
     bar: list[ProgressBar] = []
 
@@ -101,7 +102,7 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Cal
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from scenarios._sweep import load_runs, run_sweep
+    from scenarios.sweep import load_runs, run_sweep
 
     sweep = SweepSpec(
         modes=args.modes,
@@ -218,7 +219,7 @@ def add_sweep_parser(sub: Any) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from scenarios._report import report
+    from scenarios.report import report
 
     result = report(args.dir, out=args.out, run_key=args.run)
     print(f"report: {result.index}")
@@ -251,7 +252,7 @@ def add_report_parser(sub: Any) -> None:
 
 
 def _cmd_bench_scenario(args: argparse.Namespace) -> int:
-    from scenarios._bench_scenario import run_scenario_bench, run_sweep_bench
+    from scenarios.bench import run_scenario_bench, run_sweep_bench
 
     def say(message: str) -> None:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -282,8 +283,6 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
             f"{result['chains']}-chain world built in {result['world_build_s']} s; "
             f"{result['runs_per_repeat']} runs × {result['repeats']} repeats per mode"
         )
-        from scenarios.cli import _table
-
         rows = []
         for mode, info in result["modes"].items():
             if info["available"]:
@@ -291,7 +290,7 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
                 rows.append([mode, info["median_runs_per_s"], info["ms_per_run"], rates])
             else:
                 rows.append([mode, "n/a", "", info["reason"]])
-        print(_table(["mode", "median runs/s", "ms/run", "repeats"], rows))
+        print(format_table(["mode", "median runs/s", "ms/run", "repeats"], rows))
     if "sweep" in result:
         s = result["sweep"]
         print(

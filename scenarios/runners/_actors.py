@@ -4,7 +4,7 @@
 At tick k (time ``t0 + k·tick``), with S = S(t_k):
 
 1. each AMM's arbitrageur trades the WETH/USDC pool back to the no-arbitrage band around S
-   (:func:`~scenarios._market.arbitrage_input`; a real swap through the router) and books its
+   (:func:`~scenarios.model.arbitrage_input`; a real swap through the router) and books its
    profit at S — the LPs' loss-versus-rebalancing net of fees (``lvr_usdc``) — except on the
    first arbitrage after one of the user's swaps on that pool (the runner marks the pool in
    ``touched``): that trade mostly undoes the user's price impact, so its profit is booked
@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains import TransactionReverted
-from scenarios._market import MarketConfig, PricePath, arbitrage_input
-from scenarios._world import AmmVenue, World
+from scenarios.model import MarketConfig, PricePath, arbitrage_input
+from scenarios.world import AmmVenue, World
 
 __all__ = ["Keeper", "MarketActors"]
 

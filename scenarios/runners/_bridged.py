@@ -1,6 +1,6 @@
 """The ``bridged`` runner: swap → borrow → refinance across chains joined by the bridge.
 
-Layout and token topology are in ``scenarios/_layout.py`` (3 chains: AMM on A, lending on B,
+Layout and token topology are in ``scenarios/world/_layout.py`` (3 chains: AMM on A, lending on B,
 CDP on C; 2 chains: AMM and CDP on A, lending on B). The run is one *process* on the
 devnet's virtual clock: a generator that submits a transaction and then yields what it
 waits for — :class:`Delay` (the next block of a chain) or :class:`Delivery` (a bridge
@@ -55,11 +55,9 @@ from typing import Any
 
 from bridge import MessageEvent, get_preset
 from chains import Chain, Contract, Receipt, TransactionReverted
-from scenarios._actors import Keeper
-from scenarios._layout import BridgedLayout
-from scenarios._market import MarketConfig
-from scenarios._metrics import Holdings
-from scenarios._runners import (
+from scenarios.model import Holdings, MarketConfig, RunResult, RunSpec, ScenarioConfigError
+from scenarios.runners._actors import Keeper
+from scenarios.runners._one_chain import (
     MAX_UINT256,
     USDC,
     WAD,
@@ -68,8 +66,7 @@ from scenarios._runners import (
     _market_for,
     to_wad,
 )
-from scenarios._runspec import RunResult, RunSpec, ScenarioConfigError
-from scenarios._world import World
+from scenarios.world import BridgedLayout, World
 
 __all__ = ["ACTOR_EVENTS", "HOP_DEADLINE", "STEP_PRIORITY", "BridgedRunner", "Delay", "Delivery"]
 

@@ -19,14 +19,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from scenarios._runspec import (
+from scenarios.model import (
     LATENCY_PRESETS,
     RunResult,
     RunSpec,
     ScenarioConfigError,
     registered_modes,
-    run,
 )
+from scenarios.report import format_table
+from scenarios.runners import run
 
 __all__ = ["add_commands", "format_comparison", "format_presets", "load_spec_file"]
 
@@ -150,13 +151,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     print(f"run {spec.key()}\n")
     rows = [[label, _fmt(result.metrics[key]), meaning] for key, label, meaning in DEMO_ROWS]
-    print(_table(["metric", spec.mode, "meaning"], rows))
+    print(format_table(["metric", spec.mode, "meaning"], rows))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``testbed demo``: deploy, run every mode on one seed, print and save the comparison."""
-    from scenarios._world import World
+    from scenarios.world import World
 
     base = _spec_from_args(args, mode="atomic")
     progress = _progress
@@ -204,7 +205,7 @@ def _bridged_by_preset(
     """
     if n_seeds == 0 or "bridged" not in registered_modes():
         return {}
-    from scenarios._sweep import WorldCache, group_by_baseline
+    from scenarios.sweep import WorldCache, group_by_baseline
 
     cache = WorldCache(lambda chains: world)
     specs = [
@@ -249,7 +250,7 @@ def format_presets(base: RunSpec, by_preset: dict[str, list[RunResult]]) -> str:
         f"bridged ({base.chains} chains) under each latency preset, seeds {base.seed}.."
         f"{base.seed + n - 1}, σ = {base.sigma:g} (medians over seeds)\n"
     )
-    table = _table(
+    table = format_table(
         [
             "latency preset",
             "complete",
@@ -302,7 +303,7 @@ def format_comparison(base: RunSpec, results: dict[str, RunResult | str]) -> str
         f"{base.target_ltv:g}, σ = {base.sigma:g}, seed {base.seed}; bridged: {base.chains} "
         f"chains, latency {base.latency}\n"
     )
-    lines = [header, _table(["metric", *modes, "meaning"], rows)]
+    lines = [header, format_table(["metric", *modes, "meaning"], rows)]
     for mode, r in results.items():
         if isinstance(r, str):
             lines.append(f"\n{mode}: {r}")
@@ -321,7 +322,7 @@ def _summary_markdown(base: RunSpec, text: str) -> str:
 
 def _write_report(out: Path, progress: Callable[[str], None]) -> str:
     """Plots and HTML through the sweep's report module, when it exists."""
-    from scenarios._report import write_report
+    from scenarios.report import write_report
 
     progress("writing plots and HTML")
     write_report(out)
@@ -346,13 +347,3 @@ def _fmt(value: float | int | str) -> str:
     if abs(value) >= 1:
         return f"{value:,.2f}"
     return f"{value:.4g}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

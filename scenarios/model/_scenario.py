@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from scenarios._runspec import ScenarioConfigError
+from scenarios.model._runspec import ScenarioConfigError
 
 __all__ = [
     "SWAP_BORROW_REFINANCE",

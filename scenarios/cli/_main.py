@@ -22,21 +22,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from chains import ChainError, ConfigError, Devnet
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+from scenarios.cli._up import add_up_parser, dev_balance
+from scenarios.report import format_table
 
 
 def _cmd_devnet(args: argparse.Namespace) -> int:
-    from scenarios._bench import bench_source
+    from scenarios.bench import bench_source
 
     if args.config:
         devnet = Devnet.from_toml(args.config, seed=args.seed)
@@ -67,7 +60,7 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
         )
     print(f"{devnet!r}\n")
     print(
-        _table(
+        format_table(
             ["chain", "id", "mining", "block", "pool", "1 T0 → T1", "swap gas", "head"],
             rows,
         )
@@ -75,12 +68,12 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
     print("\ndev accounts (mnemonic: test test test test test test test test test test test junk)")
     for i, account in enumerate(devnet.chains[0].accounts[:3]):
         print(f"  ({i}) {account.address}  key 0x{bytes(account.key).hex()}")
-    print(f"  ... {len(devnet.chains[0].accounts)} accounts with 10,000 ETH each on every chain")
+    print(f"  ... {len(devnet.chains[0].accounts)} accounts with {dev_balance(devnet.chains)}")
     return 0
 
 
 def _cmd_bench_engine(args: argparse.Namespace) -> int:
-    from scenarios._bench import PATHS, run_engine_bench
+    from scenarios.bench import PATHS, run_engine_bench
 
     paths = tuple(args.paths) if args.paths else PATHS
 
@@ -108,11 +101,11 @@ def _cmd_bench_engine(args: argparse.Namespace) -> int:
         ]
         for path, info in result["paths"].items()
     ]
-    print(_table(["path", "swaps/run", "median swaps/s", "by CPU time", "runs (wall)"], rows))
+    print(format_table(["path", "swaps/run", "median swaps/s", "by CPU time", "runs (wall)"], rows))
     targets = result["targets"]
     print()
     print(
-        _table(
+        format_table(
             ["ratio", "by CPU time", "by wall clock", "target"],
             [
                 [k, v, result["ratios_wall"][k], f"≥ {targets[k]}"]
@@ -129,88 +122,8 @@ def _cmd_bench_engine(args: argparse.Namespace) -> int:
     return 0
 
 
-def _up_banner(live: Any) -> str:
-    manifest = live.manifest()
-    lines = [
-        f"composability-testbed live devnet: {len(manifest['chains'])} chain(s), "
-        f"seed {manifest['seed']}" + (" (resumed from state)" if live.is_resumed else ""),
-        "",
-        _table(
-            ["chain", "id", "rpc", "ws", "mining"],
-            [
-                [
-                    c["name"],
-                    c["chain_id"],
-                    c["rpc_url"],
-                    c["ws_url"],
-                    "auto" if c["mining"] == "auto" else f"{c['mining']} {c['block_time']:g} s",
-                ]
-                for c in manifest["chains"]
-            ],
-        ),
-        "",
-        "dev accounts, 10,000 ETH each on every chain "
-        "(mnemonic: test test test test test test test test test test test junk)",
-    ]
-    for i, account in enumerate(manifest["accounts"]):
-        lines.append(f"  ({i}) {account['address']}  {account['private_key']}")
-    bridge = manifest["bridge"]
-    if bridge is not None:
-        lines += [
-            "",
-            "bridge (messenger, token bridge per chain id)",
-            _table(
-                ["chain id", "messenger", "token bridge"],
-                [[k, v, bridge["token_bridges"][k]] for k, v in bridge["messengers"].items()],
-            ),
-            f"  attesters: {len(bridge['attesters'])}, threshold {bridge['threshold']}",
-            f"relayer: account {manifest['relayer']['account']}, latency "
-            f"{manifest['relayer']['latency']}, store {manifest['relayer']['store']}",
-            "  admin methods: " + ", ".join(manifest["relayer"]["admin_methods"]),
-        ]
-    else:
-        lines += ["", "bridge: not deployed (it needs at least 2 chains)"]
-    for chain_id, contracts in manifest["suites"].items():
-        lines += ["", f"DeFi suite on chain {chain_id}"]
-        lines += [f"  {name:<10} {address}" for name, address in contracts.items()]
-    lines += ["", f"manifest: {live.options.manifest_path}"]
-    if manifest["state_file"]:
-        lines.append(f"state: saved to {manifest['state_file']} on exit")
-    lines.append("listening; Ctrl-C (or SIGTERM) stops and persists")
-    return "\n".join(lines)
-
-
-def _cmd_up(args: argparse.Namespace) -> int:
-    import asyncio
-    from pathlib import Path
-
-    from scenarios._up import LiveDevnet, UpOptions
-
-    options = UpOptions(
-        chains=args.chains,
-        config=Path(args.config) if args.config else None,
-        host=args.host,
-        port=args.port,
-        block_time=args.block_time,
-        latency=args.latency,
-        deploy_suite=args.deploy_suite,
-        state=Path(args.state) if args.state else None,
-        seed=args.seed,
-        state_dir=Path(args.state_dir),
-        manifest=Path(args.manifest) if args.manifest else None,
-    )
-
-    def progress(message: str) -> None:
-        print(f"[up] {message}", file=sys.stderr, flush=True)
-
-    live = LiveDevnet.build(options, progress=progress)
-    asyncio.run(live.serve(on_ready=lambda: print(_up_banner(live), flush=True)))
-    print("stopped" + (f"; state saved to {options.state}" if options.state else ""), flush=True)
-    return 0
-
-
 def _cmd_bench_rpc(args: argparse.Namespace) -> int:
-    from scenarios._bench_rpc import run_rpc_bench
+    from scenarios.bench import run_rpc_bench
 
     def progress(message: str) -> None:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -226,7 +139,7 @@ def _cmd_bench_rpc(args: argparse.Namespace) -> int:
         f"rounds each of {', '.join(result['mix'])}"
     )
     print(
-        _table(
+        format_table(
             ["run", "requests", "seconds", "req/s", "errors"],
             [
                 [i + 1, r["requests"], r["seconds"], r["rps"], r["errors"]]
@@ -239,14 +152,14 @@ def _cmd_bench_rpc(args: argparse.Namespace) -> int:
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
-    from bridge._presets_cli import render_presets
+    from bridge import render_presets
 
     print(render_presets(as_json=args.json))
     return 0
 
 
 def _cmd_bench_relayer(args: argparse.Namespace) -> int:
-    from bridge._bench import render_relayer_bench, run_relayer_bench
+    from bridge import render_relayer_bench, run_relayer_bench
 
     def progress(message: str) -> None:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -271,39 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     devnet.add_argument("--config", help="TOML devnet config instead of --chains")
     devnet.set_defaults(func=_cmd_devnet)
 
-    up = sub.add_parser(
-        "up",
-        help="the live devnet: N chains over JSON-RPC (HTTP + WebSocket) with the relayer",
-        description="Start N chains, each serving JSON-RPC (HTTP and WebSocket) on "
-        "consecutive ports, with the bridge deployed and the relayer running in real time. "
-        "Prints the chains, dev accounts and addresses and writes them to a JSON manifest. "
-        "Ctrl-C or SIGTERM stops cleanly.",
-    )
-    up.add_argument("--chains", type=int, default=3, help="number of chains (default 3)")
-    up.add_argument("--config", help="TOML devnet config instead of --chains")
-    up.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    up.add_argument("--port", type=int, default=8545, help="first chain's port (default 8545)")
-    up.add_argument(
-        "--block-time",
-        type=float,
-        help="seconds per block: interval mining with empty blocks (default: automine)",
-    )
-    up.add_argument(
-        "--latency",
-        default="interop",
-        help="relayer latency preset (default interop; see bridge.PRESETS)",
-    )
-    up.add_argument("--deploy-suite", action="store_true", help="deploy the DeFi suite too")
-    up.add_argument(
-        "--state",
-        help="load the whole devnet from FILE if it exists, save it there on exit",
-    )
-    up.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    up.add_argument(
-        "--state-dir", default=".testbed", help="manifest and relayer store (default .testbed)"
-    )
-    up.add_argument("--manifest", help="manifest path (default STATE_DIR/manifest.json)")
-    up.set_defaults(func=_cmd_up)
+    add_up_parser(sub)
 
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
@@ -344,11 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     presets.add_argument("--json", action="store_true", help="print the presets as JSON")
     presets.set_defaults(func=_cmd_presets)
 
-    from scenarios._cli_run import add_commands
+    from scenarios.cli._run import add_commands
 
     add_commands(sub)
 
-    from scenarios._sweep_cli import (
+    from scenarios.cli._sweep import (
         add_bench_scenario_parser,
         add_report_parser,
         add_sweep_parser,
@@ -368,7 +249,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ChainError, ValueError) as exc:
         print(f"testbed: error: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -30,7 +30,7 @@ _ROUND = ("eth_blockNumber", "eth_getBalance", "eth_call", "eth_sendRawTransacti
 def _serve(n_accounts: int, conn: Any) -> None:
     """Server process: one chain, a token, served until the parent closes the pipe."""
     from chains import Devnet, DevnetServer
-    from scenarios._bench import bench_source
+    from scenarios.bench._engine import bench_source
 
     # one more account than clients: the deployer's nonce is not any client's business
     devnet = Devnet(n_chains=1, real_time=True, n_accounts=n_accounts + 1)

@@ -11,9 +11,10 @@
   there. A wrapped token only goes back towards its home, so collateral leaving B for C
   travels B → A → C;
 - B: an oracle and a lending market on wUSDC (loans) and wWETH (collateral), with the
-  suite's terms (:func:`~scenarios._suite.market_args`);
-- C (3 chains): DAI, an oracle and a CDP vault on wWETH (:func:`~scenarios._suite.vault_args`);
-  in the 2-chain layout the CDP is the suite's own vault on A (native WETH and DAI);
+  suite's terms (:func:`~scenarios.world._suite.market_args`);
+- C (3 chains): DAI, an oracle and a CDP vault on wWETH
+  (:func:`~scenarios.world._suite.vault_args`); in the 2-chain layout the CDP is the
+  suite's own vault on A (native WETH and DAI);
 - seeding goes through the bridge and the relayer like any transfer: the deployer bridges
   the market's USDC supply to B and supplies it; the fronter bridges its B inventory; in
   the 3-chain layout the deployer bridges WETH to C, draws the seed DAI from C's vault (so
@@ -28,14 +29,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from bridge import BridgeDeployment, MessageEvent, MessageStore, Relayer, deploy_bridge
-from chains import Chain, Contract
-from scenarios._suite import CONTRACTS_DIR, _units, market_args, vault_args
-
-if TYPE_CHECKING:
-    from scenarios._world import AmmVenue, CdpVenue, LendingVenue, World
+from chains import Chain, Contract, Devnet
+from scenarios.world._suite import CONTRACTS_DIR, Suite, _units, market_args, vault_args
+from scenarios.world._venues import AmmVenue, CdpVenue, LendingVenue, Roles
 
 __all__ = ["FRONTER_INVENTORY", "BridgedLayout", "build_layout"]
 
@@ -80,14 +78,13 @@ class BridgedLayout:
             self.listener(event)
 
 
-def build_layout(world: World) -> BridgedLayout:
-    """Deploy and seed the bridged layout of ``world`` (see the module docstring)."""
-    from scenarios._world import AmmVenue, CdpVenue, LendingVenue
-
-    devnet, suite, roles = world.devnet, world.suite, world.roles
+def build_layout(devnet: Devnet, suite: Suite, roles: Roles) -> BridgedLayout:
+    """Deploy and seed the bridged layout on ``devnet`` (2 or 3 chains), next to the one-chain
+    ``suite`` on A (see the module docstring)."""
+    n_chains = len(devnet.chains)
     cfg = suite.config
     a, b = devnet.chains[0], devnet.chains[1]
-    c = devnet.chains[2] if world.chains == 3 else None
+    c = devnet.chains[2] if n_chains == 3 else None
     deployer = roles.deployer
     deployment = deploy_bridge(devnet, deployer=deployer)
     wusdc = deployment.add_token(a, suite.usdc)
@@ -193,8 +190,8 @@ def build_layout(world: World) -> BridgedLayout:
     else:
         deliver()
         dai = {a.name: suite.dai}
-        amm = world.amm
-        cdp = world.cdp
+        amm = AmmVenue.from_suite(suite)
+        cdp = CdpVenue.from_suite(suite)
 
     # B: the deployer supplies the market; approvals of the user and the fronter
     usdc[b.name].approve(market_b.address, _MAX_UINT256, sender=deployer)
@@ -221,7 +218,7 @@ def build_layout(world: World) -> BridgedLayout:
     relayer.on_event(layout.dispatch)
     logger.info(
         "bridged layout: %d chains, market on %s, vault on %s",
-        world.chains,
+        n_chains,
         b.name,
         cdp.chain.name,
     )

@@ -3,7 +3,7 @@
 ``World.build(chains)`` makes a devnet of ``chains`` chains (A, B[, C]), deploys the full suite
 on A — the venues of the ``atomic`` and ``sequential`` modes, and the AMM of ``bridged`` — and
 the bridged layout: bridge, relayer, wrapped tokens, lending on B, CDP on C or A (see
-``scenarios/_layout.py``). Every run
+``scenarios/world/_layout.py``). Every run
 happens inside :meth:`World.session`, which reverts the devnet (chains, clock, attached
 participants) to the anchor taken after deployment: the world is built once per process and
 never redeployed per run.
@@ -20,16 +20,14 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from chains import Chain, Contract, Devnet
-from scenarios._runspec import RunSpec, ScenarioConfigError
-from scenarios._suite import Suite, SuiteConfig, deploy_suite
+from chains import Devnet
+from scenarios.model import RunSpec, ScenarioConfigError
+from scenarios.world._layout import BridgedLayout, build_layout
+from scenarios.world._suite import Suite, SuiteConfig, deploy_suite
+from scenarios.world._venues import AmmVenue, CdpVenue, LendingVenue, Roles
 
-if TYPE_CHECKING:
-    from scenarios._layout import BridgedLayout
-
-__all__ = ["AmmVenue", "CdpVenue", "LendingVenue", "Roles", "World"]
+__all__ = ["World"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,52 +35,6 @@ _MAX_UINT256 = 2**256 - 1
 #: Inventory minted to the market actors and the fronter at build time (whole tokens).
 ACTOR_USDC = 50_000_000
 ACTOR_WETH = 25_000
-
-
-@dataclass(frozen=True)
-class Roles:
-    """Addresses of the actors, by role."""
-
-    deployer: str
-    user: str
-    fronter: str
-    arbitrageur: str
-    flow: str
-
-
-@dataclass(frozen=True)
-class AmmVenue:
-    """The AMM side: router and pools on one chain, with the tokens they trade."""
-
-    chain: Chain
-    router: Contract
-    usdc: Contract
-    weth: Contract
-    dai: Contract
-    weth_usdc: Contract
-    dai_usdc: Contract
-
-
-@dataclass(frozen=True)
-class LendingVenue:
-    """The lending market and its oracle (collateral ``weth``, loans in ``usdc``)."""
-
-    chain: Chain
-    market: Contract
-    oracle: Contract
-    usdc: Contract
-    weth: Contract
-
-
-@dataclass(frozen=True)
-class CdpVenue:
-    """The CDP vault and its oracle (collateral ``weth``, debt in ``dai``)."""
-
-    chain: Chain
-    vault: Contract
-    oracle: Contract
-    weth: Contract
-    dai: Contract
 
 
 @dataclass
@@ -120,7 +72,7 @@ class World:
                 for spender in (suite.router, suite.market, suite.vault, suite.composer):
                     token.approve(spender.address, _MAX_UINT256, sender=owner)
         world = cls(devnet=devnet, chains=chains, suite=suite, roles=roles, start_time=0.0)
-        world.bridged = _build_bridged_layout(world)
+        world.bridged = build_layout(devnet, suite, roles)
         # Let the clock catch up with the deployment blocks' timestamps, then start on a
         # whole minute so the runs' block times are round numbers.
         latest = max(c.timestamp for c in devnet.chains)
@@ -135,20 +87,17 @@ class World:
     @property
     def amm(self) -> AmmVenue:
         """The one-chain layout's AMM (chain A)."""
-        s = self.suite
-        return AmmVenue(s.chain, s.router, s.usdc, s.weth, s.dai, s.weth_usdc, s.dai_usdc)
+        return AmmVenue.from_suite(self.suite)
 
     @property
     def lending(self) -> LendingVenue:
         """The one-chain layout's lending market (chain A)."""
-        s = self.suite
-        return LendingVenue(s.chain, s.market, s.oracle, s.usdc, s.weth)
+        return LendingVenue.from_suite(self.suite)
 
     @property
     def cdp(self) -> CdpVenue:
         """The one-chain layout's CDP vault (chain A)."""
-        s = self.suite
-        return CdpVenue(s.chain, s.vault, s.oracle, s.weth, s.dai)
+        return CdpVenue.from_suite(self.suite)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[World]:
@@ -184,10 +133,3 @@ class World:
         pool = self.suite.weth_usdc
         r0, r1, _ = pool.get_reserves()
         return int(r0 if pool.token0() == self.suite.usdc.address else r1)
-
-
-def _build_bridged_layout(world: World) -> BridgedLayout:
-    """The bridge, wrapped tokens and venues on B (and C): see ``scenarios/_layout.py``."""
-    from scenarios._layout import build_layout
-
-    return build_layout(world)

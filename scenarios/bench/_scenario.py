@@ -28,15 +28,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from scenarios._runspec import (
+from scenarios.model import (
     LATENCY_PRESETS,
     MODES,
     RunSpec,
     ScenarioConfigError,
-    get_runner,
-    run,
 )
-from scenarios._sweep import SweepSpec, WorldCache, run_sweep
+from scenarios.runners import get_runner, run
+from scenarios.sweep import SweepSpec, WorldCache, run_sweep
 
 __all__ = ["run_scenario_bench", "run_sweep_bench"]
 

@@ -9,7 +9,9 @@ capital-in-flight curve and a timeline of step and hop events.
 Runners are pluggable: a new coordination design (shared sequencer, intent/solver fill) is a
 new class registered with :func:`register_runner`, without touching the others. The
 registry is the one piece of process-wide state in the package, like an entry-point table:
-it maps names to runner objects and holds no run state.
+it maps names to runner objects and holds no run state. The built-in runners join it from
+``scenarios/runners`` (:func:`scenarios.runners.register_builtin_runners`), the first time a
+runner is looked up; :func:`scenarios.run` lives there too.
 """
 
 from __future__ import annotations
@@ -19,14 +21,11 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from bridge import PRESETS
-
-if TYPE_CHECKING:
-    from scenarios._world import World
 
 __all__ = [
     "LATENCY_PRESETS",
@@ -37,10 +36,10 @@ __all__ = [
     "RunSpec",
     "Runner",
     "ScenarioConfigError",
-    "get_runner",
+    "add_builtin_runner",
+    "lookup_runner",
     "register_runner",
     "registered_modes",
-    "run",
     "with_divergence",
 ]
 
@@ -245,25 +244,40 @@ def _clean(value: Any) -> Any:
 
 
 class Runner(Protocol):
-    """Executes a :class:`RunSpec` in a :class:`World`; registered under ``name``."""
+    """Executes a :class:`RunSpec` in a :class:`~scenarios.World` (``world``); registered
+    under ``name``."""
 
     name: str
 
-    def run(self, world: World, spec: RunSpec) -> RunResult: ...
+    def run(self, world: Any, spec: RunSpec) -> RunResult: ...
 
 
 _RUNNERS: dict[str, Runner] = {}
 
 
 def register_runner(name: str, runner: Runner, *, replace: bool = False) -> None:
-    """Make ``runner`` execute mode ``name`` (lower-case letters, digits, ``-``, ``_``)."""
+    """Make ``runner`` execute mode ``name`` (lower-case letters, digits, ``-``, ``_``).
+
+    The built-in modes (:data:`MODES`) count as registered even before their runners are
+    loaded: taking one over needs ``replace=True``.
+    """
     if not _MODE_NAME.match(name):
         raise ScenarioConfigError(
             f"runner name {name!r} must be 1-32 lower-case letters, digits, '-' or '_'"
         )
-    if name in _RUNNERS and not replace and _RUNNERS[name] is not runner:
+    taken = name in _RUNNERS or name in MODES
+    if taken and not replace and _RUNNERS.get(name) is not runner:
         raise ScenarioConfigError(f"a runner is already registered for mode {name!r}")
     _RUNNERS[name] = runner
+
+
+def add_builtin_runner(name: str, make: Callable[[], Runner]) -> None:
+    """Register ``make()`` for the built-in mode ``name`` unless a runner already holds it
+    (a plugin that took a built-in mode over with ``replace=True`` keeps it)."""
+    if name not in MODES:
+        raise ScenarioConfigError(f"{name!r} is not a built-in mode; use register_runner")
+    if name not in _RUNNERS:
+        _RUNNERS[name] = make()
 
 
 def registered_modes() -> tuple[str, ...]:
@@ -271,8 +285,9 @@ def registered_modes() -> tuple[str, ...]:
     return MODES + tuple(m for m in _RUNNERS if m not in MODES)
 
 
-def get_runner(mode: str) -> Runner:
-    """The runner for ``mode``; a clear error when the mode is unknown or not built yet."""
+def lookup_runner(mode: str) -> Runner:
+    """The runner registered for ``mode``; a clear error when the mode is unknown or its
+    runner is not registered (:func:`scenarios.get_runner` loads the built-ins first)."""
     if mode in _RUNNERS:
         return _RUNNERS[mode]
     if mode in MODES:
@@ -283,26 +298,6 @@ def get_runner(mode: str) -> Runner:
     raise ScenarioConfigError(
         f"mode={mode!r} is not a known mode; known: {', '.join(registered_modes())}"
     )
-
-
-def run(spec: RunSpec, *, world: World | None = None) -> RunResult:
-    """Run ``spec`` and return its result, with divergence against the atomic run of the
-    same seed and price path (run in the same world and reverted).
-
-    ``world`` is reused when given (it must match the spec's layout); otherwise one is built.
-    """
-    spec.validate()
-    runner = get_runner(spec.mode)
-    if world is None:
-        from scenarios._world import World
-
-        world = World.build(spec.chains)
-    result = runner.run(world, spec)
-    if spec.mode == "atomic":
-        baseline = result
-    else:
-        baseline = get_runner("atomic").run(world, dataclasses.replace(spec, mode="atomic"))
-    return with_divergence(result, baseline)
 
 
 def with_divergence(result: RunResult, atomic: RunResult) -> RunResult:

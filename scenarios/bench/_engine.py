@@ -53,6 +53,17 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "PATHS",
+    "RATIOS",
+    "SUPPLY",
+    "bench_source",
+    "measure_interleaved",
+    "measure_path",
+    "measure_startup",
+    "run_engine_bench",
+]
+
 SUPPLY = 10**30
 LIQUIDITY = 10**24
 SWAP = 10**18
@@ -68,7 +79,7 @@ DEFAULT_SWAPS = {
 
 def bench_source(name: str) -> Path:
     """Path of a benchmark contract shipped with the package."""
-    return Path(str(resources.files("scenarios") / "benchdata" / name))
+    return Path(str(resources.files("scenarios.bench") / "benchdata" / name))
 
 
 Loop = Callable[[int], None]
@@ -198,7 +209,7 @@ def measure_startup(n_chains: int = 10) -> dict[str, float]:
 
 def _startup_in_fresh_process(n_chains: int) -> dict[str, float]:
     code = (
-        "import json, sys; from scenarios._bench import measure_startup; "
+        "import json, sys; from scenarios.bench._engine import measure_startup; "
         f"print(json.dumps(measure_startup({n_chains})))"
     )
     out = subprocess.run(

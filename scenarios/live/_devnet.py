@@ -12,7 +12,8 @@ What runs, all in one process and one event loop (:class:`chains.DevnetServer`):
   see a relay and a request at once;
 - with ``--deploy-suite`` the DeFi suite on every chain (:func:`scenarios.deploy_suite`).
 
-The bridge admin methods are served on every chain's port (see :func:`admin_methods`).
+The bridge admin methods are served on every chain's port (see
+:func:`bridge.admin_methods`).
 On SIGINT/SIGTERM the server drains, the relayer stops (its SQLite store is durable at
 every step), and with ``--state FILE`` the whole devnet — every chain, the clock, the
 deployed addresses and a copy of the relayer's store — is written to FILE, from which the
@@ -22,7 +23,6 @@ next ``testbed up --state FILE`` resumes.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import os
@@ -36,13 +36,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from chains import ConfigError, Devnet, RpcError, load_state, save_state
-from chains.rpc import DEFAULT_HOST, INVALID_PARAMS, SERVER_ERROR, DevnetServer
+from bridge import admin_methods
+from chains import ConfigError, Devnet, load_state, save_state
+from chains.rpc import DEFAULT_HOST, DevnetServer
+from scenarios.world import deploy_suite
 
 if TYPE_CHECKING:
-    from bridge import BridgeDeployment, MessageRecord, Relayer
+    from bridge import BridgeDeployment, Relayer
 
-__all__ = ["MANIFEST_VERSION", "LiveDevnet", "UpOptions", "admin_methods"]
+__all__ = ["MANIFEST_VERSION", "LiveDevnet", "UpOptions"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,94 +83,6 @@ class UpOptions:
 # ----------------------------------------------------------------------------------------
 # bridge admin methods
 # ----------------------------------------------------------------------------------------
-def _record_json(record: MessageRecord) -> dict[str, Any]:
-    out = dataclasses.asdict(record)
-    out["payload"] = "0x" + bytes(record.payload).hex()
-    out["nonce"] = hex(record.nonce)
-    out["deadline"] = hex(record.deadline)
-    return out
-
-
-def admin_methods(relayer: Relayer, lock: Any = None) -> dict[str, Callable[..., Any]]:
-    """The bridge's JSON-RPC admin methods, served on every chain's port.
-
-    - ``bridge_messages([statuses])`` — every message the relayer knows, in observation
-      order (optionally only those whose status is in the list): ids, lane, fields,
-      status, the time of each transition (``sent_at``, ``eligible_at``, ``relayed_at``,
-      ``executed_at``, … as clock seconds), attempts, the relay tx and the last error.
-      uint256 fields (nonce, deadline) are ``0x`` quantities.
-    - ``bridge_message(id)`` — one message with its lifecycle ``events``; ``null`` if
-      unknown.
-    - ``bridge_relayNow(id)`` — deliver now, ignoring the latency (and a drop or an
-      exhausted retry budget); returns the message afterwards.
-    - ``bridge_pause()`` / ``bridge_resume()`` — stop submitting (observation goes on) /
-      submit everything that fell due meanwhile; both return the status.
-    - ``bridge_status()`` — ``{paused, running, lanes, counts}``.
-    """
-    from bridge import STATUSES, BridgeError, StoreError
-
-    def parse_id(value: Any) -> str:
-        if (
-            not isinstance(value, str)
-            or len(value) != 66
-            or value[:2] != "0x"
-            or not all(c in "0123456789abcdefABCDEF" for c in value[2:])
-        ):
-            raise RpcError(
-                INVALID_PARAMS, f"invalid params: id must be a 32-byte 0x hash, got {value!r}"
-            )
-        return value.lower()
-
-    def status() -> dict[str, Any]:
-        return {
-            "paused": relayer._is_paused,
-            "running": relayer.is_running,
-            "lanes": [list(lane) for lane in relayer.lanes],
-            "counts": {s: relayer.store.count(s) for s in STATUSES},
-        }
-
-    def messages(statuses: Any = None) -> list[dict[str, Any]]:
-        if statuses is not None and (
-            not isinstance(statuses, list) or any(s not in STATUSES for s in statuses)
-        ):
-            raise RpcError(
-                INVALID_PARAMS,
-                f"invalid params: statuses must be a list of {', '.join(STATUSES)}",
-            )
-        return [_record_json(r) for r in relayer.messages(statuses)]
-
-    def message(message_id: Any) -> dict[str, Any] | None:
-        record = relayer.get(parse_id(message_id))
-        if record is None:
-            return None
-        out = _record_json(record)
-        out["events"] = [dataclasses.asdict(e) for e in relayer.events(record.id)]
-        return out
-
-    def relay_now(message_id: Any) -> dict[str, Any]:
-        try:
-            return _record_json(relayer.relay_now(parse_id(message_id)))
-        except (StoreError, BridgeError) as exc:
-            raise RpcError(SERVER_ERROR, str(exc)) from exc
-
-    def pause() -> dict[str, Any]:
-        relayer.pause()
-        return status()
-
-    def resume() -> dict[str, Any]:
-        relayer.resume()
-        return status()
-
-    return {
-        "bridge_messages": messages,
-        "bridge_message": message,
-        "bridge_relayNow": relay_now,
-        "bridge_pause": pause,
-        "bridge_resume": resume,
-        "bridge_status": status,
-    }
-
-
 # ----------------------------------------------------------------------------------------
 # the live devnet
 # ----------------------------------------------------------------------------------------
@@ -225,8 +139,6 @@ class LiveDevnet:
             relayer = _relayer(devnet, deployment, options, extra.get("relayer"), progress)
         suites = {int(k): v for k, v in extra.get("suites", {}).items()}
         if options.deploy_suite and not suites:
-            from scenarios import deploy_suite
-
             for chain in devnet.chains:
                 progress(f"deploying the DeFi suite on {chain.name}")
                 suite = deploy_suite(chain)
@@ -349,7 +261,7 @@ class LiveDevnet:
                 sql = "\n".join(copy.iterdump())
             finally:
                 copy.close()
-            extra["relayer"] = {"sql": sql, "paused": self.relayer._is_paused}
+            extra["relayer"] = {"sql": sql, "paused": self.relayer.is_paused}
         return extra
 
 

@@ -23,22 +23,26 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from chains import Contract, Receipt, TransactionReverted
-from scenarios._actors import Keeper, MarketActors
-from scenarios._market import MarketConfig, PricePath
-from scenarios._metrics import Holdings, Recorder
-from scenarios._runspec import RunResult, RunSpec, ScenarioConfigError, register_runner
-from scenarios._scenario import (
+from scenarios.model import (
     SWAP_BORROW_REFINANCE,
     Borrow,
+    Holdings,
+    MarketConfig,
+    PricePath,
+    Recorder,
     Refinance,
+    RunResult,
+    RunSpec,
     Scenario,
+    ScenarioConfigError,
     Step,
     SupplyCollateral,
     Swap,
 )
-from scenarios._world import AmmVenue, CdpVenue, LendingVenue, World
+from scenarios.runners._actors import Keeper, MarketActors
+from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World
 
-__all__ = ["AtomicRunner", "RunState", "SequentialRunner", "register_builtin_runners"]
+__all__ = ["AtomicRunner", "RunState", "SequentialRunner"]
 
 logger = logging.getLogger(__name__)
 
@@ -472,12 +476,3 @@ def _usd(symbol: str, amount: int, state: RunState) -> float:
     if symbol == "DAI":
         return amount / WAD
     return amount / WAD * state.actors.price_at(state.world.devnet.now)
-
-
-def register_builtin_runners() -> None:
-    """Register ``atomic``, ``sequential`` and ``bridged`` (idempotent)."""
-    from scenarios._bridged import BridgedRunner
-
-    register_runner("atomic", AtomicRunner(), replace=True)
-    register_runner("sequential", SequentialRunner(), replace=True)
-    register_runner("bridged", BridgedRunner(), replace=True)

@@ -1,0 +1,23 @@
+"""scenarios.report: reports over sweep results (HTML, CSV, figures) and the plain-text table
+the CLI prints.
+"""
+
+from __future__ import annotations
+
+from scenarios.report._cells import load_results
+from scenarios.report._report import (
+    REPORT_DIR,
+    Report,
+    report,
+    write_report,
+)
+from scenarios.report._table import format_table
+
+__all__ = [
+    "format_table",
+    "REPORT_DIR",
+    "Report",
+    "load_results",
+    "report",
+    "write_report",
+]

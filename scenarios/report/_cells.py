@@ -1,0 +1,182 @@
+"""Sweep results read back and grouped: one cell per (mode, layout, latency, σ, notional)
+with its runs across seeds."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scenarios.model import OUTCOMES
+from scenarios.sweep import (
+    LOCAL_MODES,
+    RESULTS_JSON,
+    RUNS_FILE,
+    SWEEP_FILE,
+    SweepError,
+    latency_order,
+    load_runs,
+)
+
+__all__ = [
+    "Cell",
+    "cells_of",
+    "load_results",
+    "mode_order",
+    "quantiles",
+    "to_number",
+    "TYPICAL_LATENCY",
+]
+
+#: Typical latency of each preset, for axis labels and the page.
+TYPICAL_LATENCY = {
+    "same-block": "0 s",
+    "interop": "~2 s",
+    "intent-fill": "2–9 s",
+    "fast-attestation": "8–20 s",
+    "finality": "13–19 min",
+    "optimistic-canonical": "~7 days",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------
+
+
+def load_results(folder: Path | str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The runs (key, spec, metrics) of a folder and the arguments that produced them.
+
+    A finished sweep has ``results.json``; a ``testbed demo`` folder has only
+    ``runs.jsonl`` (no ``sweep.json``), read in file order. A sweep folder without
+    ``results.json`` has not finished: the error says to resume it.
+    """
+    folder = Path(folder)
+    path = folder / RESULTS_JSON
+    if not path.exists():
+        if (folder / SWEEP_FILE).exists():
+            raise SweepError(
+                f"{path} not found: the sweep in {folder} has not finished "
+                "(run it again with --resume)"
+            )
+        if (folder / RUNS_FILE).exists():
+            runs = [
+                {"key": key, "spec": record["spec"], "metrics": record["metrics"]}
+                for key, record in load_runs(folder).items()
+            ]
+            if not runs:
+                raise SweepError(f"{folder / RUNS_FILE} holds no runs")
+            return runs, None
+        raise SweepError(
+            f"{path} not found: {folder} is not a finished sweep or demo folder "
+            f"(no {RESULTS_JSON} or {RUNS_FILE})"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        runs = data["runs"]
+        for row in runs:
+            _ = (row["key"], row["spec"]["mode"], row["metrics"]["outcome"])  # shape check
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SweepError(f"{path} is not a results file ({exc})") from exc
+    if not runs:
+        raise SweepError(f"{path} holds no runs")
+    arguments = data.get("arguments")
+    sweep_file = folder / SWEEP_FILE
+    if arguments is None and sweep_file.exists():
+        arguments = json.loads(sweep_file.read_text(encoding="utf-8")).get("sweep")
+    return runs, arguments
+
+
+def to_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return math.nan
+    return float(value)
+
+
+def quantiles(values: Sequence[float], qs: Sequence[float]) -> list[float]:
+    """Quantiles with linear interpolation (numpy's default) of the finite values."""
+    finite = sorted(v for v in values if math.isfinite(v))
+    if not finite:
+        return [math.nan] * len(qs)
+    out = []
+    for q in qs:
+        pos = q * (len(finite) - 1)
+        lo = math.floor(pos)
+        hi = min(lo + 1, len(finite) - 1)
+        out.append(finite[lo] + (finite[hi] - finite[lo]) * (pos - lo))
+    return out
+
+
+def mode_order(modes: Iterable[str]) -> list[str]:
+    known = ("atomic", "sequential", "bridged")
+    return sorted(set(modes), key=lambda m: (known.index(m) if m in known else len(known), m))
+
+
+def _cell_key(spec: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        _mode_rank(spec["mode"]),
+        spec["mode"],
+        spec["chains"],
+        latency_order(spec["latency"]),
+        spec["latency"],
+        spec["sigma"],
+        spec["notional"],
+    )
+
+
+def _mode_rank(mode: str) -> int:
+    known = ("atomic", "sequential", "bridged")
+    return known.index(mode) if mode in known else len(known)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """All seeds of one grid cell."""
+
+    mode: str
+    chains: int
+    latency: str
+    sigma: float
+    notional: float
+    rows: tuple[dict[str, Any], ...]
+
+    def values(self, metric: str) -> list[float]:
+        return [to_number(r["metrics"].get(metric)) for r in self.rows]
+
+    def outcome_shares(self) -> dict[str, float]:
+        counts = dict.fromkeys(OUTCOMES, 0)
+        for r in self.rows:
+            outcome = str(r["metrics"].get("outcome"))
+            counts[outcome] = counts.get(outcome, 0) + 1
+        return {k: v / len(self.rows) for k, v in counts.items()}
+
+    @property
+    def is_local(self) -> bool:
+        return self.mode in LOCAL_MODES
+
+    @property
+    def latency_label(self) -> str:
+        return "one chain" if self.is_local else self.latency
+
+
+def cells_of(runs: Sequence[dict[str, Any]]) -> list[Cell]:
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in runs:
+        groups.setdefault(_cell_key(row["spec"]), []).append(row)
+    cells = []
+    for key in sorted(groups):
+        first = groups[key][0]["spec"]
+        cells.append(
+            Cell(
+                mode=first["mode"],
+                chains=first["chains"],
+                latency=first["latency"],
+                sigma=first["sigma"],
+                notional=first["notional"],
+                rows=tuple(groups[key]),
+            )
+        )
+    return cells

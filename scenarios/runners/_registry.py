@@ -1,0 +1,58 @@
+"""The built-in runners, :func:`get_runner` and :func:`run` (divergence against atomic).
+
+The table of runners by mode lives with the run interface (``scenarios/model``); this module
+adds the built-in ``atomic``, ``sequential`` and ``bridged`` runners to it by an explicit
+call, :func:`register_builtin_runners`, which :func:`get_runner` makes before every lookup
+(idempotent), so importing a module registers nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from scenarios.model import (
+    Runner,
+    RunResult,
+    RunSpec,
+    add_builtin_runner,
+    lookup_runner,
+    with_divergence,
+)
+from scenarios.runners._bridged import BridgedRunner
+from scenarios.runners._one_chain import AtomicRunner, SequentialRunner
+from scenarios.world import World
+
+__all__ = ["get_runner", "register_builtin_runners", "run"]
+
+
+def register_builtin_runners() -> None:
+    """Register ``atomic``, ``sequential`` and ``bridged`` where no runner holds the mode
+    yet (idempotent: a plugin that took a built-in mode over keeps it)."""
+    add_builtin_runner("atomic", AtomicRunner)
+    add_builtin_runner("sequential", SequentialRunner)
+    add_builtin_runner("bridged", BridgedRunner)
+
+
+def get_runner(mode: str) -> Runner:
+    """The runner for ``mode`` (built-ins registered first); a clear error when the mode is
+    unknown."""
+    register_builtin_runners()
+    return lookup_runner(mode)
+
+
+def run(spec: RunSpec, *, world: World | None = None) -> RunResult:
+    """Run ``spec`` and return its result, with divergence against the atomic run of the
+    same seed and price path (run in the same world and reverted).
+
+    ``world`` is reused when given (it must match the spec's layout); otherwise one is built.
+    """
+    spec.validate()
+    runner = get_runner(spec.mode)
+    if world is None:
+        world = World.build(spec.chains)
+    result = runner.run(world, spec)
+    if spec.mode == "atomic":
+        baseline = result
+    else:
+        baseline = get_runner("atomic").run(world, dataclasses.replace(spec, mode="atomic"))
+    return with_divergence(result, baseline)

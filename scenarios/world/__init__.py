@@ -1,0 +1,49 @@
+"""scenarios.world: deployment: the DeFi suite on a chain, the venues and roles, the bridged
+layout and the :class:`World` every run happens in.
+"""
+
+from __future__ import annotations
+
+from scenarios.world._layout import (
+    FRONTER_INVENTORY,
+    BridgedLayout,
+    build_layout,
+)
+from scenarios.world._suite import (
+    CONTRACTS_DIR,
+    Suite,
+    SuiteConfig,
+    SuiteConfigError,
+    build_blueprint_initcode,
+    deploy_suite,
+    market_args,
+    vault_args,
+)
+from scenarios.world._venues import (
+    AmmVenue,
+    CdpVenue,
+    LendingVenue,
+    Roles,
+)
+from scenarios.world._world import (
+    World,
+)
+
+__all__ = [
+    "AmmVenue",
+    "BridgedLayout",
+    "CONTRACTS_DIR",
+    "build_blueprint_initcode",
+    "CdpVenue",
+    "FRONTER_INVENTORY",
+    "LendingVenue",
+    "Roles",
+    "Suite",
+    "SuiteConfig",
+    "SuiteConfigError",
+    "World",
+    "build_layout",
+    "deploy_suite",
+    "market_args",
+    "vault_args",
+]
