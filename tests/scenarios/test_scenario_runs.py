@@ -11,20 +11,19 @@ import pytest
 
 from bridge import Constant
 from scenarios import MarketConfig, RunSpec, World
-from scenarios._runspec import with_divergence
+from scenarios.model import with_divergence
 from scenarios.plan import (
     BUILTINS,
-    BridgedExecution,
     Placement,
     Scenario,
     ScenarioError,
     get_builtin,
     load_scenario_file,
-    run_scenario,
 )
+from scenarios.runners import BridgedExecution, run_scenario
 
 MODES = ("atomic", "sequential", "bridged")
-EXAMPLES = Path(__file__).parents[3] / "examples" / "scenarios"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "scenarios"
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from scenarios._market import MarketConfig
-from scenarios._runspec import RunResult, RunSpec, with_divergence
-from scenarios._world import World
-from scenarios.plan import _atomic  # noqa: F401 - registers the atomic execution
-from scenarios.plan._builtins import SWAP_BORROW_REFINANCE
-from scenarios.plan._interpret import Execution, execute_plan
-from scenarios.plan._model import Scenario
-from scenarios.plan._placement import Placement
-from scenarios.plan._planner import Plan, build_plan
-from scenarios.plan._validate import validate
+from scenarios.model import MarketConfig, RunResult, RunSpec, with_divergence
+from scenarios.plan import SWAP_BORROW_REFINANCE, Placement, Plan, Scenario, build_plan, validate
+from scenarios.runners import _batch  # noqa: F401 - registers the atomic execution
+from scenarios.runners._interpreter import Execution, execute_plan
+from scenarios.world import World
 
 __all__ = ["plan_for", "run_plan", "run_scenario"]
 
