@@ -38,7 +38,13 @@ from scenarios.runners._registry import (
     register_builtin_runners,
     run,
 )
-from scenarios.runners._scenario_run import plan_for, run_plan, run_scenario
+from scenarios.runners._scenario_run import (
+    PlanRunner,
+    plan_for,
+    resolve_scenario,
+    run_plan,
+    run_scenario,
+)
 from scenarios.runners._walk import BatchCall, Walk, walk_plan
 
 __all__ = [
@@ -57,6 +63,7 @@ __all__ = [
     "Keeper",
     "MarketActors",
     "OneChainExecution",
+    "PlanRunner",
     "PlanContext",
     "RunState",
     "STEP_PRIORITY",
@@ -67,6 +74,7 @@ __all__ = [
     "get_runner",
     "plan_for",
     "register_builtin_runners",
+    "resolve_scenario",
     "run",
     "run_plan",
     "run_scenario",
