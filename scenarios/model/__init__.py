@@ -53,6 +53,7 @@ from scenarios.model._reference import (
     to_shares_up,
 )
 from scenarios.model._runspec import (
+    DEFAULT_SCENARIO,
     LATENCY_PRESETS,
     METRIC_KEYS,
     MODES,
@@ -78,6 +79,7 @@ from scenarios.model._scenario import (
 )
 
 __all__ = [
+    "DEFAULT_SCENARIO",
     "Borrow",
     "CLOSE_FACTOR",
     "CdpLiquidation",
