@@ -91,7 +91,7 @@ def test_remote_start_is_exposed_to_the_hop_but_not_at_sigma_zero(world: World) 
                 get_builtin(name),
                 world=world,
             ).metrics["divergence_bps"]
-            for s in range(4)
+            for s in range(3)
         ]
         return statistics.stdev(values)
 
@@ -104,15 +104,15 @@ def test_remote_start_is_exposed_to_the_hop_but_not_at_sigma_zero(world: World) 
 
 
 @pytest.mark.parametrize(
-    ("seeds", "tolerance"), [(8, 0.25), pytest.param(48, 0.1, marks=pytest.mark.slow)]
+    ("seeds", "tolerance"), [(6, 0.3), pytest.param(48, 0.1, marks=pytest.mark.slow)]
 )
 def test_remote_start_divergence_std_grows_like_sqrt_tau(
     world: World, seeds: int, tolerance: float
 ) -> None:
     """log-log slope of std(divergence) against the hop latency τ: 0.5 (σ√τ), where the
     moves are beyond the AMM's no-arbitrage band (σ = 2, τ from 10 min to 2.7 h). The
-    tolerance is the Monte Carlo error: a std from n seeds is off by ~1/√(2n) in log (27 %
-    at 8 seeds) over ln 16 of τ; the band (0.3 %) still trims the shortest hop's moves, which
+    tolerance is the Monte Carlo error: a std from n seeds is off by ~1/√(2n) in log (32 %
+    at 6 seeds) over ln 16 of τ; the band (0.3 %) still trims the shortest hop's moves, which
     biases the slope up by a few hundredths."""
     scenario = get_builtin("remote-start")
     atomic = {
