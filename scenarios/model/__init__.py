@@ -15,6 +15,7 @@ from scenarios.model._market import (
     lvr_rate,
 )
 from scenarios.model._metrics import (
+    AMM_FEE,
     Holdings,
     Recorder,
 )
@@ -79,6 +80,7 @@ from scenarios.model._scenario import (
 )
 
 __all__ = [
+    "AMM_FEE",
     "DEFAULT_SCENARIO",
     "Borrow",
     "CLOSE_FACTOR",

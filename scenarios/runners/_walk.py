@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from scenarios.model import Holdings, get_amount_in, get_amount_out
-from scenarios.model._metrics import AMM_FEE
+from scenarios.model import AMM_FEE, Holdings, get_amount_in, get_amount_out
 from scenarios.plan import AtLtv, Holding, Leg, Plan, Received, ScenarioError, Units
 from scenarios.runners._one_chain import MAX_UINT256, USDC, WAD, to_wad
 
