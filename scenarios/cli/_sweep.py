@@ -115,6 +115,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         drift=args.drift,
         target_ltv=args.target_ltv,
         slippage=args.slippage,
+        scenarios=args.scenario,
+        placement=args.placement or "",
     )
     progress, close = _progress_bar(not args.quiet)
     try:
@@ -195,6 +197,13 @@ def add_sweep_parser(sub: Any) -> None:
     p.add_argument("--target-ltv", type=float, default=0.5, help="borrow LTV (default 0.5)")
     p.add_argument("--slippage", type=float, default=0.01, help="max slippage (default 0.01)")
     p.add_argument(
+        "--scenario",
+        type=_list_of(str, "scenario names or .toml paths"),
+        default=("swap-borrow-refinance",),
+        help="comma-separated scenarios (built-in names or .toml files): an axis of the grid",
+    )
+    p.add_argument("--placement", help="venues on chains for every scenario (default: each's)")
+    p.add_argument(
         "--workers",
         type=_positive_int,
         default=os.cpu_count() or 1,
@@ -260,7 +269,12 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {}
     if args.runs > 0:
         result = run_scenario_bench(
-            modes=args.modes, runs=args.runs, repeats=args.repeats, chains=args.chains, progress=say
+            modes=args.modes,
+            runs=args.runs,
+            repeats=args.repeats,
+            chains=args.chains,
+            scenario=args.scenario,
+            progress=say,
         )
     if args.sweep_runs:
         say(f"timing a {args.sweep_mode} sweep of ~{args.sweep_runs} runs, {args.workers} workers")
@@ -280,7 +294,8 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
         return 0
     if "modes" in result:
         print(
-            f"{result['chains']}-chain world built in {result['world_build_s']} s; "
+            f"{result['scenario']}: {result['chains']}-chain world built in "
+            f"{result['world_build_s']} s; "
             f"{result['runs_per_repeat']} runs × {result['repeats']} repeats per mode"
         )
         rows = []
@@ -325,6 +340,11 @@ def add_bench_scenario_parser(bench_sub: Any) -> None:
         help=f"comma-separated modes (default {','.join(MODES)})",
     )
     p.add_argument("--chains", type=int, choices=(2, 3), default=3, help="layout (default 3)")
+    p.add_argument(
+        "--scenario",
+        default="swap-borrow-refinance",
+        help="built-in scenario or .toml file to time (default swap-borrow-refinance)",
+    )
     p.add_argument(
         "--sweep-runs",
         type=_non_negative_int,

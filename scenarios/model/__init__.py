@@ -15,6 +15,7 @@ from scenarios.model._market import (
     lvr_rate,
 )
 from scenarios.model._metrics import (
+    AMM_FEE,
     Holdings,
     Recorder,
 )
@@ -53,6 +54,7 @@ from scenarios.model._reference import (
     to_shares_up,
 )
 from scenarios.model._runspec import (
+    DEFAULT_SCENARIO,
     LATENCY_PRESETS,
     METRIC_KEYS,
     MODES,
@@ -78,6 +80,8 @@ from scenarios.model._scenario import (
 )
 
 __all__ = [
+    "AMM_FEE",
+    "DEFAULT_SCENARIO",
     "Borrow",
     "CLOSE_FACTOR",
     "CdpLiquidation",

@@ -9,6 +9,7 @@ from scenarios.runners._actors import (
     Keeper,
     MarketActors,
 )
+from scenarios.runners._batch import AtomicExecution
 from scenarios.runners._bridged import (
     ACTOR_EVENTS,
     HOP_DEADLINE,
@@ -18,6 +19,16 @@ from scenarios.runners._bridged import (
     Delivery,
     Transfer,
     get_unbacked_usdc,
+)
+from scenarios.runners._interpreter import (
+    EXECUTIONS,
+    Binding,
+    BridgedExecution,
+    Execution,
+    OneChainExecution,
+    PlanContext,
+    bind,
+    execute_plan,
 )
 from scenarios.runners._one_chain import (
     AtomicRunner,
@@ -29,22 +40,47 @@ from scenarios.runners._registry import (
     register_builtin_runners,
     run,
 )
+from scenarios.runners._scenario_run import (
+    PlanRunner,
+    plan_for,
+    resolve_scenario,
+    run_plan,
+    run_scenario,
+)
+from scenarios.runners._walk import BatchCall, Walk, walk_plan
 
 __all__ = [
     "ACTOR_EVENTS",
+    "EXECUTIONS",
+    "AtomicExecution",
     "AtomicRunner",
+    "BatchCall",
+    "Binding",
+    "BridgedExecution",
     "BridgedRunner",
     "Delay",
     "Delivery",
+    "Execution",
     "HOP_DEADLINE",
     "Keeper",
     "MarketActors",
+    "OneChainExecution",
+    "PlanRunner",
+    "PlanContext",
     "RunState",
     "STEP_PRIORITY",
     "SequentialRunner",
     "Transfer",
+    "Walk",
+    "bind",
+    "execute_plan",
     "get_runner",
     "get_unbacked_usdc",
+    "plan_for",
     "register_builtin_runners",
+    "resolve_scenario",
     "run",
+    "run_plan",
+    "run_scenario",
+    "walk_plan",
 ]

@@ -60,6 +60,8 @@ LOCK_FILE = ".sweep.lock"
 RESULT_FILES = (SWEEP_FILE, RUNS_FILE, RESULTS_JSON, RESULTS_CSV)
 FORMAT_VERSION = 1
 SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(RunSpec))
+#: Each field's default: a run's JSON omits ``scenario``/``placement`` when they are these.
+_SPEC_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunSpec)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -190,7 +192,7 @@ def write_results(
         writer.writerow(
             [
                 row["key"],
-                *(_csv_value(row["spec"][k]) for k in SPEC_FIELDS),
+                *(_csv_value(row["spec"].get(k, _SPEC_DEFAULTS[k])) for k in SPEC_FIELDS),
                 *(_csv_value(row["metrics"].get(k)) for k in METRIC_KEYS),
             ]
         )

@@ -1,0 +1,698 @@
+"""One interpreter for every mode: a :class:`~scenarios.plan.Plan` executed on a World.
+
+The interpreter walks the plan's legs as one *process* on the devnet's virtual clock (the
+bridged runner's driver: the process yields ``Delay`` — the next block of a chain — or
+``Delivery`` — a bridge message, delivered by the real relayer after its sampled latency),
+so the market actors and the relayer act in between, in the clock's total order. Each leg
+is submitted one block of its chain after the event it reacts to. A leg's action is a
+handler in :data:`HANDLERS`; what differs between modes is an :class:`Execution` strategy:
+
+- :class:`OneChainExecution` (``sequential``): the suite on chain A, one transaction per
+  block, swap guards against the quote at submission;
+- :class:`BridgedExecution` (``bridged``): the bridged layout's venues, hops through the
+  relayer (latency preset of the spec), the touched venue synced before each leg (see
+  ``scenarios/_bridged.py`` on the actor cadence), swap guards against the step's t0 quote;
+- :class:`AtomicExecution` (``atomic``): the whole plan as one batch transaction through the
+  user's :class:`BatchExecutor` (``contracts/BatchExecutor.vy``), flash-funded.
+
+Which venues a placement maps to: the World hosts the one-chain suite on A, and the bridged
+layout (AMM on A, lending on B, CDP on C — or on A with 2 chains). A placement the World
+does not host is refused with the placements it does.
+
+The t0 quote (for ``shortfall_bps``) walks the same plan with the venues' view functions
+at t0 — swap outputs, the borrow at the target LTV, the DAI bought for the debt plus the
+flash fee — on the run's own venues: the quote of the scenario's own plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from bridge import LatencyModel, get_preset
+from chains import Chain, Contract, Receipt
+from scenarios.model import MarketConfig, RunResult, RunSpec, ScenarioConfigError
+from scenarios.plan import AtLtv, Holding, Leg, Placement, Plan, Received, ScenarioError, Units
+from scenarios.runners._bridged import (
+    ACTOR_EVENTS,
+    HOP_DEADLINE,
+    BridgedState,
+    Delay,
+    Delivery,
+    Transfer,
+    _Driver,
+    _keepers,
+    get_unbacked_usdc,
+)
+from scenarios.runners._one_chain import (
+    MAX_UINT256,
+    USDC,
+    WAD,
+    RunState,
+    StepFailed,
+    _market_for,
+    one_chain_state,
+    to_wad,
+)
+from scenarios.runners._walk import walk_plan
+from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World
+
+__all__ = [
+    "HANDLERS",
+    "BridgedExecution",
+    "Execution",
+    "OneChainExecution",
+    "PlanContext",
+    "bind",
+    "execute_plan",
+]
+
+logger = logging.getLogger(__name__)
+
+DECIMALS = {"USDC": 6, "WETH": 18, "DAI": 18}
+#: Timeline event name of each action (the names the runners used before plans).
+EVENT_NAMES = {"supply": "supply_collateral", "withdraw": "withdraw_collateral"}
+Wait = Delay | Delivery
+Process = Generator[Wait, Any, None]
+
+
+# -- binding: venue names → the World's contracts -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The World's contracts a plan runs on: each venue name's venue, and each asset's
+    token on each chain (home or wrapped)."""
+
+    amm: dict[str, AmmVenue]
+    lending: dict[str, LendingVenue]
+    cdp: dict[str, CdpVenue]
+    tokens: dict[tuple[str, str], Contract]
+    chains: dict[str, Chain]
+    is_one_chain: bool
+
+    def token(self, asset: str, chain: str) -> Contract:
+        try:
+            return self.tokens[(asset, chain)]
+        except KeyError:
+            raise ScenarioError(f"no {asset} token on chain {chain} in this world") from None
+
+
+def hosted_placements(world: World) -> list[str]:
+    """The venue placements this World hosts (kind=chain), for error messages."""
+    out = ["amm=A,lending=A,cdp=A"]
+    out.append("amm=A,lending=B,cdp=C" if world.chains == 3 else "amm=A,lending=B,cdp=A")
+    return out
+
+
+def bind(world: World, plan: Plan) -> Binding:
+    """Map the plan's venues onto the World (see the module docstring)."""
+    kinds = plan.scenario.venue_kinds
+    chain_of = plan.placement.chain_of
+    used = {v: chain_of[v] for v in kinds if v in chain_of}
+    chains = {c.name: c for c in world.devnet.chains}
+    if plan.placement.is_single_chain and set(used.values()) <= {"A"}:
+        s = world.suite
+        tokens: dict[tuple[str, str], Contract] = {
+            ("USDC", "A"): s.usdc,
+            ("WETH", "A"): s.weth,
+            ("DAI", "A"): s.dai,
+        }
+        return Binding(
+            amm={v: world.amm for v, k in kinds.items() if k == "amm"},
+            lending={v: world.lending for v, k in kinds.items() if k == "lending"},
+            cdp={v: world.cdp for v, k in kinds.items() if k == "cdp"},
+            tokens=tokens,
+            chains=chains,
+            is_one_chain=True,
+        )
+    layout = world.bridged
+    where = {"amm": layout.amm.chain.name, "lending": layout.lending.chain.name}
+    where["cdp"] = layout.cdp.chain.name
+    for venue, chain in used.items():
+        if where[kinds[venue]] != chain:
+            raise ScenarioError(
+                f"placement {plan.placement.text()}: this {world.chains}-chain world hosts "
+                f"{kinds[venue]} venues on {where[kinds[venue]]}, not {chain}; hosted "
+                f"placements: {'; '.join(hosted_placements(world))}"
+            )
+    if plan.placement.chains > world.chains:
+        raise ScenarioError(
+            f"placement {plan.placement.text()} needs {plan.placement.chains} chains, the "
+            f"world has {world.chains}"
+        )
+    tokens = {}
+    for asset, forms in (("USDC", layout.usdc), ("WETH", layout.weth), ("DAI", layout.dai)):
+        for chain, token in forms.items():
+            tokens[(asset, chain)] = token
+    return Binding(
+        amm={v: layout.amm for v, k in kinds.items() if k == "amm"},
+        lending={v: layout.lending for v, k in kinds.items() if k == "lending"},
+        cdp={v: layout.cdp for v, k in kinds.items() if k == "cdp"},
+        tokens=tokens,
+        chains=chains,
+        is_one_chain=False,
+    )
+
+
+# -- the run context ------------------------------------------------------------------------------
+
+
+@dataclass
+class PlanContext:
+    """One plan in progress: the state (holdings, recorder, actors), the binding, what each
+    step received, what the fronter is owed, the t0 quotes."""
+
+    plan: Plan
+    binding: Binding
+    state: RunState
+    execution: Execution
+    received: dict[str, dict[str, int]] = field(default_factory=dict)
+    fronted: int = 0
+    quotes: dict[int, int] = field(default_factory=dict)  # leg n → quoted output (t0)
+
+    @property
+    def user(self) -> str:
+        return self.state.user
+
+    @property
+    def spec(self) -> RunSpec:
+        return self.state.spec
+
+    def now(self) -> float:
+        return self.state.world.devnet.now
+
+    def chain(self, label: str) -> Chain:
+        return self.binding.chains[label]
+
+    def balance(self, asset: str, chain: str) -> int:
+        return int(self.binding.token(asset, chain).balanceOf(self.user))
+
+    def send(
+        self, leg: Leg, fn: Any, *args: Any, sender: str | None = None, **extra: Any
+    ) -> Receipt:
+        event = extra.pop("event", None) or EVENT_NAMES.get(leg.action, leg.action)
+        step = extra.pop("step", None) or self.execution.step_label(leg, event)
+        return self.state.send(
+            step, leg.chain, event, fn, *args, sender=sender or self.user, **extra
+        )
+
+
+def _amount(ctx: PlanContext, leg: Leg, *, held: int, position: int | None = None) -> int:
+    """Base units for ``leg``'s amount: ``held`` is the wallet balance of the leg's input on
+    its chain, ``position`` the position it draws on (collateral, debt), if any."""
+    amount = leg.amount
+    asset = leg.asset or leg.param("sell")
+    base = held if position is None else position
+    if amount is None or isinstance(amount, Holding):
+        fraction = 1.0 if amount is None else amount.fraction
+        return base if fraction == 1.0 else base * to_wad(fraction) // WAD
+    if isinstance(amount, Units):
+        return int(Decimal(str(amount.value)) * 10 ** DECIMALS[asset])
+    if isinstance(amount, Received):
+        got = ctx.received.get(amount.step, {}).get(asset, 0)
+        return got if amount.fraction == 1.0 else got * to_wad(amount.fraction) // WAD
+    raise ScenarioError(f"leg {leg.n} ({leg.action}): amount {amount!r} does not apply here")
+
+
+# -- handlers: one per action --------------------------------------------------------------------
+
+
+def _swap(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    amm = ctx.binding.amm[leg.venue or ""]
+    sell, buy = leg.param("sell"), leg.param("buy")
+    token_in = _amm_token(amm, sell)
+    token_out = _amm_token(amm, buy)
+    held = int(token_in.balanceOf(ctx.user))
+    amount = held if leg.amount in ("dai_drawn",) else _amount(ctx, leg, held=held)
+    if amount == 0:
+        label = ctx.execution.step_label(leg, "swap")
+        raise StepFailed(label, leg.chain, f"no {sell} to swap")
+    path = [token_in.address, token_out.address]
+    slippage = ctx.spec.slippage if leg.param("slippage") is None else leg.param("slippage")
+    if leg.step and leg.param("sell") == "DAI" and leg.note.startswith("guard: fronted"):
+        reference = ctx.fronted
+    else:
+        reference = ctx.execution.swap_reference(ctx, leg, amm, amount, path)
+    ctx.send(
+        leg,
+        amm.router.swap_exact_tokens_for_tokens,
+        amount,
+        reference * to_wad(1 - slippage) // WAD,
+        path,
+        ctx.user,
+        int(ctx.now()) + 600,
+        event="swap_dai" if sell == "DAI" and leg.note else "swap",
+    )
+    ctx.state.rec.swap_fee(_usd(ctx, sell, amount))
+    pool = amm.dai_usdc if "DAI" in (sell, buy) else amm.weth_usdc
+    ctx.state.actors.touched.add(pool.address)
+    yield from ()
+
+
+def _supply(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    lending = ctx.binding.lending[leg.venue or ""]
+    amount = _amount(ctx, leg, held=int(lending.weth.balanceOf(ctx.user)))
+    ctx.send(leg, lending.market.supply_collateral, amount, ctx.user)
+    yield from ()
+
+
+def _withdraw(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    lending = ctx.binding.lending[leg.venue or ""]
+    collateral = int(lending.market.collateral(ctx.user))
+    amount = (
+        collateral if leg.amount == "collateral" else _amount(ctx, leg, held=0, position=collateral)
+    )
+    ctx.send(leg, lending.market.withdraw_collateral, amount, ctx.user)
+    yield from ()
+
+
+def _borrow(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    lending = ctx.binding.lending[leg.venue or ""]
+    market = lending.market
+    if isinstance(leg.amount, AtLtv):
+        ltv = ctx.spec.target_ltv if leg.amount.ltv is None else leg.amount.ltv
+        value = market.collateral_to_loan(market.collateral(ctx.user))
+        amount = value * to_wad(ltv) // WAD
+        debt = int(market.debt_of(ctx.user))
+        amount = max(0, amount - debt)
+    else:
+        amount = _amount(ctx, leg, held=0)
+    ctx.execution.open_position(ctx, "market")
+    ctx.send(leg, market.borrow, amount, ctx.user)
+    yield from ()
+
+
+def _repay(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    lending = ctx.binding.lending[leg.venue or ""]
+    debt = int(lending.market.debt_of(ctx.user))
+    held = int(lending.usdc.balanceOf(ctx.user))
+    if leg.amount in (None, "debt") or leg.amount == Holding():
+        amount = MAX_UINT256 if held >= debt else held
+    else:
+        amount = min(_amount(ctx, leg, held=held, position=debt), held)
+    ctx.send(leg, lending.market.repay, amount, ctx.user)
+    yield from ()
+
+
+def _front_repay(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    lending = ctx.binding.lending[leg.venue or ""]
+    fronter = ctx.state.world.roles.fronter
+    receipt = ctx.send(leg, lending.market.repay, MAX_UINT256, ctx.user, sender=fronter)
+    fronted = int(receipt.return_value)
+    ctx.execution.close_position(ctx, "market")
+    ctx.fronted = fronted
+    rec = ctx.state.rec
+    rec.fronted_usdc = fronted / USDC
+    rec.fronted_at = ctx.now()
+    ctx.state.owed_to_fronter = fronted / USDC
+    yield from ()
+
+
+def _repay_fronter(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    usdc = ctx.binding.token("USDC", leg.chain)
+    fronter = ctx.state.world.roles.fronter
+    pay = min(ctx.fronted, int(usdc.balanceOf(ctx.user)))
+    ctx.send(leg, usdc.transfer, fronter, pay)
+    ctx.state.owed_to_fronter = (ctx.fronted - pay) / USDC
+    if pay == ctx.fronted:
+        ctx.state.rec.repaid_at = ctx.now()
+    yield from ()
+
+
+def _lock(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    cdp = ctx.binding.cdp[leg.venue or ""]
+    amount = _amount(ctx, leg, held=int(cdp.weth.balanceOf(ctx.user)))
+    ctx.send(leg, cdp.vault.lock, amount, ctx.user)
+    yield from ()
+
+
+def _draw(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    cdp = ctx.binding.cdp[leg.venue or ""]
+    if leg.amount == "dai_for_fronted":
+        via = ctx.binding.amm[leg.param("via")]
+        amount = via.router.get_amounts_in(ctx.fronted, [via.dai.address, via.usdc.address])[0]
+    elif isinstance(leg.amount, AtLtv):
+        ltv = ctx.spec.target_ltv if leg.amount.ltv is None else leg.amount.ltv
+        price = cdp.oracle.price(cdp.weth.address, 2**64)
+        value = int(cdp.vault.ink(ctx.user)) * int(price) // WAD
+        amount = max(0, value * to_wad(ltv) // WAD - int(cdp.vault.debt_of(ctx.user)))
+    else:
+        amount = _amount(ctx, leg, held=0)
+    ctx.execution.open_position(ctx, "vault")
+    ctx.send(leg, cdp.vault.draw, amount, ctx.user)
+    yield from ()
+
+
+def _cdp_repay(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    cdp = ctx.binding.cdp[leg.venue or ""]
+    debt = int(cdp.vault.debt_of(ctx.user))
+    held = int(cdp.dai.balanceOf(ctx.user))
+    amount = min(_amount(ctx, leg, held=held, position=debt), held)
+    ctx.send(leg, cdp.vault.repay, amount, ctx.user)
+    yield from ()
+
+
+def _free(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    cdp = ctx.binding.cdp[leg.venue or ""]
+    amount = _amount(ctx, leg, held=0, position=int(cdp.vault.ink(ctx.user)))
+    ctx.send(leg, cdp.vault.free, amount, ctx.user)
+    yield from ()
+
+
+def _transfer(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    token = ctx.binding.token(leg.asset or "", leg.chain)
+    to = leg.param("to")
+    roles = dataclasses.asdict(ctx.state.world.roles)
+    address = roles.get(to, to)
+    amount = _amount(ctx, leg, held=int(token.balanceOf(ctx.user)))
+    ctx.send(leg, token.transfer, address, amount)
+    yield from ()
+
+
+def _hop(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    """Bridge the leg's amount of its asset to ``to_chain``; wait for the delivery."""
+    asset = leg.asset or ""
+    src, dst = leg.chain, leg.to_chain or ""
+    token = ctx.binding.token(asset, src)
+    state = ctx.state
+    if not isinstance(state, BridgedState):
+        raise ScenarioConfigError(f"leg {leg.n}: a hop needs the bridged layout")
+    home = _home(ctx, asset)
+    symbol = asset if src == home else "w" + asset
+    hop = f"hop:{symbol} {src}→{dst}"
+    amount = _amount(ctx, leg, held=int(token.balanceOf(ctx.user)))
+    now = ctx.now()
+    kind = "weth" if asset == "WETH" else "usd"
+    units = float(Decimal(amount) / Decimal(10 ** DECIMALS[asset]))
+    value = units * state.actors.price_at(now) if kind == "weth" else units
+    bridge = state.layout.bridge(ctx.chain(src))
+    receipt = ctx.send(
+        leg,
+        bridge.bridge_out,
+        token.address,
+        amount,
+        ctx.chain(dst).chain_id,
+        ctx.user,
+        int(now) + HOP_DEADLINE,
+        step=hop,
+        event="bridge_out",
+        hop=hop,
+        amount=units,
+        value_usd=value,
+    )
+    message_id = "0x" + bytes(receipt.return_value).hex()
+    transfer = Transfer(hop, message_id, kind, units, value, now, dst)
+    state.in_flight[message_id] = transfer
+    state.hops[message_id] = transfer
+    state.flight_usd += value
+    state.flight(now)
+    yield Delivery(message_id)
+
+
+def _wait(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    yield Delay(float(leg.param("seconds")))
+
+
+#: The handler of each leg action: a generator (it may wait for a delivery).
+HANDLERS: dict[str, Callable[[PlanContext, Leg], Generator[Wait, Any, None]]] = {
+    "swap": _swap,
+    "supply": _supply,
+    "withdraw": _withdraw,
+    "borrow": _borrow,
+    "repay": _repay,
+    "front_repay": _front_repay,
+    "repay_fronter": _repay_fronter,
+    "lock": _lock,
+    "draw": _draw,
+    "cdp_repay": _cdp_repay,
+    "free": _free,
+    "transfer": _transfer,
+    "hop": _hop,
+    "wait": _wait,
+}
+
+
+def _home(ctx: PlanContext, asset: str) -> str:
+    if asset == "DAI":
+        cdps = list(ctx.binding.cdp.values())
+        return cdps[0].chain.name if cdps else "A"
+    return "A"
+
+
+def _amm_token(amm: AmmVenue, asset: str) -> Contract:
+    return {"USDC": amm.usdc, "WETH": amm.weth, "DAI": amm.dai}[asset]
+
+
+def _usd(ctx: PlanContext, asset: str, amount: int) -> float:
+    """USD value of ``amount`` base units at the current reference price."""
+    if asset == "USDC":
+        return amount / USDC
+    if asset == "DAI":
+        return amount / WAD
+    return amount / WAD * ctx.state.actors.price_at(ctx.now())
+
+
+# -- executions: one strategy per mode ------------------------------------------------------------
+
+
+class Execution:
+    """How a mode executes a plan: the state it keeps, what it does before each leg, what a
+    swap is guarded against, and how the run ends. A new mode is a new subclass."""
+
+    name = ""
+
+    def make_state(
+        self, world: World, spec: RunSpec, plan: Plan, binding: Binding, market: MarketConfig
+    ) -> RunState:
+        raise NotImplementedError
+
+    def before_leg(self, ctx: PlanContext, leg: Leg) -> None:
+        """Bring the venue the leg touches up to date (no-op by default)."""
+
+    def swap_reference(
+        self, ctx: PlanContext, leg: Leg, amm: AmmVenue, amount: int, path: Sequence[str]
+    ) -> int:
+        """The output a swap's slippage guard is taken against: the quote at submission."""
+        return int(amm.router.get_amounts_out(amount, path)[1])
+
+    def step_label(self, leg: Leg, event: str) -> str:
+        """The ``step`` a transaction is recorded under (and ``failed_step`` names): the
+        scenario step's id."""
+        return leg.step
+
+    def open_position(self, ctx: PlanContext, name: str) -> None:
+        """A position (``market``, ``vault``) is about to open."""
+
+    def close_position(self, ctx: PlanContext, name: str) -> None:
+        """A position closed."""
+
+    def run(self, ctx: PlanContext) -> RunResult:
+        raise NotImplementedError
+
+
+class OneChainExecution(Execution):
+    """``sequential``: the suite on chain A, one transaction per block."""
+
+    name = "sequential"
+
+    def make_state(
+        self, world: World, spec: RunSpec, plan: Plan, binding: Binding, market: MarketConfig
+    ) -> RunState:
+        return one_chain_state(world, spec, market)
+
+    def run(self, ctx: PlanContext) -> RunResult:
+        driver = _Driver(ctx.state, 0)  # type: ignore[arg-type]
+        driver.drive(_process(ctx))
+        return ctx.state.finish()
+
+
+class BridgedExecution(Execution):
+    """``bridged``: the bridged layout, the relayer on the spec's latency preset."""
+
+    name = "bridged"
+
+    def __init__(
+        self, actor_events: int = ACTOR_EVENTS, *, latency: LatencyModel | None = None
+    ) -> None:
+        if actor_events < 1:
+            raise ScenarioConfigError(f"actor_events must be ≥ 1, got {actor_events}")
+        self.actor_events = actor_events
+        #: A latency model replacing the spec's preset (e.g. ``bridge.Constant(600)``).
+        self.latency = latency
+
+    def make_state(
+        self, world: World, spec: RunSpec, plan: Plan, binding: Binding, market: MarketConfig
+    ) -> RunState:
+        layout = world.bridged
+        relayer = layout.relayer
+        model = self.latency if self.latency is not None else get_preset(spec.latency)
+        relayer.latency = dict.fromkeys(relayer.lanes, model)
+        relayer.seed = spec.seed
+        hops = len(plan.hops)
+        expected = hops * model.quantile(0.5) + 13 * 2.0
+        interval = max(1, math.ceil(expected / (market.tick * self.actor_events)))
+        return BridgedState(
+            world,
+            spec,
+            market,
+            layout.amm,
+            layout.lending,
+            layout.cdp,
+            _keepers(layout),
+            layout=layout,
+            interval=interval,
+        )
+
+    def before_leg(self, ctx: PlanContext, leg: Leg) -> None:
+        state = ctx.state
+        now = state.world.devnet.now
+        if leg.action == "swap":
+            state.actors.sync(now, amms=[ctx.binding.amm[leg.venue or ""]], keepers=[])
+        elif leg.venue is not None and leg.action not in ("hop", "repay_fronter"):
+            keeper = state.keepers.get(leg.chain)
+            if keeper is not None:
+                state.actors.sync(now, amms=[], keepers=[keeper])
+
+    def swap_reference(
+        self, ctx: PlanContext, leg: Leg, amm: AmmVenue, amount: int, path: Sequence[str]
+    ) -> int:
+        """The step's t0 quote (the guard the user signs up front)."""
+        if leg.n in ctx.quotes:
+            return ctx.quotes[leg.n]
+        return super().swap_reference(ctx, leg, amm, amount, path)
+
+    def step_label(self, leg: Leg, event: str) -> str:
+        """Bridged runs label each transaction by its action (``front_repay``, ``lock``,
+        ...): a failure names the action and chain where the run stopped."""
+        return event
+
+    def open_position(self, ctx: PlanContext, name: str) -> None:
+        assert isinstance(ctx.state, BridgedState)
+        ctx.state.open_positions.add(name)
+
+    def close_position(self, ctx: PlanContext, name: str) -> None:
+        assert isinstance(ctx.state, BridgedState)
+        ctx.state.open_positions.discard(name)
+
+    def run(self, ctx: PlanContext) -> RunResult:
+        state = ctx.state
+        assert isinstance(state, BridgedState)
+        world = state.world
+        layout = state.layout
+        state.flight(state.t0)
+        driver = _Driver(state, len(ctx.plan.hops))
+        layout.listener = driver.on_message
+        try:
+            driver.drive(_process(ctx))
+        finally:
+            layout.listener = None
+        state.actors.sync(world.devnet.now, amms=[], keepers=list(state.keepers.values()))
+        state.extrapolate_health()
+        state.rec.unbacked_usdc = get_unbacked_usdc(state.hops, layout.relayer.reconcile())
+        return state.finish(end=driver.gave_up_at)
+
+
+EXECUTIONS: dict[str, Callable[[], Execution]] = {
+    "sequential": OneChainExecution,
+    "bridged": BridgedExecution,
+}
+
+
+def _process(ctx: PlanContext) -> Generator[Wait, Any, None]:
+    """The plan's legs as a clock process (see the module docstring)."""
+    for leg in ctx.plan.legs:
+        if leg.action != "wait":
+            yield Delay(ctx.chain(leg.chain).config.block_time)
+            ctx.execution.before_leg(ctx, leg)
+        tracked = _tracked_outputs(ctx, leg)
+        before = {a: ctx.balance(a, leg.chain) for a in tracked}
+        yield from HANDLERS[leg.action](ctx, leg)
+        for asset in tracked:
+            got = ctx.balance(asset, leg.chain) - before[asset]
+            bucket = ctx.received.setdefault(leg.step, {})
+            bucket[asset] = bucket.get(asset, 0) + max(0, got)
+
+
+def _tracked_outputs(ctx: PlanContext, leg: Leg) -> tuple[str, ...]:
+    """Assets whose receipt by ``leg`` a later step refers to (only those are measured)."""
+    refs = {
+        a.step
+        for step in ctx.plan.scenario.steps
+        for _, a in step.amounts()
+        if isinstance(a, Received)
+    }
+    if leg.step not in refs or leg.action in ("hop", "wait"):
+        return ()
+    return ctx.plan.scenario.step(leg.step).output_assets()
+
+
+def begin(ctx: PlanContext) -> None:
+    """Start the actors, fund the user where the plan's assets start, take the t0 quote."""
+    state = ctx.state
+    world = state.world
+    state.actors.start(state.t0)
+    state.actors.observers.append(lambda now: state.sample_health())
+    notional = int(Decimal(str(ctx.spec.notional)) * 10 ** DECIMALS[ctx.plan.scenario.start_asset])
+    asset = ctx.plan.scenario.start_asset
+    start = ctx.plan.placement.start_chain(ctx.plan.scenario)
+    token = ctx.binding.token(asset, start)
+    if start == "A" or (asset == "DAI" and start == _home(ctx, "DAI")):
+        token.mint(ctx.user, notional, sender=world.roles.deployer)
+    else:
+        # a wrapped token is only minted by the bridge: the fronter's inventory funds it
+        token.transfer(ctx.user, notional, sender=world.roles.fronter)
+    walk = walk_plan(
+        ctx.plan,
+        ctx.binding,
+        notional=notional,
+        account=ctx.user,
+        target_ltv=ctx.spec.target_ltv,
+        slippage=ctx.spec.slippage,
+        price=state.actors.price_at(state.t0),
+        deadline=int(state.t0) + 600,
+        recipients=dataclasses.asdict(world.roles),
+    )
+    state.quote = walk.holdings
+    ctx.quotes = walk.quotes
+    state.rec.event(state.t0, state.amm.chain.name, "start", price=state.actors.price_at(state.t0))
+
+
+def execute_plan(
+    world: World,
+    spec: RunSpec,
+    plan: Plan,
+    *,
+    execution: Execution | None = None,
+    market: MarketConfig | None = None,
+) -> RunResult:
+    """Run ``plan`` in ``world`` under ``spec`` (its mode's :class:`Execution` unless given)."""
+    world.check_spec(spec)
+    if execution is None:
+        try:
+            execution = EXECUTIONS[plan.mode]()
+        except KeyError:
+            raise ScenarioError(
+                f"mode {plan.mode!r} has no plan execution; known: {', '.join(EXECUTIONS)}"
+            ) from None
+    if not plan.placement.is_single_chain and world.chains != spec.chains:
+        raise ScenarioConfigError(
+            f"chains={spec.chains} but the world was built with {world.chains} chains; "
+            f"build World.build({spec.chains}) for this spec"
+        )
+    binding = bind(world, plan)
+    with world.session():
+        state = execution.make_state(world, spec, plan, binding, _market_for(world, market))
+        ctx = PlanContext(plan, binding, state, execution)
+        begin(ctx)
+        return execution.run(ctx)
+
+
+def default_placement(spec_chains: int, scenario: Any) -> Placement:
+    """The placement a bridged run of ``spec.chains`` chains uses when none is given."""
+    return Placement.spread(scenario, spec_chains)
