@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bridge import PRESETS
+from scenarios.model._cost import CostModel, price_run
 
 __all__ = [
     "LATENCY_PRESETS",
@@ -71,6 +72,9 @@ METRIC_KEYS = (
     "gas",
     "fees_usdc",
     "bridge_fees_usdc",
+    "flash_fees_usdc",
+    "all_in_cost_bps",
+    "cost_components_bps",
 )
 
 #: Values of the ``outcome`` metric.
@@ -104,6 +108,18 @@ class RunSpec:
     target_ltv: float = 0.5
     slippage: float = 0.01
     seed: int = 0
+    #: Cost-model overrides (``scenarios.CostModel.from_mapping`` keys); stored as sorted
+    #: (key, value) pairs, nested mappings likewise, so the spec stays hashable.
+    cost: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.cost, Mapping):
+            object.__setattr__(self, "cost", _freeze(self.cost))
+
+    def cost_model(self) -> CostModel:
+        """The :class:`~scenarios.CostModel` of this run: the defaults with ``cost``'s
+        overrides."""
+        return CostModel.from_mapping(_thaw(self.cost))
 
     def validate(self) -> None:
         """Raise :class:`ScenarioConfigError` naming every bad field (types and ranges).
@@ -139,6 +155,10 @@ class RunSpec:
                 errors.append(f"{name}={value!r} {rule}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             errors.append(f"seed={self.seed!r} must be a non-negative integer")
+        try:
+            self.cost_model()
+        except (ValueError, TypeError) as exc:
+            errors.append(f"cost: {exc}")
         if errors:
             raise ScenarioConfigError("invalid RunSpec: " + "; ".join(errors))
 
@@ -159,8 +179,13 @@ class RunSpec:
         return re.sub(r"[^A-Za-z0-9._+-]", "_", readable) + f"-{digest}"
 
     def to_json(self) -> dict[str, Any]:
-        """The fields as a JSON-safe dict."""
-        return dataclasses.asdict(self)
+        """The fields as a JSON-safe dict (``cost`` only when it overrides something, so
+        the keys of runs on the default cost model do not change)."""
+        data = dataclasses.asdict(self)
+        del data["cost"]
+        if self.cost:
+            data["cost"] = _thaw(self.cost)
+        return data
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RunSpec:
@@ -184,7 +209,7 @@ class RunResult:
     """
 
     spec: RunSpec
-    metrics: dict[str, float | int | str]
+    metrics: dict[str, Any]
     capital_in_flight: list[tuple[float, float]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
@@ -303,7 +328,8 @@ def lookup_runner(mode: str) -> Runner:
 def with_divergence(result: RunResult, atomic: RunResult) -> RunResult:
     """``result`` with ``divergence_usdc`` = its net value − the atomic run's end holdings
     valued at ``result``'s end price (the ``holdings`` timeline event: NV = usd + weth·P),
-    and ``divergence_bps`` = that over the notional × 10⁴."""
+    and ``divergence_bps`` = that over the notional × 10⁴; then priced: ``all_in_cost_bps``
+    and ``cost_components_bps`` under the spec's cost model (``scenarios/model/_cost.py``)."""
     end = _holdings_event(result)
     base = _holdings_event(atomic)
     atomic_value = float(base["usd"]) + float(base["weth"]) * float(end["price"])
@@ -311,4 +337,26 @@ def with_divergence(result: RunResult, atomic: RunResult) -> RunResult:
     metrics = dict(result.metrics)
     metrics["divergence_usdc"] = diff
     metrics["divergence_bps"] = diff / result.spec.notional * 1e4
+    with_div = dataclasses.replace(result, metrics=metrics)
+    if result is atomic:
+        atomic = with_div
+    priced = price_run(with_div, atomic, result.spec.cost_model())
+    metrics.update(priced)
     return dataclasses.replace(result, metrics=metrics)
+
+
+def _freeze(data: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(
+        sorted((str(k), _freeze(v) if isinstance(v, Mapping) else v) for k, v in data.items())
+    )
+
+
+def _thaw(pairs: Any) -> dict[str, Any]:
+    return {
+        k: _thaw(v)
+        if isinstance(v, tuple)
+        and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in v)
+        and v
+        else v
+        for k, v in pairs
+    }
