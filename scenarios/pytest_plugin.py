@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from scenarios._layout import BridgedLayout
-from scenarios._runspec import RunResult, RunSpec
-from scenarios._suite import Suite
-from scenarios._world import World
+from scenarios.world import BridgedLayout
+from scenarios.model import RunResult, RunSpec
+from scenarios.world._suite import Suite
+from scenarios.world import World
 from scenarios.plan import Placement, Scenario, load_scenario, run_scenario
 
 __all__ = ["bridge", "run_in", "scenario_run", "suite", "testbed_session_world", "world"]

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scenarios._actors import Keeper
-from scenarios._market import MarketConfig
-from scenarios._runners import RunState, StepFailed
-from scenarios._runspec import RunResult, RunSpec
-from scenarios._suite import CONTRACTS_DIR
-from scenarios._world import World
+from scenarios.runners._actors import Keeper
+from scenarios.model import MarketConfig
+from scenarios.runners._one_chain import RunState, StepFailed
+from scenarios.model import RunResult, RunSpec
+from scenarios.world._suite import CONTRACTS_DIR
+from scenarios.world import World
 from scenarios.plan._interpret import (
     EXECUTIONS,
     Binding,

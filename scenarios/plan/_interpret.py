@@ -36,7 +36,7 @@ from typing import Any
 
 from bridge import LatencyModel, get_preset
 from chains import Chain, Contract, Receipt
-from scenarios._bridged import (
+from scenarios.runners._bridged import (
     ACTOR_EVENTS,
     HOP_DEADLINE,
     BridgedState,
@@ -46,8 +46,8 @@ from scenarios._bridged import (
     _Driver,
     _keepers,
 )
-from scenarios._market import MarketConfig
-from scenarios._runners import (
+from scenarios.model import MarketConfig
+from scenarios.runners._one_chain import (
     MAX_UINT256,
     USDC,
     WAD,
@@ -57,8 +57,8 @@ from scenarios._runners import (
     one_chain_state,
     to_wad,
 )
-from scenarios._runspec import RunResult, RunSpec, ScenarioConfigError
-from scenarios._world import AmmVenue, CdpVenue, LendingVenue, World
+from scenarios.model import RunResult, RunSpec, ScenarioConfigError
+from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World
 from scenarios.plan._model import AtLtv, Holding, Received, ScenarioError, Units
 from scenarios.plan._placement import Placement
 from scenarios.plan._planner import Leg, Plan

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-from scenarios._runspec import ScenarioConfigError
+from scenarios.model import ScenarioConfigError
 
 __all__ = [
     "AMM_PAIRS",

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from scenarios._market import MarketConfig
-from scenarios._runspec import RunResult, RunSpec, with_divergence
-from scenarios._world import World
+from scenarios.model import MarketConfig
+from scenarios.model import RunResult, RunSpec, with_divergence
+from scenarios.world import World
 from scenarios.plan import _atomic  # noqa: F401 - registers the atomic execution
 from scenarios.plan._builtins import SWAP_BORROW_REFINANCE
 from scenarios.plan._interpret import Execution, execute_plan

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from scenarios._metrics import AMM_FEE, Holdings
-from scenarios._models import get_amount_in, get_amount_out
-from scenarios._runners import MAX_UINT256, USDC, WAD, to_wad
+from scenarios.model._metrics import AMM_FEE, Holdings
+from scenarios.model import get_amount_in, get_amount_out
+from scenarios.runners._one_chain import MAX_UINT256, USDC, WAD, to_wad
 from scenarios.plan._model import AtLtv, Holding, Received, ScenarioError, Units
 from scenarios.plan._planner import Leg, Plan
 

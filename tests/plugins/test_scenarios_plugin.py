@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scenarios import RunResult, Suite, World
-from scenarios._layout import BridgedLayout
+from scenarios.world import BridgedLayout
 
 
 def test_world_is_isolated_per_test_first(world: World, suite: Suite) -> None:

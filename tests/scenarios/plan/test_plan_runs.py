@@ -11,7 +11,7 @@ import pytest
 
 from bridge import Constant
 from scenarios import MarketConfig, RunSpec, World
-from scenarios._runspec import with_divergence
+from scenarios.model import with_divergence
 from scenarios.plan import (
     BUILTINS,
     BridgedExecution,
