@@ -4,8 +4,9 @@ Loaded through the ``pytest11`` entry point (``testbed-scenarios``) once the pac
 installed, next to the devnet plugin (``chains.pytest_plugin``). One :class:`~scenarios.World`
 is built per session (``--testbed-world-chains``, default 3); each test runs inside
 ``world.session()``, so whatever it does to any chain, the clock or the relayer is reverted
-to the post-deployment state afterwards (a scenario run starts from that state too). ``scenario_run`` runs a scenario in a mode and returns the
-:class:`~scenarios.RunResult`, with divergence against the same scenario's atomic run::
+to the post-deployment state afterwards (a scenario run starts from that state too).
+``scenario_run`` runs a scenario in a mode and returns the :class:`~scenarios.RunResult`,
+with divergence against the same scenario's atomic run::
 
     def test_bridged_never_strands_value_at_moderate_vol(scenario_run):
         for seed in range(5):
@@ -21,11 +22,10 @@ from typing import Any
 
 import pytest
 
-from scenarios.world import BridgedLayout
 from scenarios.model import RunResult, RunSpec
-from scenarios.world._suite import Suite
-from scenarios.world import World
-from scenarios.plan import Placement, Scenario, load_scenario, run_scenario
+from scenarios.plan import Placement, Scenario, load_scenario
+from scenarios.runners import run_scenario
+from scenarios.world import BridgedLayout, Suite, World
 
 __all__ = ["bridge", "run_in", "scenario_run", "suite", "testbed_session_world", "world"]
 

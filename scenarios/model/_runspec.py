@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from bridge import PRESETS
@@ -80,6 +81,9 @@ METRIC_KEYS = (
 #: Values of the ``outcome`` metric.
 OUTCOMES = ("complete", "partial", "reverted", "liquidated")
 
+#: The scenario a spec runs when it names none (DESIGN §5).
+DEFAULT_SCENARIO = "swap-borrow-refinance"
+
 _MODE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _SIG_DIGITS = 9
 
@@ -97,6 +101,13 @@ class RunSpec:
     them. ``sigma`` and ``drift`` are annualised; ``notional`` is the USDC the user starts
     with; ``target_ltv`` is borrowed value / collateral value; ``slippage`` is the most any
     swap may lose against its quote, as a fraction.
+
+    ``scenario`` is a built-in scenario's name or a scenario TOML file's path (see
+    ``scenarios.plan``); ``placement`` puts its venues on chains (``amm=A,lending=B,cdp=C``;
+    empty: the file's ``[placement]``, else the default for ``chains``). Both are loaded and
+    validated against each other by the runner, before anything runs; they appear in
+    :meth:`to_json` (and so in results and keys) only when not the default, so the specs of
+    the built-in scenario keep the keys they always had.
     """
 
     mode: str = "atomic"
@@ -108,6 +119,8 @@ class RunSpec:
     target_ltv: float = 0.5
     slippage: float = 0.01
     seed: int = 0
+    scenario: str = DEFAULT_SCENARIO
+    placement: str = ""
     #: Cost-model overrides (``scenarios.CostModel.from_mapping`` keys); stored as sorted
     #: (key, value) pairs, nested mappings likewise, so the spec stays hashable.
     cost: tuple[tuple[str, Any], ...] = ()
@@ -153,6 +166,10 @@ class RunSpec:
                 errors.append(f"{name}={value!r} must be finite")
             elif not is_ok(value):
                 errors.append(f"{name}={value!r} {rule}")
+        if not isinstance(self.scenario, str) or not self.scenario.strip():
+            errors.append(f"scenario={self.scenario!r} must be a scenario name or a .toml path")
+        if not isinstance(self.placement, str):
+            errors.append(f"placement={self.placement!r} must be text like amm=A,lending=B")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             errors.append(f"seed={self.seed!r} must be a non-negative integer")
         try:
@@ -176,16 +193,22 @@ class RunSpec:
             f"{self.mode}-c{self.chains}-{self.latency}-s{self.sigma!r}-n{self.notional!r}"
             f"-seed{self.seed}"
         )
+        if self.scenario != DEFAULT_SCENARIO:
+            readable = f"{Path(self.scenario).stem}-{readable}"
         return re.sub(r"[^A-Za-z0-9._+-]", "_", readable) + f"-{digest}"
 
     def to_json(self) -> dict[str, Any]:
-        """The fields as a JSON-safe dict (``cost`` only when it overrides something, so
-        the keys of runs on the default cost model do not change)."""
-        data = dataclasses.asdict(self)
-        del data["cost"]
+        """The fields as a JSON-safe dict (``scenario``/``placement`` only when set,
+        ``cost`` only when it overrides something, so keys of default runs do not change)."""
+        out = dataclasses.asdict(self)
+        if self.scenario == DEFAULT_SCENARIO:
+            del out["scenario"]
+        if not self.placement:
+            del out["placement"]
+        del out["cost"]
         if self.cost:
-            data["cost"] = _thaw(self.cost)
-        return data
+            out["cost"] = _thaw(self.cost)
+        return out
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RunSpec:

@@ -1,23 +1,16 @@
-"""scenarios.plan: scenarios as data, placements, the planner and its plans.
+"""scenarios.plan: scenarios as data, placements, the planner and its plans — pure data, no
+chain (the interpreter that runs a plan is in ``scenarios.runners``).
 
->>> from scenarios.plan import get_builtin, Placement, validate
->>> scenario = get_builtin("remote-start")
->>> validate(scenario, Placement.parse("amm=A,lending=B,cdp=C"))
+>>> from scenarios.plan import get_builtin, Placement, build_plan
+>>> plan = build_plan(get_builtin("remote-start"), Placement.parse("amm=A,lending=B,cdp=C"),
+...                   "bridged")
+>>> len(plan.hops)
+5
 """
 
 from __future__ import annotations
 
-from scenarios.plan._atomic import AtomicExecution
-from scenarios.plan._builtins import BUILTINS, get_builtin
-from scenarios.plan._interpret import (
-    EXECUTIONS,
-    Binding,
-    BridgedExecution,
-    Execution,
-    OneChainExecution,
-    bind,
-    execute_plan,
-)
+from scenarios.plan._builtins import BUILTINS, SWAP_BORROW_REFINANCE, get_builtin
 from scenarios.plan._model import (
     AMM_PAIRS,
     ASSETS,
@@ -47,7 +40,6 @@ from scenarios.plan._model import (
 )
 from scenarios.plan._placement import Placement, chain_index, chain_label
 from scenarios.plan._planner import MODES, Leg, Mode, Plan, build_plan, get_mode, register_mode
-from scenarios.plan._run import plan_for, run_plan, run_scenario
 from scenarios.plan._toml import load_scenario, load_scenario_file
 from scenarios.plan._validate import validate
 
@@ -55,24 +47,19 @@ __all__ = [
     "AMM_PAIRS",
     "MODES",
     "ASSETS",
-    "EXECUTIONS",
     "BUILTINS",
     "STEP_KINDS",
+    "SWAP_BORROW_REFINANCE",
     "AtLtv",
-    "AtomicExecution",
-    "Binding",
     "Borrow",
     "Bridge",
-    "BridgedExecution",
     "CdpRepay",
     "Draw",
-    "Execution",
     "Free",
     "Holding",
     "Leg",
     "Lock",
     "Mode",
-    "OneChainExecution",
     "Open",
     "Plan",
     "Placement",
@@ -88,19 +75,14 @@ __all__ = [
     "Units",
     "Wait",
     "Withdraw",
-    "bind",
     "build_plan",
     "chain_index",
     "chain_label",
-    "execute_plan",
     "get_builtin",
     "get_mode",
     "load_scenario",
     "load_scenario_file",
     "parse_amount",
-    "plan_for",
     "register_mode",
-    "run_plan",
-    "run_scenario",
     "validate",
 ]

@@ -9,6 +9,7 @@ from scenarios.runners._actors import (
     Keeper,
     MarketActors,
 )
+from scenarios.runners._batch import AtomicExecution
 from scenarios.runners._bridged import (
     ACTOR_EVENTS,
     HOP_DEADLINE,
@@ -16,6 +17,16 @@ from scenarios.runners._bridged import (
     BridgedRunner,
     Delay,
     Delivery,
+)
+from scenarios.runners._interpreter import (
+    EXECUTIONS,
+    Binding,
+    BridgedExecution,
+    Execution,
+    OneChainExecution,
+    PlanContext,
+    bind,
+    execute_plan,
 )
 from scenarios.runners._one_chain import (
     AtomicRunner,
@@ -27,20 +38,45 @@ from scenarios.runners._registry import (
     register_builtin_runners,
     run,
 )
+from scenarios.runners._scenario_run import (
+    PlanRunner,
+    plan_for,
+    resolve_scenario,
+    run_plan,
+    run_scenario,
+)
+from scenarios.runners._walk import BatchCall, Walk, walk_plan
 
 __all__ = [
     "ACTOR_EVENTS",
+    "EXECUTIONS",
+    "AtomicExecution",
     "AtomicRunner",
+    "BatchCall",
+    "Binding",
+    "BridgedExecution",
     "BridgedRunner",
     "Delay",
     "Delivery",
+    "Execution",
     "HOP_DEADLINE",
     "Keeper",
     "MarketActors",
+    "OneChainExecution",
+    "PlanRunner",
+    "PlanContext",
     "RunState",
     "STEP_PRIORITY",
     "SequentialRunner",
+    "Walk",
+    "bind",
+    "execute_plan",
     "get_runner",
+    "plan_for",
     "register_builtin_runners",
+    "resolve_scenario",
     "run",
+    "run_plan",
+    "run_scenario",
+    "walk_plan",
 ]

@@ -1,14 +1,17 @@
 """The built-in runners, :func:`get_runner` and :func:`run` (divergence against atomic).
 
 The table of runners by mode lives with the run interface (``scenarios/model``); this module
-adds the built-in ``atomic``, ``sequential`` and ``bridged`` runners to it by an explicit
-call, :func:`register_builtin_runners`, which :func:`get_runner` makes before every lookup
-(idempotent), so importing a module registers nothing.
+adds the built-in ``atomic``, ``sequential`` and ``bridged`` runners — each a
+:class:`PlanRunner`: the spec's scenario, planned for the mode and run by the one
+interpreter — to it by an explicit call, :func:`register_builtin_runners`, which
+:func:`get_runner` makes before every lookup (idempotent), so importing a module registers
+nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from scenarios.model import (
     Runner,
@@ -18,8 +21,8 @@ from scenarios.model import (
     lookup_runner,
     with_divergence,
 )
-from scenarios.runners._bridged import BridgedRunner
-from scenarios.runners._one_chain import AtomicRunner, SequentialRunner
+from scenarios.plan import validate
+from scenarios.runners._scenario_run import PlanRunner, resolve_scenario
 from scenarios.world import World
 
 __all__ = ["get_runner", "register_builtin_runners", "run"]
@@ -28,9 +31,8 @@ __all__ = ["get_runner", "register_builtin_runners", "run"]
 def register_builtin_runners() -> None:
     """Register ``atomic``, ``sequential`` and ``bridged`` where no runner holds the mode
     yet (idempotent: a plugin that took a built-in mode over keeps it)."""
-    add_builtin_runner("atomic", AtomicRunner)
-    add_builtin_runner("sequential", SequentialRunner)
-    add_builtin_runner("bridged", BridgedRunner)
+    for mode in ("atomic", "sequential", "bridged"):
+        add_builtin_runner(mode, functools.partial(PlanRunner, mode))
 
 
 def get_runner(mode: str) -> Runner:
@@ -42,12 +44,17 @@ def get_runner(mode: str) -> Runner:
 
 def run(spec: RunSpec, *, world: World | None = None) -> RunResult:
     """Run ``spec`` and return its result, with divergence against the atomic run of the
-    same seed and price path (run in the same world and reverted).
+    same scenario, seed, price path and notional (run in the same world and reverted); a
+    scenario without an atomic form is refused before anything runs.
 
     ``world`` is reused when given (it must match the spec's layout); otherwise one is built.
     """
     spec.validate()
     runner = get_runner(spec.mode)
+    if isinstance(runner, PlanRunner):
+        # divergence needs the scenario's atomic form: refuse before anything runs
+        scenario, placement = resolve_scenario(spec)
+        validate(scenario, placement, needs_atomic=True)
     if world is None:
         world = World.build(spec.chains)
     result = runner.run(world, spec)

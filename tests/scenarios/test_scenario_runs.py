@@ -14,17 +14,16 @@ from scenarios import MarketConfig, RunSpec, World
 from scenarios.model import with_divergence
 from scenarios.plan import (
     BUILTINS,
-    BridgedExecution,
     Placement,
     Scenario,
     ScenarioError,
     get_builtin,
     load_scenario_file,
-    run_scenario,
 )
+from scenarios.runners import BridgedExecution, run_scenario
 
 MODES = ("atomic", "sequential", "bridged")
-EXAMPLES = Path(__file__).parents[3] / "examples" / "scenarios"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "scenarios"
 
 
 @pytest.fixture(scope="module")
@@ -111,20 +110,21 @@ def test_remote_start_divergence_std_grows_like_sqrt_tau(
     world: World, seeds: int, tolerance: float
 ) -> None:
     """log-log slope of std(divergence) against the hop latency τ: 0.5 (σ√τ), where the
-    moves are well beyond the AMM's no-arbitrage band (σ = 4, τ from 40 min to 10.7 h).
-    The tolerance is the Monte Carlo error: a std from n seeds is off by ~1/√(2n) in log
-    (27 % at 8 seeds), over ln 16 of τ."""
+    moves are beyond the AMM's no-arbitrage band (σ = 2, τ from 10 min to 2.7 h). The
+    tolerance is the Monte Carlo error: a std from n seeds is off by ~1/√(2n) in log (27 %
+    at 8 seeds) over ln 16 of τ; the band (0.3 %) still trims the shortest hop's moves, which
+    biases the slope up by a few hundredths."""
     scenario = get_builtin("remote-start")
     atomic = {
-        s: run_scenario(RunSpec(mode="atomic", sigma=4.0, seed=s), scenario, world=world)
+        s: run_scenario(RunSpec(mode="atomic", sigma=2.0, seed=s), scenario, world=world)
         for s in range(seeds)
     }
     points = []
-    for tau in (2_400, 9_600, 38_400):
+    for tau in (600, 2_400, 9_600):
         values = []
         for s in range(seeds):
             result = run_scenario(
-                RunSpec(mode="bridged", sigma=4.0, seed=s, slippage=0.9),
+                RunSpec(mode="bridged", sigma=2.0, seed=s, slippage=0.9),
                 scenario,
                 world=world,
                 execution=BridgedExecution(latency=Constant(tau)),

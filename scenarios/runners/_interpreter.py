@@ -36,6 +36,8 @@ from typing import Any
 
 from bridge import LatencyModel, get_preset
 from chains import Chain, Contract, Receipt
+from scenarios.model import MarketConfig, RunResult, RunSpec, ScenarioConfigError
+from scenarios.plan import AtLtv, Holding, Leg, Placement, Plan, Received, ScenarioError, Units
 from scenarios.runners._bridged import (
     ACTOR_EVENTS,
     HOP_DEADLINE,
@@ -46,7 +48,6 @@ from scenarios.runners._bridged import (
     _Driver,
     _keepers,
 )
-from scenarios.model import MarketConfig
 from scenarios.runners._one_chain import (
     MAX_UINT256,
     USDC,
@@ -57,12 +58,8 @@ from scenarios.runners._one_chain import (
     one_chain_state,
     to_wad,
 )
-from scenarios.model import RunResult, RunSpec, ScenarioConfigError
+from scenarios.runners._walk import walk_plan
 from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World
-from scenarios.plan._model import AtLtv, Holding, Received, ScenarioError, Units
-from scenarios.plan._placement import Placement
-from scenarios.plan._planner import Leg, Plan
-from scenarios.plan._walk import walk_plan
 
 __all__ = [
     "HANDLERS",

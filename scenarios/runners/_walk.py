@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from scenarios.model._metrics import AMM_FEE, Holdings
-from scenarios.model import get_amount_in, get_amount_out
+from scenarios.model import Holdings, get_amount_in, get_amount_out
+from scenarios.model._metrics import AMM_FEE
+from scenarios.plan import AtLtv, Holding, Leg, Plan, Received, ScenarioError, Units
 from scenarios.runners._one_chain import MAX_UINT256, USDC, WAD, to_wad
-from scenarios.plan._model import AtLtv, Holding, Received, ScenarioError, Units
-from scenarios.plan._planner import Leg, Plan
 
 if TYPE_CHECKING:
-    from scenarios.plan._interpret import Binding
+    from scenarios.runners._interpreter import Binding
 
 __all__ = ["BatchCall", "Walk", "walk_plan"]
 

@@ -10,19 +10,23 @@ scenario without an atomic form is refused before anything runs when divergence 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
-from scenarios.model import MarketConfig
-from scenarios.model import RunResult, RunSpec, with_divergence
+from scenarios.model import MarketConfig, RunResult, RunSpec, with_divergence
+from scenarios.plan import (
+    SWAP_BORROW_REFINANCE,
+    Placement,
+    Plan,
+    Scenario,
+    build_plan,
+    load_scenario,
+    validate,
+)
+from scenarios.runners import _batch  # noqa: F401 - registers the atomic execution
+from scenarios.runners._interpreter import Execution, execute_plan
 from scenarios.world import World
-from scenarios.plan import _atomic  # noqa: F401 - registers the atomic execution
-from scenarios.plan._builtins import SWAP_BORROW_REFINANCE
-from scenarios.plan._interpret import Execution, execute_plan
-from scenarios.plan._model import Scenario
-from scenarios.plan._placement import Placement
-from scenarios.plan._planner import Plan, build_plan
-from scenarios.plan._validate import validate
 
-__all__ = ["plan_for", "run_plan", "run_scenario"]
+__all__ = ["PlanRunner", "plan_for", "resolve_scenario", "run_plan", "run_scenario"]
 
 
 def plan_for(scenario: Scenario, spec: RunSpec, placement: Placement | None = None) -> Plan:
@@ -74,3 +78,41 @@ def run_scenario(
         world, atomic_spec, plan_for(scenario, atomic_spec, placement), market=market
     )
     return with_divergence(result, baseline)
+
+
+def resolve_scenario(spec: RunSpec) -> tuple[Scenario, Placement]:
+    """The scenario and placement ``spec`` names: ``spec.scenario`` (a built-in or a TOML
+    file), ``spec.placement`` (else the file's ``[placement]``, else the default spread
+    over ``spec.chains``)."""
+    scenario, file_placement = load_scenario(spec.scenario)
+    if spec.placement:
+        placement = Placement.parse(spec.placement)
+    elif file_placement is not None:
+        placement = file_placement
+    else:
+        placement = Placement.spread(scenario, spec.chains)
+    return scenario, placement
+
+
+class PlanRunner:
+    """A mode as a plan runner: loads the spec's scenario and placement, plans it for the
+    mode (``scenarios.plan``) and executes the plan with the mode's :class:`Execution`.
+    The built-in ``atomic``, ``sequential`` and ``bridged`` are registered as these."""
+
+    def __init__(
+        self,
+        mode: str,
+        *,
+        market: MarketConfig | None = None,
+        execution: Callable[[], Execution] | None = None,
+    ) -> None:
+        self.name = mode
+        self.market = market
+        self.execution = execution
+
+    def run(self, world: World, spec: RunSpec) -> RunResult:
+        scenario, placement = resolve_scenario(spec)
+        validate(scenario, placement)
+        plan = build_plan(scenario, placement, self.name)
+        execution = self.execution() if self.execution is not None else None
+        return run_plan(world, spec, plan, execution=execution, market=self.market)

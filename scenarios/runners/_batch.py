@@ -16,21 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scenarios.model import MarketConfig, RunResult, RunSpec
+from scenarios.plan import Plan, ScenarioError
 from scenarios.runners._actors import Keeper
-from scenarios.model import MarketConfig
-from scenarios.runners._one_chain import RunState, StepFailed
-from scenarios.model import RunResult, RunSpec
-from scenarios.world._suite import CONTRACTS_DIR
-from scenarios.world import World
-from scenarios.plan._interpret import (
+from scenarios.runners._interpreter import (
     EXECUTIONS,
     Binding,
     Execution,
     PlanContext,
 )
-from scenarios.plan._model import ScenarioError
-from scenarios.plan._planner import Plan
-from scenarios.plan._walk import walk_plan
+from scenarios.runners._one_chain import RunState, StepFailed
+from scenarios.runners._walk import walk_plan
+from scenarios.world import CONTRACTS_DIR, World
 
 __all__ = ["AtomicExecution", "AtomicState"]
 
