@@ -65,6 +65,14 @@ def add_commands(sub: Any) -> None:
     one.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     one.set_defaults(func=cmd_run)
 
+    plan = sub.add_parser("plan", help="print what a scenario's plan will run in a mode")
+    plan.add_argument("--scenario", default="swap-borrow-refinance", help="name or .toml file")
+    plan.add_argument("--placement", help="e.g. amm=A,lending=B,cdp=C[,start=B]")
+    plan.add_argument("--chains", type=int, default=3, help="default placement's chains")
+    plan.add_argument("--mode", default="bridged", help="atomic | sequential | bridged")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(func=cmd_plan)
+
     demo = sub.add_parser("demo", help="the scenario in every mode on one seed, side by side")
     _spec_arguments(demo)
     demo.add_argument(
@@ -92,6 +100,15 @@ def _spec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ltv", type=float, dest="target_ltv", help="target LTV (default 0.5)")
     parser.add_argument("--slippage", type=float, help="max slippage per swap (default 0.01)")
     parser.add_argument("--seed", type=int, help="market seed (default 0)")
+    parser.add_argument(
+        "--scenario",
+        help="built-in scenario name or a scenario .toml file (default swap-borrow-refinance)",
+    )
+    parser.add_argument(
+        "--placement",
+        help="venues on chains, e.g. amm=A,lending=B,cdp=C[,start=B] (default: the file's or "
+        "the --chains layout)",
+    )
 
 
 def load_spec_file(path: str) -> dict[str, Any]:
@@ -130,6 +147,8 @@ def _spec_from_args(args: argparse.Namespace, **forced: Any) -> RunSpec:
         "target_ltv",
         "slippage",
         "seed",
+        "scenario",
+        "placement",
     ):
         value = getattr(args, name, None)
         if value is not None:
@@ -152,6 +171,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"run {spec.key()}\n")
     rows = [[label, _fmt(result.metrics[key]), meaning] for key, label, meaning in DEMO_ROWS]
     print(format_table(["metric", spec.mode, "meaning"], rows))
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """``testbed plan``: the plan's legs as a table (or JSON), before anything runs."""
+    from scenarios.plan import Placement, build_plan, load_scenario
+
+    scenario, file_placement = load_scenario(args.scenario)
+    if args.placement:
+        placement = Placement.parse(args.placement)
+    elif file_placement is not None:
+        placement = file_placement
+    else:
+        placement = Placement.spread(scenario, args.chains)
+    plan = build_plan(scenario, placement, args.mode)
+    if args.json:
+        print(json.dumps(plan.to_json(), sort_keys=True))
+        return 0
+    print(plan.table())
+    if scenario.doc:
+        print(f"\n{scenario.doc}")
     return 0
 
 

@@ -115,6 +115,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         drift=args.drift,
         target_ltv=args.target_ltv,
         slippage=args.slippage,
+        scenarios=args.scenario,
+        placement=args.placement or "",
     )
     progress, close = _progress_bar(not args.quiet)
     try:
@@ -194,6 +196,13 @@ def add_sweep_parser(sub: Any) -> None:
     p.add_argument("--drift", type=float, default=0.0, help="annualised drift (default 0)")
     p.add_argument("--target-ltv", type=float, default=0.5, help="borrow LTV (default 0.5)")
     p.add_argument("--slippage", type=float, default=0.01, help="max slippage (default 0.01)")
+    p.add_argument(
+        "--scenario",
+        type=_list_of(str, "scenario names or .toml paths"),
+        default=("swap-borrow-refinance",),
+        help="comma-separated scenarios (built-in names or .toml files): an axis of the grid",
+    )
+    p.add_argument("--placement", help="venues on chains for every scenario (default: each's)")
     p.add_argument(
         "--workers",
         type=_positive_int,

@@ -64,6 +64,7 @@ from scenarios.model._reference import (
 )
 from scenarios.model._risk import RISK_FIELDS, CellRisk, cvar, get_cell_risk, percentile
 from scenarios.model._runspec import (
+    DEFAULT_SCENARIO,
     LATENCY_PRESETS,
     METRIC_KEYS,
     MODES,
@@ -89,6 +90,7 @@ from scenarios.model._scenario import (
 )
 
 __all__ = [
+    "DEFAULT_SCENARIO",
     "COMPONENTS",
     "DEFAULT_BRIDGE_FEES",
     "RISK_FIELDS",

@@ -70,8 +70,11 @@ Done = tuple[int, RunResult]
 
 def baseline_group(spec: RunSpec) -> tuple[Any, ...]:
     """Specs with the same group share one atomic baseline run: every field but the mode
-    and the latency preset (which only shapes bridged runs, never the atomic one)."""
+    and the latency preset (which only shapes bridged runs, never the atomic one) — the
+    scenario and placement included, so each scenario diffs against its own atomic run."""
     return (
+        spec.scenario,
+        spec.placement,
         spec.chains,
         spec.sigma,
         spec.drift,

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from scenarios.model import (
+    DEFAULT_SCENARIO,
     LATENCY_PRESETS,
     RunSpec,
     ScenarioConfigError,
 )
-from scenarios.runners import get_runner
+from scenarios.plan import validate
+from scenarios.runners import get_runner, resolve_scenario
 
 __all__ = [
     "LOCAL_MODES",
@@ -38,11 +40,12 @@ class SweepError(ValueError):
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """The sweep grid: modes × layouts × latency presets × σ × notionals × seeds.
+    """The sweep grid: scenarios × modes × layouts × latency presets × σ × notionals × seeds.
 
     ``seeds`` is a count: seeds ``seed_start .. seed_start + seeds - 1``. ``drift``,
-    ``target_ltv`` and ``slippage`` are fixed for the whole sweep. Modes in
-    :data:`LOCAL_MODES` skip the latency and layout axes (see there).
+    ``target_ltv``, ``slippage`` and ``placement`` (empty: each scenario's default) are
+    fixed for the whole sweep. ``scenarios`` are built-in names or scenario TOML paths.
+    Modes in :data:`LOCAL_MODES` skip the latency and layout axes (see there).
     """
 
     modes: tuple[str, ...] = ("bridged",)
@@ -55,9 +58,11 @@ class SweepSpec:
     drift: float = 0.0
     target_ltv: float = 0.5
     slippage: float = 0.01
+    scenarios: tuple[str, ...] = (DEFAULT_SCENARIO,)
+    placement: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("modes", "latencies", "sigmas", "notionals", "chains"):
+        for name in ("modes", "latencies", "sigmas", "notionals", "chains", "scenarios"):
             value = getattr(self, name)
             if isinstance(value, list):  # lists from JSON or Python callers: same grid
                 object.__setattr__(self, name, tuple(value))
@@ -76,6 +81,7 @@ class SweepSpec:
             "sigmas": self.sigmas,
             "notionals": self.notionals,
             "chains": self.chains,
+            "scenarios": self.scenarios,
         }
         for name, values in axes.items():
             if not isinstance(values, tuple) or not values:
@@ -102,6 +108,8 @@ class SweepSpec:
             target_ltv=self.target_ltv,
             slippage=self.slippage,
             seed=self.seed_start,
+            scenario=self.scenarios[0],
+            placement=self.placement,
         )
         probes = [base]
         probes += [dataclasses.replace(base, mode=m) for m in self.modes[1:]]
@@ -123,12 +131,27 @@ class SweepSpec:
                     get_runner(mode)
                 except ScenarioConfigError as exc:
                     messages.append(str(exc))
+        if not messages:
+            for scenario in self.scenarios:
+                for chains in self.chains:
+                    probe = dataclasses.replace(base, scenario=scenario, chains=chains)
+                    try:
+                        found, placement = resolve_scenario(probe)
+                        validate(found, placement, needs_atomic=True)
+                    except ScenarioConfigError as exc:
+                        messages.append(str(exc))
         if messages:
             raise ScenarioConfigError("invalid sweep: " + "; ".join(messages))
 
     def specs(self) -> list[RunSpec]:
         """Every run of the grid in a stable order: mode, layout, latency, σ, notional, seed
         (each axis in the order given; the seed varies fastest)."""
+        out: list[RunSpec] = []
+        for scenario in self.scenarios:
+            out.extend(self._specs_of(scenario))
+        return out
+
+    def _specs_of(self, scenario: str) -> list[RunSpec]:
         out: list[RunSpec] = []
         seeds = range(self.seed_start, self.seed_start + self.seeds)
         for mode in self.modes:
@@ -150,17 +173,25 @@ class SweepSpec:
                                     target_ltv=self.target_ltv,
                                     slippage=self.slippage,
                                     seed=seed,
+                                    scenario=scenario,
+                                    placement=self.placement,
                                 )
                                 for seed in seeds
                             )
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The arguments as a JSON-safe dict (tuples become lists)."""
-        return {
+        """The arguments as a JSON-safe dict (tuples become lists); ``scenarios`` and
+        ``placement`` only when not the default, so older sweep folders still resume."""
+        out = {
             f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
             for f in dataclasses.fields(self)
         }
+        if self.scenarios == (DEFAULT_SCENARIO,):
+            del out["scenarios"]
+        if not self.placement:
+            del out["placement"]
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SweepSpec:

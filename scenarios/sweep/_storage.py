@@ -61,6 +61,8 @@ LOCK_FILE = ".sweep.lock"
 RESULT_FILES = (SWEEP_FILE, RUNS_FILE, RESULTS_JSON, RESULTS_CSV)
 FORMAT_VERSION = 1
 SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(RunSpec))
+#: Each field's default: a run's JSON omits ``scenario``/``placement`` when they are these.
+_SPEC_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunSpec)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -161,7 +163,7 @@ CSV_COMPONENTS = tuple(f"cost_{name}_bps" for name in COMPONENTS)
 
 
 def _csv_value(value: Any) -> str:
-    if value is None:
+    if value is None or value == ():
         return ""
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
@@ -200,7 +202,7 @@ def write_results(
         writer.writerow(
             [
                 row["key"],
-                *(_csv_value(row["spec"].get(k)) for k in SPEC_FIELDS),
+                *(_csv_value(row["spec"].get(k, _SPEC_DEFAULTS[k])) for k in SPEC_FIELDS),
                 *(_csv_value(row["metrics"].get(k)) for k in CSV_METRICS),
                 *(_csv_value(components.get(name)) for name in COMPONENTS),
             ]
