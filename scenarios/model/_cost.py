@@ -39,7 +39,11 @@ Components (``cost_components_bps``; :data:`COMPONENTS` order); their sum is
   selling the WETH exposure w(T) at P(T) — V·(AMM fee + V/(R + V)), R the pool's USDC
   reserve — plus closing open debt through the AMM (fee on it), bridging the stranded value
   back home (one hop's fee and r_user·V·E[τ]) when the run crossed chains, and settling the
-  fronter's unpaid claim with its penalty (claim·penalty + r_solver·claim·E[τ]/YEAR).
+  fronter's unpaid claim with its penalty (claim·penalty + r_solver·claim·E[τ]/YEAR); plus
+  **re-entry**: the scenario's trades are still to be made, so the entry cost the atomic run
+  paid (N − NV_atomic at its end: its fees and price impact) is charged again rather than
+  counted as a saving. So an unfinished run never scores better than the atomic run, nor
+  (up to the price moves of its shorter window) than its completed twin.
 
 Sources of the default numbers are cited beside them in :class:`CostModel`.
 """
@@ -367,10 +371,12 @@ def _solver_premium(result: Any, model: CostModel, gas_usd: float) -> float:
     return capital + expected_loss + risk + gas_usd
 
 
-def _unwind(result: Any, model: CostModel) -> float:
-    """Cost of unwinding an unfinished run from where it stopped (module docstring)."""
-    if result.metrics.get("outcome") not in UNFINISHED:
+def _unwind(result: Any, atomic: Any, model: CostModel) -> float:
+    """Cost of unwinding an unfinished run from where it stopped, and of re-entering at the
+    atomic run's cost (module docstring)."""
+    if result.metrics.get("outcome") not in UNFINISHED or result is atomic:
         return 0.0
+    entry = max(0.0, float(result.spec.notional) - float(atomic.metrics["net_value_usdc"]))
     end = _holdings(result)
     price = float(end["price"])
     weth_value = max(0.0, float(end.get("weth", 0.0))) * price
@@ -389,7 +395,7 @@ def _unwind(result: Any, model: CostModel) -> float:
         gas_usd = model.gas_usd("", preset.relay_gas, price, kind=preset.relay_kind or "L2")
         back = preset.fee_usd(stranded, gas_usd) + model.user_rate * stranded * tau / YEAR
     claim = owed * model.fronter_penalty + model.solver_rate * owed * tau / YEAR
-    return sell + close + back + claim
+    return sell + close + back + claim + entry
 
 
 def price_run(result: Any, atomic: Any, model: CostModel | None = None) -> dict[str, Any]:
@@ -418,7 +424,7 @@ def price_run(result: Any, atomic: Any, model: CostModel | None = None) -> dict[
     usd["latency_risk"] = -latency_pnl
     divergence = float(metrics.get("divergence_usdc", 0.0) or 0.0)
     usd["execution"] = -divergence - usd["latency_risk"] - usd["amm_fees"] - usd["flash_fees"]
-    usd["unwind"] = _unwind(result, model)
+    usd["unwind"] = _unwind(result, atomic, model)
     components = {name: usd[name] / notional * 1e4 for name in COMPONENTS}
     return {"all_in_cost_bps": math.fsum(components.values()), "cost_components_bps": components}
 
