@@ -78,6 +78,13 @@ METRIC_KEYS = (
     "cost_components_bps",
 )
 
+#: Cost metrics a runner may leave out, and their values before pricing.
+_UNPRICED: dict[str, Any] = {
+    "flash_fees_usdc": 0.0,
+    "all_in_cost_bps": 0.0,
+    "cost_components_bps": dict,
+}
+
 #: Values of the ``outcome`` metric.
 OUTCOMES = ("complete", "partial", "reverted", "liquidated")
 
@@ -237,6 +244,10 @@ class RunResult:
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # the cost metrics are filled with the divergence (``with_divergence``): a runner
+        # that does not set them gets the values of an unpriced run
+        for key, default in _UNPRICED.items():
+            self.metrics.setdefault(key, default() if callable(default) else default)
         missing = [k for k in METRIC_KEYS if k not in self.metrics]
         extra = sorted(set(self.metrics) - set(METRIC_KEYS))
         if missing or extra:
