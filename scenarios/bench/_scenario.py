@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from scenarios.model import (
+    DEFAULT_SCENARIO,
     LATENCY_PRESETS,
     MODES,
     RunSpec,
@@ -57,9 +58,11 @@ def run_scenario_bench(
     chains: int = 3,
     latency: str = "fast-attestation",
     sigma: float = 0.8,
+    scenario: str = DEFAULT_SCENARIO,
     progress: Callable[[str], None] = _noop,
 ) -> dict[str, Any]:
-    """Runs/s per mode on one reused world per layout; see the module docstring."""
+    """Runs/s per mode of ``scenario`` on one reused world per layout; see the module
+    docstring."""
     if runs < 1 or repeats < 1:
         raise ScenarioConfigError(f"runs={runs} and repeats={repeats} must be at least 1")
     worlds = WorldCache()
@@ -69,6 +72,7 @@ def run_scenario_bench(
         "chains": chains,
         "latency": latency,
         "sigma": sigma,
+        "scenario": scenario,
         "world_build_s": None,
         "modes": {},
     }
@@ -84,7 +88,14 @@ def run_scenario_bench(
             progress(f"{mode}: not available ({exc})")
             continue
         specs = [
-            RunSpec(mode=mode, chains=chains, latency=latency, sigma=sigma, seed=seed)
+            RunSpec(
+                mode=mode,
+                chains=chains,
+                latency=latency,
+                sigma=sigma,
+                seed=seed,
+                scenario=scenario,
+            )
             for seed in range(runs)
         ]
         for spec in specs:

@@ -22,6 +22,7 @@ from typing import Any
 
 from scenarios.model import (
     COMPONENTS,
+    DEFAULT_SCENARIO,
     LATENCY_PRESETS,
     RunResult,
     RunSpec,
@@ -385,8 +386,10 @@ def format_comparison(base: RunSpec, results: dict[str, RunResult | str]) -> str
             r = results[mode]
             cells.append(_fmt(_metric(r, key)) if isinstance(r, RunResult) else "—")
         rows.append([label, *cells, meaning])
+    name = "swap → borrow → refinance" if base.scenario == DEFAULT_SCENARIO else base.scenario
+    where = f", placement {base.placement}" if base.placement else ""
     header = (
-        f"swap → borrow → refinance, notional {base.notional:,.0f} USDC, target LTV "
+        f"{name}{where}, notional {base.notional:,.0f} USDC, target LTV "
         f"{base.target_ltv:g}, σ = {base.sigma:g}, seed {base.seed}; bridged: {base.chains} "
         f"chains, latency {base.latency}\n"
     )

@@ -269,7 +269,12 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {}
     if args.runs > 0:
         result = run_scenario_bench(
-            modes=args.modes, runs=args.runs, repeats=args.repeats, chains=args.chains, progress=say
+            modes=args.modes,
+            runs=args.runs,
+            repeats=args.repeats,
+            chains=args.chains,
+            scenario=args.scenario,
+            progress=say,
         )
     if args.sweep_runs:
         say(f"timing a {args.sweep_mode} sweep of ~{args.sweep_runs} runs, {args.workers} workers")
@@ -289,7 +294,8 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
         return 0
     if "modes" in result:
         print(
-            f"{result['chains']}-chain world built in {result['world_build_s']} s; "
+            f"{result['scenario']}: {result['chains']}-chain world built in "
+            f"{result['world_build_s']} s; "
             f"{result['runs_per_repeat']} runs × {result['repeats']} repeats per mode"
         )
         rows = []
@@ -334,6 +340,11 @@ def add_bench_scenario_parser(bench_sub: Any) -> None:
         help=f"comma-separated modes (default {','.join(MODES)})",
     )
     p.add_argument("--chains", type=int, choices=(2, 3), default=3, help="layout (default 3)")
+    p.add_argument(
+        "--scenario",
+        default="swap-borrow-refinance",
+        help="built-in scenario or .toml file to time (default swap-borrow-refinance)",
+    )
     p.add_argument(
         "--sweep-runs",
         type=_non_negative_int,

@@ -677,12 +677,12 @@ def execute_plan(
             raise ScenarioError(
                 f"mode {plan.mode!r} has no plan execution; known: {', '.join(EXECUTIONS)}"
             ) from None
-    binding = bind(world, plan)
-    if not binding.is_one_chain and world.chains != spec.chains:
+    if not plan.placement.is_single_chain and world.chains != spec.chains:
         raise ScenarioConfigError(
             f"chains={spec.chains} but the world was built with {world.chains} chains; "
             f"build World.build({spec.chains}) for this spec"
         )
+    binding = bind(world, plan)
     with world.session():
         state = execution.make_state(world, spec, plan, binding, _market_for(world, market))
         ctx = PlanContext(plan, binding, state, execution)

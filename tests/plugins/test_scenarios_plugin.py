@@ -30,3 +30,14 @@ def test_scenario_run_one_call(scenario_run: Callable[..., RunResult]) -> None:
     assert result.metrics["stranded_usdc"] == 0
     atomic = scenario_run("remote-start", "atomic", seed=1)
     assert atomic.metrics["divergence_usdc"] == 0.0
+
+
+def test_bridged_never_strands_value_at_moderate_vol(
+    scenario_run: Callable[..., RunResult],
+) -> None:
+    """The README's example, as a protocol team would write it."""
+    for seed in range(5):
+        result = scenario_run(
+            "remote-start", "bridged", latency="finality", sigma=0.4, seed=seed, slippage=0.05
+        )
+        assert result.metrics["stranded_usdc"] == 0
