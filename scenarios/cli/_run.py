@@ -33,7 +33,13 @@ from scenarios.model import (
 from scenarios.report import format_table
 from scenarios.runners import run
 
-__all__ = ["add_commands", "format_comparison", "format_presets", "load_spec_file"]
+__all__ = [
+    "add_commands",
+    "format_comparison",
+    "format_presets",
+    "load_spec_file",
+    "parse_cost",
+]
 
 #: The demo table's rows: metric key, label, unit / meaning for a newcomer.
 DEMO_ROWS: tuple[tuple[str, str, str], ...] = (
@@ -123,6 +129,35 @@ def _spec_arguments(parser: argparse.ArgumentParser) -> None:
         help="venues on chains, e.g. amm=A,lending=B,cdp=C[,start=B] (default: the file's or "
         "the --chains layout)",
     )
+    parser.add_argument(
+        "--cost",
+        type=parse_cost,
+        help="cost-model overrides, e.g. user_rate=0.08,gas.L1.gwei=30,chain_kinds.A=L1 "
+        "(keys of scenarios.CostModel; a config file takes a [cost] table)",
+    )
+
+
+def parse_cost(text: str) -> dict[str, Any]:
+    """``key=value,...`` with dotted keys for nested tables → a cost-override mapping
+    (numbers where they parse, text otherwise)."""
+    out: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip() or not raw.strip():
+            raise argparse.ArgumentTypeError(f"cost override {item!r} is not key=value")
+        value: Any
+        try:
+            value = float(raw)
+        except ValueError:
+            value = raw.strip()
+        *path, last = key.strip().split(".")
+        node = out
+        for part in path:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise argparse.ArgumentTypeError(f"cost override {item!r} conflicts")
+        node[last] = value
+    return out
 
 
 def load_spec_file(path: str) -> dict[str, Any]:
@@ -167,6 +202,8 @@ def _spec_from_args(args: argparse.Namespace, **forced: Any) -> RunSpec:
         value = getattr(args, name, None)
         if value is not None:
             fields[name] = value
+    if getattr(args, "cost", None):
+        fields["cost"] = {**dict(fields.get("cost") or {}), **args.cost}
     if getattr(args, "mode", None) is not None:
         fields["mode"] = args.mode
     fields.update(forced)

@@ -76,7 +76,7 @@ def plot_cost(cells: Sequence[Cell], path: Path) -> None:
     panels = _panels(cells, skip_atomic=True)
     fig = _figure(max(7.5, 5.2 * len(panels)), 4.8)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    sigmas = sorted({c.sigma for c in cells})
+    sigmas = sorted({(c.sigma, c.cost) for c in cells})
     colors = {s: _SIGMA_COLORS[i % len(_SIGMA_COLORS)] for i, s in enumerate(sigmas)}
     for ax, (mode, chains) in zip(axes, panels, strict=True):
         mine = [c for c in cells if c.mode == mode and (chains is None or c.chains == chains)]
@@ -86,7 +86,7 @@ def plot_cost(cells: Sequence[Cell], path: Path) -> None:
         centres: list[float] = []
         for i, sigma in enumerate(sigmas):
             line = sorted(
-                (c for c in mine if c.sigma == sigma and _costs(c)),
+                (c for c in mine if (c.sigma, c.cost) == sigma and _costs(c)),
                 key=lambda c: x_of[c.latency_label],
             )
             if not line:
@@ -107,7 +107,8 @@ def plot_cost(cells: Sequence[Cell], path: Path) -> None:
                 xs_band = xs
             ax.fill_between(xs_band, lo5, hi95, color=color, alpha=0.15, linewidth=0)
             ax.fill_between(xs_band, lo25, hi75, color=color, alpha=0.3, linewidth=0)
-            ax.plot(xs, means, color=color, marker="o", markersize=4, label=f"σ = {sigma:g}")
+            label = f"σ = {sigma[0]:g}" + (f", cost {sigma[1]}" if sigma[1] else "")
+            ax.plot(xs, means, color=color, marker="o", markersize=4, label=label)
             ax.plot(xs, tails, color=color, marker="x", linestyle="none", markersize=6)
         ax.axhline(0, color="black", linewidth=0.8, alpha=0.6)
         _xticks(ax, latencies)
@@ -134,18 +135,20 @@ def plot_cost(cells: Sequence[Cell], path: Path) -> None:
 def plot_components(cells: Sequence[Cell], path: Path) -> None:
     """``cost_components.png`` (module docstring)."""
     panels = [
-        (mode, chains, sigma)
+        (mode, chains, sigma, cost)
         for mode, chains in _panels(cells, skip_atomic=True)
-        for sigma in sorted({c.sigma for c in cells if c.mode == mode})
+        for sigma, cost in sorted({(c.sigma, c.cost) for c in cells if c.mode == mode})
     ]
     fig = _figure(max(7.5, 4.6 * len(panels)), 5.0)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (mode, chains, sigma) in zip(axes, panels, strict=True):
+    for ax, (mode, chains, sigma, cost) in zip(axes, panels, strict=True):
         mine = sorted(
             (
                 c
                 for c in cells
-                if c.mode == mode and c.sigma == sigma and (chains is None or c.chains == chains)
+                if c.mode == mode
+                and (c.sigma, c.cost) == (sigma, cost)
+                and (chains is None or c.chains == chains)
             ),
             key=lambda c: latency_order(c.latency_label),
         )
@@ -166,7 +169,8 @@ def plot_components(cells: Sequence[Cell], path: Path) -> None:
             ax.plot([x], [total], marker="o", color="black", markersize=5)
         ax.axhline(0, color="black", linewidth=0.8, alpha=0.6)
         _xticks(ax, [c.latency_label for c in mine])
-        ax.set_title(f"{_panel_title(mode, chains)} · σ = {sigma:g}", fontsize=10)
+        title = f"{_panel_title(mode, chains)} · σ = {sigma:g}" + (f"\ncost {cost}" if cost else "")
+        ax.set_title(title, fontsize=10)
         ax.set_ylabel("mean cost vs atomic (bps of notional)")
         ax.grid(axis="y", alpha=0.3)
     from matplotlib.lines import Line2D
