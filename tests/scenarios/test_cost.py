@@ -333,7 +333,7 @@ def test_a_reverted_run_is_never_a_gain(world: World, mode: str) -> None:
     stopped = run_scenario(spec, world=world, execution=execution)
     assert stopped.metrics["outcome"] == "reverted"
     assert stopped.metrics["divergence_bps"] > 0  # what the mark-to-market alone would say
-    assert stopped.metrics["all_in_cost_bps"] >= 0
+    assert stopped.metrics["all_in_cost_bps"] >= -1e-9  # 0 up to float rounding
 
 
 def test_price_run_matches_the_metrics_it_filled(world: World) -> None:
