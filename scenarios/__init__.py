@@ -13,6 +13,7 @@ spec/result, metrics, market, reference math), ``world`` (suite, venues, layout)
 from __future__ import annotations
 
 from scenarios.model import (
+    COMPONENTS,
     LATENCY_PRESETS,
     METRIC_KEYS,
     MODES,
@@ -23,6 +24,8 @@ from scenarios.model import (
     WAD,
     Borrow,
     CdpLiquidation,
+    CellRisk,
+    CostModel,
     MarketConfig,
     MarketLiquidation,
     PricePath,
@@ -46,10 +49,12 @@ from scenarios.model import (
     get_amount_out,
     get_amounts_in,
     get_amounts_out,
+    get_cell_risk,
     health_factor,
     market_liquidation,
     mul_div,
     per_second_factor,
+    price_run,
     quote,
     rate_after,
     register_runner,
@@ -76,6 +81,11 @@ from scenarios.sweep import (
 from scenarios.world import Suite, SuiteConfig, SuiteConfigError, World, deploy_suite
 
 __all__ = [
+    "COMPONENTS",
+    "CellRisk",
+    "CostModel",
+    "get_cell_risk",
+    "price_run",
     "LATENCY_PRESETS",
     "METRIC_KEYS",
     "MODES",

@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import json
 import math
+import statistics
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
@@ -20,20 +21,38 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.model import (
+    COMPONENTS,
     DEFAULT_SCENARIO,
     LATENCY_PRESETS,
     RunResult,
     RunSpec,
     ScenarioConfigError,
+    get_cell_risk,
     registered_modes,
 )
 from scenarios.report import format_table
 from scenarios.runners import run
 
-__all__ = ["add_commands", "format_comparison", "format_presets", "load_spec_file"]
+__all__ = [
+    "add_commands",
+    "format_comparison",
+    "format_presets",
+    "load_spec_file",
+    "parse_cost",
+]
 
 #: The demo table's rows: metric key, label, unit / meaning for a newcomer.
 DEMO_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("all_in_cost_bps", "ALL-IN COST (bps)", "what coordinating costs vs atomic, all priced"),
+    ("cost:amm_fees", "  AMM fees", "0.3 % swap fees, minus atomic's"),
+    ("cost:flash_fees", "  flash fees", "flash-mint fees, minus atomic's"),
+    ("cost:gas", "  gas", "every transaction's gas at its chain's price, USD"),
+    ("cost:bridge_fees", "  bridge fees", "what the real bridge of the preset charges"),
+    ("cost:funding", "  funding", "rate × capital in flight × time"),
+    ("cost:solver_premium", "  solver premium", "capital + expected loss + risk + gas"),
+    ("cost:latency_risk", "  latency risk", "−∫(w_mode − w_atomic) dP: exposure while waiting"),
+    ("cost:execution", "  execution", "price impact, interest, rounding: the rest"),
+    ("cost:unwind", "  unwind", "unwinding and re-entering an unfinished run"),
     ("outcome", "outcome", "complete / partial / reverted / liquidated"),
     ("net_value_usdc", "net value (USDC)", "what the user owns minus owes at the end"),
     ("divergence_usdc", "vs atomic (USDC)", "net value minus the atomic run's, same prices"),
@@ -110,6 +129,35 @@ def _spec_arguments(parser: argparse.ArgumentParser) -> None:
         help="venues on chains, e.g. amm=A,lending=B,cdp=C[,start=B] (default: the file's or "
         "the --chains layout)",
     )
+    parser.add_argument(
+        "--cost",
+        type=parse_cost,
+        help="cost-model overrides, e.g. user_rate=0.08,gas.L1.gwei=30,chain_kinds.A=L1 "
+        "(keys of scenarios.CostModel; a config file takes a [cost] table)",
+    )
+
+
+def parse_cost(text: str) -> dict[str, Any]:
+    """``key=value,...`` with dotted keys for nested tables → a cost-override mapping
+    (numbers where they parse, text otherwise)."""
+    out: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip() or not raw.strip():
+            raise argparse.ArgumentTypeError(f"cost override {item!r} is not key=value")
+        value: Any
+        try:
+            value = float(raw)
+        except ValueError:
+            value = raw.strip()
+        *path, last = key.strip().split(".")
+        node = out
+        for part in path:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise argparse.ArgumentTypeError(f"cost override {item!r} conflicts")
+        node[last] = value
+    return out
 
 
 def load_spec_file(path: str) -> dict[str, Any]:
@@ -154,6 +202,8 @@ def _spec_from_args(args: argparse.Namespace, **forced: Any) -> RunSpec:
         value = getattr(args, name, None)
         if value is not None:
             fields[name] = value
+    if getattr(args, "cost", None):
+        fields["cost"] = {**dict(fields.get("cost") or {}), **args.cost}
     if getattr(args, "mode", None) is not None:
         fields["mode"] = args.mode
     fields.update(forced)
@@ -170,7 +220,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json()["metrics"], sort_keys=True))
         return 0
     print(f"run {spec.key()}\n")
-    rows = [[label, _fmt(result.metrics[key]), meaning] for key, label, meaning in DEMO_ROWS]
+    rows = [[label, _fmt(_metric(result, key)), meaning] for key, label, meaning in DEMO_ROWS]
     print(format_table(["metric", spec.mode, "meaning"], rows))
     return 0
 
@@ -274,9 +324,13 @@ def format_presets(base: RunSpec, by_preset: dict[str, list[RunResult]]) -> str:
     for preset, results in by_preset.items():
         m = [r.metrics for r in results]
         complete = sum(1 for x in m if x["outcome"] == "complete")
+        risk = get_cell_risk(m)
         rows.append(
             [
                 preset,
+                _fmt(risk.mean),
+                _fmt(risk.std),
+                _fmt(risk.cvar5),
                 f"{complete}/{len(m)}",
                 _duration(_median([float(x["latency_s"]) for x in m])),
                 _fmt(_median([float(x["capital_in_flight_usd_s"]) for x in m]) / 86_400),
@@ -289,11 +343,15 @@ def format_presets(base: RunSpec, by_preset: dict[str, list[RunResult]]) -> str:
     n = len(next(iter(by_preset.values())))
     header = (
         f"bridged ({base.chains} chains) under each latency preset, seeds {base.seed}.."
-        f"{base.seed + n - 1}, σ = {base.sigma:g} (medians over seeds)\n"
+        f"{base.seed + n - 1}, σ = {base.sigma:g} (all-in cost: mean, std and 5 % CVaR over "
+        "seeds; the rest: medians)\n"
     )
     table = format_table(
         [
             "latency preset",
+            "all-in (bps)",
+            "std",
+            "CVaR 5%",
             "complete",
             "latency",
             "in flight (USD·day)",
@@ -304,12 +362,38 @@ def format_presets(base: RunSpec, by_preset: dict[str, list[RunResult]]) -> str:
         ],
         rows,
     )
+    parts = format_table(
+        ["latency preset", *COMPONENTS],
+        [
+            [
+                preset,
+                *(
+                    _fmt(
+                        statistics.fmean(
+                            float(r.metrics["cost_components_bps"][c]) for r in results
+                        )
+                    )
+                    for c in COMPONENTS
+                ),
+            ]
+            for preset, results in by_preset.items()
+        ],
+    )
+    table += "\n\nall-in cost by component, bps (means over seeds; they sum to the all-in mean)\n"
+    table += parts
     note = (
         "\nThe slower the bridge, the longer capital sits in flight and the solver waits to be"
         "\nrepaid; the market moves meanwhile, so health factors drift and, at slow presets and"
         "\nhigh σ, runs stop half-way (complete < n) with value stranded on a chain."
     )
     return header + table + note
+
+
+def _metric(result: RunResult, key: str) -> Any:
+    """A metric, or ``cost:<component>`` for one component of ``cost_components_bps``."""
+    if key.startswith("cost:"):
+        return float((result.metrics["cost_components_bps"] or {}).get(key[5:], math.nan))
+    return result.metrics[key]
 
 
 def _median(values: Sequence[float]) -> float:
@@ -337,7 +421,7 @@ def format_comparison(base: RunSpec, results: dict[str, RunResult | str]) -> str
         cells = []
         for mode in modes:
             r = results[mode]
-            cells.append(_fmt(r.metrics[key]) if isinstance(r, RunResult) else "—")
+            cells.append(_fmt(_metric(r, key)) if isinstance(r, RunResult) else "—")
         rows.append([label, *cells, meaning])
     name = "swap → borrow → refinance" if base.scenario == DEFAULT_SCENARIO else base.scenario
     where = f", placement {base.placement}" if base.placement else ""

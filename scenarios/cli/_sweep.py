@@ -101,6 +101,13 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Cal
 # ---------------------------------------------------------------------------------------
 
 
+def _cost_profiles(text: str) -> list[dict[str, Any]]:
+    """``;``-separated cost profiles, each ``key=value,...`` (see ``testbed run --cost``)."""
+    from scenarios.cli._run import parse_cost
+
+    return [parse_cost(part) for part in text.split(";")]
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from scenarios.sweep import load_runs, run_sweep
 
@@ -117,6 +124,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         slippage=args.slippage,
         scenarios=args.scenario,
         placement=args.placement or "",
+        costs=tuple(args.cost) if args.cost else ((),),
     )
     progress, close = _progress_bar(not args.quiet)
     try:
@@ -203,6 +211,12 @@ def add_sweep_parser(sub: Any) -> None:
         help="comma-separated scenarios (built-in names or .toml files): an axis of the grid",
     )
     p.add_argument("--placement", help="venues on chains for every scenario (default: each's)")
+    p.add_argument(
+        "--cost",
+        type=_cost_profiles,
+        help="cost-model profiles, an axis: ';'-separated, each key=value,... (e.g. "
+        "'user_rate=0.05;user_rate=0.10,solver_rate=0.2'; default: the default model)",
+    )
     p.add_argument(
         "--workers",
         type=_positive_int,

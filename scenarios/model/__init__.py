@@ -5,6 +5,16 @@ deployment.
 
 from __future__ import annotations
 
+from scenarios.model._cost import (
+    COMPONENTS,
+    DEFAULT_BRIDGE_FEES,
+    BridgeFee,
+    CostModel,
+    GasProfile,
+    get_partial_probability,
+    norm_cdf,
+    price_run,
+)
 from scenarios.model._market import (
     SECONDS_PER_YEAR_F,
     MarketConfig,
@@ -53,6 +63,7 @@ from scenarios.model._reference import (
     to_shares_down,
     to_shares_up,
 )
+from scenarios.model._risk import RISK_FIELDS, CellRisk, cvar, get_cell_risk, percentile
 from scenarios.model._runspec import (
     DEFAULT_SCENARIO,
     LATENCY_PRESETS,
@@ -82,6 +93,19 @@ from scenarios.model._scenario import (
 __all__ = [
     "AMM_FEE",
     "DEFAULT_SCENARIO",
+    "COMPONENTS",
+    "DEFAULT_BRIDGE_FEES",
+    "RISK_FIELDS",
+    "BridgeFee",
+    "CellRisk",
+    "CostModel",
+    "GasProfile",
+    "cvar",
+    "get_cell_risk",
+    "get_partial_probability",
+    "norm_cdf",
+    "percentile",
+    "price_run",
     "Borrow",
     "CLOSE_FACTOR",
     "CdpLiquidation",

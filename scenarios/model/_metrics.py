@@ -26,9 +26,10 @@ Formulas (each key of :data:`~scenarios.METRIC_KEYS`):
 - ``outcome``: ``complete``; ``reverted`` (the first step failed, nothing changed);
   ``partial`` (step ``failed_step`` failed after earlier ones committed); ``liquidated``
   (the run completed but a position of the user is liquidatable, HF < 1, at the end).
-- ``stranded_usdc`` (not complete): NV(P(T)) minus the plain USDC holdings — the value
-  sitting in intermediate positions (WETH and wrapped WETH anywhere, market equity, an
-  unfinished vault position, tokens in flight, DAI not yet swapped); 0 when complete.
+- ``stranded_usdc`` (not complete, not liquidated): NV(P(T)) minus the plain USDC
+  holdings — the value sitting in intermediate positions (WETH and wrapped WETH anywhere,
+  market equity, an unfinished vault position, tokens in flight, DAI not yet swapped); 0
+  when complete or liquidated (a liquidated run finished its steps: nothing is stranded).
 - ``min_health_factor``: lowest of the market HF (collateral value · threshold / debt) and
   the vault's collateral ratio / liquidation ratio, sampled after every step and tick while
   a position is open; null if none was.
@@ -45,6 +46,17 @@ Formulas (each key of :data:`~scenarios.METRIC_KEYS`):
   against a lock that no longer exists. The user keeps it; the wrapped token's holders
   (or the home escrow, for a burn) bear it. 0 without reorgs deeper than the relayer's
   confirmations.
+- ``flash_fees_usdc``: the part of ``fees_usdc`` paid as flash-loan / flash-mint fees.
+- ``all_in_cost_bps``, ``cost_components_bps``: the all-in cost against atomic and its
+  decomposition (component → bps), filled with the divergence; formulas in
+  ``scenarios/model/_cost.py``.
+
+Timeline hooks the cost model reads: every transaction event carries its ``chain``, ``gas``
+and the reference ``price`` at submission (a reverted one too, in its ``failed`` event);
+``exposure`` events ``{dw, price}`` record each change of the user's WETH units (swaps, and
+at the end the reconciliation with the end holdings); the ``holdings`` event carries
+``debt`` (open market and vault debt, USD), ``owed`` (the fronter's unpaid claim) and
+``pool_usd`` (the WETH/USDC pool's USDC reserve) for the unwind valuation.
 """
 
 from __future__ import annotations
@@ -85,6 +97,8 @@ class Recorder:
     fees_usdc: float = 0.0
     bridge_fees_usdc: float = 0.0
     unbacked_usdc: float = 0.0
+    flash_fees_usdc: float = 0.0
+    exposure_weth: float = 0.0
     oracle_gaps: list[float] = field(default_factory=list)
     health: list[float] = field(default_factory=list)
     commits: list[float] = field(default_factory=list)
@@ -106,14 +120,38 @@ class Recorder:
         self.commits.append(t)
         self.event(t, chain, event, block=receipt.block_number, gas=receipt.gas_used, **extra)
 
-    def failed(self, t: float, chain: str, step: str, reason: str | None, *, gas: int = 0) -> None:
-        """A step's transaction reverted: the run stops there."""
+    def failed(
+        self,
+        t: float,
+        chain: str,
+        step: str,
+        reason: str | None,
+        *,
+        gas: int = 0,
+        price: float | None = None,
+    ) -> None:
+        """A step's transaction reverted: the run stops there (its gas is still paid)."""
         if gas:
             self.transactions += 1
             self.gas += gas
         self.outcome = "partial" if self.commits else "reverted"
         self.failed_step = step
-        self.event(t, chain, "failed", step=step, reason=reason or "")
+        extra: dict[str, Any] = {"gas": gas} if gas else {}
+        if price is not None:
+            extra["price"] = price
+        self.event(t, chain, "failed", step=step, reason=reason or "", **extra)
+
+    def flash_fee(self, usd: float) -> None:
+        """Book a flash-loan / flash-mint fee worth ``usd`` (part of ``fees_usdc``)."""
+        self.fees_usdc += usd
+        self.flash_fees_usdc += usd
+
+    def exposure(self, t: float, chain: str, dw: float, price: float) -> None:
+        """The user's WETH units changed by ``dw`` at clock time ``t`` (reference ``price``)."""
+        if dw == 0:
+            return
+        self.exposure_weth += dw
+        self.event(t, chain, "exposure", dw=dw, price=price)
 
     def swap_fee(self, amount_in_usd: float) -> None:
         """Book an AMM swap's 0.3 % fee on an input worth ``amount_in_usd``."""
@@ -133,7 +171,7 @@ class Recorder:
         quote: Holdings,
         lvr_usdc: float,
         liquidatable: bool,
-    ) -> dict[str, float | int | str]:
+    ) -> dict[str, Any]:
         """Apply the formulas of the module docstring (divergence is filled by ``run``)."""
         nv_end = holdings.value(p_end)
         shortfall = (quote.value(p0) - holdings.value(p0)) / self.notional * 1e4
@@ -141,7 +179,7 @@ class Recorder:
         outcome = self.outcome
         if outcome == "complete" and liquidatable:
             outcome = "liquidated"
-        stranded = 0.0 if outcome == "complete" else nv_end - holdings.plain_usd
+        stranded = 0.0 if outcome in ("complete", "liquidated") else nv_end - holdings.plain_usd
         if self.fronted_at is None:
             fronted_s = 0.0
         else:
@@ -168,6 +206,9 @@ class Recorder:
             "fees_usdc": self.fees_usdc,
             "bridge_fees_usdc": self.bridge_fees_usdc,
             "unbacked_usdc": self.unbacked_usdc,
+            "flash_fees_usdc": self.flash_fees_usdc,
+            "all_in_cost_bps": 0.0,
+            "cost_components_bps": {},
         }
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bridge import PRESETS
+from scenarios.model._cost import CostModel, price_run
 
 __all__ = [
     "LATENCY_PRESETS",
@@ -73,7 +74,17 @@ METRIC_KEYS = (
     "fees_usdc",
     "bridge_fees_usdc",
     "unbacked_usdc",
+    "flash_fees_usdc",
+    "all_in_cost_bps",
+    "cost_components_bps",
 )
+
+#: Cost metrics a runner may leave out, and their values before pricing.
+_UNPRICED: dict[str, Any] = {
+    "flash_fees_usdc": 0.0,
+    "all_in_cost_bps": 0.0,
+    "cost_components_bps": dict,
+}
 
 #: Values of the ``outcome`` metric.
 OUTCOMES = ("complete", "partial", "reverted", "liquidated")
@@ -118,6 +129,18 @@ class RunSpec:
     seed: int = 0
     scenario: str = DEFAULT_SCENARIO
     placement: str = ""
+    #: Cost-model overrides (``scenarios.CostModel.from_mapping`` keys); stored as sorted
+    #: (key, value) pairs, nested mappings likewise, so the spec stays hashable.
+    cost: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.cost, Mapping):
+            object.__setattr__(self, "cost", _freeze(self.cost))
+
+    def cost_model(self) -> CostModel:
+        """The :class:`~scenarios.CostModel` of this run: the defaults with ``cost``'s
+        overrides."""
+        return CostModel.from_mapping(_thaw(self.cost))
 
     def validate(self) -> None:
         """Raise :class:`ScenarioConfigError` naming every bad field (types and ranges).
@@ -157,6 +180,10 @@ class RunSpec:
             errors.append(f"placement={self.placement!r} must be text like amm=A,lending=B")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             errors.append(f"seed={self.seed!r} must be a non-negative integer")
+        try:
+            self.cost_model()
+        except (ValueError, TypeError) as exc:
+            errors.append(f"cost: {exc}")
         if errors:
             raise ScenarioConfigError("invalid RunSpec: " + "; ".join(errors))
 
@@ -179,12 +206,16 @@ class RunSpec:
         return re.sub(r"[^A-Za-z0-9._+-]", "_", readable) + f"-{digest}"
 
     def to_json(self) -> dict[str, Any]:
-        """The fields as a JSON-safe dict (``scenario``/``placement`` only when set)."""
+        """The fields as a JSON-safe dict (``scenario``/``placement`` only when set,
+        ``cost`` only when it overrides something, so keys of default runs do not change)."""
         out = dataclasses.asdict(self)
         if self.scenario == DEFAULT_SCENARIO:
             del out["scenario"]
         if not self.placement:
             del out["placement"]
+        del out["cost"]
+        if self.cost:
+            out["cost"] = _thaw(self.cost)
         return out
 
     @classmethod
@@ -209,11 +240,15 @@ class RunResult:
     """
 
     spec: RunSpec
-    metrics: dict[str, float | int | str]
+    metrics: dict[str, Any]
     capital_in_flight: list[tuple[float, float]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # the cost metrics are filled with the divergence (``with_divergence``): a runner
+        # that does not set them gets the values of an unpriced run
+        for key, default in _UNPRICED.items():
+            self.metrics.setdefault(key, default() if callable(default) else default)
         missing = [k for k in METRIC_KEYS if k not in self.metrics]
         extra = sorted(set(self.metrics) - set(METRIC_KEYS))
         if missing or extra:
@@ -328,7 +363,8 @@ def lookup_runner(mode: str) -> Runner:
 def with_divergence(result: RunResult, atomic: RunResult) -> RunResult:
     """``result`` with ``divergence_usdc`` = its net value − the atomic run's end holdings
     valued at ``result``'s end price (the ``holdings`` timeline event: NV = usd + weth·P),
-    and ``divergence_bps`` = that over the notional × 10⁴."""
+    and ``divergence_bps`` = that over the notional × 10⁴; then priced: ``all_in_cost_bps``
+    and ``cost_components_bps`` under the spec's cost model (``scenarios/model/_cost.py``)."""
     end = _holdings_event(result)
     base = _holdings_event(atomic)
     atomic_value = float(base["usd"]) + float(base["weth"]) * float(end["price"])
@@ -336,4 +372,26 @@ def with_divergence(result: RunResult, atomic: RunResult) -> RunResult:
     metrics = dict(result.metrics)
     metrics["divergence_usdc"] = diff
     metrics["divergence_bps"] = diff / result.spec.notional * 1e4
+    with_div = dataclasses.replace(result, metrics=metrics)
+    if result is atomic:
+        atomic = with_div
+    priced = price_run(with_div, atomic, result.spec.cost_model())
+    metrics.update(priced)
     return dataclasses.replace(result, metrics=metrics)
+
+
+def _freeze(data: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(
+        sorted((str(k), _freeze(v) if isinstance(v, Mapping) else v) for k, v in data.items())
+    )
+
+
+def _thaw(pairs: Any) -> dict[str, Any]:
+    return {
+        k: _thaw(v)
+        if isinstance(v, tuple)
+        and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in v)
+        and v
+        else v
+        for k, v in pairs
+    }

@@ -24,6 +24,7 @@ from scenarios.sweep import (
 __all__ = [
     "Cell",
     "cells_of",
+    "cost_label",
     "load_results",
     "mode_order",
     "quantiles",
@@ -124,7 +125,14 @@ def _cell_key(spec: dict[str, Any]) -> tuple[Any, ...]:
         spec["latency"],
         spec["sigma"],
         spec["notional"],
+        cost_label(spec),
     )
+
+
+def cost_label(spec: dict[str, Any]) -> str:
+    """The cost profile of a run as compact JSON ("" for the default model)."""
+    cost = spec.get("cost")
+    return json.dumps(cost, sort_keys=True, separators=(",", ":")) if cost else ""
 
 
 def _mode_rank(mode: str) -> int:
@@ -142,6 +150,7 @@ class Cell:
     sigma: float
     notional: float
     rows: tuple[dict[str, Any], ...]
+    cost: str = ""  # the cost profile (:func:`cost_label`)
 
     def values(self, metric: str) -> list[float]:
         return [to_number(r["metrics"].get(metric)) for r in self.rows]
@@ -177,6 +186,7 @@ def cells_of(runs: Sequence[dict[str, Any]]) -> list[Cell]:
                 sigma=first["sigma"],
                 notional=first["notional"],
                 rows=tuple(groups[key]),
+                cost=cost_label(first),
             )
         )
     return cells

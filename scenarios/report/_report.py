@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scenarios.model import LATENCY_PRESETS
+from scenarios.model import COMPONENTS, LATENCY_PRESETS, get_cell_risk
 from scenarios.report._cells import (
     TYPICAL_LATENCY,
     Cell,
@@ -43,6 +43,7 @@ from scenarios.report._cells import (
     mode_order,
     quantiles,
 )
+from scenarios.report._cost_figures import component_means, plot_components, plot_cost
 from scenarios.report._figures import pick_run, plot_capital, plot_divergence, plot_outcomes
 from scenarios.sweep import (
     load_runs,
@@ -73,7 +74,18 @@ _SUMMARY_HEADERS = (
     "latency",
     "sigma",
     "notional",
+    "cost",
     "runs",
+    "all_in_cost_bps_mean",
+    "all_in_cost_bps_std",
+    "all_in_cost_bps_p5",
+    "all_in_cost_bps_p95",
+    "all_in_cost_bps_cvar5",
+    "p_partial",
+    "unwind_loss_bps",
+    "time_to_complete_s_p50",
+    "time_to_complete_s_p95",
+    *(f"cost_{name}_bps_mean" for name in COMPONENTS),
     "divergence_bps_p10",
     "divergence_bps_median",
     "divergence_bps_p90",
@@ -110,6 +122,8 @@ def _summary_rows(cells: Sequence[Cell]) -> list[list[str]]:
     for c in cells:
         p10, med, p90 = quantiles(c.values("divergence_bps"), (0.1, 0.5, 0.9))
         shares = c.outcome_shares()
+        risk = get_cell_risk(r["metrics"] for r in c.rows)
+        parts = component_means(c)
         rows.append(
             [
                 c.mode,
@@ -117,7 +131,18 @@ def _summary_rows(cells: Sequence[Cell]) -> list[list[str]]:
                 c.latency_label,
                 f"{c.sigma:g}",
                 f"{c.notional:g}",
+                c.cost,
                 str(len(c.rows)),
+                _fmt(risk.mean),
+                _fmt(risk.std),
+                _fmt(risk.p5),
+                _fmt(risk.p95),
+                _fmt(risk.cvar5),
+                _fmt(risk.p_partial),
+                _fmt(risk.unwind_loss),
+                _fmt(risk.time_p50),
+                _fmt(risk.time_p95),
+                *(_fmt(parts[name]) for name in COMPONENTS),
                 _fmt(p10),
                 _fmt(med),
                 _fmt(p90),
@@ -178,6 +203,10 @@ def report(
     divergence_png = target / "divergence.png"
     outcomes_png = target / "outcomes.png"
     capital_png = target / "capital_in_flight.png"
+    cost_png = target / "cost.png"
+    components_png = target / "cost_components.png"
+    plot_cost(cells, cost_png)
+    plot_components(cells, components_png)
     plot_divergence(cells, divergence_png)
     plot_outcomes(cells, outcomes_png)
     chosen = pick_run(runs, run_key)
@@ -204,13 +233,15 @@ def report(
             divergence_png,
             outcomes_png,
             capital_png,
+            cost_png,
+            components_png,
         ),
         encoding="utf-8",
     )
     return Report(
         folder=target,
         index=index,
-        images=(divergence_png, outcomes_png, capital_png),
+        images=(cost_png, components_png, divergence_png, outcomes_png, capital_png),
         summary_csv=summary_csv,
     )
 
@@ -224,6 +255,8 @@ def _page(
     divergence_png: Path,
     outcomes_png: Path,
     capital_png: Path,
+    cost_png: Path,
+    components_png: Path,
 ) -> str:
     modes = mode_order(r["spec"]["mode"] for r in runs)
     args_rows = (
@@ -246,6 +279,22 @@ def _page(
         "an asynchronous bridge). Each run's <em>divergence</em> is its net value minus "
         "the atomic run's net value on the same price path, in basis points of the "
         f"notional. {len(runs)} runs, modes: {html.escape(', '.join(modes))}.</p>",
+        "<h2>All-in cost against bridge latency</h2>",
+        _img(cost_png, "all-in cost vs latency"),
+        "<p class='note'>The all-in cost of each mode against the same scenario's atomic run, "
+        "in bps of the notional (positive: the mode costs more): on-chain fees and price "
+        "impact, gas valued per chain at the ETH price, the fee the real bridge of each preset "
+        "charges, funding of capital in flight, the solver's premium for fronting (capital, "
+        "expected loss, price risk, gas), the latency-risk P&amp;L ∫(w<sub>mode</sub> − "
+        "w<sub>atomic</sub>) dP, and for a run that did not finish the cost of unwinding it "
+        "and re-entering. The line is the mean over seeds, the bands hold 50 % and 90 % of "
+        "the seeds, the crosses are the 5 % CVaR (mean of the worst 5 %).</p>",
+        "<h2>All-in cost by component</h2>",
+        _img(components_png, "cost components per latency preset"),
+        "<p class='note'>One stacked bar per latency preset: the mean of each component "
+        "(costs above zero, savings such as the flash fee the split modes avoid below); the "
+        "black dot is the mean all-in cost, the sum of the bar's components. Formulas: "
+        "<code>scenarios/model/_cost.py</code>.</p>",
         "<h2>Divergence against bridge latency</h2>",
         _img(divergence_png, "divergence vs latency"),
         "<p class='note'>Each panel is one mode (and chain layout). The x axis is the bridge "
@@ -271,7 +320,10 @@ def _page(
         "events. Pick another run with <code>testbed report DIR --run KEY</code>.</p>",
         "<h2>Summary table</h2>",
         "<p class='note'>One row per grid cell (mode, layout, latency, σ, notional), over its "
-        "seeds: divergence quantiles (bps of notional), outcome shares (%), medians of "
+        "seeds: the all-in cost's mean, std, 5th/95th percentiles and 5 % CVaR, the share of "
+        "runs that did not finish (p_partial) and their mean unwind cost, the time to "
+        "complete, the mean of each cost component, divergence quantiles (bps of notional), "
+        "outcome shares (%), medians of "
         "end-to-end latency (s), peak and integral of capital in flight, fronted inventory, "
         "and the 10th percentile of the lowest health factor. Also in "
         "<code>summary.csv</code>; every run is in <code>results.csv</code>.</p>",

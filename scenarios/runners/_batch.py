@@ -131,6 +131,7 @@ class AtomicExecution(Execution):
                     state.actors.touched.add((pool or amm.weth_usdc).address)
             for fee in walk.fees:
                 state.rec.fees_usdc += fee
+            state.rec.flash_fees_usdc += sum(walk.flash_fees)
         return state.finish()
 
 

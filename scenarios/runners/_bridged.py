@@ -318,7 +318,12 @@ class _Driver:
         except StepFailed as failure:
             self.is_done = True
             self.state.rec.failed(
-                self.clock.now, failure.chain, failure.step, failure.reason, gas=failure.gas
+                self.clock.now,
+                failure.chain,
+                failure.step,
+                failure.reason,
+                gas=failure.gas,
+                price=self.state.actors.price_at(self.clock.now),
             )
             return
         self.current = wait
@@ -413,7 +418,7 @@ def _process(st: BridgedState) -> Process:
 
     def swap(step: str, path: list[str], amount_in: int, min_out: int, pool: str) -> None:
         """The user's guarded router swap on A (slippage applied to ``min_out``)."""
-        st.send(
+        receipt = st.send(
             step,
             a.name,
             step,
@@ -425,6 +430,8 @@ def _process(st: BridgedState) -> Process:
             int(st.world.devnet.now) + 600,
             sender=user,
         )
+        sell, buy = ("USDC", "WETH") if path[-1] == amm.weth.address else ("DAI", "USDC")
+        st.book_swap(a.name, receipt, sell, buy)
         actors.touched.add(pool)
 
     # 1. swap USDC → WETH on A, guarded against the t0 quote
@@ -555,6 +562,7 @@ def _hop(
         hop=hop,
         amount=units,
         value_usd=value,
+        to_chain=dest.name,
     )
     message_id = "0x" + bytes(receipt.return_value).hex()
     transfer = Transfer(hop, message_id, kind, units, value, now, dest.name)

@@ -239,7 +239,7 @@ def _swap(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
         reference = ctx.fronted
     else:
         reference = ctx.execution.swap_reference(ctx, leg, amm, amount, path)
-    ctx.send(
+    receipt = ctx.send(
         leg,
         amm.router.swap_exact_tokens_for_tokens,
         amount,
@@ -250,6 +250,7 @@ def _swap(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
         event="swap_dai" if sell == "DAI" and leg.note else "swap",
     )
     ctx.state.rec.swap_fee(_usd(ctx, sell, amount))
+    ctx.state.book_swap(leg.chain, receipt, sell, buy)
     pool = amm.dai_usdc if "DAI" in (sell, buy) else amm.weth_usdc
     ctx.state.actors.touched.add(pool.address)
     yield from ()
@@ -405,6 +406,7 @@ def _hop(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
         hop=hop,
         amount=units,
         value_usd=value,
+        to_chain=dst,
     )
     message_id = "0x" + bytes(receipt.return_value).hex()
     transfer = Transfer(hop, message_id, kind, units, value, now, dst)

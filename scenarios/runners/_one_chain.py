@@ -135,12 +135,23 @@ class RunState:
         except TransactionReverted as exc:
             gas = exc.receipt.gas_used if exc.receipt is not None else 0
             raise StepFailed(step, chain_name, exc.reason, gas) from exc
+        extra.setdefault("price", self.actors.price_at(now))
         self.rec.tx(now, chain_name, event, receipt, step=step, **extra)
         keeper = self.keepers.get(chain_name)
         if keeper is not None:
             self.rec.oracle_gaps.append(self.actors.fetch_oracle_gap(keeper, now))
         self.sample_health()
         return receipt
+
+    def book_swap(self, chain_name: str, receipt: Receipt, sell: str, buy: str) -> None:
+        """Record the change of the user's WETH exposure a router swap made (its return
+        value is ``[amount_in, amount_out]``)."""
+        if "WETH" not in (sell, buy):
+            return
+        amounts = list(receipt.return_value)
+        dw = amounts[-1] / WAD if buy == "WETH" else -amounts[0] / WAD
+        now = self.world.devnet.now
+        self.rec.exposure(now, chain_name, dw, self.actors.price_at(now))
 
     def sample_health(self) -> None:
         """Append the user's market HF and vault ratio / liquidation ratio, if open."""
@@ -169,6 +180,18 @@ class RunState:
             amm.weth.balanceOf(user) + lending.market.collateral(user) + cdp.vault.ink(user)
         ) / WAD
         return Holdings(usd=usd, weth=weth, plain_usd=plain - self.owed_to_fronter)
+
+    def fetch_unwind_state(self) -> dict[str, float]:
+        """What the unwind valuation needs from the end state: open debt (USD), the
+        fronter's unpaid claim and the WETH/USDC pool's USDC reserve."""
+        debt = (
+            self.lending.market.debt_of(self.user) / USDC + self.cdp.vault.debt_of(self.user) / WAD
+        )
+        reserves = self.amm.weth_usdc.get_reserves()
+        token0 = self.amm.weth_usdc.token0()
+        is_usdc0 = str(token0).lower() == str(self.amm.usdc.address).lower()
+        pool_usd = (reserves[0] if is_usdc0 else reserves[1]) / USDC
+        return {"debt": debt, "owed": self.owed_to_fronter, "pool_usd": pool_usd}
 
     def is_liquidatable(self) -> bool:
         """Whether a position of the user is below HF 1 now."""
@@ -200,6 +223,11 @@ class RunState:
             )
         p0 = self.actors.price_at(self.t0)
         p_end = self.actors.price_at(end)
+        # exposure the swaps did not record (a one-transaction batch, a liquidation) is
+        # booked at the end, so the exposure curve ends at the end holdings
+        self.rec.exposure(
+            end, "-", holdings.weth - self.rec.exposure_weth, self.actors.price_at(end)
+        )
         metrics = self.rec.metrics(
             end=end,
             p0=p0,
@@ -219,6 +247,7 @@ class RunState:
             arb_trades=self.actors.arb_trades,
             keeper_reports=self.actors.keeper_reports,
             backrun_usdc=self.actors.backrun_usdc,
+            **self.fetch_unwind_state(),
         )
         return RunResult(
             spec=self.spec,
@@ -312,7 +341,7 @@ class AtomicRunner:
                         dai_in = ev.args["amount0_in"] + ev.args["amount1_in"]
                         state.rec.swap_fee(dai_in / WAD)
                     elif ev.name == "FlashMint":
-                        state.rec.fees_usdc += ev.args["fee"] / WAD
+                        state.rec.flash_fee(ev.args["fee"] / WAD)
             return state.finish()
 
 
@@ -365,7 +394,7 @@ def _run_step(state: RunState, spec: RunSpec, step: Step, next_block: Any) -> No
         quote = amm.router.get_amounts_out(amount, path)[1]
         min_out = quote * to_wad(1 - slippage) // WAD
         deadline = int(state.world.devnet.now) + 600
-        state.send(
+        receipt = state.send(
             step.name,
             chain,
             "swap",
@@ -377,6 +406,7 @@ def _run_step(state: RunState, spec: RunSpec, step: Step, next_block: Any) -> No
             deadline,
             sender=user,
         )
+        state.book_swap(chain, receipt, step.token_in, step.token_out)
         state.rec.swap_fee(_usd(step.token_in, amount, state))
         pool = amm.dai_usdc if "DAI" in (step.token_in, step.token_out) else amm.weth_usdc
         state.actors.touched.add(pool.address)

@@ -59,6 +59,7 @@ class Walk:
     quotes: dict[int, int]
     calls: list[BatchCall] = field(default_factory=list)
     fees: list[float] = field(default_factory=list)
+    flash_fees: list[float] = field(default_factory=list)  # the part of ``fees`` that is flash
 
 
 class _Pools:
@@ -120,6 +121,7 @@ def walk_plan(
     quotes: dict[int, int] = {}
     calls: list[BatchCall] = []
     fees: list[float] = []
+    flash_fees: list[float] = []
     refinancing = {s.id for s in plan.scenario.steps if s.kind == "refinance"}
     pools = _Pools()
 
@@ -232,6 +234,7 @@ def walk_plan(
                     )
             fees.append(AMM_FEE * (dai_in / WAD))
             fees.append(fee / WAD)
+            flash_fees.append(fee / WAD)
             vault_debt += dai_in + fee
             ink += collateral
             collateral = debt = 0
@@ -324,4 +327,4 @@ def walk_plan(
         for t in nonzero[1:]:
             usd_total = usd_total + t
     weth = (wallet.get("WETH", 0) + collateral + ink) / WAD
-    return Walk(Holdings(usd=usd_total, weth=weth), quotes, calls, fees)
+    return Walk(Holdings(usd=usd_total, weth=weth), quotes, calls, fees, flash_fees)

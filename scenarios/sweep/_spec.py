@@ -4,6 +4,7 @@ in a stable order."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,12 +61,19 @@ class SweepSpec:
     slippage: float = 0.01
     scenarios: tuple[str, ...] = (DEFAULT_SCENARIO,)
     placement: str = ""
+    #: Cost-model profiles, an axis: each is a mapping of overrides (``RunSpec.cost``);
+    #: ``({},)`` = the default model only. Pricing does not change a run's chains, so the
+    #: profiles of one seed share their atomic baseline.
+    costs: tuple[Any, ...] = ((),)
 
     def __post_init__(self) -> None:
-        for name in ("modes", "latencies", "sigmas", "notionals", "chains", "scenarios"):
+        for name in ("modes", "latencies", "sigmas", "notionals", "chains", "scenarios", "costs"):
             value = getattr(self, name)
             if isinstance(value, list):  # lists from JSON or Python callers: same grid
                 object.__setattr__(self, name, tuple(value))
+        if isinstance(self.costs, tuple):
+            frozen = tuple(RunSpec(cost=c).cost if c else () for c in self.costs)
+            object.__setattr__(self, "costs", frozen)
 
     def validate(self) -> None:
         """Raise :class:`~scenarios.ScenarioConfigError` naming every bad axis or value.
@@ -82,6 +90,7 @@ class SweepSpec:
             "notionals": self.notionals,
             "chains": self.chains,
             "scenarios": self.scenarios,
+            "costs": self.costs,
         }
         for name, values in axes.items():
             if not isinstance(values, tuple) or not values:
@@ -118,6 +127,7 @@ class SweepSpec:
         probes += [dataclasses.replace(base, sigma=s) for s in self.sigmas[1:]]
         probes += [dataclasses.replace(base, notional=n) for n in self.notionals[1:]]
         probes.append(dataclasses.replace(base, seed=self.seed_start + self.seeds - 1))
+        probes += [dataclasses.replace(base, cost=c) for c in self.costs]
         messages: list[str] = []
         for probe in probes:
             try:
@@ -144,8 +154,8 @@ class SweepSpec:
             raise ScenarioConfigError("invalid sweep: " + "; ".join(messages))
 
     def specs(self) -> list[RunSpec]:
-        """Every run of the grid in a stable order: mode, layout, latency, σ, notional, seed
-        (each axis in the order given; the seed varies fastest)."""
+        """Every run of the grid in a stable order: mode, layout, latency, σ, notional, cost
+        profile, seed (each axis in the order given; the seed varies fastest)."""
         out: list[RunSpec] = []
         for scenario in self.scenarios:
             out.extend(self._specs_of(scenario))
@@ -161,7 +171,7 @@ class SweepSpec:
             for chains in layouts:
                 for latency in latencies:
                     for sigma in self.sigmas:
-                        for notional in self.notionals:
+                        for notional, cost in itertools.product(self.notionals, self.costs):
                             out.extend(
                                 RunSpec(
                                     mode=mode,
@@ -175,6 +185,7 @@ class SweepSpec:
                                     seed=seed,
                                     scenario=scenario,
                                     placement=self.placement,
+                                    cost=cost,
                                 )
                                 for seed in seeds
                             )
@@ -191,6 +202,10 @@ class SweepSpec:
             del out["scenarios"]
         if not self.placement:
             del out["placement"]
+        if self.costs == ((),):
+            del out["costs"]
+        else:
+            out["costs"] = [RunSpec(cost=c).to_json().get("cost", {}) for c in self.costs]
         return out
 
     @classmethod

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.model import (
+    COMPONENTS,
     METRIC_KEYS,
     RunSpec,
 )
@@ -155,9 +156,17 @@ def check_arguments(out: Path, sweep: SweepSpec, *, resume: bool) -> None:
     _write_atomic(path, _dump_json(wanted))
 
 
+#: CSV columns of the metrics: every scalar metric, then ``cost_components_bps`` flattened
+#: into one ``cost_<component>_bps`` column per component.
+CSV_METRICS = tuple(k for k in METRIC_KEYS if k != "cost_components_bps")
+CSV_COMPONENTS = tuple(f"cost_{name}_bps" for name in COMPONENTS)
+
+
 def _csv_value(value: Any) -> str:
-    if value is None:
+    if value is None or value == ():
         return ""
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
     if isinstance(value, float):
         return repr(value)
     return str(value)
@@ -187,13 +196,15 @@ def write_results(
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["key", *SPEC_FIELDS, *METRIC_KEYS])
+    writer.writerow(["key", *SPEC_FIELDS, *CSV_METRICS, *CSV_COMPONENTS])
     for row in rows:
+        components = row["metrics"].get("cost_components_bps") or {}
         writer.writerow(
             [
                 row["key"],
                 *(_csv_value(row["spec"].get(k, _SPEC_DEFAULTS[k])) for k in SPEC_FIELDS),
-                *(_csv_value(row["metrics"].get(k)) for k in METRIC_KEYS),
+                *(_csv_value(row["metrics"].get(k)) for k in CSV_METRICS),
+                *(_csv_value(components.get(name)) for name in COMPONENTS),
             ]
         )
     _write_atomic(out / RESULTS_CSV, buffer.getvalue())

@@ -78,7 +78,13 @@ def test_demo_prints_the_table_and_writes_the_report(
     assert list(rows) == list(LATENCY_PRESETS)
     slowest = {r.spec.latency: r.metrics["latency_s"] for r in bridged}
     assert slowest["optimistic-canonical"] > 6.4 * 86_400 > 3_600 > slowest["fast-attestation"]
-    assert rows["same-block"][1] == "1/1" and rows["same-block"][3] == "0"
+    assert rows["same-block"][4] == "1/1" and rows["same-block"][6] == "0"
+    # the demo leads with the all-in cost, which grows with the bridge's latency
+    assert text.index("ALL-IN COST (bps)") < text.index("outcome")
+    cost = {p: r.metrics["all_in_cost_bps"] for p, r in ((r.spec.latency, r) for r in bridged)}
+    assert cost["same-block"] < cost["finality"] < cost["optimistic-canonical"]
+    assert cost["fast-attestation"] < cost["optimistic-canonical"]
+    assert "all-in cost by component" in table
     assert "# testbed demo" in (out / "summary.md").read_text()
     assert (out / "report" / "index.html").is_file()
 

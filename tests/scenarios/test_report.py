@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import SerialExecutor, SweepError, SweepSpec, report, run_sweep
+from scenarios import COMPONENTS, SerialExecutor, SweepError, SweepSpec, report, run_sweep
 from scenarios.report import write_report
 from scenarios.sweep import RESULTS_JSON, RUNS_FILE, SWEEP_FILE
 
@@ -75,6 +75,8 @@ def _check_report(folder: Path) -> None:
     result = report(folder)
     assert result.folder == folder / "report"
     assert [p.name for p in result.images] == [
+        "cost.png",
+        "cost_components.png",
         "divergence.png",
         "outcomes.png",
         "capital_in_flight.png",
@@ -85,7 +87,7 @@ def _check_report(folder: Path) -> None:
         width, height = png_size(data)
         assert width >= 400 and height >= 300
         assert base64.b64encode(data).decode() in page  # embedded, not linked
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count("data:image/png;base64,") == 5
     assert "<img" in page and 'src="divergence.png"' not in page
     assert "Summary table" in page and "Sweep arguments" in page
     assert "divergence_bps_median" in page and "<td>seeds</td>" in page
@@ -117,6 +119,14 @@ def test_report_of_real_modes_rows(real_sweep: Path) -> None:
     assert float(rows[0]["divergence_bps_median"]) == 0
     bridged = rows[2:]
     assert all(float(r["capital_in_flight_peak_usd_median"]) > 0 for r in bridged)
+    # the all-in cost and its components, per cell; the component means sum to the mean
+    assert float(rows[0]["all_in_cost_bps_mean"]) == 0
+    for row in rows[1:]:
+        parts = [float(row[f"cost_{name}_bps_mean"] or 0) for name in COMPONENTS]
+        total = float(row["all_in_cost_bps_mean"])
+        assert sum(parts) == pytest.approx(total, rel=1e-3, abs=1e-2)
+        assert float(row["all_in_cost_bps_cvar5"]) >= float(row["all_in_cost_bps_p95"]) - 1e-9
+    assert all(float(r["cost_bridge_fees_bps_mean"]) > 0 for r in bridged)
     # the capital-in-flight plot shows a bridged run by default
     assert "Capital in flight" in result.index.read_text()
     assert re.search(r"Run bridged-c3-(interop|finality)-", result.index.read_text())
@@ -161,6 +171,6 @@ def test_report_of_a_demo_folder(real_sweep: Path, tmp_path: Path) -> None:
     result = write_report(tmp_path)
     assert result.index == tmp_path / "report" / "index.html"
     page = result.index.read_text()
-    assert page.count("data:image/png;base64,") == 3 and "(not recorded)" in page
+    assert page.count("data:image/png;base64,") == 5 and "(not recorded)" in page
     rows = list(csv.DictReader(result.summary_csv.read_text().splitlines()))
     assert {r["mode"] for r in rows} == {"atomic", "sequential", "bridged"}

@@ -12,6 +12,7 @@ import pytest
 import sweep_runners
 
 from scenarios import (
+    COMPONENTS,
     METRIC_KEYS,
     ProcessExecutor,
     RunSpec,
@@ -203,7 +204,9 @@ def test_results_files_layout(tmp_path: Path, serial_executor: SerialExecutor) -
     outcome = run_sweep(PROBE, tmp_path, executor=serial_executor)
     assert (outcome.total, outcome.ran, outcome.resumed) == (12, 12, 0)
     header = (tmp_path / RESULTS_CSV).read_text().splitlines()[0].split(",")
-    assert header == ["key", *SPEC_FIELDS, *METRIC_KEYS]
+    metrics = [k for k in METRIC_KEYS if k != "cost_components_bps"]
+    components = [f"cost_{name}_bps" for name in COMPONENTS]
+    assert header == ["key", *SPEC_FIELDS, *metrics, *components]
     data = json.loads((tmp_path / RESULTS_JSON).read_text())
     assert data["arguments"] == PROBE.to_json()
     assert [r["key"] for r in data["runs"]] == [s.key() for s in PROBE.specs()]
