@@ -4,6 +4,14 @@ sweep folder's files and the engine that runs a grid resumably and deterministic
 
 from __future__ import annotations
 
+from scenarios.sweep._columns import (
+    METRIC_TYPES,
+    RESULTS_PARQUET,
+    build_table,
+    component_column,
+    load_results,
+    write_parquet,
+)
 from scenarios.sweep._engine import (
     SweepOutcome,
     run_sweep,
@@ -48,6 +56,8 @@ __all__ = [
     "Item",
     "LOCAL_MODES",
     "LOCK_FILE",
+    "METRIC_TYPES",
+    "RESULTS_PARQUET",
     "ProcessExecutor",
     "RESULTS_CSV",
     "RESULTS_JSON",
@@ -61,13 +71,17 @@ __all__ = [
     "SweepSpec",
     "WorldCache",
     "baseline_group",
+    "build_table",
+    "component_column",
     "check_arguments",
     "folder_lock",
     "group_by_baseline",
     "import_plugins",
     "latency_order",
+    "load_results",
     "load_runs",
     "make_executor",
     "run_sweep",
+    "write_parquet",
     "write_results",
 ]

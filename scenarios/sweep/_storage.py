@@ -9,9 +9,10 @@ Files in the output folder:
   metrics, capital-in-flight series, timeline), in completion order. A resumed sweep skips
   every spec whose :meth:`RunSpec.key` is there; a truncated last line (a crash mid-write)
   is cut off and its run redone.
-- ``results.json`` / ``results.csv``: key, spec fields and metrics of every run, in grid
-  order, written once the grid is complete. They depend only on the arguments, never on
-  worker count, completion order or interruptions.
+- ``results.json`` / ``results.csv`` / ``results.parquet``: key, spec fields and metrics
+  of every run, in grid order, written once the grid is complete (the parquet file has
+  typed columns, see ``_columns.py``; :func:`~scenarios.load_results` reads it). They
+  depend only on the arguments, never on worker count, completion order or interruptions.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from scenarios.model import (
     METRIC_KEYS,
     RunSpec,
 )
+from scenarios.sweep._columns import RESULTS_PARQUET, write_parquet
 from scenarios.sweep._spec import SweepError, SweepSpec
 
 __all__ = [
@@ -57,7 +59,7 @@ RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
 LOCK_FILE = ".sweep.lock"
 #: The files a finished sweep (or ``testbed demo``) leaves; ``testbed report`` reads them.
-RESULT_FILES = (SWEEP_FILE, RUNS_FILE, RESULTS_JSON, RESULTS_CSV)
+RESULT_FILES = (SWEEP_FILE, RUNS_FILE, RESULTS_JSON, RESULTS_CSV, RESULTS_PARQUET)
 FORMAT_VERSION = 1
 SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(RunSpec))
 
@@ -167,7 +169,8 @@ def write_results(
     *,
     arguments: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``results.json`` and ``results.csv`` for ``records`` (in the order given).
+    """Write ``results.json``, ``results.csv`` and ``results.parquet`` for ``records`` (in
+    the order given).
 
     ``records`` are :meth:`RunResult.to_json` dicts. The files hold each run's key, spec
     and metrics (series and timelines stay in ``runs.jsonl``). ``testbed demo`` calls this
@@ -195,6 +198,7 @@ def write_results(
             ]
         )
     _write_atomic(out / RESULTS_CSV, buffer.getvalue())
+    write_parquet(out / RESULTS_PARQUET, records, arguments=arguments)
 
 
 @contextlib.contextmanager
