@@ -63,6 +63,7 @@ from scenarios.model import (
 from scenarios.report import Report, report
 from scenarios.runners import AtomicRunner, SequentialRunner, get_runner, run
 from scenarios.sweep import (
+    DaskExecutor,
     Executor,
     ProcessExecutor,
     SerialExecutor,
@@ -101,6 +102,7 @@ __all__ = [
     "registered_modes",
     "run",
     # sweeps and reports
+    "DaskExecutor",
     "Executor",
     "ProcessExecutor",
     "Report",

@@ -1,5 +1,5 @@
-"""scenarios.sweep: parameter sweeps — the grid spec, the executors (serial, process pool), the
-sweep folder's files and the engine that runs a grid resumably and deterministically.
+"""scenarios.sweep: parameter sweeps — the grid spec, the executors (serial, process pool,
+Dask), the sweep folder's files and the engine that runs a grid resumably and deterministically.
 """
 
 from __future__ import annotations
@@ -11,6 +11,13 @@ from scenarios.sweep._columns import (
     component_column,
     load_results,
     write_parquet,
+)
+from scenarios.sweep._dask import (
+    DIST_NAME,
+    DaskExecutor,
+    DaskExecutorError,
+    WorldsPlugin,
+    environment_fingerprint,
 )
 from scenarios.sweep._engine import (
     SweepOutcome,
@@ -50,6 +57,11 @@ from scenarios.sweep._storage import (
 )
 
 __all__ = [
+    "DIST_NAME",
+    "DaskExecutor",
+    "DaskExecutorError",
+    "WorldsPlugin",
+    "environment_fingerprint",
     "Done",
     "Executor",
     "FORMAT_VERSION",
