@@ -227,6 +227,12 @@ class DaskExecutor:
         self._cluster: Any = None
 
     @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` (started on first use)."""
+        self.start()
+        return self._client
+
+    @property
     def where(self) -> str:
         """The scheduler's address, or ``LocalCluster(N)`` before it is started."""
         if self._client is not None:
