@@ -264,7 +264,9 @@ class DaskExecutor:
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # A free loopback port: the scheduler always serves HTTP (health, metrics);
+                # its default 8787 would clash with another cluster on this machine.
+                dashboard_address="127.0.0.1:0",
                 host="127.0.0.1",
             )
             client = Client(self._cluster, set_as_default=False)
