@@ -23,7 +23,9 @@ wall time of a 100,000-run sweep on a 32-worker cluster:
 with ``run_s`` = worker-seconds per run measured here (wall of the run phase × workers /
 runs), ``tasks`` = runs / runs-per-task (one task per baseline group) and ``build_s`` the
 measured start (cluster and first world builds) — the scheduler handles tasks one at a
-time, so its overhead is added, not divided.
+time, so its overhead is added, not divided. On a shared machine ``run_s`` is inflated by
+the load; the same formula with the CPU seconds per run (start scaled alike) estimates
+idle workers.
 """
 
 from __future__ import annotations
@@ -178,11 +180,17 @@ def run_sweep_bench(
         tasks = 100_000 / runs_per_task
         overhead = dask_info["task_overhead_ms"] / 1000
         projected = start_s + 100_000 * run_s / 32 + tasks * overhead
+        # The same from CPU time (what a run costs on a core of its own): the estimate for
+        # a cluster whose cores are not shared with other jobs.
+        cpu_run_s = (_cpu_seconds() - cpu0) / outcome.total
+        projected_idle = start_s * cpu_run_s / run_s + 100_000 * cpu_run_s / 32 + tasks * overhead
         result_extra.update(
             dask_info,
             worker_s_per_run=round(run_s, 3),
+            cpu_s_per_run=round(cpu_run_s, 3),
             runs_per_task=round(runs_per_task, 1),
             projected_100k_runs_32_workers_s=round(projected),
+            projected_100k_runs_32_idle_workers_s=round(projected_idle),
         )
     return {
         **result_extra,

@@ -365,7 +365,9 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
                 f"Dask scheduler overhead {s['task_overhead_ms']} ms/task "
                 f"({s['overhead_tasks']} no-op tasks); {s['worker_s_per_run']} worker-s/run, "
                 f"{s['runs_per_task']} runs/task → 100,000 runs on 32 workers ≈ "
-                f"{s['projected_100k_runs_32_workers_s']} s"
+                f"{s['projected_100k_runs_32_workers_s']} s at this machine's load; from CPU "
+                f"time ({s['cpu_s_per_run']} s/run) on idle workers ≈ "
+                f"{s['projected_100k_runs_32_idle_workers_s']} s"
             )
     return 0
 

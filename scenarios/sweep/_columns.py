@@ -219,7 +219,7 @@ def load_results(folder: Path | str) -> pandas.DataFrame:
         table = build_table(list(load_runs(folder).values()))
     else:
         raise SweepError(
-            f"{path} not found: {folder} is not a finished sweep or demo folder "
+            f"{folder / RESULTS_JSON} not found: {folder} is not a finished sweep or demo folder "
             f"(no {RESULTS_PARQUET}, {RESULTS_JSON} or {RUNS_FILE})"
         )
     mapping = {
