@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import distributed  # the dask extra: tox installs it, a missing one fails here
 import pytest
 import sweep_runners
 
@@ -31,8 +32,6 @@ from scenarios.sweep import (
     SWEEP_FILE,
     DaskExecutorError,
 )
-
-distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 pytestmark = pytest.mark.usefixtures("probe_modes")
 
