@@ -260,15 +260,21 @@ class DaskExecutor:
                     "`dask scheduler` running there and the address right?"
                 ) from exc
         else:
-            self._cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                # A free loopback port: the scheduler always serves HTTP (health, metrics);
-                # its default 8787 would clash with another cluster on this machine.
-                dashboard_address="127.0.0.1:0",
-                host="127.0.0.1",
-            )
+            try:
+                self._cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    # A free loopback port: the scheduler always serves HTTP (health, metrics);
+                    # its default 8787 would clash with another cluster on this machine.
+                    dashboard_address="127.0.0.1:0",
+                    host="127.0.0.1",
+                )
+            except (OSError, RuntimeError, TimeoutError) as exc:
+                raise DaskExecutorError(
+                    f"could not start a local Dask cluster of {self.workers} workers "
+                    f"({type(exc).__name__}: {exc})"
+                ) from exc
             client = Client(self._cluster, set_as_default=False)
         self._client = client
         try:
