@@ -68,12 +68,14 @@ from scenarios.model import (
 from scenarios.report import Report, report
 from scenarios.runners import AtomicRunner, SequentialRunner, get_runner, run
 from scenarios.sweep import (
+    DaskExecutor,
     Executor,
     ProcessExecutor,
     SerialExecutor,
     SweepError,
     SweepOutcome,
     SweepSpec,
+    load_results,
     load_runs,
     run_sweep,
     write_results,
@@ -110,6 +112,7 @@ __all__ = [
     "registered_modes",
     "run",
     # sweeps and reports
+    "DaskExecutor",
     "Executor",
     "ProcessExecutor",
     "Report",
@@ -117,6 +120,7 @@ __all__ = [
     "SweepError",
     "SweepOutcome",
     "SweepSpec",
+    "load_results",
     "load_runs",
     "report",
     "run_sweep",

@@ -13,7 +13,19 @@ latency presets × σ ∈ {0.2, 0.8} × ``ceil(N / 12)`` seeds, timed end to end
 world builds, runs, result files). The issue's target: 1,000 runs in under 5 minutes on
 2 cores. Besides the wall time it reports the CPU seconds of the parent and the workers:
 on a machine shared with other jobs, ``cpu_s / workers`` estimates the wall time on idle
-cores.
+cores. ``executor="dask"`` runs the same grid on a ``LocalCluster`` of ``workers``
+processes (cluster start included in the wall time) and also times the scheduler's cost
+per task (no-op tasks round-tripped through the same cluster), from which it projects the
+wall time of a 100,000-run sweep on a 32-worker cluster:
+
+    T(100k, 32) ≈ build_s + 100,000 · run_s / 32 + tasks(100k) · task_overhead_s
+
+with ``run_s`` = worker-seconds per run measured here (wall of the run phase × workers /
+runs), ``tasks`` = runs / runs-per-task (one task per baseline group) and ``build_s`` the
+measured start (cluster and first world builds) — the scheduler handles tasks one at a
+time, so its overhead is added, not divided. On a shared machine ``run_s`` is inflated by
+the load; the same formula with the CPU seconds per run (start scaled alike) estimates
+idle workers.
 """
 
 from __future__ import annotations
@@ -36,7 +48,7 @@ from scenarios.model import (
     ScenarioConfigError,
 )
 from scenarios.runners import get_runner, run
-from scenarios.sweep import SweepSpec, WorldCache, run_sweep
+from scenarios.sweep import SweepSpec, WorldCache, group_by_baseline, run_sweep
 
 __all__ = ["run_scenario_bench", "run_sweep_bench"]
 
@@ -129,8 +141,12 @@ def run_sweep_bench(
     mode: str = "bridged",
     chains: int = 3,
     progress: Callable[[int, int], None] | None = None,
+    executor: str = "process",
 ) -> dict[str, Any]:
-    """Time a real sweep of about ``n_runs`` runs (rounded up to whole seeds per cell)."""
+    """Time a real sweep of about ``n_runs`` runs (rounded up to whole seeds per cell) on
+    the ``executor`` (``process`` or ``dask``)."""
+    if executor not in ("process", "dask"):
+        raise ScenarioConfigError(f"executor={executor!r} must be 'process' or 'dask'")
     if n_runs < 1:
         raise ScenarioConfigError(f"sweep runs={n_runs} must be at least 1")
     cells = len(LATENCY_PRESETS) * len(SWEEP_SIGMAS)
@@ -142,13 +158,53 @@ def run_sweep_bench(
         seeds=math.ceil(n_runs / cells),
     )
     sweep.validate()
+    first_result: list[float] = []
+
+    def timed_progress(done: int, total: int) -> None:
+        if done > 0 and not first_result:
+            first_result.append(time.perf_counter())
+        if progress is not None:
+            progress(done, total)
+
+    dask_info: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="testbed-bench-sweep-") as tmp:
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
-        outcome = run_sweep(sweep, tmp, workers=workers, progress=progress)
-        elapsed = time.perf_counter() - t0
+        if executor == "dask":
+            from scenarios.sweep import DaskExecutor
+
+            with DaskExecutor(workers=workers) as dask_executor:
+                outcome = run_sweep(sweep, tmp, executor=dask_executor, progress=timed_progress)
+                elapsed = time.perf_counter() - t0
+                dask_info = _dask_task_overhead(dask_executor)
+        else:
+            outcome = run_sweep(sweep, tmp, workers=workers, progress=timed_progress)
+            elapsed = time.perf_counter() - t0
         cpu = _cpu_seconds() - cpu0
+    # Until the first result: pool or cluster start, world builds, the first group.
+    start_s = (first_result[0] - t0) if first_result else elapsed
+    run_phase = max(elapsed - start_s, 1e-9)
+    runs_per_task = outcome.total / len(group_by_baseline(sweep.specs()))
+    result_extra: dict[str, Any] = {"executor": executor, "first_result_s": round(start_s, 2)}
+    if dask_info:
+        run_s = run_phase * workers / outcome.total
+        tasks = 100_000 / runs_per_task
+        overhead = dask_info["task_overhead_ms"] / 1000
+        projected = start_s + 100_000 * run_s / 32 + tasks * overhead
+        # The same from CPU time (what a run costs on a core of its own): the estimate for
+        # a cluster whose cores are not shared with other jobs.
+        cpu_run_s = (_cpu_seconds() - cpu0) / outcome.total
+        projected_idle = start_s * cpu_run_s / run_s + 100_000 * cpu_run_s / 32 + tasks * overhead
+        result_extra.update(
+            dask_info,
+            worker_s_per_run=round(run_s, 3),
+            cpu_s_per_run=round(cpu_run_s, 3),
+            runs_per_task=round(runs_per_task, 1),
+            projected_100k_runs_32_workers_s=round(projected),
+            projected_100k_runs_32_idle_workers_s=round(projected_idle),
+        )
     return {
+        **result_extra,
         "mode": mode,
         "chains": chains,
         "runs": outcome.total,
@@ -167,6 +223,22 @@ def run_sweep_bench(
         "idle_cores_wall_s_estimate": round(cpu / workers, 1),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
+
+
+def _noop_task(x: int) -> int:
+    return x
+
+
+def _dask_task_overhead(executor: Any, tasks: int = 1000) -> dict[str, Any]:
+    """The scheduler's wall time per task: ``tasks`` no-op tasks submitted and gathered
+    through the executor's cluster (their own work is nil, so all of it is overhead:
+    serialisation, scheduling, transfer)."""
+    client = executor.client
+    t0 = time.perf_counter()
+    futures = client.map(_noop_task, range(tasks), pure=False)
+    client.gather(futures)
+    elapsed = time.perf_counter() - t0
+    return {"task_overhead_ms": round(1000 * elapsed / tasks, 3), "overhead_tasks": tasks}
 
 
 def _cpu_seconds() -> float:

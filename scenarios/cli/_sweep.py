@@ -13,11 +13,14 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from scenarios.model import LATENCY_PRESETS, MODES
+from scenarios.model import LATENCY_PRESETS, MODES, ScenarioConfigError
 from scenarios.report import format_table
 from scenarios.sweep import RESULTS_CSV, RESULTS_JSON, SweepSpec
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from scenarios.sweep import DaskExecutor
 
 __all__ = ["add_bench_scenario_parser", "add_report_parser", "add_sweep_parser"]
 
@@ -126,18 +129,22 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         placement=args.placement or "",
         costs=tuple(args.cost) if args.cost else ((),),
     )
+    executor = _make_executor(args)
     progress, close = _progress_bar(not args.quiet)
     try:
         outcome = run_sweep(
             sweep,
             args.out,
             workers=args.workers,
+            executor=executor,
             resume=args.resume,
             imports=args.plugin,
             progress=progress,
         )
     except KeyboardInterrupt:
         close()
+        if executor is not None:
+            executor.abort()
         saved = len(load_runs(args.out))
         print(
             f"\ninterrupted: {saved} finished runs are saved in {args.out}; "
@@ -147,10 +154,29 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         return 130
     finally:
         close()
+        if executor is not None:
+            executor.close()
     resumed = f" ({outcome.resumed} from an earlier session)" if outcome.resumed else ""
     print(f"{outcome.total} runs{resumed} → {outcome.out / RESULTS_CSV}, {RESULTS_JSON}")
     print(f"report: testbed report {outcome.out}")
     return 0
+
+
+def _make_executor(args: argparse.Namespace) -> DaskExecutor | None:
+    """The Dask executor for ``--executor dask`` (``None``: the sweep picks serial or
+    process by ``--workers``); ``--scheduler`` only goes with it."""
+    if args.executor != "dask":
+        if args.scheduler is not None:
+            raise ScenarioConfigError("--scheduler needs --executor dask")
+        return None
+    from scenarios.sweep import DaskExecutor
+
+    return DaskExecutor(
+        scheduler=args.scheduler,
+        workers=args.workers,
+        imports=args.plugin,
+        connect_timeout=args.connect_timeout,
+    )
 
 
 def add_sweep_parser(sub: Any) -> None:
@@ -162,7 +188,8 @@ def add_sweep_parser(sub: Any) -> None:
             "Run modes × layouts × latency presets × σ × notionals × seeds. Results are "
             "appended to DIR/runs.jsonl as runs finish (an interrupted sweep resumes with "
             "--resume) and written to DIR/results.csv and DIR/results.json, sorted in grid "
-            "order, so the same arguments give byte-identical files. atomic and sequential "
+            "order (and DIR/results.parquet, typed columns for scenarios.load_results), so "
+            "the same arguments give byte-identical files. atomic and sequential "
             "run on one chain, so they run once per σ, notional and seed, not per latency "
             "preset or layout."
         ),
@@ -221,7 +248,31 @@ def add_sweep_parser(sub: Any) -> None:
         "--workers",
         type=_positive_int,
         default=os.cpu_count() or 1,
-        help="worker processes (default: CPU count; 1 runs in this process)",
+        help=(
+            "worker processes (default: CPU count; 1 runs in this process); with "
+            "--executor dask and no --scheduler, the LocalCluster's workers"
+        ),
+    )
+    p.add_argument(
+        "--executor",
+        choices=("process", "dask"),
+        default="process",
+        help=(
+            "process: a local process pool (default); dask: a Dask cluster (--scheduler) "
+            'or a LocalCluster of --workers processes (pip install "composability-testbed[dask]")'
+        ),
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler, e.g. tcp://HOST:8786 (with --executor dask)",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to reach the Dask scheduler and see a worker (default 10)",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     p.add_argument("--resume", action="store_true", help="continue the sweep already in --out")
@@ -291,7 +342,10 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
             progress=say,
         )
     if args.sweep_runs:
-        say(f"timing a {args.sweep_mode} sweep of ~{args.sweep_runs} runs, {args.workers} workers")
+        say(
+            f"timing a {args.sweep_mode} sweep of ~{args.sweep_runs} runs, {args.workers} "
+            f"workers, {args.executor} executor"
+        )
         progress, close = _progress_bar(True)  # stderr: --json output stays clean
         try:
             result["sweep"] = run_sweep_bench(
@@ -300,6 +354,7 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
                 mode=args.sweep_mode,
                 chains=args.chains,
                 progress=progress,
+                executor=args.executor,
             )
         finally:
             close()
@@ -333,6 +388,16 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
             f"{s['idle_cores_wall_s_estimate']} s on idle cores "
             f"(1-min load average at the end: {s['load_average_1min']})"
         )
+        print(f"executor {s['executor']}: first result after {s['first_result_s']} s")
+        if "task_overhead_ms" in s:
+            print(
+                f"Dask scheduler overhead {s['task_overhead_ms']} ms/task "
+                f"({s['overhead_tasks']} no-op tasks); {s['worker_s_per_run']} worker-s/run, "
+                f"{s['runs_per_task']} runs/task → 100,000 runs on 32 workers ≈ "
+                f"{s['projected_100k_runs_32_workers_s']} s at this machine's load; from CPU "
+                f"time ({s['cpu_s_per_run']} s/run) on idle workers ≈ "
+                f"{s['projected_100k_runs_32_idle_workers_s']} s"
+            )
     return 0
 
 
@@ -367,4 +432,10 @@ def add_bench_scenario_parser(bench_sub: Any) -> None:
     )
     p.add_argument("--sweep-mode", default="bridged", help="mode of the timed sweep")
     p.add_argument("--workers", type=_positive_int, default=2, help="sweep workers (default 2)")
+    p.add_argument(
+        "--executor",
+        choices=("process", "dask"),
+        default="process",
+        help="where the timed sweep runs: process pool (default) or a Dask LocalCluster",
+    )
     p.set_defaults(func=_cmd_bench_scenario)

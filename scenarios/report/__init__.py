@@ -4,7 +4,7 @@ the CLI prints.
 
 from __future__ import annotations
 
-from scenarios.report._cells import load_results
+from scenarios.report._cells import read_results, rows_of
 from scenarios.report._report import (
     REPORT_DIR,
     Report,
@@ -17,7 +17,8 @@ __all__ = [
     "format_table",
     "REPORT_DIR",
     "Report",
-    "load_results",
+    "read_results",
     "report",
+    "rows_of",
     "write_report",
 ]

@@ -8,25 +8,31 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scenarios.model import OUTCOMES
 from scenarios.sweep import (
     LOCAL_MODES,
     RESULTS_JSON,
+    RESULTS_PARQUET,
     RUNS_FILE,
+    SPEC_FIELDS,
     SWEEP_FILE,
     SweepError,
     latency_order,
-    load_runs,
+    load_results,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas
 
 __all__ = [
     "Cell",
     "cells_of",
     "cost_label",
-    "load_results",
     "mode_order",
+    "read_results",
+    "rows_of",
     "quantiles",
     "to_number",
     "TYPICAL_LATENCY",
@@ -48,47 +54,60 @@ TYPICAL_LATENCY = {
 # ---------------------------------------------------------------------------------------
 
 
-def load_results(folder: Path | str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def read_results(folder: Path | str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The runs (key, spec, metrics) of a folder and the arguments that produced them.
 
-    A finished sweep has ``results.json``; a ``testbed demo`` folder has only
-    ``runs.jsonl`` (no ``sweep.json``), read in file order. A sweep folder without
-    ``results.json`` has not finished: the error says to resume it.
+    A finished sweep is read from ``results.parquet`` (:func:`scenarios.load_results`; a
+    folder from before that file existed, from ``results.json``); a ``testbed demo``
+    folder has only ``runs.jsonl`` (no ``sweep.json``), read in file order. A sweep folder
+    without results has not finished: the error says to resume it.
     """
     folder = Path(folder)
-    path = folder / RESULTS_JSON
-    if not path.exists():
-        if (folder / SWEEP_FILE).exists():
-            raise SweepError(
-                f"{path} not found: the sweep in {folder} has not finished "
-                "(run it again with --resume)"
-            )
-        if (folder / RUNS_FILE).exists():
-            runs = [
-                {"key": key, "spec": record["spec"], "metrics": record["metrics"]}
-                for key, record in load_runs(folder).items()
-            ]
-            if not runs:
-                raise SweepError(f"{folder / RUNS_FILE} holds no runs")
-            return runs, None
-        raise SweepError(
-            f"{path} not found: {folder} is not a finished sweep or demo folder "
-            f"(no {RESULTS_JSON} or {RUNS_FILE})"
+    frame = load_results(folder)
+    if frame.empty:
+        source = next(
+            (name for name in (RESULTS_PARQUET, RESULTS_JSON) if (folder / name).exists()),
+            RUNS_FILE,
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        runs = data["runs"]
-        for row in runs:
-            _ = (row["key"], row["spec"]["mode"], row["metrics"]["outcome"])  # shape check
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SweepError(f"{path} is not a results file ({exc})") from exc
-    if not runs:
-        raise SweepError(f"{path} holds no runs")
-    arguments = data.get("arguments")
+        raise SweepError(f"{folder / source} holds no runs")
+    runs = rows_of(frame)
+    arguments = frame.attrs.get("arguments")
     sweep_file = folder / SWEEP_FILE
     if arguments is None and sweep_file.exists():
         arguments = json.loads(sweep_file.read_text(encoding="utf-8")).get("sweep")
     return runs, arguments
+
+
+def rows_of(frame: pandas.DataFrame) -> list[dict[str, Any]]:
+    """The DataFrame of :func:`scenarios.load_results` back as ``{key, spec, metrics}``
+    rows; missing values (``NaN``, ``<NA>``) become ``None``."""
+    spec_columns = [c for c in SPEC_FIELDS if c in frame.columns]
+    metric_columns = [c for c in frame.columns if c != "key" and c not in SPEC_FIELDS]
+    from pandas import NA
+
+    rows = []
+    for record in frame.to_dict(orient="records"):
+        clean = {k: _plain(v, NA) for k, v in record.items()}
+        rows.append(
+            {
+                "key": clean["key"],
+                "spec": {c: clean[c] for c in spec_columns},
+                "metrics": {c: clean[c] for c in metric_columns},
+            }
+        )
+    return rows
+
+
+def _plain(value: Any, na: Any) -> Any:
+    """A DataFrame cell as a plain Python value (numpy scalars unwrapped, missing → None)."""
+    if value is None or value is na:
+        return None
+    item = getattr(value, "item", None)
+    if item is not None:
+        value = item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def to_number(value: Any) -> float:

@@ -39,9 +39,9 @@ from scenarios.report._cells import (
     TYPICAL_LATENCY,
     Cell,
     cells_of,
-    load_results,
     mode_order,
     quantiles,
+    read_results,
 )
 from scenarios.report._cost_figures import component_means, plot_components, plot_cost
 from scenarios.report._figures import pick_run, plot_capital, plot_divergence, plot_outcomes
@@ -195,7 +195,7 @@ def report(
     curve is drawn (a key from ``results.csv``).
     """
     folder = Path(folder)
-    runs, arguments = load_results(folder)
+    runs, arguments = read_results(folder)
     target = Path(out) if out is not None else folder / REPORT_DIR
     target.mkdir(parents=True, exist_ok=True)
     cells = cells_of(runs)
@@ -210,7 +210,7 @@ def report(
     plot_divergence(cells, divergence_png)
     plot_outcomes(cells, outcomes_png)
     chosen = pick_run(runs, run_key)
-    assert chosen is not None  # load_results refuses an empty results file
+    assert chosen is not None  # read_results refuses an empty results file
     records = load_runs(folder)
     capital_caption = plot_capital(chosen, records.get(chosen["key"]), capital_png)
 

@@ -1,9 +1,23 @@
-"""scenarios.sweep: parameter sweeps — the grid spec, the executors (serial, process pool), the
-sweep folder's files and the engine that runs a grid resumably and deterministically.
+"""scenarios.sweep: parameter sweeps — the grid spec, the executors (serial, process pool,
+Dask), the sweep folder's files and the engine that runs a grid resumably and deterministically.
 """
 
 from __future__ import annotations
 
+from scenarios.sweep._columns import (
+    METRIC_TYPES,
+    RESULTS_PARQUET,
+    build_table,
+    component_column,
+    write_parquet,
+)
+from scenarios.sweep._dask import (
+    DIST_NAME,
+    DaskExecutor,
+    DaskExecutorError,
+    WorldsPlugin,
+    environment_fingerprint,
+)
 from scenarios.sweep._engine import (
     SweepOutcome,
     run_sweep,
@@ -37,17 +51,25 @@ from scenarios.sweep._storage import (
     SWEEP_FILE,
     check_arguments,
     folder_lock,
+    load_results,
     load_runs,
     write_results,
 )
 
 __all__ = [
+    "DIST_NAME",
+    "DaskExecutor",
+    "DaskExecutorError",
+    "WorldsPlugin",
+    "environment_fingerprint",
     "Done",
     "Executor",
     "FORMAT_VERSION",
     "Item",
     "LOCAL_MODES",
     "LOCK_FILE",
+    "METRIC_TYPES",
+    "RESULTS_PARQUET",
     "ProcessExecutor",
     "RESULTS_CSV",
     "RESULTS_JSON",
@@ -61,13 +83,17 @@ __all__ = [
     "SweepSpec",
     "WorldCache",
     "baseline_group",
+    "build_table",
+    "component_column",
     "check_arguments",
     "folder_lock",
     "group_by_baseline",
     "import_plugins",
     "latency_order",
+    "load_results",
     "load_runs",
     "make_executor",
     "run_sweep",
+    "write_parquet",
     "write_results",
 ]

@@ -83,14 +83,19 @@ def run_sweep(
     """Run every spec of ``sweep`` not yet in ``out``, then write the result files.
 
     ``executor`` defaults to :func:`make_executor` with ``workers`` (default
-    ``os.cpu_count()``); an executor passed in is not closed here. ``progress(done, total)``
-    is called once before the first run (``done`` = runs found from an earlier session)
-    and after every run. If a run fails or the sweep is interrupted, the finished runs stay
-    in ``runs.jsonl`` and the error propagates (a run's error as :class:`SweepError` naming
-    the run); calling again with ``resume=True`` finishes the grid.
+    ``os.cpu_count()``); an executor passed in is not closed here, and if it has a
+    ``start()`` method (:class:`DaskExecutor`) that is called before the folder is touched.
+    ``progress(done, total)`` is called once before the first run (``done`` = runs found
+    from an earlier session) and after every run. If a run fails or the sweep is
+    interrupted, the finished runs stay in ``runs.jsonl`` and the error propagates (a run's
+    error as :class:`SweepError` naming the run); calling again with ``resume=True``
+    finishes the grid.
     """
     import_plugins(imports)
     sweep.validate()
+    start = getattr(executor, "start", None)
+    if start is not None:  # a remote engine connects (and fails) before anything is written
+        start()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     specs = sweep.specs()

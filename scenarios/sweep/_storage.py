@@ -9,9 +9,10 @@ Files in the output folder:
   metrics, capital-in-flight series, timeline), in completion order. A resumed sweep skips
   every spec whose :meth:`RunSpec.key` is there; a truncated last line (a crash mid-write)
   is cut off and its run redone.
-- ``results.json`` / ``results.csv``: key, spec fields and metrics of every run, in grid
-  order, written once the grid is complete. They depend only on the arguments, never on
-  worker count, completion order or interruptions.
+- ``results.json`` / ``results.csv`` / ``results.parquet``: key, spec fields and metrics
+  of every run, in grid order, written once the grid is complete (the parquet file has
+  typed columns, see ``_columns.py``; :func:`~scenarios.load_results` reads it). They
+  depend only on the arguments, never on worker count, completion order or interruptions.
 """
 
 from __future__ import annotations
@@ -26,14 +27,24 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scenarios.model import (
     COMPONENTS,
     METRIC_KEYS,
     RunSpec,
 )
+from scenarios.sweep._columns import (
+    ARGUMENTS_META,
+    RESULTS_PARQUET,
+    build_table,
+    pa_type,
+    write_parquet,
+)
 from scenarios.sweep._spec import SweepError, SweepSpec
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = [
     "FORMAT_VERSION",
@@ -46,6 +57,7 @@ __all__ = [
     "SWEEP_FILE",
     "check_arguments",
     "folder_lock",
+    "load_results",
     "load_runs",
     "write_results",
 ]
@@ -58,7 +70,7 @@ RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
 LOCK_FILE = ".sweep.lock"
 #: The files a finished sweep (or ``testbed demo``) leaves; ``testbed report`` reads them.
-RESULT_FILES = (SWEEP_FILE, RUNS_FILE, RESULTS_JSON, RESULTS_CSV)
+RESULT_FILES = (SWEEP_FILE, RUNS_FILE, RESULTS_JSON, RESULTS_CSV, RESULTS_PARQUET)
 FORMAT_VERSION = 1
 SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(RunSpec))
 #: Each field's default: a run's JSON omits ``scenario``/``placement`` when they are these.
@@ -178,7 +190,8 @@ def write_results(
     *,
     arguments: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``results.json`` and ``results.csv`` for ``records`` (in the order given).
+    """Write ``results.json``, ``results.csv`` and ``results.parquet`` for ``records`` (in
+    the order given).
 
     ``records`` are :meth:`RunResult.to_json` dicts. The files hold each run's key, spec
     and metrics (series and timelines stay in ``runs.jsonl``). ``testbed demo`` calls this
@@ -208,6 +221,7 @@ def write_results(
             ]
         )
     _write_atomic(out / RESULTS_CSV, buffer.getvalue())
+    write_parquet(out / RESULTS_PARQUET, records, arguments=arguments)
 
 
 @contextlib.contextmanager
@@ -221,3 +235,52 @@ def folder_lock(out: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def load_results(folder: Path | str) -> pandas.DataFrame:
+    """A finished sweep's results as a DataFrame, one row per run in grid order.
+
+    Reads ``folder/results.parquet``; a folder written before that file existed is read
+    from its ``results.json``, and a ``testbed demo`` folder from its ``runs.jsonl`` (file
+    order), through the same columns. ``df.attrs["arguments"]`` holds
+    the sweep arguments. Types: see the module docstring (float64 with ``NaN``, nullable
+    ``Int64``, ``string`` and ``boolean``).
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    path = folder / RESULTS_PARQUET
+    if path.exists():
+        try:
+            table = pq.read_table(path)
+        except (OSError, ValueError) as exc:
+            raise SweepError(f"{path} is not a results file ({exc})") from exc
+    elif (folder / RESULTS_JSON).exists():
+        source = folder / RESULTS_JSON
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+            table = build_table(data["runs"], arguments=data.get("arguments"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SweepError(f"{source} is not a results file ({exc})") from exc
+    elif (folder / SWEEP_FILE).exists():
+        raise SweepError(
+            f"{path} not found: the sweep in {folder} has not finished (run it again with --resume)"
+        )
+    elif (folder / RUNS_FILE).exists():  # a `testbed demo` folder: runs in file order
+        table = build_table(list(load_runs(folder).values()))
+    else:
+        raise SweepError(
+            f"{folder / RESULTS_JSON} not found: {folder} is not a finished sweep or demo folder "
+            f"(no {RESULTS_PARQUET}, {RESULTS_JSON} or {RUNS_FILE})"
+        )
+    mapping = {
+        pa_type("int64"): pd.Int64Dtype(),
+        pa_type("string"): pd.StringDtype(),
+        pa_type("bool"): pd.BooleanDtype(),
+    }
+    frame = table.to_pandas(types_mapper=mapping.get)
+    meta = table.schema.metadata or {}
+    raw = meta.get(ARGUMENTS_META)
+    frame.attrs["arguments"] = json.loads(raw) if raw else None
+    return frame
