@@ -19,8 +19,11 @@ from scenarios.sweep import (
     SPEC_FIELDS,
     SWEEP_FILE,
     SweepError,
+    component_column,
+    dict_metrics,
     latency_order,
     load_results,
+    structured_spec_fields,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -85,16 +88,29 @@ def rows_of(frame: pandas.DataFrame) -> list[dict[str, Any]]:
     metric_columns = [c for c in frame.columns if c != "key" and c not in SPEC_FIELDS]
     from pandas import NA
 
+    structured = structured_spec_fields()
+    # the flattened columns of each table-valued metric: (metric, column, entry)
+    flattened = []
+    for metric in dict_metrics():
+        head, _, unit = metric.partition("_components_")
+        for column in metric_columns:
+            if column.startswith(head + "_") and column.endswith("_" + unit):
+                entry = column[len(head) + 1 : -len(unit) - 1]
+                if entry and component_column(metric, entry) == column:
+                    flattened.append((metric, column, entry))
     rows = []
     for record in frame.to_dict(orient="records"):
         clean = {k: _plain(v, NA) for k, v in record.items()}
-        rows.append(
-            {
-                "key": clean["key"],
-                "spec": {c: clean[c] for c in spec_columns},
-                "metrics": {c: clean[c] for c in metric_columns},
-            }
-        )
+        spec = {c: clean[c] for c in spec_columns}
+        for c in structured & spec.keys():
+            if isinstance(spec[c], str):
+                spec[c] = json.loads(spec[c])
+        metrics = {c: clean[c] for c in metric_columns}
+        for metric, column, entry in flattened:
+            table = metrics.setdefault(metric, {})
+            if metrics[column] is not None:
+                table[entry] = metrics[column]
+        rows.append({"key": clean["key"], "spec": spec, "metrics": metrics})
     return rows
 
 

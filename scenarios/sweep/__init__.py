@@ -9,6 +9,8 @@ from scenarios.sweep._columns import (
     RESULTS_PARQUET,
     build_table,
     component_column,
+    dict_metrics,
+    structured_spec_fields,
     write_parquet,
 )
 from scenarios.sweep._dask import (
@@ -85,6 +87,8 @@ __all__ = [
     "baseline_group",
     "build_table",
     "component_column",
+    "dict_metrics",
+    "structured_spec_fields",
     "check_arguments",
     "folder_lock",
     "group_by_baseline",

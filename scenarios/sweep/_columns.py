@@ -45,6 +45,8 @@ __all__ = [
     "build_table",
     "ARGUMENTS_META",
     "component_column",
+    "dict_metrics",
+    "structured_spec_fields",
     "pa_type",
     "write_parquet",
 ]
@@ -129,6 +131,9 @@ def build_table(
     columns["key"] = ("string", [RunSpec.from_mapping(r["spec"]).key() for r in records])
     for name, kind in _spec_types().items():
         values = [r["spec"].get(name) for r in records]
+        if not kind and any(isinstance(v, dict | list | tuple) for v in values):
+            # a structured spec field (the cost overrides): its canonical JSON text
+            values = [None if v is None else json.dumps(v, sort_keys=True) for v in values]
         columns[name] = (kind or _infer(name, values), values)
     metric_names = list(METRIC_KEYS)
     for record in records:  # metrics beyond METRIC_KEYS (plugins), first-seen order
@@ -187,3 +192,14 @@ def pa_type(kind: str) -> pyarrow.DataType:
     import pyarrow as pa
 
     return {"int64": pa.int64(), "string": pa.string(), "bool": pa.bool_()}[kind]
+
+
+def structured_spec_fields() -> frozenset[str]:
+    """Spec fields with no scalar column type: stored as JSON text (see :func:`build_table`)."""
+    return frozenset(name for name, kind in _spec_types().items() if not kind)
+
+
+def dict_metrics() -> tuple[str, ...]:
+    """The known metrics whose value is a table (``X_components_Y``), flattened into
+    one column per entry by :func:`build_table`."""
+    return tuple(m for m in METRIC_KEYS if "_components_" in m)

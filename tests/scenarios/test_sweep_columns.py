@@ -24,6 +24,8 @@ from scenarios.sweep import (
     SPEC_FIELDS,
     build_table,
     component_column,
+    dict_metrics,
+    structured_spec_fields,
     write_results,
 )
 
@@ -60,6 +62,7 @@ def _record(seed: int, **metrics: object) -> dict[str, object]:
     spec = RunSpec(mode="probe", seed=seed).to_json()
     values: dict[str, object] = dict.fromkeys(METRIC_KEYS, 1.5)
     values.update(outcome="complete", failed_step="", transactions=3, gas=21_000)
+    values.update(cost_components_bps={"gas": 0.25, "funding": 1.25})  # a table-valued metric
     values.update(metrics)
     return {"spec": spec, "metrics": values}
 
@@ -70,20 +73,35 @@ def test_sweep_writes_parquet_and_load_results_round_trips(
     run_sweep(PROBE, tmp_path, executor=serial_executor)
     frame = load_results(tmp_path)
     runs = json.loads((tmp_path / RESULTS_JSON).read_text())["runs"]
-    assert list(frame.columns) == ["key", *SPEC_FIELDS, *METRIC_KEYS]
+    tables = dict_metrics()  # flattened: one column per entry (none for an empty table)
+    flat = [
+        component_column(m, entry)
+        for m in tables
+        for entry in sorted({e for r in runs for e in r["metrics"][m]})
+    ]
+    plain = [k for k in METRIC_KEYS if k not in tables]
+    assert sorted(frame.columns) == sorted(["key", *SPEC_FIELDS, *plain, *flat])
     assert len(frame) == len(runs) == len(PROBE.specs())
     assert frame.attrs["arguments"] == PROBE.to_json()
     for column, dtype in EXPECTED_DTYPES.items():
         assert str(frame[column].dtype) == dtype, column
-    float_metrics = [k for k in METRIC_KEYS if k not in EXPECTED_DTYPES]
+    float_metrics = [k for k in plain if k not in EXPECTED_DTYPES]
     assert all(frame[k].dtype == "float64" for k in float_metrics)
     # every cell equals the JSON's, in grid order
     assert list(frame["key"]) == [r["key"] for r in runs]
     for row, run in zip(frame.to_dict(orient="records"), runs, strict=True):
         for field in SPEC_FIELDS:
-            assert row[field] == run["spec"][field], field
-        for metric in METRIC_KEYS:
+            if field not in run["spec"]:  # left out of the spec's JSON at its default: null
+                assert row[field] is None or pd.isna(row[field]), field
+            elif field in structured_spec_fields():  # canonical JSON text
+                assert json.loads(row[field]) == run["spec"][field], field
+            else:
+                assert row[field] == run["spec"][field], field
+        for metric in plain:
             assert row[metric] == run["metrics"][metric], metric
+        for metric in tables:
+            for entry, value in run["metrics"][metric].items():
+                assert row[component_column(metric, entry)] == value, (metric, entry)
 
 
 def test_null_and_nan_cells(tmp_path: Path) -> None:
