@@ -24,6 +24,7 @@ from eth_account.signers.local import LocalAccount
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from live_helpers import post
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from chains import Devnet, DevnetServer
@@ -350,9 +351,14 @@ def test_websocket_client_that_never_reads_is_dropped_with_1008(
             # ~1 MB of notifications while the client reads nothing
             assert reply(port, "anvil_mine", hex(1500))["result"] is None
             received = 0
-            with pytest.raises(Exception):  # noqa: B017 - the close is checked below
-                while True:
-                    ws.recv(timeout=30)
+            quiet = 0  # reads that timed out: a loaded machine is slow, not a closed socket
+            with pytest.raises(ConnectionClosed):
+                while quiet < 10:
+                    try:
+                        ws.recv(timeout=30)
+                    except TimeoutError:
+                        quiet += 1
+                        continue
                     received += 1
             assert ws.close_code == 1008
             assert ws.close_reason == "too many undelivered notifications"
