@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chains._accounts import DEV_MNEMONIC, dev_accounts
+from chains._bundle import BundleError, BundleResult, BundleReverted
 from chains._chain import Chain
 from chains._clock import DEFAULT_GENESIS_TIME, Clock, ScheduledEvent
 from chains._compiler import CompiledContract, Compiler
@@ -41,6 +42,9 @@ __all__ = [
     "DEFAULT_GENESIS_TIME",
     "DEV_MNEMONIC",
     "BlockRecord",
+    "BundleError",
+    "BundleResult",
+    "BundleReverted",
     "Chain",
     "ChainConfig",
     "ChainState",

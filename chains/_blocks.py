@@ -97,6 +97,7 @@ class BlockBuilder:
     _keys: dict[bytes, PrivateKey]
     _impersonated: set[bytes]
     _chain_context: ChainContext
+    _is_holding: bool
     _chaindb: Any
     _blocks: list[BlockRecord]
     _tx_index: dict[bytes, tuple[int, int]]
@@ -247,7 +248,7 @@ class BlockBuilder:
         return record
 
     def _schedule_seal(self) -> None:
-        if self.config.mining != "interval" or self._seal_event is not None:
+        if self.config.mining != "interval" or self._seal_event is not None or self._is_holding:
             return
         pending = self._pending
         at = pending.header.timestamp if pending is not None else self._next_block_time()
@@ -340,7 +341,7 @@ class BlockBuilder:
             return self._include(retried, retry_in_new_block=False)
         receipt = self._record(pending, tx, computation, evm_receipt, gas_used)
         self._pending_ops.append(("tx", tx))
-        if self.config.mining == "auto":
+        if self.config.mining == "auto" and not self._is_holding:
             self._seal()
             receipt = self.get_receipt(receipt.tx_hash)
         else:
@@ -438,7 +439,7 @@ class BlockBuilder:
     def _state_op(self, op: tuple[Any, ...]) -> None:
         self._apply_op(self._open().vm.state, op)
         self._pending_ops.append(op)
-        if self.config.mining == "auto":
+        if self.config.mining == "auto" and not self._is_holding:
             self._seal()
 
     @staticmethod
