@@ -50,6 +50,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chains._errors import ConfigError
+from chains.rpc._bundle import bundle_methods
 from chains.rpc._wire import INVALID_REQUEST, RpcError
 
 if TYPE_CHECKING:
@@ -142,8 +143,9 @@ class DevnetServer:
         #: Code in other threads that touches the devnet while it is served takes it too.
         self.lock = threading.RLock()
         self._background = list(background)
+        served = {**bundle_methods(devnet), **(methods or {})}
         for chain in devnet.chains:
-            for name, fn in (methods or {}).items():
+            for name, fn in served.items():
                 chain.rpc.register(name, fn, replace=True)
         self._sockets: list[socket.socket] = []
         self.endpoints: list[Endpoint] = []

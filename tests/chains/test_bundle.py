@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chains import BundleError, BundleReverted, Contract, Devnet
+from chains import BundleError, BundleReverted, Contract, Devnet, DevnetServer
 
 LEDGER = Path(__file__).parent / "contracts" / "Ledger.vy"
 
@@ -155,3 +155,89 @@ def test_bundle_seals_on_manual_and_interval_chains() -> None:
     result = devnet.bundle(legs)
     assert [c.blocks[-1].number for c in devnet.chains] == [n for _, n in result.blocks]
     assert all(not c.pending_transactions for c in devnet.chains)
+
+
+# -- over JSON-RPC: testbed_sendBundle, served on every chain's port --------------------------
+
+
+def _signed(chain, to: str, value: int, nonce: int = 0) -> str:
+    signed = chain.w3.eth.account.sign_transaction(
+        {
+            "chainId": chain.chain_id,
+            "nonce": nonce,
+            "to": to,
+            "value": value,
+            "gas": 21_000,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 1,
+        },
+        chain.accounts[4].key,
+    )
+    return "0x" + bytes(signed.raw_transaction).hex()
+
+
+def _call(chain, *params):
+    return chain.rpc.handle(
+        {"jsonrpc": "2.0", "id": 1, "method": "testbed_sendBundle", "params": list(params)}
+    )
+
+
+def test_send_bundle_over_rpc_commits_on_every_chain(devnet: Devnet) -> None:
+    DevnetServer(devnet, port=0)
+    a, c = devnet["A"], devnet["C"]
+    payee = a.accounts[5].address
+    answer = _call(
+        c,
+        [
+            {"chainId": hex(a.chain_id), "raw": _signed(a, payee, 3)},
+            {"chainId": hex(c.chain_id), "raw": _signed(c, payee, 4)},
+        ],
+    )
+    result = answer["result"]
+    assert [t["status"] for t in result["transactions"]] == ["0x1", "0x1"]
+    assert result["blocks"] == {
+        hex(a.chain_id): hex(a.block_number),
+        hex(c.chain_id): hex(c.block_number),
+    }
+    assert a.timestamp == c.timestamp == int(result["timestamp"], 16)
+    assert (a.get_balance(payee), c.get_balance(payee)) == (
+        devnet["B"].get_balance(payee) + 3,
+        devnet["B"].get_balance(payee) + 4,
+    )
+
+
+def test_send_bundle_over_rpc_failing_leg_rolls_back_and_names_it(devnet: Devnet) -> None:
+    DevnetServer(devnet, port=0)
+    a, b = devnet["A"], devnet["B"]
+    heads = _heads(devnet)
+    payee = a.accounts[5].address
+    answer = _call(
+        a,
+        [
+            {"chainId": hex(a.chain_id), "raw": _signed(a, payee, 3)},
+            {"chainId": hex(b.chain_id), "raw": _signed(b, payee, 10**30)},  # cannot pay
+        ],
+        {"atomicExecution": True},
+    )
+    assert answer["error"]["code"] == 3
+    assert answer["error"]["data"]["leg"] == 1
+    assert answer["error"]["data"]["chainId"] == hex(b.chain_id)
+    assert _heads(devnet) == heads
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ([[]], "empty bundle"),
+        ([[{"chainId": "0x1", "raw": "0x00"}]], "unknown chain 1"),
+        ([[{"raw": "0x00"}]], "needs both chainId and raw"),
+        ([[], {"atomic": True}], "atomic"),
+        (["0x00"], "must be a list"),
+    ],
+    ids=["empty", "unknown-chain", "no-chain-id", "unknown-option", "not-a-list"],
+)
+def test_send_bundle_over_rpc_bad_params(devnet: Devnet, params: list, message: str) -> None:
+    DevnetServer(devnet, port=0)
+    answer = _call(devnet["A"], *params)
+    assert answer["error"]["code"] == -32602
+    assert message in answer["error"]["message"]
