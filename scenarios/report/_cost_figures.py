@@ -14,6 +14,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from scenarios.model import COMPONENTS, cvar
 from scenarios.report._cells import TYPICAL_LATENCY, Cell, quantiles
@@ -176,7 +177,9 @@ def plot_components(cells: Sequence[Cell], path: Path) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=_COMPONENT_COLORS[n], label=n.replace("_", " ")) for n in COMPONENTS]
+    handles: list[Any] = [
+        Patch(color=_COMPONENT_COLORS[n], label=n.replace("_", " ")) for n in COMPONENTS
+    ]
     handles.append(Line2D([], [], color="black", marker="o", linestyle="none", label="total"))
     axes[-1].legend(handles=handles, fontsize=7, loc="upper left")
     fig.suptitle("All-in cost by component, per latency preset (means over seeds)", fontsize=11)
