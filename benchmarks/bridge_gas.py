@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bridge import Message, deploy_bridge
-from chains import contracts_dir
-from chains import Chain, Contract, Devnet
+from chains import Chain, Contract, Devnet, contracts_dir
 
 NOOP = "@external\ndef f(x: uint256):\n    pass\n"
 

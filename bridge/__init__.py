@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+from bridge._bench import render_relayer_bench, run_relayer_bench
 from bridge._deploy import (
     BRIDGE_CONTRACTS_DIR,
     EXPIRY_TAG,
@@ -34,6 +35,7 @@ from bridge._deploy import (
     get_relay_digest,
     sign_digest,
 )
+from bridge._presets_cli import render_presets
 from bridge._relayer import (
     ACTION_PRIORITY,
     SCAN_PRIORITY,
@@ -42,8 +44,6 @@ from bridge._relayer import (
     DoubleDelivery,
     Relayer,
 )
-from bridge._bench import render_relayer_bench, run_relayer_bench
-from bridge._presets_cli import render_presets
 from bridge.admin import admin_methods
 from bridge.faults import CRASH_POINTS, FaultPlan, Faults, RelayerCrash
 from bridge.latency import (

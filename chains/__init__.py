@@ -16,7 +16,7 @@ from chains._chain import Chain
 from chains._clock import DEFAULT_GENESIS_TIME, Clock, ScheduledEvent
 from chains._compiler import CompiledContract, Compiler
 from chains._config import ChainConfig, MiningMode
-from chains._contract import Contract, ContractFunction
+from chains._contract import Contract, ContractFunction, ContractHost
 from chains._contracts_dir import contracts_dir
 from chains._devnet import DEFAULT_CHAIN_ID, Devnet, Participant
 from chains._errors import (
@@ -56,6 +56,7 @@ __all__ = [
     "ConfigError",
     "Contract",
     "ContractFunction",
+    "ContractHost",
     "Devnet",
     "DevnetServer",
     "Event",

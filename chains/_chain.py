@@ -252,7 +252,7 @@ class Chain(CallRunner):
         sender: str | None = None,
         value: int = 0,
         gas: int | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """Compile the Vyper file at ``path`` and deploy it with constructor ``args``."""
         compiled = self.compile(path)
         return self._deploy(
@@ -267,7 +267,7 @@ class Chain(CallRunner):
         sender: str | None = None,
         value: int = 0,
         gas: int | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """Compile Vyper ``source`` text and deploy it."""
         compiled = self.compiler.compile_source(source, name=name)
         return self._deploy(compiled.bytecode, compiled.abi_list, args, name, sender, value, gas)
@@ -281,7 +281,7 @@ class Chain(CallRunner):
         sender: str | None = None,
         value: int = 0,
         gas: int | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """Deploy any EVM creation bytecode with its ABI (Solidity, Huff, hand-written...)."""
         if isinstance(bytecode, str):
             bytecode = bytes.fromhex(bytecode.removeprefix("0x"))
@@ -296,7 +296,7 @@ class Chain(CallRunner):
         sender: str | None,
         value: int,
         gas: int | None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         from eth_abi import encode
         from eth_abi.exceptions import EncodingError
 
@@ -323,7 +323,7 @@ class Chain(CallRunner):
         *,
         abi: Sequence[dict[str, Any]] | None = None,
         name: str | None = None,
-    ) -> Contract:
+    ) -> Contract[Chain]:
         """A handle on an existing contract, from its Vyper source file or an ABI."""
         if (source is None) == (abi is None):
             raise TypeError("give exactly one of a Vyper source path or abi=")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError, EncodingError
@@ -18,10 +18,7 @@ from eth_utils import keccak, to_checksum_address
 
 from chains._types import Event, Log, Receipt
 
-if TYPE_CHECKING:
-    from chains._chain import Chain
-
-__all__ = ["AbiRegistry", "Contract", "ContractFunction", "abi_type"]
+__all__ = ["AbiRegistry", "Contract", "ContractFunction", "ContractHost", "abi_type"]
 
 
 def abi_type(param: dict[str, Any]) -> str:
@@ -158,10 +155,47 @@ def _decode_event(item: dict[str, Any], log: Log) -> Event | None:
     return Event(name=item["name"], args=args, address=log.address, log_index=log.log_index)
 
 
+class ContractHost(Protocol):
+    """What a contract handle needs from the chain it lives on; :class:`~chains.Chain` is one.
+
+    A protocol rather than an import of ``Chain``: the chain creates handles, so the handle
+    module stays below it. ``Contract[Chain]`` (what ``chain.deploy``/``chain.at`` return)
+    keeps ``handle.chain`` fully typed for users.
+    """
+
+    name: str
+    default_sender: str
+    abi_registry: AbiRegistry
+
+    def call(self, *, to: str, data: bytes, sender: str, value: int, block: int | str) -> bytes: ...
+
+    def transact(
+        self,
+        *,
+        sender: str | None,
+        to: str,
+        data: bytes,
+        value: int,
+        gas: int | None,
+        max_fee_per_gas: int | None,
+        max_priority_fee_per_gas: int | None,
+    ) -> Receipt: ...
+
+    def decorate(self, receipt: Receipt, *, return_value: Any) -> Receipt: ...
+
+    def estimate_gas(self, *, to: str, data: bytes, sender: str, value: int) -> int: ...
+
+    def get_logs(self, *, from_block: int, to_block: int | None, address: str) -> list[Log]: ...
+
+
+#: The chain type a handle is bound to (``Contract[Chain]`` for the devnet's chains).
+HostT = TypeVar("HostT", bound=ContractHost)
+
+
 class ContractFunction:
     """One ABI function of a deployed contract (all its overloads)."""
 
-    def __init__(self, contract: Contract, methods: list[_Method]) -> None:
+    def __init__(self, contract: Contract[Any], methods: list[_Method]) -> None:
         self.contract = contract
         self.name = methods[0].name
         self._methods = {len(m.inputs): m for m in methods}
@@ -241,7 +275,7 @@ class ContractFunction:
         return self._pick(args).encode_args(args)
 
 
-class Contract:
+class Contract(Generic[HostT]):
     """A deployed contract on one chain, with an attribute per ABI function.
 
     The handle's own attributes (``chain``, ``address``, ``abi``, ``contract_name``,
@@ -250,7 +284,7 @@ class Contract:
     """
 
     def __init__(
-        self, chain: Chain, address: str, abi: Sequence[dict[str, Any]], name: str = "Contract"
+        self, chain: HostT, address: str, abi: Sequence[dict[str, Any]], name: str = "Contract"
     ) -> None:
         self.chain = chain
         self.address = to_checksum_address(address)

@@ -25,6 +25,7 @@ from scenarios.model._market import (
     lvr_rate,
 )
 from scenarios.model._metrics import (
+    AMM_FEE,
     Holdings,
     Recorder,
 )
@@ -91,6 +92,7 @@ from scenarios.model._scenario import (
 )
 
 __all__ = [
+    "AMM_FEE",
     "DEFAULT_SCENARIO",
     "COMPONENTS",
     "DEFAULT_BRIDGE_FEES",

@@ -42,10 +42,11 @@ Components (``cost_components_bps``; :data:`COMPONENTS` order); their sum is
   reserve — plus closing open debt through the AMM (fee on it), bridging the stranded value
   back home (one hop's fee and r_user·V·E[τ]) when the run crossed chains, and settling the
   fronter's unpaid claim with its penalty (claim·penalty + r_solver·claim·E[τ]/YEAR); plus
-  **re-entry**: the scenario's trades are still to be made, so the entry cost the atomic run
-  paid (N − NV_atomic at its end: its fees and price impact) is charged again rather than
-  counted as a saving. So an unfinished run never scores better than the atomic run, nor
-  (up to the price moves of its shorter window) than its completed twin.
+  **re-entry**: the scenario's trades are still to be made, so what the atomic run paid to
+  enter (N − NV_atomic at its end: its fees and price impact, plus its gas) is charged again
+  rather than counted as a saving. So a ``reverted`` run (nothing happened) costs its failed
+  gas, never less than atomic, and a ``partial`` run never scores better than its completed
+  twin (the unwind's sale and the claim's penalty exceed what finishing would have cost).
 
 Sources of the default numbers are cited beside them in :class:`CostModel`.
 """
@@ -381,6 +382,7 @@ def _unwind(result: Any, atomic: Any, model: CostModel) -> float:
     if result.metrics.get("outcome") not in UNFINISHED or result is atomic:
         return 0.0
     entry = max(0.0, float(result.spec.notional) - float(atomic.metrics["net_value_usdc"]))
+    entry += _gas_usd(atomic, model, solver=False)
     end = _holdings(result)
     price = float(end["price"])
     weth_value = max(0.0, float(end.get("weth", 0.0))) * price

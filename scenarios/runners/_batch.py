@@ -14,6 +14,7 @@ failed step is read from the revert reason's contract prefix).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from scenarios.model import MarketConfig, RunResult, RunSpec
@@ -106,6 +107,7 @@ class AtomicExecution(Execution):
             price=state.actors.price_at(now),
             deadline=int(now) + 600,
             emit=True,
+            recipients=dataclasses.asdict(world.roles),
         )
         steps = "+".join(s.id for s in ctx.plan.scenario.steps)
         try:

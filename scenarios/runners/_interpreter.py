@@ -673,6 +673,7 @@ def begin(ctx: PlanContext) -> None:
         slippage=ctx.spec.slippage,
         price=state.actors.price_at(state.t0),
         deadline=int(state.t0) + 600,
+        recipients=dataclasses.asdict(world.roles),
     )
     state.quote = walk.holdings
     ctx.quotes = walk.quotes

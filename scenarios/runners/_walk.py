@@ -16,12 +16,12 @@ LTV − debt), a refinance's DAI (``get_amounts_in`` of the debt, plus the vault
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from scenarios.model import Holdings, get_amount_in, get_amount_out
-from scenarios.model._metrics import AMM_FEE
+from scenarios.model import AMM_FEE, Holdings, get_amount_in, get_amount_out
 from scenarios.plan import AtLtv, Holding, Leg, Plan, Received, ScenarioError, Units
 from scenarios.runners._one_chain import MAX_UINT256, USDC, WAD, to_wad
 
@@ -111,8 +111,10 @@ def walk_plan(
     price: float,
     deadline: int,
     emit: bool = False,
+    recipients: Mapping[str, str] | None = None,
 ) -> Walk:
-    """Walk ``plan`` (see the module docstring); ``emit`` builds the batch (one chain)."""
+    """Walk ``plan`` (see the module docstring); ``emit`` builds the batch (one chain);
+    ``recipients`` maps a transfer's role name to its address."""
     wallet: dict[str, int] = {plan.scenario.start_asset: notional}
     collateral = debt = ink = vault_debt = 0
     received: dict[str, dict[str, int]] = {}
@@ -236,6 +238,71 @@ def walk_plan(
             vault_debt += dai_in + fee
             ink += collateral
             collateral = debt = 0
+        elif leg.action == "withdraw" and not in_refinance:
+            lending = binding.lending[leg.venue or ""]
+            amount, _ = amount_of(leg, collateral, "WETH")
+            add(leg, lending.market, "withdraw_collateral", amount, account)
+            collateral -= amount
+            wallet["WETH"] = wallet.get("WETH", 0) + amount
+            got["WETH"] = amount
+        elif leg.action == "repay" and not in_refinance:
+            lending = binding.lending[leg.venue or ""]
+            held = wallet.get("USDC", 0)
+            amount, _ = amount_of(leg, debt, "USDC")
+            amount = min(amount, held)
+            whole = amount == debt
+            add(leg, lending.market, "repay", MAX_UINT256 if whole else amount, account)
+            debt -= amount
+            wallet["USDC"] = held - amount
+        elif leg.action == "lock" and not in_refinance:
+            cdp = binding.cdp[leg.venue or ""]
+            amount, patched = amount_of(leg, wallet.get("WETH", 0), "WETH")
+            add(
+                leg, cdp.vault, "lock", amount, account, patch=cdp.weth.address if patched else None
+            )
+            wallet["WETH"] = wallet.get("WETH", 0) - amount
+            ink += amount
+        elif leg.action == "draw" and not in_refinance:
+            cdp = binding.cdp[leg.venue or ""]
+            if isinstance(leg.amount, AtLtv):
+                ltv = target_ltv if leg.amount.ltv is None else leg.amount.ltv
+                oracle_price = int(cdp.oracle.price(cdp.weth.address, 2**64))
+                value = ink * oracle_price // WAD
+                amount = max(0, value * to_wad(ltv) // WAD - vault_debt)
+            else:
+                amount, _ = amount_of(leg, 0, "DAI")
+            add(leg, cdp.vault, "draw", amount, account)
+            vault_debt += amount
+            wallet["DAI"] = wallet.get("DAI", 0) + amount
+            got["DAI"] = amount
+        elif leg.action == "cdp_repay":
+            cdp = binding.cdp[leg.venue or ""]
+            held = wallet.get("DAI", 0)
+            amount, _ = amount_of(leg, vault_debt, "DAI")
+            amount = min(amount, held)
+            add(leg, cdp.vault, "repay", amount, account)
+            vault_debt -= amount
+            wallet["DAI"] = held - amount
+        elif leg.action == "free":
+            cdp = binding.cdp[leg.venue or ""]
+            amount, _ = amount_of(leg, ink, "WETH")
+            add(leg, cdp.vault, "free", amount, account)
+            ink -= amount
+            wallet["WETH"] = wallet.get("WETH", 0) + amount
+            got["WETH"] = amount
+        elif leg.action == "transfer":
+            asset = leg.asset or ""
+            token = binding.token(asset, leg.chain)
+            amount, patched = amount_of(leg, wallet.get(asset, 0), asset)
+            to = str(leg.param("to"))
+            address = (recipients or {}).get(to, to)
+            add(leg, token, "transfer", address, amount, patch=None)
+            if patched and emit:  # the amount is the second argument: patch that word
+                last = calls[-1]
+                calls[-1] = BatchCall(
+                    last.target, last.data, token.address, FIRST_ARG + 32, 0, leg.n
+                )
+            wallet[asset] = wallet.get(asset, 0) - amount
         elif in_refinance or leg.action in ("hop", "wait", "repay_fronter", "flash_repay"):
             if leg.action == "wait" and emit:
                 raise ScenarioError(f"leg {leg.n}: a wait has no place in one transaction")

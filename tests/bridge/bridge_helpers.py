@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pytest
-
 from bridge import BridgeDeployment, Message
-from chains import Chain, Contract, Devnet, Receipt, TransactionReverted
+from chains import Chain, Contract, Devnet, Receipt
 
 MAX_UINT256 = 2**256 - 1
 USDC = 10**6
@@ -17,14 +13,6 @@ USDC = 10**6
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 #: Keys that are not attesters (a forger's).
 FOREIGN_KEYS = [bytes([0x42] * 32), bytes([0x43] * 32), bytes([0x44] * 32)]
-
-
-@contextmanager
-def reverts(*reasons: str | None) -> Iterator[pytest.ExceptionInfo[TransactionReverted]]:
-    """Expect :class:`TransactionReverted` with exactly one of ``reasons``."""
-    with pytest.raises(TransactionReverted) as info:
-        yield info
-    assert info.value.reason in reasons, f"reverted with {info.value.reason!r}, not {reasons!r}"
 
 
 @dataclass(frozen=True)

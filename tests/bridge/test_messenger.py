@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from bridge_helpers import FOREIGN_KEYS, World, high_s_twin, reverts
+from bridge_helpers import FOREIGN_KEYS, World, high_s_twin
 from eth_keys import keys
+from testing_helpers import reverts
 
 from bridge import (
     EXPIRY_TAG,

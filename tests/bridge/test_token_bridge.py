@@ -4,9 +4,10 @@ and the supply invariant (locked on home == wrapped supply on remotes + in fligh
 from __future__ import annotations
 
 import pytest
-from bridge_helpers import MAX_UINT256, USDC, World, bridged_supply, reverts
+from bridge_helpers import MAX_UINT256, USDC, World, bridged_supply
 from hypothesis import given, note
 from hypothesis import strategies as st
+from testing_helpers import reverts
 
 from bridge import STATUS_DELIVERED, Message, sign_digest
 from bridge._deploy import CONTRACTS_DIR

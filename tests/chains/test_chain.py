@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import rlp
 from eth_utils import keccak, to_checksum_address
+from testing_helpers import reverts
 
 from chains import (
     BlockRecord,
@@ -85,9 +86,8 @@ def test_transact_returns_value_receipt_and_events(chain: Chain, ledger) -> None
 
 def test_transact_revert_carries_reason_and_mined_receipt(chain: Chain, ledger) -> None:
     before = chain.block_number
-    with pytest.raises(TransactionReverted, match="ledger: zero amount") as info:
+    with reverts("ledger: zero amount") as info:
         ledger.record(0)
-    assert info.value.reason == "ledger: zero amount"
     assert info.value.receipt is not None and info.value.receipt.status is False
     assert chain.block_number == before + 1  # a reverted transaction is still mined
 

@@ -91,7 +91,7 @@ def test_remote_start_is_exposed_to_the_hop_but_not_at_sigma_zero(world: World) 
                 get_builtin(name),
                 world=world,
             ).metrics["divergence_bps"]
-            for s in range(4)
+            for s in range(3)
         ]
         return statistics.stdev(values)
 
@@ -104,15 +104,15 @@ def test_remote_start_is_exposed_to_the_hop_but_not_at_sigma_zero(world: World) 
 
 
 @pytest.mark.parametrize(
-    ("seeds", "tolerance"), [(8, 0.25), pytest.param(48, 0.1, marks=pytest.mark.slow)]
+    ("seeds", "tolerance"), [(6, 0.3), pytest.param(48, 0.1, marks=pytest.mark.slow)]
 )
 def test_remote_start_divergence_std_grows_like_sqrt_tau(
     world: World, seeds: int, tolerance: float
 ) -> None:
     """log-log slope of std(divergence) against the hop latency τ: 0.5 (σ√τ), where the
     moves are beyond the AMM's no-arbitrage band (σ = 2, τ from 10 min to 2.7 h). The
-    tolerance is the Monte Carlo error: a std from n seeds is off by ~1/√(2n) in log (27 %
-    at 8 seeds) over ln 16 of τ; the band (0.3 %) still trims the shortest hop's moves, which
+    tolerance is the Monte Carlo error: a std from n seeds is off by ~1/√(2n) in log (32 %
+    at 6 seeds) over ln 16 of τ; the band (0.3 %) still trims the shortest hop's moves, which
     biases the slope up by a few hundredths."""
     scenario = get_builtin("remote-start")
     atomic = {
@@ -175,3 +175,33 @@ def test_no_atomic_form_refused_before_running(world: World) -> None:
     assert world.devnet.now == before
     result = run_scenario(RunSpec(mode="sequential"), scenario, world=world, divergence=False)
     assert result.metrics["outcome"] == "complete"
+
+
+VOCABULARY = {
+    "name": "vocabulary",
+    "steps": [
+        {"kind": "swap", "id": "buy", "amount": "50%"},
+        {"kind": "transfer", "asset": "USDC", "amount": 100, "to": "fronter", "venue": "amm"},
+        {"kind": "supply", "amount": "received:buy"},
+        {"kind": "borrow", "amount": "ltv:0.3"},
+        {"kind": "repay"},
+        {"kind": "withdraw"},
+        {"kind": "open", "draw": "ltv:0.25"},
+        {"kind": "cdp_repay", "amount": "50%"},
+        {"kind": "free", "amount": "10%"},
+    ],
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_step_kind_runs_in_every_mode(mode: str, world: World) -> None:
+    """Transfer, repay, withdraw, open (lock + draw at an LTV), CDP repay and free, on the
+    3-chain placement (bridged: 3 hops) — at σ = 0 every mode ends where atomic does."""
+    scenario = Scenario.from_mapping(VOCABULARY)
+    result = run_scenario(RunSpec(mode=mode, sigma=0.0, seed=0), scenario, world=world)
+    assert result.metrics["outcome"] == "complete", result.metrics["failed_step"]
+    assert result.metrics["divergence_usdc"] == pytest.approx(0.0, abs=0.01)
+    assert result.metrics["transactions"] == {"atomic": 1, "sequential": 10, "bridged": 13}[mode]
+    # 100 USDC given away; the 50,000 USDC swap pays the 0.3 % fee and its price impact on
+    # the 2M-USDC pool (~2.5 %); everything else is still the user's
+    assert 98_000 < result.metrics["net_value_usdc"] < 100_000 - 100 - 150
