@@ -38,7 +38,8 @@ REMOTE_START = Scenario(
     doc=(
         "The same steps, but the user's USDC starts on the lending venue's chain: it crosses "
         "to the AMM before the swap, so the WETH bought depends on the price after the hop's "
-        "latency τ. Divergence against atomic has a standard deviation ≈ notional·σ√τ."
+        "latency τ. Divergence against atomic has a standard deviation ≈ notional·σ√τ once "
+        "σ√τ exceeds the AMM's 0.3 % no-arbitrage band (smaller moves leave the pool alone)."
     ),
 )
 
