@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chains._accounts import DEV_MNEMONIC, dev_accounts
+from chains._bundle import BundleError, BundleResult, BundleReverted
 from chains._calls import AccountOverride, AccountProof, SimBlock, SimBlockResult, SimCall
 from chains._chain import Chain
 from chains._clock import DEFAULT_GENESIS_TIME, Clock, ScheduledEvent
@@ -51,6 +52,9 @@ __all__ = [
     "AccountOverride",
     "AccountProof",
     "BlockRecord",
+    "BundleError",
+    "BundleResult",
+    "BundleReverted",
     "Chain",
     "ChainConfig",
     "ChainState",

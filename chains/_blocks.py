@@ -127,6 +127,7 @@ class BlockBuilder:
     _keys: dict[bytes, PrivateKey]
     _impersonated: set[bytes]
     _chain_context: ChainContext
+    _is_holding: bool
     _chaindb: Any
     _blocks: list[BlockRecord]
     _tx_index: dict[bytes, tuple[int, int]]
@@ -303,7 +304,7 @@ class BlockBuilder:
         return record
 
     def _schedule_seal(self) -> None:
-        if self.config.mining != "interval" or self._seal_event is not None:
+        if self.config.mining != "interval" or self._seal_event is not None or self._is_holding:
             return
         pending = self._pending
         at = pending.header.timestamp if pending is not None else self._next_block_time()
@@ -403,7 +404,7 @@ class BlockBuilder:
         receipt = self._include_one(tx, retry_in_new_block=retry_in_new_block)
         if self._queue:
             self._promote(bytes(tx.sender))
-        if self.config.mining == "auto":
+        if self.config.mining == "auto" and not self._is_holding:
             self._seal()
             receipt = self.get_receipt(receipt.tx_hash)
         else:
@@ -563,7 +564,7 @@ class BlockBuilder:
     def _state_op(self, op: tuple[Any, ...]) -> None:
         self._apply_op(self._open().vm.state, op)
         self._pending_ops.append(op)
-        if self.config.mining == "auto":
+        if self.config.mining == "auto" and not self._is_holding:
             self._seal()
 
     @staticmethod

@@ -98,6 +98,9 @@ class Chain(TraceRunner, DevControls, Reorganizer):
         self._pending_ops: list[tuple[Any, ...]] = []
         self._next_timestamp: int | None = None
         self._seal_event: Any = None
+        #: While true (a devnet bundle in progress) transactions stay in the pending block
+        #: whatever the mining mode; the bundle seals it.
+        self._is_holding = False
         self._snapshots: dict[int, _Snapshot] = {}
         self._snapshot_ids = 0
         self.last_receipt: Receipt | None = None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from chains._bundle import BundleResult, Transaction, run_bundle
 from chains._chain import Chain
 from chains._clock import DEFAULT_GENESIS_TIME, Clock
 from chains._compiler import Compiler
@@ -233,6 +234,31 @@ class Devnet:
             chain.revert(sid)
         for participant, state in snap.participants:
             participant.restore(state)
+
+    def forget(self, snapshot_id: int) -> None:
+        """Drop the devnet-level record of a snapshot no one will revert to (no effect if
+        it is unknown)."""
+        self._snapshots.pop(snapshot_id, None)
+
+    # -- bundles ---------------------------------------------------------------------------
+    def bundle(
+        self,
+        legs: Sequence[tuple[Any, Transaction]],
+        *,
+        atomic_execution: bool = True,
+    ) -> BundleResult:
+        """Include ``legs`` — ``(chain, transaction)`` pairs; a chain by name, id or
+        :class:`Chain` — in one slot on every chain they touch (one block each, one
+        timestamp, sealed together).
+
+        ``atomic_execution=True``: two-phase commit — every leg executes on its chain's
+        pending state; all blocks are sealed only if every leg succeeds, otherwise every
+        chain, the clock and the attached participants are rolled back and
+        :class:`chains.BundleReverted` names the failing leg. ``atomic_execution=False``:
+        atomic inclusion only — each leg may revert on its own (see
+        :class:`chains.BundleResult`'s ``errors``). Details in ``chains/_bundle.py``.
+        """
+        return run_bundle(self, legs, atomic_execution=atomic_execution)
 
     @contextlib.contextmanager
     def anchor(self) -> Iterator[Devnet]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from scenarios.model import (
     COMPONENTS,
+    LADDER,
     LATENCY_PRESETS,
     METRIC_KEYS,
     MODES,
@@ -90,6 +91,7 @@ __all__ = [
     "price_run",
     "LATENCY_PRESETS",
     "METRIC_KEYS",
+    "LADDER",
     "MODES",
     "OUTCOMES",
     "SWAP_BORROW_REFINANCE",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chains._transports import register_transport
+from chains.rpc._bundle import bundle_methods
 from chains.rpc._dispatch import MAX_BATCH, MAX_JSON_DEPTH, ExtraMethods, RpcHandler
 from chains.rpc._filters import FILTER_BACKLOG
 from chains.rpc._methods import RpcMethods
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from chains.rpc._server import DEFAULT_HOST, MAX_BODY, DevnetServer, Endpoint
 
 __all__ = [
+    "bundle_methods",
     "DEFAULT_HOST",
     "EXECUTION_REVERTED",
     "FILTER_BACKLOG",

@@ -88,6 +88,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from chains._deadline import DeadlineScope, deadline_scope, request_budget
 from chains._errors import ConfigError
+from chains.rpc._bundle import bundle_methods
 from chains.rpc._wire import INVALID_REQUEST, RpcError
 
 if TYPE_CHECKING:
@@ -335,9 +336,11 @@ class DevnetServer:
         self.lock = DevnetLock(self.chain_locks)
         self._scope = DeadlineScope()
         self._background = list(background)
-        self._devnet_wide = frozenset(methods or {})
+        served = {**bundle_methods(devnet), **(methods or {})}
+        # bundles and the caller's methods touch several chains: the devnet lock
+        self._devnet_wide = frozenset(served)
         for chain in devnet.chains:
-            for name, fn in (methods or {}).items():
+            for name, fn in served.items():
                 chain.rpc.register(name, fn, replace=True)
         self._sockets: list[socket.socket] = []
         self.endpoints: list[Endpoint] = []

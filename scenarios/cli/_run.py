@@ -80,7 +80,11 @@ def add_commands(sub: Any) -> None:
     """Register ``run`` and ``demo`` on the ``testbed`` sub-parser set."""
     one = sub.add_parser("run", help="one scenario run in one mode; --json for the metrics")
     _spec_arguments(one)
-    one.add_argument("--mode", default="atomic", help="atomic | sequential | bridged (+ plugins)")
+    one.add_argument(
+        "--mode",
+        default="atomic",
+        help="atomic | superblock | shared-sequencer | bridged | sequential (+ plugins)",
+    )
     one.add_argument("--config", help="TOML or JSON file of RunSpec fields (flags override)")
     one.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     one.set_defaults(func=cmd_run)
@@ -89,7 +93,11 @@ def add_commands(sub: Any) -> None:
     plan.add_argument("--scenario", default="swap-borrow-refinance", help="name or .toml file")
     plan.add_argument("--placement", help="e.g. amm=A,lending=B,cdp=C[,start=B]")
     plan.add_argument("--chains", type=int, default=3, help="default placement's chains")
-    plan.add_argument("--mode", default="bridged", help="atomic | sequential | bridged")
+    plan.add_argument(
+        "--mode",
+        default="bridged",
+        help="atomic | superblock | shared-sequencer | bridged | sequential",
+    )
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(func=cmd_plan)
 
@@ -440,9 +448,12 @@ def format_comparison(base: RunSpec, results: dict[str, RunResult | str]) -> str
 def _summary_markdown(base: RunSpec, text: str) -> str:
     return (
         "# testbed demo\n\n"
-        "The same scenario on the same seeded market, in each mode. `atomic` is the baseline: "
-        "one transaction through the composer. `sequential` splits it into one transaction per "
-        "block on the same chain; `bridged` spreads it over chains joined by the bridge.\n\n"
+        "The same scenario on the same seeded market, in each mode of the coordination ladder. "
+        "`atomic` is the baseline: one transaction on one chain. `superblock` spreads it over "
+        "chains but commits every leg in one slot or none (two-phase commit); "
+        "`shared-sequencer` includes each run of legs up to a hop in one slot, messages at "
+        "interop latency, legs reverting alone; `bridged` waits for the bridge at every hop; "
+        "`sequential` is one transaction per block on the same chain.\n\n"
         f"```\n{text}\n```\n\nSpec: `{json.dumps(base.to_json(), sort_keys=True)}`\n"
     )
 

@@ -66,6 +66,7 @@ from scenarios.model._reference import (
 from scenarios.model._risk import RISK_FIELDS, CellRisk, cvar, get_cell_risk, percentile
 from scenarios.model._runspec import (
     DEFAULT_SCENARIO,
+    LADDER,
     LATENCY_PRESETS,
     METRIC_KEYS,
     MODES,
@@ -113,6 +114,7 @@ __all__ = [
     "Holdings",
     "LATENCY_PRESETS",
     "METRIC_KEYS",
+    "LADDER",
     "MODES",
     "MarketConfig",
     "MarketLiquidation",

@@ -29,7 +29,9 @@ Components (``cost_components_bps``; :data:`COMPONENTS` order); their sum is
   mode minus atomic (the solver's own transactions are in ``solver_premium``; a reverted
   transaction's gas counts).
 - ``bridge_fees`` = Σ over hops of fee_bps·V_hop + relay gas·(gas price)·P(t) +
-  (Across-like) r_relayer·V_hop·repayment delay, by the latency preset's :class:`BridgeFee`.
+  (Across-like) r_relayer·V_hop·repayment delay, by the latency preset's :class:`BridgeFee`
+  (the spec's, or the one the hop names: ``same-block`` in a superblock, ``interop`` under a
+  shared sequencer).
 - ``funding`` = r_user · ∫ value in flight dt / YEAR = r_user·Σ V_hop·τ_hop / YEAR.
 - ``solver_premium`` (when a solver fronted F for τ_f seconds) = r_solver·F·τ_f/YEAR
   (capital) + PD·LGD·F (expected loss; PD = Φ((ln κ + σ²τ/2)/(σ√τ)), the probability the
@@ -345,10 +347,12 @@ def _gas_usd(result: Any, model: CostModel, *, solver: bool) -> float:
 
 
 def _bridge_fees(result: Any, model: CostModel) -> float:
-    preset = model.bridge_fee(result.spec.latency)
     default_price = _start_price(result)
     total = 0.0
     for event in _events(result, "bridge_out"):
+        # a mode whose messages skip the spec's bridge (superblock, shared sequencer)
+        # names the preset they travel under on the hop
+        preset = model.bridge_fee(str(event.get("preset", result.spec.latency)))
         value = float(event.get("value_usd", 0.0))
         dest = str(event.get("to_chain", event.get("chain", "")))
         price = float(event.get("price", default_price))

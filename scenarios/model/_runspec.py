@@ -32,6 +32,7 @@ from scenarios.model._cost import CostModel, price_run
 __all__ = [
     "LATENCY_PRESETS",
     "METRIC_KEYS",
+    "LADDER",
     "MODES",
     "OUTCOMES",
     "RunResult",
@@ -45,8 +46,12 @@ __all__ = [
     "with_divergence",
 ]
 
-#: The modes of the issue. Further modes join through :func:`register_runner`.
-MODES = ("atomic", "sequential", "bridged")
+#: The coordination ladder, strongest guarantee first: the order of every mode list and
+#: table. ``intent`` has a place on it but no built-in runner yet.
+LADDER = ("atomic", "superblock", "shared-sequencer", "intent", "bridged", "sequential")
+
+#: The built-in modes, in ladder order. Further modes join through :func:`register_runner`.
+MODES = ("atomic", "superblock", "shared-sequencer", "bridged", "sequential")
 
 #: Bridge latency preset names (DESIGN §7), from the bridge's ``PRESETS`` (the models).
 LATENCY_PRESETS: tuple[str, ...] = tuple(PRESETS)

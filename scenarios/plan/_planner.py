@@ -62,6 +62,8 @@ __all__ = [
     "Mode",
     "Plan",
     "SEQUENTIAL",
+    "SHARED_SEQUENCER",
+    "SUPERBLOCK",
     "build_plan",
     "get_mode",
     "register_mode",
@@ -306,7 +308,24 @@ SEQUENTIAL = Mode("sequential", FrontedFunding(), is_one_chain=True)
 #: ``bridged``: the placement as given, hops through the bridge, fronted refinance.
 BRIDGED = Mode("bridged", FrontedFunding())
 
-MODES: dict[str, Mode] = {m.name: m for m in (ATOMIC, SEQUENTIAL, BRIDGED)}
+
+class SlotFunding(FrontedFunding):
+    """The fronted refinance with every leg in one slot: the solver repays the debt and is
+    repaid from the DAI swapped back within the same slot (no time at risk)."""
+
+    name = "fronted by a solver, repaid within the slot"
+
+
+#: ``superblock``: the placement as given, the whole plan one cross-chain bundle executed
+#: atomically (two-phase commit), hops delivered inside the slot.
+SUPERBLOCK = Mode("superblock", SlotFunding())
+#: ``shared-sequencer``: the placement as given, each run of legs up to a hop one bundle
+#: included in one slot (each leg may revert alone), hops through the bridge.
+SHARED_SEQUENCER = Mode("shared-sequencer", FrontedFunding())
+
+MODES: dict[str, Mode] = {
+    m.name: m for m in (ATOMIC, SUPERBLOCK, SHARED_SEQUENCER, BRIDGED, SEQUENTIAL)
+}
 
 
 def register_mode(mode: Mode, *, replace: bool = False) -> None:

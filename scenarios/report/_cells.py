@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scenarios.model import OUTCOMES
+from scenarios.model import LADDER, OUTCOMES
 from scenarios.sweep import (
     LOCAL_MODES,
     RESULTS_JSON,
@@ -147,7 +147,8 @@ def quantiles(values: Sequence[float], qs: Sequence[float]) -> list[float]:
 
 
 def mode_order(modes: Iterable[str]) -> list[str]:
-    known = ("atomic", "sequential", "bridged")
+    """``modes`` in ladder order (:data:`scenarios.LADDER`), plugin modes after, by name."""
+    known = LADDER
     return sorted(set(modes), key=lambda m: (known.index(m) if m in known else len(known), m))
 
 
@@ -171,7 +172,7 @@ def cost_label(spec: dict[str, Any]) -> str:
 
 
 def _mode_rank(mode: str) -> int:
-    known = ("atomic", "sequential", "bridged")
+    known = LADDER
     return known.index(mode) if mode in known else len(known)
 
 

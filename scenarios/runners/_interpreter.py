@@ -393,6 +393,11 @@ def _hop(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
     units = float(Decimal(amount) / Decimal(10 ** DECIMALS[asset]))
     value = units * state.actors.price_at(now) if kind == "weth" else units
     bridge = state.layout.bridge(ctx.chain(src))
+    preset = ctx.execution.hop_preset(ctx.spec)
+    if preset != ctx.spec.latency:
+        extra: dict[str, Any] = {"preset": preset}
+    else:
+        extra = {}
     receipt = ctx.send(
         leg,
         bridge.bridge_out,
@@ -407,6 +412,7 @@ def _hop(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
         amount=units,
         value_usd=value,
         to_chain=dst,
+        **extra,
     )
     message_id = "0x" + bytes(receipt.return_value).hex()
     transfer = Transfer(hop, message_id, kind, units, value, now, dst)
@@ -483,6 +489,11 @@ class Execution:
         """The output a swap's slippage guard is taken against: the quote at submission."""
         return int(amm.router.get_amounts_out(amount, path)[1])
 
+    def hop_preset(self, spec: RunSpec) -> str:
+        """The latency preset a hop's message travels under (what the cost model prices
+        its bridge fee by): the spec's."""
+        return spec.latency
+
     def step_label(self, leg: Leg, event: str) -> str:
         """The ``step`` a transaction is recorded under (and ``failed_step`` names): the
         scenario step's id."""
@@ -533,7 +544,7 @@ class BridgedExecution(Execution):
     ) -> RunState:
         layout = world.bridged
         relayer = layout.relayer
-        model = self.latency if self.latency is not None else get_preset(spec.latency)
+        model = self.latency if self.latency is not None else self.latency_model(spec)
         relayer.latency = dict.fromkeys(relayer.lanes, model)
         relayer.seed = spec.seed
         hops = len(plan.hops)
@@ -550,6 +561,10 @@ class BridgedExecution(Execution):
             layout=layout,
             interval=interval,
         )
+
+    def latency_model(self, spec: RunSpec) -> LatencyModel:
+        """The relayer's latency when none was given: the spec's preset."""
+        return get_preset(spec.latency)
 
     def before_leg(self, ctx: PlanContext, leg: Leg) -> None:
         state = ctx.state
@@ -582,6 +597,10 @@ class BridgedExecution(Execution):
         assert isinstance(ctx.state, BridgedState)
         ctx.state.open_positions.discard(name)
 
+    def process(self, ctx: PlanContext) -> Process:
+        """The plan as a clock process (default: leg after leg, :func:`_process`)."""
+        return _process(ctx)
+
     def run(self, ctx: PlanContext) -> RunResult:
         state = ctx.state
         assert isinstance(state, BridgedState)
@@ -591,7 +610,7 @@ class BridgedExecution(Execution):
         driver = _Driver(state, len(ctx.plan.hops))
         layout.listener = driver.on_message
         try:
-            driver.drive(_process(ctx))
+            driver.drive(self.process(ctx))
         finally:
             layout.listener = None
         state.actors.sync(world.devnet.now, amms=[], keepers=list(state.keepers.values()))

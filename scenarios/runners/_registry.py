@@ -14,6 +14,7 @@ import dataclasses
 import functools
 
 from scenarios.model import (
+    MODES,
     Runner,
     RunResult,
     RunSpec,
@@ -29,9 +30,9 @@ __all__ = ["get_runner", "register_builtin_runners", "run"]
 
 
 def register_builtin_runners() -> None:
-    """Register ``atomic``, ``sequential`` and ``bridged`` where no runner holds the mode
+    """Register the built-in modes (:data:`scenarios.MODES`) where no runner holds the mode
     yet (idempotent: a plugin that took a built-in mode over keeps it)."""
-    for mode in ("atomic", "sequential", "bridged"):
+    for mode in MODES:
         add_builtin_runner(mode, functools.partial(PlanRunner, mode))
 
 

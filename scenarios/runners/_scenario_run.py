@@ -22,7 +22,10 @@ from scenarios.plan import (
     load_scenario,
     validate,
 )
-from scenarios.runners import _batch  # noqa: F401 - registers the atomic execution
+from scenarios.runners import (
+    _batch,  # noqa: F401 - registers the atomic execution
+    _ladder,  # noqa: F401 - registers the slot executions
+)
 from scenarios.runners._interpreter import Execution, execute_plan
 from scenarios.world import World
 

@@ -65,13 +65,18 @@ def test_demo_prints_the_table_and_writes_the_report(
     assert "atomic" in text and "sequential" in text and "vs atomic (USDC)" in text
     lines = (out / "runs.jsonl").read_text().splitlines()
     runs = [RunResult.from_json(json.loads(line)) for line in lines]
-    assert [r.spec.mode for r in runs][:3] == ["atomic", "sequential", "bridged"]
-    assert runs[2].metrics["capital_in_flight_usd_s"] > 0
+    # the coordination ladder side by side, strongest guarantee first
+    ladder = ["atomic", "superblock", "shared-sequencer", "bridged", "sequential"]
+    assert [r.spec.mode for r in runs][:5] == ladder
+    header = next(line for line in text.splitlines() if line.startswith("metric "))
+    assert re.split(r"\s{2,}", header)[1:6] == ladder
+    assert runs[3].metrics["capital_in_flight_usd_s"] > 0
+    assert runs[1].metrics["latency_s"] == 0.0  # the superblock: one slot
     # the second table: bridged under every preset (the demo's own preset is not repeated)
     bridged = [r for r in runs if r.spec.mode == "bridged"]
     assert sorted(r.spec.latency for r in bridged) == sorted(LATENCY_PRESETS)
     assert len({r.spec.key() for r in runs}) == len(runs)
-    assert all(r.metrics["outcome"] == "complete" for r in runs[:3])
+    assert all(r.metrics["outcome"] == "complete" for r in runs[:5])
     table = text[text.index("under each latency preset") :]
     cells = [re.split(r"\s{2,}", line) for line in table.splitlines()[3:9]]
     rows = {row[0]: row for row in cells}
@@ -93,7 +98,7 @@ def test_demo_without_the_preset_table(tmp_path: Path, capsys: pytest.CaptureFix
     out = tmp_path / "demo"
     assert main(["demo", "--preset-seeds", "0", "--out", str(out)]) == 0
     assert "under each latency preset" not in capsys.readouterr().out
-    assert len((out / "runs.jsonl").read_text().splitlines()) == 3
+    assert len((out / "runs.jsonl").read_text().splitlines()) == 5
     assert main(["demo", "--preset-seeds", "-1", "--out", str(out)]) == 2
     assert "--preset-seeds" in capsys.readouterr().err
 

@@ -105,8 +105,17 @@ def test_result_requires_every_metric() -> None:
 
 
 def test_builtin_modes_are_registered() -> None:
-    assert registered_modes()[:3] == ("atomic", "sequential", "bridged")
+    # the coordination ladder's order, strongest guarantee first
+    assert registered_modes()[:5] == (
+        "atomic",
+        "superblock",
+        "shared-sequencer",
+        "bridged",
+        "sequential",
+    )
     assert get_runner("atomic").name == "atomic"
+    assert get_runner("superblock").name == "superblock"
+    assert get_runner("shared-sequencer").name == "shared-sequencer"
     assert get_runner("sequential").name == "sequential"
     assert get_runner("bridged").name == "bridged"
 
@@ -117,7 +126,7 @@ import scenarios
 from scenarios.model._runspec import _RUNNERS
 assert dict(_RUNNERS) == {}, _RUNNERS
 runner = scenarios.get_runner("sequential")
-assert sorted(_RUNNERS) == ["atomic", "bridged", "sequential"], _RUNNERS
+assert sorted(_RUNNERS) == sorted(scenarios.MODES), _RUNNERS
 assert scenarios.get_runner("sequential") is runner
 print("ok")
 """
