@@ -8,6 +8,7 @@ it reverts to the old history; finalized blocks are never rewritten.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,8 @@ from chains import (
     ReorgRefused,
     RpcError,
 )
-from tests.chains.conftest import PROBE
+
+PROBE = Path(__file__).parent / "contracts" / "Probe.vy"
 
 # runtime: LOG0(abi.encode(blockhash(block.number - 1)))
 LOG_PARENT_HASH = bytes.fromhex("6001430340" + "5f52" + "60205fa000")
