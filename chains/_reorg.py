@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import rlp
 from eth.abc import SignedTransactionAPI
@@ -332,9 +332,8 @@ class Reorganizer(BlockBuilder):
                     exc,
                 )
 
-    # the snapshot mechanism, provided by the facade
-    def _capture(self) -> Any:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # the snapshot mechanism, provided by the facade (Chain)
 
-    def _restore(self, snap: Any) -> None:
-        raise NotImplementedError
+        def _capture(self) -> Any: ...
+
+        def _restore(self, snap: Any) -> None: ...

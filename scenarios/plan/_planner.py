@@ -19,6 +19,7 @@ is a new :class:`Mode` registered with :func:`register_mode`.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -204,13 +205,14 @@ class Plan:
 # -- modes ------------------------------------------------------------------------------------
 
 
-class Funding:
+class Funding(ABC):
     """How a refinance's repayment is funded: a strategy with one hook, :meth:`expand`."""
 
     name = ""
 
+    @abstractmethod
     def expand(self, b: _Builder, step: Refinance) -> None:
-        raise NotImplementedError
+        """Add the legs that fund ``step``'s repayment to the plan being built."""
 
 
 class FlashFunding(Funding):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -469,19 +470,21 @@ def _usd(ctx: PlanContext, asset: str, amount: int) -> float:
 # -- executions: one strategy per mode ------------------------------------------------------------
 
 
-class Execution:
+class Execution(ABC):
     """How a mode executes a plan: the state it keeps, what it does before each leg, what a
     swap is guarded against, and how the run ends. A new mode is a new subclass."""
 
     name = ""
 
+    @abstractmethod
     def make_state(
         self, world: World, spec: RunSpec, plan: Plan, binding: Binding, market: MarketConfig
     ) -> RunState:
-        raise NotImplementedError
+        """The run's state on the mode's world (chains, venues, recorder)."""
 
     def before_leg(self, ctx: PlanContext, leg: Leg) -> None:
         """Bring the venue the leg touches up to date (no-op by default)."""
+        return None  # an optional hook: nothing by default
 
     def swap_reference(
         self, ctx: PlanContext, leg: Leg, amm: AmmVenue, amount: int, path: Sequence[str]
@@ -501,12 +504,15 @@ class Execution:
 
     def open_position(self, ctx: PlanContext, name: str) -> None:
         """A position (``market``, ``vault``) is about to open."""
+        return None  # an optional hook: nothing by default
 
     def close_position(self, ctx: PlanContext, name: str) -> None:
         """A position closed."""
+        return None  # an optional hook: nothing by default
 
+    @abstractmethod
     def run(self, ctx: PlanContext) -> RunResult:
-        raise NotImplementedError
+        """Execute the plan's legs on the clock and return the run's result."""
 
 
 class OneChainExecution(Execution):
