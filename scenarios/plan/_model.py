@@ -219,8 +219,10 @@ class _Step:
         return ()
 
     def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        """(field, amount) pairs, for reference checks."""
-        return ()
+        """(field, amount) pairs, for reference checks: the ``amount`` field if the step
+        has one."""
+        amount: Amount | None = getattr(self, "amount", None)
+        return () if amount is None else (("amount", amount),)
 
     def describe(self) -> str:
         return self.kind
@@ -244,9 +246,6 @@ class Swap(_Step):
     def output_assets(self) -> tuple[str, ...]:
         return (self.buy,)
 
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
-
     def describe(self) -> str:
         return f"swap {self.amount} {self.sell} → {self.buy}"
 
@@ -261,9 +260,6 @@ class Supply(_Step):
 
     def input_asset(self) -> str | None:
         return COLLATERAL_ASSET
-
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
 
     def describe(self) -> str:
         return f"supply {self.amount} WETH as collateral"
@@ -280,9 +276,6 @@ class Withdraw(_Step):
     def output_assets(self) -> tuple[str, ...]:
         return (COLLATERAL_ASSET,)
 
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
-
     def describe(self) -> str:
         return f"withdraw {self.amount} collateral"
 
@@ -297,9 +290,6 @@ class Borrow(_Step):
 
     def output_assets(self) -> tuple[str, ...]:
         return (LOAN_ASSET,)
-
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
 
     def describe(self) -> str:
         return f"borrow USDC at {self.amount}"
@@ -316,9 +306,6 @@ class Repay(_Step):
     def input_asset(self) -> str | None:
         return LOAN_ASSET
 
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
-
     def describe(self) -> str:
         return f"repay {self.amount} USDC debt"
 
@@ -334,9 +321,6 @@ class Lock(_Step):
     def input_asset(self) -> str | None:
         return COLLATERAL_ASSET
 
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
-
     def describe(self) -> str:
         return f"lock {self.amount} WETH"
 
@@ -351,9 +335,6 @@ class Draw(_Step):
 
     def output_assets(self) -> tuple[str, ...]:
         return (CDP_DEBT_ASSET,)
-
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
 
     def describe(self) -> str:
         return f"draw DAI at {self.amount}"
@@ -392,9 +373,6 @@ class CdpRepay(_Step):
     def input_asset(self) -> str | None:
         return CDP_DEBT_ASSET
 
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
-
     def describe(self) -> str:
         return f"repay {self.amount} DAI vault debt"
 
@@ -409,9 +387,6 @@ class Free(_Step):
 
     def output_assets(self) -> tuple[str, ...]:
         return (COLLATERAL_ASSET,)
-
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
 
     def describe(self) -> str:
         return f"free {self.amount} WETH"
@@ -451,9 +426,6 @@ class Transfer(_Step):
     def input_asset(self) -> str | None:
         return self.asset
 
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
-
     def describe(self) -> str:
         return f"transfer {self.amount} {self.asset} to {self.to}"
 
@@ -473,9 +445,6 @@ class Bridge(_Step):
 
     def output_assets(self) -> tuple[str, ...]:
         return (self.asset,)
-
-    def amounts(self) -> tuple[tuple[str, Amount], ...]:
-        return (("amount", self.amount),)
 
     def describe(self) -> str:
         return f"bridge {self.amount} {self.asset} to {self.venue}'s chain"
