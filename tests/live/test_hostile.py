@@ -67,6 +67,11 @@ class Tracebacks(logging.Handler):
         if record.exc_info or record.levelno >= logging.ERROR:
             self.records.append(record)
 
+    def text(self) -> str:
+        """The records with their tracebacks, for an assertion's message."""
+        formatter = logging.Formatter("%(threadName)s %(name)s: %(message)s")
+        return "\n".join(formatter.format(r) for r in self.records)
+
 
 @pytest.fixture
 def tracebacks() -> Iterator[Tracebacks]:
@@ -456,9 +461,9 @@ def test_fuzzed_requests_never_answer_internal_error(
         out = answer.json()
         for item in out if isinstance(out, list) else [out]:
             if "error" in item:
-                assert item["error"]["code"] != -32603, item
+                assert item["error"]["code"] != -32603, f"{item}\n{handler.text()}"
                 assert not BYTES_REPR.search(item["error"]["message"]), item
-    assert handler.records == [], [r.getMessage() for r in handler.records]
+    assert handler.records == [], handler.text()
 
 
 @pytest.mark.parametrize("tracer", [{}, {"tracer": "callTracer"}], ids=["struct", "call"])
