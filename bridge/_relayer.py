@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from eth_utils import to_checksum_address
 
-from bridge._deploy import BridgeDeployment, Message
+from bridge._deploy import STATUS_EXPIRED, BridgeDeployment, Message
 from bridge.confirmation import Confirmation, as_confirmation
 from bridge.faults import CRASH_POINTS, CrashPoint, FaultPlan, Faults, RelayerCrash, seeded_rng
 from bridge.latency import PRESETS, LatencyModel, as_model
@@ -67,6 +67,17 @@ ACTION_PRIORITY = 20
 ALREADY_PROCESSED = "messenger: already processed"
 #: Deadlines at or beyond this are "never" (no expiry is ever scheduled).
 NEVER = 2**53
+
+#: What a message observed again after a reorg forgets of its earlier life.
+_FRESH: dict[str, Any] = {
+    "relayed_at": None,
+    "executed_at": None,
+    "failed_at": None,
+    "expired_at": None,
+    "refunded_at": None,
+    "relay_tx": None,
+    "last_error": None,
+}
 
 LaneKey = tuple[int, int]
 LatencySpec = str | LatencyModel
@@ -550,15 +561,21 @@ class Relayer:
         known = self.store.get(message_id)
         if known is not None:
             # Orphaned by a reorg, and back on the new chain: observed again from scratch.
+            # The deadline is not part of the id, so the send that reappears may carry
+            # another deadline than the orphaned one (the same sender sent again with the
+            # same nonce): the new send's deadline is the one the source messenger checks
+            # on refund and the attesters sign for relay and expiry.
             record = self.store.set_status(
                 message_id,
                 "sent",
                 sent_at,
+                deadline=deadline,
                 sent_block=log.block_number,
                 sent_tx=_hex(log.transaction_hash),
                 attempts=0,
                 due_at=due_at,
                 eligible_at=eligible_at,
+                **_FRESH,
             )
             detail = "observed again after a reorg" + (f"; {detail}" if detail else "")
         else:
@@ -581,7 +598,25 @@ class Relayer:
             )
             self.store.add_message(record)
         self._emit(emitted, sent_at, message_id, "sent", source, record.sent_tx, detail)
+        if known is not None and lane in self.latency and self._is_expired_on_dest(record):
+            # Expired on the destination under its orphaned send (its log scanned before
+            # the reorg): never deliverable; the send that reappeared is refunded.
+            due = max(sent_at, self.clock.now)
+            record = self.store.set_status(message_id, "expired", sent_at, due_at=due)
+            self._emit(
+                emitted,
+                sent_at,
+                message_id,
+                "expired",
+                dest,
+                None,
+                "expired on the destination before the reorg: refunding the send again",
+            )
         return record
+
+    def _is_expired_on_dest(self, record: MessageRecord) -> bool:
+        dest = self._messengers[record.dest_chain_id]
+        return int(dest.status(bytes.fromhex(record.id[2:]))) == STATUS_EXPIRED
 
     def _observe_other(
         self,
