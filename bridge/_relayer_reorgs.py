@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bridge._relayer_core import RelayerCore, UnbackedMint, _is_sealed, logger
-from bridge.store import MessageEvent, MessageRecord
+from bridge.store import MessageEvent, MessageRecord, MessageStatus
 
 if TYPE_CHECKING:
     from chains import Chain, Reorg
@@ -26,14 +26,40 @@ class ReorgHandling(RelayerCore):
             return False
         return self.confirmation[record.lane].is_met(chain, record.sent_block)
 
+    def count_unconfirmed(self, *, until_final: bool = False) -> int:
+        """Messages (``sent``, ``eligible``, ``failed``; with ``until_final`` also
+        ``relayed`` and ``executed``) whose source block is on the chain but not yet confirmed under
+        its lane's policy — or, with ``until_final``, not yet below the source's finalized
+        head (a reorg can still take it away): what new blocks would move on
+        (``bridge.EmptyBlocks`` seals them only while this is > 0)."""
+        statuses: tuple[MessageStatus, ...] = ("sent", "eligible", "failed")
+        if until_final:
+            statuses += ("relayed", "executed")
+        out = 0
+        for record in self.store.messages(statuses):
+            if record.lane not in self.confirmation:
+                continue
+            chain = self.chains[record.source_chain_id]
+            if not _is_sealed(chain, record.sent_tx):
+                continue
+            if not self._is_confirmed(record) or (
+                until_final and record.sent_block > chain.finalized_block_number
+            ):
+                out += 1
+        return out
+
     def _wait(self, record: MessageRecord) -> None:
-        """Hold a due message until its block is confirmed: re-checked after every block
-        and, when the finality level has a time rule, at the time it will hold."""
+        """Hold a due message until its block is confirmed: re-checked after every block,
+        when the finality level has a time rule at the time it will hold, and at the
+        message's deadline (then it is expired: a source chain that seals no more blocks
+        must not keep a message in flight for ever)."""
         self._waiting.add(record.id)
         chain = self.chains[record.source_chain_id]
         bound = self.confirmation[record.lane].get_time_bound(chain, record.sent_block)
-        if bound is not None:
-            self._schedule_action(record.id, bound)
+        expiry = self._expiry_time(record.deadline)
+        times = [t for t in (bound, expiry) if t is not None]
+        if times:
+            self._schedule_action(record.id, min(times))
 
     def _on_reorg(self, reorg: Reorg) -> None:
         self._rewind(self.devnet.by_chain_id(reorg.chain_id), reorg.fork_number)

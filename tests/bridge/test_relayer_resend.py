@@ -1,4 +1,5 @@
-"""A send a reorg discards, sent again under the same message id with another deadline.
+"""A send a reorg discards, sent again under the same message id with another deadline;
+and a message that waits for confirmations that never come.
 
 The message id leaves the deadline out (``Messenger.message_id``), and a discarded send
 gives its nonce back: the sender's next send to the same target with the same payload has
@@ -119,3 +120,21 @@ def test_a_send_expired_on_the_destination_then_discarded_and_sent_again_is_refu
     assert world.messenger(world.a).refunded(raw)
     assert world.messenger(world.a).sent_deadline(raw) == again.deadline
     assert int(world.targets[world.b.chain_id].handled()) == 0
+
+
+def test_a_message_waiting_for_confirmations_is_expired_and_refunded_at_its_deadline(
+    world: World, relayers: Relayers
+) -> None:
+    """A waits for two blocks on top of the lock, and A seals none: at the deadline the
+    message is expired on the destination and refunded, not left waiting for ever."""
+    relayer = relayers.start(latency="intent-fill", confirmations=2)
+    user_before = world.usdc.balanceOf(world.roles.user)
+    message_id = bridge_usdc(world, world.b, 1, deadline=world.deadline(world.a, 5))
+    world.devnet.advance(1_800)
+
+    record = _record(relayer, message_id)
+    assert record.status == "refunded"
+    assert [e.status for e in relayer.events(message_id)] == ["sent", "expired", "refunded"]
+    assert world.messenger(world.b).status(bytes.fromhex(message_id[2:])) == 2
+    assert world.usdc.balanceOf(world.roles.user) == user_before
+    assert world.bridge(world.a).locked(world.usdc.address) == 0

@@ -471,17 +471,15 @@ class BridgeMachine(RuleBasedStateMachine):
         self._advance(0)  # the relayer acts on what is due first
         if self.is_crashed:
             return
-        reorg = target.reorg(depth, dropped=dropped)  # type: ignore[arg-type]
+        target.reorg(depth, dropped=dropped)  # type: ignore[arg-type]
         self.reorgs[dropped] += 1
         note(f"reorg {chain} depth {depth} ({dropped}): sends {[m.hex()[:8] for m in sends]}")
-        if dropped == "discard":
-            gone = set(reorg.dropped)
-            for block in orphaned:
-                for receipt in block.receipts:
-                    if receipt.tx_hash in gone:
-                        for event in receipt.events:
-                            if event.name == "MessageSent":
-                                self.orphaned.add(bytes(event.args["id"]))
+        # a send is gone if the new chain does not hold it: discarded, or mined again
+        # from the pool but reverted there (its deadline passed meanwhile)
+        messenger = self.world.messenger(target)
+        for mid in sends:
+            if not messenger.sent(mid):
+                self.orphaned.add(mid)
         self._cache = None
         self._advance(0)
 
