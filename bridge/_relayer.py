@@ -147,6 +147,8 @@ class Relayer(Actions):
         self._waiting: set[str] = set()
         self._callbacks: list[Callable[[MessageEvent], None]] = []
         self._armed: set[CrashPoint] = set()
+        #: unbacked mints already logged (each is logged once)
+        self._reported: set[str] = set()
         #: Set when the chains were reverted beneath the relayer without restoring it.
         self.is_stale = False
 

@@ -189,6 +189,7 @@ class RelayerCore:
     _waiting: set[str]
     _callbacks: list[Callable[[MessageEvent], None]]
     _armed: set[CrashPoint]
+    _reported: set[str]
 
     if TYPE_CHECKING:
         # lifecycle hooks, defined by the layers above

@@ -125,6 +125,9 @@ class ReorgHandling(RelayerCore):
         for message_id, at in to_schedule:
             self._schedule_action(message_id, at)
         for unbacked in self.reconcile():
+            if unbacked.id in self._reported:
+                continue  # logged at an earlier reorg
+            self._reported.add(unbacked.id)
             logger.warning(
                 "unbacked mint: message %s (%d → %d, amount %d) relayed, its send orphaned",
                 unbacked.id[:10],
