@@ -68,6 +68,14 @@ from bridge.latency import (
     Uniform,
     get_preset,
 )
+from bridge.policy import (
+    CONFIRMATION_POLICIES,
+    REORG_PROFILES,
+    EmptyBlocks,
+    needs_blocks,
+    parse_confirmations,
+    parse_reorgs,
+)
 from bridge.settlement import render_settlement, run_settlement, settlement_sweep
 from bridge.store import (
     STATUSES,
@@ -82,10 +90,12 @@ __all__ = [
     "ACTION_PRIORITY",
     "BRIDGE_CONTRACTS_DIR",
     "CONFIRMATION_LEVELS",
+    "CONFIRMATION_POLICIES",
     "CRASH_POINTS",
     "EXPIRY_TAG",
     "PRESETS",
     "RELAY_TAG",
+    "REORG_PROFILES",
     "SCAN_PRIORITY",
     "STATUSES",
     "STATUS_DELIVERED",
@@ -99,6 +109,7 @@ __all__ = [
     "Constant",
     "DoubleDelivery",
     "Empirical",
+    "EmptyBlocks",
     "Exponential",
     "FaultPlan",
     "Faults",
@@ -127,6 +138,9 @@ __all__ = [
     "get_message_id",
     "get_preset",
     "get_relay_digest",
+    "needs_blocks",
+    "parse_confirmations",
+    "parse_reorgs",
     "render_presets",
     "render_relayer_bench",
     "run_relayer_bench",

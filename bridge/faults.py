@@ -311,7 +311,8 @@ class ReorgInjector:
 
     ``faults`` is one value for every chain or ``{chain_id | "default": ReorgFaults}``.
     It is a devnet participant (``devnet.attach(injector)``): snapshots cover its schedule
-    and its log. :attr:`log` lists every attempt (:class:`InjectedReorg`).
+    and its log. ``floors`` (``{chain_id: block}``) keeps reorgs above those blocks.
+    :attr:`log` lists every attempt (:class:`InjectedReorg`).
     """
 
     def __init__(
@@ -321,8 +322,12 @@ class ReorgInjector:
         *,
         seed: int | None = None,
         chains: Collection[int] | None = None,
+        floors: Mapping[int, int] | None = None,
     ) -> None:
         self.devnet = devnet
+        #: Per chain, the highest block a reorg never replaces (besides finalized ones):
+        #: e.g. the heads when a run starts, so its reorgs touch only its own blocks.
+        self.floors: dict[int, int] = dict(floors or {})
         self.seed = devnet.seed if seed is None else seed
         ids = [c.chain_id for c in devnet.chains] if chains is None else list(chains)
         table: dict[int, ReorgFaults] = {}
@@ -373,7 +378,8 @@ class ReorgInjector:
         _, drawn = spec.draw(self.seed, chain_id, self._index[chain_id])
         self._index[chain_id] += 1
         chain = self.devnet.by_chain_id(chain_id)
-        depth = min(drawn, chain.block_number - chain.finalized_block_number)
+        floor = max(chain.finalized_block_number, self.floors.get(chain_id, 0))
+        depth = max(0, min(drawn, chain.block_number - floor))
         dropped: tuple[str, ...] = ()
         if depth > 0:
             reorg = chain.reorg(depth, dropped=spec.dropped)

@@ -53,6 +53,7 @@ DEMO_ROWS: tuple[tuple[str, str, str], ...] = (
     ("cost:latency_risk", "  latency risk", "−∫(w_mode − w_atomic) dP: exposure while waiting"),
     ("cost:execution", "  execution", "price impact, interest, rounding: the rest"),
     ("cost:unwind", "  unwind", "unwinding and re-entering an unfinished run"),
+    ("cost:settlement", "  settlement", "unbacked mints a reorg left (borne by the bridge)"),
     ("outcome", "outcome", "complete / partial / reverted / liquidated"),
     ("net_value_usdc", "net value (USDC)", "what the user owns minus owes at the end"),
     ("divergence_usdc", "vs atomic (USDC)", "net value minus the atomic run's, same prices"),
@@ -138,6 +139,16 @@ def _spec_arguments(parser: argparse.ArgumentParser) -> None:
         "the --chains layout)",
     )
     parser.add_argument(
+        "--reorgs",
+        help="reorg process on every chain (bridged runs): none, a profile (mild, severe) or "
+        "rate=R[,mean=M][,cap=C][,depth=D][,dropped=discard|pool], R per hour (default none)",
+    )
+    parser.add_argument(
+        "--confirmations",
+        help="the relayer's confirmation policy (bridged runs): fast (0 blocks, default), "
+        "safe, finalized, preset (the latency preset's) or N blocks",
+    )
+    parser.add_argument(
         "--cost",
         type=parse_cost,
         help="cost-model overrides, e.g. user_rate=0.08,gas.L1.gwei=30,chain_kinds.A=L1 "
@@ -206,6 +217,8 @@ def _spec_from_args(args: argparse.Namespace, **forced: Any) -> RunSpec:
         "seed",
         "scenario",
         "placement",
+        "reorgs",
+        "confirmations",
     ):
         value = getattr(args, name, None)
         if value is not None:

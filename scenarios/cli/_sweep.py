@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bridge import REORG_PROFILES, parse_confirmations, parse_reorgs
+from chains import ConfigError
 from scenarios.model import LATENCY_PRESETS, MODES, ScenarioConfigError
 from scenarios.report import format_table
 from scenarios.sweep import RESULTS_CSV, RESULTS_JSON, SweepSpec
@@ -111,6 +113,30 @@ def _cost_profiles(text: str) -> list[dict[str, Any]]:
     return [parse_cost(part) for part in text.split(";")]
 
 
+def _reorg_processes(text: str) -> tuple[str, ...]:
+    """``;``-separated reorg processes (``bridge.parse_reorgs``), checked here."""
+    values = tuple("" if part.strip() == "none" else part.strip() for part in text.split(";"))
+    for value in values:
+        try:
+            parse_reorgs(value)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return values
+
+
+def _confirmation_policies(text: str) -> tuple[str, ...]:
+    """Comma-separated confirmation policies (``bridge.parse_confirmations``)."""
+    values = tuple(part.strip() for part in text.split(","))
+    for value in values:
+        if value == "preset":
+            continue  # resolved against each latency preset by the sweep's validation
+        try:
+            parse_confirmations(value)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return values
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from scenarios.sweep import load_runs, run_sweep
 
@@ -128,6 +154,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         scenarios=args.scenario,
         placement=args.placement or "",
         costs=tuple(args.cost) if args.cost else ((),),
+        reorgs=args.reorgs,
+        confirmations=args.confirmations,
     )
     executor = _make_executor(args)
     progress, close = _progress_bar(not args.quiet)
@@ -243,6 +271,22 @@ def add_sweep_parser(sub: Any) -> None:
         type=_cost_profiles,
         help="cost-model profiles, an axis: ';'-separated, each key=value,... (e.g. "
         "'user_rate=0.05;user_rate=0.10,solver_rate=0.2'; default: the default model)",
+    )
+    p.add_argument(
+        "--reorgs",
+        type=_reorg_processes,
+        default=("",),
+        help="reorg processes per chain, an axis: ';'-separated, each 'none', a profile "
+        f"({', '.join(REORG_PROFILES)}) or rate=R[,mean=M][,cap=C][,depth=D]"
+        "[,dropped=discard|pool] (R per hour; default none; bridged runs only)",
+    )
+    p.add_argument(
+        "--confirmations",
+        type=_confirmation_policies,
+        default=("",),
+        help="the relayer's confirmation policies, an axis: comma-separated, each fast "
+        "(0 blocks), safe, finalized, preset (the latency preset's) or N blocks "
+        "(default fast; bridged runs only)",
     )
     p.add_argument(
         "--workers",

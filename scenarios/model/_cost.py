@@ -48,6 +48,19 @@ Components (``cost_components_bps``; :data:`COMPONENTS` order); their sum is
   gas, never less than atomic, and a ``partial`` run never scores better than its completed
   twin (the unwind's sale and the claim's penalty exceed what finishing would have cost).
 
+- ``settlement`` = value lost to reorgs that the chains do not show as the user's loss:
+  ``unbacked_usdc`` (mode) − ``unbacked_usdc`` (atomic, 0) — the hops the destination paid
+  out whose send a reorg took off the source chain after the relay (the relayer relayed
+  before its confirmations covered the reorg's depth). The user keeps that payout, so
+  it shows in the divergence as a gain (in ``execution``, negative); the wrapped token's
+  holders or the bridge's escrow (the LPs) bear it. Counting it here makes the all-in cost
+  the cost of the coordination to everyone involved: a fast relay that a reorg turned
+  into an unbacked mint never scores as cheaper. The user's own side of a settlement
+  failure — a hop whose send a reorg undid before the relay (``orphaned_usdc``): the value
+  stays on the source chain and the run stops — is priced by ``unwind`` (the run is
+  ``partial``), not here, so nothing is counted twice. Both are 0 without a reorg
+  process (``RunSpec.reorgs``).
+
 Sources of the default numbers are cited beside them in :class:`CostModel`.
 """
 
@@ -84,6 +97,7 @@ COMPONENTS = (
     "latency_risk",
     "execution",
     "unwind",
+    "settlement",
 )
 
 #: Outcomes valued at unwind cost.
@@ -431,6 +445,9 @@ def price_run(result: Any, atomic: Any, model: CostModel | None = None) -> dict[
     divergence = float(metrics.get("divergence_usdc", 0.0) or 0.0)
     usd["execution"] = -divergence - usd["latency_risk"] - usd["amm_fees"] - usd["flash_fees"]
     usd["unwind"] = _unwind(result, atomic, model)
+    usd["settlement"] = float(metrics.get("unbacked_usdc", 0.0) or 0.0) - float(
+        base.get("unbacked_usdc", 0.0) or 0.0
+    )
     components = {name: usd[name] / notional * 1e4 for name in COMPONENTS}
     return {"all_in_cost_bps": math.fsum(components.values()), "cost_components_bps": components}
 

@@ -46,6 +46,12 @@ Formulas (each key of :data:`~scenarios.METRIC_KEYS`):
   against a lock that no longer exists. The user keeps it; the wrapped token's holders
   (or the home escrow, for a burn) bear it. 0 without reorgs deeper than the relayer's
   confirmations.
+- ``reorgs`` = reorgs of any depth ≥ 1 the run's reorg process (``RunSpec.reorgs``) made on
+  its chains in [t0, T] (0 without one).
+- ``orphaned_usdc`` = Σ over the run's hops whose send a reorg took off the source chain
+  before the relay (the relayer's ``orphaned`` status, never re-mined by T) of the hop's
+  value when sent: the user's side of a settlement failure — the lock is undone, the
+  value stays on the source, and the run stops there (its cost is in ``unwind``).
 - ``flash_fees_usdc``: the part of ``fees_usdc`` paid as flash-loan / flash-mint fees.
 - ``all_in_cost_bps``, ``cost_components_bps``: the all-in cost against atomic and its
   decomposition (component → bps), filled with the divergence; formulas in
@@ -97,6 +103,8 @@ class Recorder:
     fees_usdc: float = 0.0
     bridge_fees_usdc: float = 0.0
     unbacked_usdc: float = 0.0
+    reorgs: int = 0
+    orphaned_usdc: float = 0.0
     flash_fees_usdc: float = 0.0
     exposure_weth: float = 0.0
     oracle_gaps: list[float] = field(default_factory=list)
@@ -206,6 +214,8 @@ class Recorder:
             "fees_usdc": self.fees_usdc,
             "bridge_fees_usdc": self.bridge_fees_usdc,
             "unbacked_usdc": self.unbacked_usdc,
+            "reorgs": self.reorgs,
+            "orphaned_usdc": self.orphaned_usdc,
             "flash_fees_usdc": self.flash_fees_usdc,
             "all_in_cost_bps": 0.0,
             "cost_components_bps": {},

@@ -11,7 +11,12 @@ costs c₁ ≤ … ≤ cₙ in bps (cost positive):
 - ``p_partial`` = share of runs whose outcome is ``partial`` or ``reverted``;
   ``unwind_loss`` = mean of the ``unwind`` component over those runs (0 if none);
 - ``time_p50``, ``time_p95``, ``time_max``: percentiles of ``latency_s`` over the runs that
-  completed (``complete`` or ``liquidated``), NaN if none did.
+  completed (``complete`` or ``liquidated``), NaN if none did;
+- settlement risk (runs with a reorg process, ``RunSpec.reorgs``; 0 otherwise):
+  ``p_settlement`` = share of runs with a settlement failure (``unbacked_usdc > 0`` or
+  ``orphaned_usdc > 0``); ``unbacked_mean`` = Σ unbacked_usdc / n, the USD per run the
+  bridge's side bears; ``orphaned_mean`` = Σ orphaned_usdc / n, the USD per run whose hop
+  a reorg undid (the user's side, priced by the unwind).
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ class CellRisk(NamedTuple):
     time_p50: float
     time_p95: float
     time_max: float
+    p_settlement: float = 0.0
+    unbacked_mean: float = 0.0
+    orphaned_mean: float = 0.0
 
 
 #: The fields of :class:`CellRisk`, in report order.
@@ -82,6 +90,9 @@ def get_cell_risk(metrics: Iterable[dict[str, Any]]) -> CellRisk:
         for m in rows
         if m.get("outcome") in ("complete", "liquidated") and _is_number(m.get("latency_s"))
     ]
+    unbacked = [_number(m.get("unbacked_usdc")) for m in rows]
+    orphaned = [_number(m.get("orphaned_usdc")) for m in rows]
+    hit = [u for u, o in zip(unbacked, orphaned, strict=True) if u > 0 or o > 0]
     return CellRisk(
         n=n,
         mean=mean,
@@ -95,8 +106,15 @@ def get_cell_risk(metrics: Iterable[dict[str, Any]]) -> CellRisk:
         time_p50=percentile(done, 0.5),
         time_p95=percentile(done, 0.95),
         time_max=max(done) if done else math.nan,
+        p_settlement=len(hit) / len(rows) if rows else math.nan,
+        unbacked_mean=math.fsum(unbacked) / len(rows) if rows else math.nan,
+        orphaned_mean=math.fsum(orphaned) / len(rows) if rows else math.nan,
     )
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(value: Any) -> float:
+    return float(value) if _is_number(value) else 0.0

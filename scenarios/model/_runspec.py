@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bridge import PRESETS
+from bridge import PRESETS, parse_confirmations, parse_reorgs
+from chains import ConfigError
 from scenarios.model._cost import CostModel, price_run
 
 __all__ = [
@@ -79,13 +80,18 @@ METRIC_KEYS = (
     "fees_usdc",
     "bridge_fees_usdc",
     "unbacked_usdc",
+    "reorgs",
+    "orphaned_usdc",
     "flash_fees_usdc",
     "all_in_cost_bps",
     "cost_components_bps",
 )
 
-#: Cost metrics a runner may leave out, and their values before pricing.
+#: Metrics a runner may leave out (cost metrics before pricing, settlement metrics of a
+#: run without reorgs), and their values then.
 _UNPRICED: dict[str, Any] = {
+    "reorgs": 0,
+    "orphaned_usdc": 0.0,
     "flash_fees_usdc": 0.0,
     "all_in_cost_bps": 0.0,
     "cost_components_bps": dict,
@@ -134,6 +140,12 @@ class RunSpec:
     seed: int = 0
     scenario: str = DEFAULT_SCENARIO
     placement: str = ""
+    #: The run's reorg process on every chain (``bridge.parse_reorgs``: ``""`` none, a
+    #: profile name such as ``severe``, or ``rate=R,mean=M,cap=C,dropped=discard``).
+    reorgs: str = ""
+    #: The relayer's confirmation policy on every lane (``bridge.parse_confirmations``:
+    #: ``""``/``fast`` 0 blocks, ``safe``, ``finalized``, ``preset``, or N blocks).
+    confirmations: str = ""
     #: Cost-model overrides (``scenarios.CostModel.from_mapping`` keys); stored as sorted
     #: (key, value) pairs, nested mappings likewise, so the spec stays hashable.
     cost: tuple[tuple[str, Any], ...] = ()
@@ -189,6 +201,14 @@ class RunSpec:
             self.cost_model()
         except (ValueError, TypeError) as exc:
             errors.append(f"cost: {exc}")
+        try:
+            parse_reorgs(self.reorgs)
+        except ConfigError as exc:
+            errors.append(f"reorgs={self.reorgs!r}: {exc}")
+        try:
+            parse_confirmations(self.confirmations, self.latency)
+        except ConfigError as exc:
+            errors.append(f"confirmations={self.confirmations!r}: {exc}")
         if errors:
             raise ScenarioConfigError("invalid RunSpec: " + "; ".join(errors))
 
@@ -208,16 +228,24 @@ class RunSpec:
         )
         if self.scenario != DEFAULT_SCENARIO:
             readable = f"{Path(self.scenario).stem}-{readable}"
+        if self.reorgs:
+            readable += f"-reorgs{self.reorgs}"
+        if self.confirmations:
+            readable += f"-conf{self.confirmations}"
         return re.sub(r"[^A-Za-z0-9._+-]", "_", readable) + f"-{digest}"
 
     def to_json(self) -> dict[str, Any]:
-        """The fields as a JSON-safe dict (``scenario``/``placement`` only when set,
-        ``cost`` only when it overrides something, so keys of default runs do not change)."""
+        """The fields as a JSON-safe dict (``scenario``/``placement``/``reorgs``/
+        ``confirmations`` only when set, ``cost`` only when it overrides something, so keys
+        of default runs do not change)."""
         out = dataclasses.asdict(self)
         if self.scenario == DEFAULT_SCENARIO:
             del out["scenario"]
         if not self.placement:
             del out["placement"]
+        for name in ("reorgs", "confirmations"):
+            if not out[name]:
+                del out[name]
         del out["cost"]
         if self.cost:
             out["cost"] = _thaw(self.cost)

@@ -162,7 +162,19 @@ def _cell_key(spec: dict[str, Any]) -> tuple[Any, ...]:
         spec["sigma"],
         spec["notional"],
         cost_label(spec),
+        settlement_label(spec),
     )
+
+
+def settlement_label(spec: dict[str, Any]) -> str:
+    """The run's reorg process and confirmation policy (``reorgs=… conf=…``; "" when it
+    has neither)."""
+    parts = []
+    if spec.get("reorgs"):
+        parts.append(f"reorgs={spec['reorgs']}")
+    if spec.get("confirmations"):
+        parts.append(f"conf={spec['confirmations']}")
+    return " ".join(parts)
 
 
 def cost_label(spec: dict[str, Any]) -> str:
@@ -187,6 +199,7 @@ class Cell:
     notional: float
     rows: tuple[dict[str, Any], ...]
     cost: str = ""  # the cost profile (:func:`cost_label`)
+    settlement: str = ""  # reorgs and confirmations (:func:`settlement_label`)
 
     def values(self, metric: str) -> list[float]:
         return [to_number(r["metrics"].get(metric)) for r in self.rows]
@@ -206,6 +219,22 @@ class Cell:
     def latency_label(self) -> str:
         return "one chain" if self.is_local else self.latency
 
+    @property
+    def x_label(self) -> str:
+        """The cell's place on the figures' x axes: its latency label, followed by its
+        reorgs and confirmations when it has any."""
+        base = self.latency_label
+        return f"{base}{SETTLEMENT_SEP}{self.settlement}" if self.settlement else base
+
+
+#: Between a latency preset and the settlement options in a cell's label.
+SETTLEMENT_SEP = "\n"
+
+
+def label_order(label: str) -> tuple[int, str]:
+    """Sort key of a cell label: its preset's latency order, then the label."""
+    return (latency_order(label.split(SETTLEMENT_SEP)[0]), label)
+
 
 def cells_of(runs: Sequence[dict[str, Any]]) -> list[Cell]:
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -223,6 +252,7 @@ def cells_of(runs: Sequence[dict[str, Any]]) -> list[Cell]:
                 notional=first["notional"],
                 rows=tuple(groups[key]),
                 cost=cost_label(first),
+                settlement=settlement_label(first),
             )
         )
     return cells

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.model import COMPONENTS, cvar
-from scenarios.report._cells import TYPICAL_LATENCY, Cell, quantiles
+from scenarios.report._cells import TYPICAL_LATENCY, Cell, label_order, quantiles
 from scenarios.report._figures import _figure, _panel_title, _panels, _save, _wants_symlog
-from scenarios.sweep import latency_order
 
 __all__ = ["component_means", "plot_components", "plot_cost"]
 
@@ -34,6 +33,7 @@ _COMPONENT_COLORS = {
     "latency_risk": "#ff7f0e",
     "execution": "#17becf",
     "unwind": "#d62728",
+    "settlement": "#e377c2",
 }
 
 
@@ -81,19 +81,19 @@ def plot_cost(cells: Sequence[Cell], path: Path) -> None:
     colors = {s: _SIGMA_COLORS[i % len(_SIGMA_COLORS)] for i, s in enumerate(sigmas)}
     for ax, (mode, chains) in zip(axes, panels, strict=True):
         mine = [c for c in cells if c.mode == mode and (chains is None or c.chains == chains)]
-        latencies = sorted({c.latency_label for c in mine}, key=latency_order)
+        latencies = sorted({c.x_label for c in mine}, key=label_order)
         x_of = {lat: i for i, lat in enumerate(latencies)}
         values: list[float] = []
         centres: list[float] = []
         for i, sigma in enumerate(sigmas):
             line = sorted(
                 (c for c in mine if (c.sigma, c.cost) == sigma and _costs(c)),
-                key=lambda c: x_of[c.latency_label],
+                key=lambda c: x_of[c.x_label],
             )
             if not line:
                 continue
             offset = (i - (len(sigmas) - 1) / 2) * 0.12
-            xs = [x_of[c.latency_label] + offset for c in line]
+            xs = [x_of[c.x_label] + offset for c in line]
             q = [quantiles(_costs(c), (0.05, 0.25, 0.75, 0.95)) for c in line]
             means = [statistics.fmean(_costs(c)) for c in line]
             tails = [cvar(_costs(c), 0.05) for c in line]
@@ -151,7 +151,7 @@ def plot_components(cells: Sequence[Cell], path: Path) -> None:
                 and (c.sigma, c.cost) == (sigma, cost)
                 and (chains is None or c.chains == chains)
             ),
-            key=lambda c: latency_order(c.latency_label),
+            key=lambda c: label_order(c.x_label),
         )
         for x, cell in enumerate(mine):
             means = component_means(cell)
@@ -169,7 +169,7 @@ def plot_components(cells: Sequence[Cell], path: Path) -> None:
             total = math.fsum(v for v in means.values() if math.isfinite(v))
             ax.plot([x], [total], marker="o", color="black", markersize=5)
         ax.axhline(0, color="black", linewidth=0.8, alpha=0.6)
-        _xticks(ax, [c.latency_label for c in mine])
+        _xticks(ax, [c.x_label for c in mine])
         title = f"{_panel_title(mode, chains)} · σ = {sigma:g}" + (f"\ncost {cost}" if cost else "")
         ax.set_title(title, fontsize=10)
         ax.set_ylabel("mean cost vs atomic (bps of notional)")

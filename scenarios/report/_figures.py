@@ -9,11 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.model import OUTCOMES
-from scenarios.report._cells import TYPICAL_LATENCY, Cell, mode_order, quantiles, to_number
+from scenarios.report._cells import (
+    TYPICAL_LATENCY,
+    Cell,
+    label_order,
+    mode_order,
+    quantiles,
+    to_number,
+)
 from scenarios.sweep import (
     LOCAL_MODES,
     SweepError,
-    latency_order,
 )
 
 __all__ = ["pick_run", "plot_capital", "plot_divergence", "plot_outcomes"]
@@ -91,7 +97,7 @@ def plot_divergence(cells: Sequence[Cell], path: Path) -> None:
     colors = {k: _SIGMA_COLORS[i % len(_SIGMA_COLORS)] for i, k in enumerate(series_keys)}
     for ax, (mode, chains) in zip(axes, panels, strict=True):
         mine = [c for c in cells if c.mode == mode and (chains is None or c.chains == chains)]
-        latencies = sorted({c.latency_label for c in mine}, key=latency_order)
+        latencies = sorted({c.x_label for c in mine}, key=label_order)
         x_of = {lat: i for i, lat in enumerate(latencies)}
         n_series = len(series_keys)
         width = 0.8 / max(n_series, 1)
@@ -100,13 +106,13 @@ def plot_divergence(cells: Sequence[Cell], path: Path) -> None:
         for i, key in enumerate(series_keys):
             line = sorted(
                 (c for c in mine if (c.sigma, c.notional) == key),
-                key=lambda c: x_of[c.latency_label],
+                key=lambda c: x_of[c.x_label],
             )
             if not line:
                 continue
             # Spread the σ series a little sideways so bands of a single point stay visible.
             offset = (i - (n_series - 1) / 2) * width * 0.5
-            xs = [x_of[c.latency_label] + offset for c in line]
+            xs = [x_of[c.x_label] + offset for c in line]
             q = [quantiles(c.values("divergence_bps"), (0.1, 0.25, 0.5, 0.75, 0.9)) for c in line]
             all_values += [v for row in q for v in row if math.isfinite(v)]
             medians += [row[2] for row in q if math.isfinite(row[2])]
@@ -163,7 +169,7 @@ def plot_outcomes(cells: Sequence[Cell], path: Path) -> None:
     axes = fig.subplots(1, len(panels), squeeze=False, width_ratios=widths)[0]
     for ax, (mode, chains) in zip(axes, panels, strict=True):
         mine = [c for c in cells if c.mode == mode and (chains is None or c.chains == chains)]
-        mine.sort(key=lambda c: (latency_order(c.latency_label), c.sigma, c.notional))
+        mine.sort(key=lambda c: (label_order(c.x_label), c.sigma, c.notional))
         bottoms = [0.0] * len(mine)
         shares = [c.outcome_shares() for c in mine]
         outcomes = list(OUTCOMES) + sorted({k for s in shares for k in s} - set(OUTCOMES))
@@ -180,7 +186,7 @@ def plot_outcomes(cells: Sequence[Cell], path: Path) -> None:
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         labels = []
         for c in mine:
-            label = f"{c.latency_label}\n{_series_label(c.sigma, c.notional, many_notionals)}"
+            label = f"{c.x_label}\n{_series_label(c.sigma, c.notional, many_notionals)}"
             labels.append(f"{label}\nn={len(c.rows)}")
         ax.set_xticks(range(len(mine)))
         ax.set_xticklabels(labels, fontsize=7, rotation=90 if len(mine) > 6 else 0)

@@ -77,6 +77,10 @@ logger = logging.getLogger(__name__)
 STEP_PRIORITY = 100
 #: Seconds a bridge message may take before it can be expired and refunded.
 HOP_DEADLINE = 14 * 86_400
+#: Seconds after a hop's send is orphaned by a reorg before the run counts it lost: a
+#: reorg that re-pools its transactions mines the send again at once (automine) or in the
+#: next block.
+ORPHAN_GRACE = 2.0
 #: Target number of actor events per run (sets the actor cadence, see the module docstring).
 ACTOR_EVENTS = 16
 
@@ -294,6 +298,8 @@ class _Driver:
         self.horizon = state.t0 + hops * HOP_DEADLINE + 86_400
         self.process: Process | None = None
         self.current: Wait | None = None
+        #: hops whose send a reorg orphaned for good (``_check_orphaned``)
+        self.lost: set[str] = set()
 
     def drive(self, process: Process) -> None:
         self.process = process
@@ -334,6 +340,9 @@ class _Driver:
                 priority=STEP_PRIORITY,
                 label="bridged step",
             )
+        elif wait.message_id in self.lost:
+            transfer = self.state.hops.get(wait.message_id)
+            self._lose(transfer.hop if transfer is not None else "run")
         else:
             self.waiting[wait.message_id] = self._resume
 
@@ -375,6 +384,15 @@ class _Driver:
                 message=event.id,
                 detail=event.detail,
             )
+        elif event.status == "orphaned":
+            # a reorg took the send off its source chain: lost unless it is mined again
+            # (a reorg that re-pools its transactions) within a block of the source
+            self.clock.schedule(
+                self.clock.now + ORPHAN_GRACE,
+                lambda: self._check_orphaned(event.id),
+                priority=STEP_PRIORITY,
+                label="bridged orphan check",
+            )
         elif event.status == "refunded":
             # the tokens are back with the user on the source chain: no longer in flight
             del state.in_flight[event.id]
@@ -385,6 +403,31 @@ class _Driver:
                 state.rec.failed(
                     event.time, transfer.dest, transfer.hop, "message expired and refunded"
                 )
+
+    def _check_orphaned(self, message_id: str) -> None:
+        """The hop's send is still orphaned: its value never left the source chain (the
+        lock or burn is undone), the run stops at this hop (``orphaned_usdc``)."""
+        state = self.state
+        record = state.layout.relayer.get(message_id)
+        transfer = state.in_flight.get(message_id)
+        if record is None or record.status != "orphaned" or transfer is None:
+            return
+        del state.in_flight[message_id]
+        state.flight_usd -= transfer.value
+        state.flight(self.clock.now)
+        state.rec.orphaned_usdc += transfer.value
+        state.rec.event(
+            self.clock.now, transfer.dest, "orphaned", hop=transfer.hop, message=message_id
+        )
+        self.lost.add(message_id)
+        if self.waiting.pop(message_id, None) is not None and not self.is_done:
+            self._lose(transfer.hop)
+
+    def _lose(self, hop: str) -> None:
+        self.is_done = True
+        self.state.rec.failed(
+            self.clock.now, "-", hop, "the hop's send was orphaned by a reorg (never relayed)"
+        )
 
     def _give_up(self, reason: str) -> None:
         self.is_done = True

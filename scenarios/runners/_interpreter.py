@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bridge import LatencyModel, get_preset
+from bridge import LatencyModel, MessageEvent, get_preset
 from chains import Chain, Contract, Receipt
 from scenarios.model import MarketConfig, RunResult, RunSpec, ScenarioConfigError
 from scenarios.plan import AtLtv, Holding, Leg, Placement, Plan, Received, ScenarioError, Units
@@ -60,6 +60,7 @@ from scenarios.runners._one_chain import (
     one_chain_state,
     to_wad,
 )
+from scenarios.runners._settlement import begin_settlement
 from scenarios.runners._walk import walk_plan
 from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World
 
@@ -612,16 +613,24 @@ class BridgedExecution(Execution):
         assert isinstance(state, BridgedState)
         world = state.world
         layout = state.layout
+        settlement = begin_settlement(layout, state.spec)
         state.flight(state.t0)
         driver = _Driver(state, len(ctx.plan.hops))
-        layout.listener = driver.on_message
+
+        def listen(event: MessageEvent) -> None:
+            settlement.on_message(event)
+            driver.on_message(event)
+
+        layout.listener = listen
         try:
             driver.drive(self.process(ctx))
         finally:
             layout.listener = None
+            settlement.end()
         state.actors.sync(world.devnet.now, amms=[], keepers=list(state.keepers.values()))
         state.extrapolate_health()
         state.rec.unbacked_usdc = get_unbacked_usdc(state.hops, layout.relayer.reconcile())
+        state.rec.reorgs = settlement.reorgs
         return state.finish(end=driver.gave_up_at)
 
 

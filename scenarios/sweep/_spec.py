@@ -29,6 +29,10 @@ __all__ = [
 #: and layout listed, instead of repeating identical runs.
 LOCAL_MODES = frozenset({"atomic", "sequential"})
 
+#: Modes whose relayer the settlement axes (reorg processes, confirmation policies) shape;
+#: the grid runs the other modes once, recording no reorgs and the default policy.
+SETTLEMENT_MODES = frozenset({"bridged"})
+
 
 class SweepError(ValueError):
     """A sweep cannot start, resume or finish; the message says why and what to do."""
@@ -65,9 +69,25 @@ class SweepSpec:
     #: ``({},)`` = the default model only. Pricing does not change a run's chains, so the
     #: profiles of one seed share their atomic baseline.
     costs: tuple[Any, ...] = ((),)
+    #: Reorg processes, an axis (``RunSpec.reorgs``: ``""`` none, ``severe``,
+    #: ``rate=60,mean=3``, ...), and the relayer's confirmation policies, an axis
+    #: (``RunSpec.confirmations``: ``fast``, ``safe``, ``finalized``, ``preset``, N):
+    #: both only for :data:`SETTLEMENT_MODES`.
+    reorgs: tuple[str, ...] = ("",)
+    confirmations: tuple[str, ...] = ("",)
 
     def __post_init__(self) -> None:
-        for name in ("modes", "latencies", "sigmas", "notionals", "chains", "scenarios", "costs"):
+        for name in (
+            "modes",
+            "latencies",
+            "sigmas",
+            "notionals",
+            "chains",
+            "scenarios",
+            "costs",
+            "reorgs",
+            "confirmations",
+        ):
             value = getattr(self, name)
             if isinstance(value, list):  # lists from JSON or Python callers: same grid
                 object.__setattr__(self, name, tuple(value))
@@ -91,6 +111,8 @@ class SweepSpec:
             "chains": self.chains,
             "scenarios": self.scenarios,
             "costs": self.costs,
+            "reorgs": self.reorgs,
+            "confirmations": self.confirmations,
         }
         for name, values in axes.items():
             if not isinstance(values, tuple) or not values:
@@ -128,6 +150,12 @@ class SweepSpec:
         probes += [dataclasses.replace(base, notional=n) for n in self.notionals[1:]]
         probes.append(dataclasses.replace(base, seed=self.seed_start + self.seeds - 1))
         probes += [dataclasses.replace(base, cost=c) for c in self.costs]
+        probes += [dataclasses.replace(base, reorgs=r) for r in self.reorgs]
+        probes += [
+            dataclasses.replace(base, latency=lat, confirmations=c)
+            for c in self.confirmations
+            for lat in self.latencies
+        ]
         messages: list[str] = []
         for probe in probes:
             try:
@@ -154,8 +182,9 @@ class SweepSpec:
             raise ScenarioConfigError("invalid sweep: " + "; ".join(messages))
 
     def specs(self) -> list[RunSpec]:
-        """Every run of the grid in a stable order: mode, layout, latency, σ, notional, cost
-        profile, seed (each axis in the order given; the seed varies fastest)."""
+        """Every run of the grid in a stable order: mode, layout, latency, reorg process,
+        confirmation policy, σ, notional, cost profile, seed (each axis in the order
+        given; the seed varies fastest)."""
         out: list[RunSpec] = []
         for scenario in self.scenarios:
             out.extend(self._specs_of(scenario))
@@ -168,27 +197,32 @@ class SweepSpec:
             is_local = mode in LOCAL_MODES
             layouts = self.chains[:1] if is_local else self.chains
             latencies = self.latencies[:1] if is_local else self.latencies
-            for chains in layouts:
-                for latency in latencies:
-                    for sigma in self.sigmas:
-                        for notional, cost in itertools.product(self.notionals, self.costs):
-                            out.extend(
-                                RunSpec(
-                                    mode=mode,
-                                    chains=chains,
-                                    latency=latency,
-                                    sigma=sigma,
-                                    drift=self.drift,
-                                    notional=notional,
-                                    target_ltv=self.target_ltv,
-                                    slippage=self.slippage,
-                                    seed=seed,
-                                    scenario=scenario,
-                                    placement=self.placement,
-                                    cost=cost,
-                                )
-                                for seed in seeds
-                            )
+            is_settled = mode in SETTLEMENT_MODES
+            reorgs = self.reorgs if is_settled else ("",)
+            policies = self.confirmations if is_settled else ("",)
+            cells = itertools.product(
+                layouts, latencies, reorgs, policies, self.sigmas, self.notionals, self.costs
+            )
+            for chains, latency, reorg, policy, sigma, notional, cost in cells:
+                out.extend(
+                    RunSpec(
+                        mode=mode,
+                        chains=chains,
+                        latency=latency,
+                        sigma=sigma,
+                        drift=self.drift,
+                        notional=notional,
+                        target_ltv=self.target_ltv,
+                        slippage=self.slippage,
+                        seed=seed,
+                        scenario=scenario,
+                        placement=self.placement,
+                        cost=cost,
+                        reorgs=reorg,
+                        confirmations=policy,
+                    )
+                    for seed in seeds
+                )
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -202,6 +236,9 @@ class SweepSpec:
             del out["scenarios"]
         if not self.placement:
             del out["placement"]
+        for name in ("reorgs", "confirmations"):
+            if getattr(self, name) == ("",):
+                del out[name]
         if self.costs == ((),):
             del out["costs"]
         else:

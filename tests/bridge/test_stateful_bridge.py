@@ -468,25 +468,18 @@ class BridgeMachine(RuleBasedStateMachine):
                         if mid in view.delivered or mid in view.expired:
                             return  # relayed by hand before its confirmations
                         sends.append(mid)
-        if dropped == "discard" and any(self.is_privileged.get(mid) for mid in sends):
-            # Known defect (CI profile, open): a privileged-target send taken off the chain
-            # and sent again under the same id is never refunded (its refund keeps
-            # reverting). Left out of the machine until the relayer handles it.
-            return
         self._advance(0)  # the relayer acts on what is due first
         if self.is_crashed:
             return
-        reorg = target.reorg(depth, dropped=dropped)  # type: ignore[arg-type]
+        target.reorg(depth, dropped=dropped)  # type: ignore[arg-type]
         self.reorgs[dropped] += 1
         note(f"reorg {chain} depth {depth} ({dropped}): sends {[m.hex()[:8] for m in sends]}")
-        if dropped == "discard":
-            gone = set(reorg.dropped)
-            for block in orphaned:
-                for receipt in block.receipts:
-                    if receipt.tx_hash in gone:
-                        for event in receipt.events:
-                            if event.name == "MessageSent":
-                                self.orphaned.add(bytes(event.args["id"]))
+        # a send is gone if the new chain does not hold it: discarded, or mined again
+        # from the pool but reverted there (its deadline passed meanwhile)
+        messenger = self.world.messenger(target)
+        for mid in sends:
+            if not messenger.sent(mid):
+                self.orphaned.add(mid)
         self._cache = None
         self._advance(0)
 
