@@ -17,6 +17,18 @@ devnet does not need:
   every account and slot from the trie again. A devnet needs no witnesses: decoded
   accounts and the storage databases are kept, already consistent with the roots just
   written.
+- **Trie nodes decoded once.** Trie nodes are content-addressed: the node under a hash,
+  and the value under a key of a trie with a given root, never change. A process-wide
+  memo keeps decoded nodes by hash and trie reads by (root, key), so after a revert (a
+  fresh state over the same roots) or between seals a read is a dict lookup instead of a
+  walk that decodes RLP at every level; nodes written at sealing enter the memo as they
+  are hashed. Node hashing uses the C Keccak and a plain RLP encoder for nested bytes
+  lists (the same bytes as ``rlp.encode``), slot and address keys are hashed once each.
+  Callers get a copy of a memoised node (py-trie edits nodes in place). Both memos are
+  bounded (emptied when full), so a long-lived process does not grow without limit.
+  Decoded accounts are memoised by their RLP the same way (an ``Account`` is immutable),
+  and balance and nonce writes build the new ``Account`` directly instead of through
+  rlp's ``copy`` (which deep-copies every other field).
 - **No witness.** ``persist`` returns an empty witness and forgets the keys it logged
   (the log grew for the life of the chain, and was copied at every seal).
 - **Caches survive a rollback.** py-evm's ``discard`` (a reverted call frame, and every
@@ -36,9 +48,11 @@ database, so these caches never outlive the state they describe.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
+import rlp
 from eth.constants import BLANK_ROOT_HASH
 from eth.db.accesslog import KeyAccessLoggerDB
 from eth.db.account import AccountDB
@@ -49,14 +63,55 @@ from eth.db.hash_trie import HashTrie
 from eth.db.journal import JournalDB
 from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
 from eth.db.witness import MetaWitness
+from eth.rlp.accounts import Account
+from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
 from eth_utils import to_bytes
 from trie import HexaryTrie
+from trie.constants import BLANK_NODE, BLANK_NODE_HASH
 
-__all__ = ["DevAccountDB"]
+from chains._interpreter import _keccak
+from chains._trie import encode_node
+
+__all__ = ["DevAccountDB", "clear_trie_memo"]
+
+#: Decoded trie nodes by hash, and trie reads by (root hash, key): content-addressed, so
+#: valid in any database holding the nodes. Emptied when either passes the limit.
+_NODES: dict[bytes, list[Any]] = {}
+_READS: dict[tuple[bytes, bytes], bytes] = {}
+#: Decoded accounts by their RLP encoding (``Account`` objects are immutable).
+_ACCOUNTS: dict[bytes, Account] = {}
+_MEMO_LIMIT = 1 << 18
+
+
+def clear_trie_memo() -> None:
+    """Empty the node and read memos (they refill on use; nothing observable changes)."""
+    _NODES.clear()
+    _READS.clear()
+    _ACCOUNTS.clear()
+
+
+def _copy_node(node: list[Any]) -> list[Any]:
+    # py-trie edits nodes in place (branch slots, embedded children): hand out copies.
+    return [x if x.__class__ is not list else _copy_node(x) for x in node]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _slot_key(slot: bytes) -> bytes:
+    """The storage trie's key of a slot: keccak of the slot padded to 32 bytes."""
+    return _keccak(slot.rjust(32, b"\x00"))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _address_key(address: bytes) -> bytes:
+    """The account trie's key of an address: its keccak."""
+    return _keccak(address)
 
 
 class _PlainTrie(HexaryTrie):
-    """A hexary trie that does not prune and squashes changes in place."""
+    """A hexary trie that does not prune, squashes changes in place, and reads and
+    decodes through the process-wide memos (see the module docstring)."""
+
+    __slots__ = ()
 
     @contextlib.contextmanager
     def squash_changes(self) -> Iterator[HexaryTrie]:
@@ -64,9 +119,76 @@ class _PlainTrie(HexaryTrie):
         # atomic against missing nodes; every node of a devnet's trie is local.
         yield self
 
+    def get(self, key: bytes) -> bytes:
+        memo_key = (self.root_hash, key)
+        value = _READS.get(memo_key)
+        if value is None:
+            value = super().get(key)
+            if len(_READS) >= _MEMO_LIMIT:
+                _READS.clear()
+            _READS[memo_key] = value
+        return value
+
+    def get_node(self, node_hash: Any) -> Any:
+        if node_hash.__class__ is list:  # an embedded node, already decoded
+            return node_hash
+        if node_hash in (BLANK_NODE, BLANK_NODE_HASH):
+            return BLANK_NODE
+        if len(node_hash) < 32:
+            return super().get_node(node_hash)
+        node = _NODES.get(node_hash)
+        if node is None:
+            node = super().get_node(node_hash)  # KeyError if missing, as py-trie
+            if node.__class__ is not list:
+                return node
+            if len(_NODES) >= _MEMO_LIMIT:
+                _NODES.clear()
+            _NODES[node_hash] = _copy_node(node)
+            return node
+        return _copy_node(node)
+
+    def _create_node_to_db_mapping(self, node: Any) -> tuple[Any, Any]:
+        # py-trie's, minus the per-node validation, with the C Keccak and a plain encoder;
+        # the hashed node enters the node memo (the next write usually walks it).
+        if node == BLANK_NODE:
+            return BLANK_NODE, None
+        encoded = encode_node(node)
+        if len(encoded) < 32:
+            return node, None
+        node_hash = _keccak(encoded)
+        if node.__class__ is list and node_hash not in _NODES:
+            if len(_NODES) >= _MEMO_LIMIT:
+                _NODES.clear()
+            _NODES[node_hash] = _copy_node(node)
+        return node_hash, encoded
+
+    def _set_raw_node(self, raw_node: Any) -> bytes:
+        key, value = self._node_to_db_mapping(raw_node)
+        if key == BLANK_NODE:
+            return BLANK_NODE_HASH
+        if value is None:  # a root short enough to embed is still stored by its hash
+            value = encode_node(key)
+            key = _keccak(value)
+        self._set_db_value(key, value)
+        return key  # type: ignore[no-any-return]
+
+
+class _PlainHashTrie(HashTrie):
+    """py-evm's account trie view (keys are keccak(address)), each address hashed once."""
+
+    keymap = staticmethod(_address_key)  # type: ignore[assignment]
+
 
 class _PlainStorageLookup(StorageLookup):
-    """py-evm's slot-to-trie lookup with a non-pruning write trie."""
+    """py-evm's slot-to-trie lookup on :class:`_PlainTrie` (reads and writes)."""
+
+    def _decode_key(self, key: bytes) -> bytes:
+        return _slot_key(bytes(key))
+
+    def _get_read_trie(self) -> HexaryTrie:
+        if self._write_trie is not None:
+            return self._write_trie
+        return _PlainTrie(self._db, root_hash=self._starting_root_hash)
 
     def _get_write_trie(self) -> HexaryTrie:
         if self._trie_nodes_batch is None:
@@ -131,7 +253,7 @@ class DevAccountDB(AccountDB):
     def __init__(self, db: Any, state_root: Any = BLANK_ROOT_HASH) -> None:
         super().__init__(db, state_root)
         # the same layers as py-evm's constructor, on a non-pruning trie
-        self._trie = HashTrie(_PlainTrie(self._batchtrie, state_root, prune=False))  # type: ignore[arg-type]
+        self._trie = _PlainHashTrie(_PlainTrie(self._batchtrie, state_root, prune=False))  # type: ignore[arg-type]
         self._trie_logger = KeyAccessLoggerDB(self._trie, log_missing_keys=False)
         self._trie_cache = CacheDB(self._trie_logger)
         self._journaltrie = JournalDB(self._trie_cache)
@@ -140,6 +262,38 @@ class DevAccountDB(AccountDB):
         self._written: list[Any] = []
         self._marks: list[tuple[Any, int]] = []
         self._applied_diffs: list[Any] = []
+
+    def _get_account(self, address: Any, from_journal: bool = True) -> Account:
+        # py-evm's, with decoded accounts memoised by their encoding
+        if from_journal:
+            cached = self._account_cache.get(address)
+            if cached is not None:
+                return cached  # type: ignore[no-any-return]
+        encoded = self._get_encoded_account(address, from_journal)
+        if encoded:
+            account = _ACCOUNTS.get(encoded)
+            if account is None:
+                account = rlp.decode(encoded, sedes=Account)
+                if len(_ACCOUNTS) >= _MEMO_LIMIT:
+                    _ACCOUNTS.clear()
+                _ACCOUNTS[encoded] = account
+        else:
+            account = Account()
+        if from_journal:
+            self._account_cache[address] = account
+        return account
+
+    def set_balance(self, address: Any, balance: int) -> None:
+        validate_canonical_address(address, title="Storage Address")
+        validate_uint256(balance, title="Account Balance")
+        a = self._get_account(address)
+        self._set_account(address, Account(a.nonce, balance, a.storage_root, a.code_hash))
+
+    def set_nonce(self, address: Any, nonce: int) -> None:
+        validate_canonical_address(address, title="Storage Address")
+        validate_uint64(nonce, title="Nonce")
+        a = self._get_account(address)
+        self._set_account(address, Account(nonce, a.balance, a.storage_root, a.code_hash))
 
     def _set_account(self, address: Any, account: Any) -> None:
         super()._set_account(address, account)
