@@ -86,7 +86,7 @@ class DevExecutor(PragueTransactionExecutor):
             value=transaction.value,
             data=data,
             code=code,
-            create_address=contract_address,
+            create_address=contract_address,  # type: ignore[arg-type]
             refund=msg_refund,
             is_delegation=is_delegation,
         )

@@ -170,7 +170,7 @@ class _PlainTrie(HexaryTrie):
             value = encode_node(key)
             key = _keccak(value)
         self._set_db_value(key, value)
-        return key  # type: ignore[no-any-return]
+        return key
 
 
 class _PlainHashTrie(HashTrie):
@@ -268,7 +268,7 @@ class DevAccountDB(AccountDB):
         if from_journal:
             cached = self._account_cache.get(address)
             if cached is not None:
-                return cached  # type: ignore[no-any-return]
+                return cached
         encoded = self._get_encoded_account(address, from_journal)
         if encoded:
             account = _ACCOUNTS.get(encoded)
