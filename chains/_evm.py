@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -102,6 +103,17 @@ class DevState(StockState):
     computation_class = FastComputation  # type: ignore[assignment]
 
 
+def replace_fields(obj: Any, **changes: Any) -> Any:
+    """``obj.copy(**changes)`` for an rlp object (header, block), sharing the other fields.
+
+    rlp's ``copy`` deep-copies every field not given — a block's whole transaction list at
+    every seal. The fields are immutable rlp objects and bytes, so sharing them is safe.
+    """
+    fields = {name: getattr(obj, name) for name in obj._meta.field_names}
+    fields.update(changes)
+    return obj.copy(**fields)
+
+
 class DevVM(PragueVM):
     """Prague rules; ancestor hashes and receipts come from the chain's own records."""
 
@@ -120,8 +132,18 @@ class DevVM(PragueVM):
         if self.logger.isEnabledFor(logging.DEBUG):
             return super().finalize_block(block)
         meta_witness = self.state.persist()
-        final_block = block.copy(header=block.header.copy(state_root=self.state.state_root))
-        return BlockAndMetaWitness(final_block, meta_witness)
+        header = replace_fields(block.header, state_root=self.state.state_root)
+        return BlockAndMetaWitness(replace_fields(block, header=header), meta_witness)
+
+    @staticmethod
+    def compute_requests_hash(block: Any) -> Any:
+        # Prague's (EIP-7685), with the block and header copies sharing their fields
+        digest = hashlib.sha256()
+        for request in block.block_requests:
+            if len(request) > 1:
+                digest.update(hashlib.sha256(request).digest())
+        header = replace_fields(block.header, requests_hash=digest.digest())
+        return replace_fields(block, header=header)
 
     def process_deposit_request_data(self, block: Any) -> None:
         # Prague's version re-reads every receipt from the receipt trie in the database;
