@@ -21,20 +21,27 @@ from typing import Any
 import coincurve
 from eth._utils.address import generate_contract_address
 from eth.abc import SignedTransactionAPI
-from eth.constants import CREATE_CONTRACT_ADDRESS
+from eth.constants import CREATE_CONTRACT_ADDRESS, POST_MERGE_DIFFICULTY, POST_MERGE_NONCE
 from eth.exceptions import Revert
 from eth.vm.base import BlockAndMetaWitness
 from eth.vm.forks.cancun.transactions import BLOB_TX_TYPE
+from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.blocks import PragueBlockHeader
 from eth.vm.forks.prague.constants import (
     DEPOSIT_CONTRACT_ADDRESS,
     DEPOSIT_EVENT_SIGNATURE_HASH,
     DEPOSIT_REQUEST_TYPE,
 )
+from eth.vm.forks.prague.headers import (
+    calc_excess_blob_gas_prague,
+    create_prague_header_from_parent,
+)
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.message import Message
 from eth_keys.datatypes import PrivateKey
+from eth_typing import BlockNumber
 from eth_utils import ValidationError, to_checksum_address
 
 from chains._errors import (
@@ -114,12 +121,42 @@ def replace_fields(obj: Any, **changes: Any) -> Any:
     return obj.copy(**fields)
 
 
+#: The header fields the chain gives every new block (the fast path below takes these).
+_HEADER_PARAMS = frozenset(
+    ("coinbase", "timestamp", "gas_limit", "mix_hash", "extra_data", "parent_beacon_block_root")
+)
+
+
+def _header_from_parent(parent: Any, **params: Any) -> Any:
+    """Prague's ``create_header_from_parent`` for a Prague parent and the chain's own
+    fields: the same header, built once (py-evm builds it five times, a fork's header
+    class at a time, to validate each fork's fields). Anything else goes to py-evm."""
+    if parent is None or parent.__class__ is not PragueBlockHeader or set(params) != _HEADER_PARAMS:
+        return create_prague_header_from_parent(parent, **params)
+    return PragueBlockHeader(
+        difficulty=POST_MERGE_DIFFICULTY,
+        block_number=BlockNumber(parent.block_number + 1),
+        gas_limit=params["gas_limit"],
+        timestamp=params["timestamp"],
+        coinbase=params["coinbase"],
+        parent_hash=parent.hash,
+        state_root=parent.state_root,
+        extra_data=params["extra_data"],
+        mix_hash=params["mix_hash"],
+        nonce=POST_MERGE_NONCE,
+        base_fee_per_gas=calculate_expected_base_fee_per_gas(parent),
+        excess_blob_gas=calc_excess_blob_gas_prague(parent),
+        parent_beacon_block_root=params["parent_beacon_block_root"],
+    )
+
+
 class DevVM(PragueVM):
     """Prague rules; ancestor hashes and receipts come from the chain's own records."""
 
     _state_class = DevState
     ancestor_hashes: tuple[bytes, ...] = ()
     block_receipts: Sequence[Any] = ()
+    create_header_from_parent = staticmethod(_header_from_parent)
 
     @property
     def previous_hashes(self) -> tuple[bytes, ...]:  # type: ignore[override]
