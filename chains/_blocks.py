@@ -483,7 +483,7 @@ class BlockBuilder:
         state.lock_changes()  # a new transaction starts: earlier changes become permanent
         computation = state.apply_transaction(tx)
         # make_receipt reads only .gas_used of the header it is given
-        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)  # type: ignore[arg-type]
+        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)
         return computation, evm_receipt, evm_receipt.gas_used - pending.gas_used
 
     def _execute(self, pending: _Pending, tx: SignedTransactionAPI) -> Receipt:

@@ -23,7 +23,13 @@ from eth._utils.address import generate_contract_address
 from eth.abc import SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, POST_MERGE_DIFFICULTY, POST_MERGE_NONCE
 from eth.exceptions import Revert
+from eth.rlp.logs import Log
+from eth.rlp.receipts import Receipt
 from eth.vm.base import BlockAndMetaWitness
+from eth.vm.forks.byzantium.constants import (
+    EIP658_TRANSACTION_STATUS_CODE_FAILURE,
+    EIP658_TRANSACTION_STATUS_CODE_SUCCESS,
+)
 from eth.vm.forks.cancun.transactions import BLOB_TX_TYPE
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.prague import PragueVM
@@ -110,6 +116,22 @@ class DevState(StockState):
     computation_class = FastComputation  # type: ignore[assignment]
 
 
+def logs_bloom(logs: Sequence[Log]) -> int:
+    """The 2048-bit bloom of logs (Yellow Paper 4.3.1): for each log's address and each
+    topic, the three 11-bit numbers of the first six bytes of its Keccak set a bit each
+    (eth-bloom's ``BloomFilter``, with the C Keccak)."""
+    bloom = 0
+    for log in logs:
+        for item in log.bloomables:
+            h = _keccak(item)
+            bloom |= (
+                1 << ((h[0] << 8 | h[1]) & 2047)
+                | 1 << ((h[2] << 8 | h[3]) & 2047)
+                | 1 << ((h[4] << 8 | h[5]) & 2047)
+            )
+    return bloom
+
+
 def replace_fields(obj: Any, **changes: Any) -> Any:
     """``obj.copy(**changes)`` for an rlp object (header, block), sharing the other fields.
 
@@ -161,6 +183,25 @@ class DevVM(PragueVM):
     @property
     def previous_hashes(self) -> tuple[bytes, ...]:  # type: ignore[override]
         return self.ancestor_hashes
+
+    @classmethod
+    def make_receipt(cls, base_header: Any, transaction: Any, computation: Any, state: Any) -> Any:
+        # Byzantium's (inherited by Prague), with the logs bloom hashed by the C Keccak:
+        # eth-bloom hashes each address and topic through eth-hash's pycryptodome backend.
+        gas_used = base_header.gas_used + cls.finalize_gas_used(transaction, computation)
+        status = (
+            EIP658_TRANSACTION_STATUS_CODE_FAILURE
+            if computation.is_error
+            else EIP658_TRANSACTION_STATUS_CODE_SUCCESS
+        )
+        logs = [
+            Log(address, topics, data) for address, topics, data in computation.get_log_entries()
+        ]
+        receipt = Receipt(state_root=status, gas_used=gas_used, logs=logs, bloom=logs_bloom(logs))
+        type_id = transaction.type_id
+        if type_id is None:  # a legacy transaction's receipt is not wrapped
+            return receipt
+        return transaction.receipt_builder.typed_receipt_class(type_id, receipt)
 
     def finalize_block(self, block: Any) -> BlockAndMetaWitness:
         # py-evm's, without its debug line, which formats the whole block (str(block))

@@ -66,6 +66,7 @@ from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
 from eth.db.witness import MetaWitness
 from eth.rlp.accounts import Account
 from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
+from eth.vm.interrupt import MissingStorageTrieNode
 from eth_utils import to_bytes
 from trie import HexaryTrie
 from trie.constants import BLANK_NODE, BLANK_NODE_HASH
@@ -91,6 +92,26 @@ def clear_trie_memo() -> None:
     _READS.clear()
     _ACCOUNTS.clear()
     _HP_KEYS.clear()
+
+
+def _decode_uint(encoded: bytes) -> int:
+    """``rlp.decode(encoded, sedes=big_endian_int)`` for a stored slot value (``b""``: 0);
+    anything but a canonical short string goes to rlp (its checks, its errors)."""
+    if not encoded:
+        return 0
+    first = encoded[0]
+    if first < 0x80:
+        if len(encoded) == 1:
+            return first
+    elif (
+        first <= 0xA0
+        and len(encoded) == first - 0x7F
+        and len(encoded) > 1
+        and encoded[1]  # no leading zero
+        and (len(encoded) > 2 or encoded[1] >= 0x80)  # a lone byte < 0x80 is unprefixed
+    ):
+        return int.from_bytes(encoded[1:], "big")
+    return int(rlp.decode(encoded, sedes=rlp.sedes.big_endian_int))
 
 
 def _copy_node(node: list[Any]) -> list[Any]:
@@ -323,6 +344,19 @@ class _DevStorageDB(AccountStorageDB):
         self._storage_cache = CacheDB(self._storage_lookup)
         self._locked_changes = JournalDB(self._storage_cache)
         self._journal_storage = JournalDB(self._locked_changes)
+
+    def get(self, slot: int, from_journal: bool = True) -> int:
+        # py-evm's, with the stored RLP integer decoded directly
+        self._accessed_slots.add(slot)
+        key = slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")
+        lookup_db = self._journal_storage if from_journal else self._locked_changes
+        try:
+            encoded = lookup_db[key]
+        except MissingStorageTrieNode:
+            raise
+        except KeyError:
+            return 0
+        return _decode_uint(encoded)
 
     def keep_after_persist(self) -> None:
         """Become what a fresh store on the committed root would be, read cache included.

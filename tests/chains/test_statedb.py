@@ -366,3 +366,46 @@ def test_header_from_parent_matches_py_evm(
     ours = DevVM.create_header_from_parent(parent, **params)
     theirs = PragueVM.create_header_from_parent(parent, **params)
     assert ours.as_dict() == theirs.as_dict() and ours.hash == theirs.hash
+
+
+class _Finished:
+    """What ``make_receipt`` reads of a finished computation."""
+
+    def __init__(self, logs: tuple[Any, ...], is_error: bool) -> None:
+        self.logs, self.is_error, self.data_floor_gas = logs, is_error, 0
+
+    def get_log_entries(self) -> tuple[Any, ...]:
+        return self.logs
+
+    def get_gas_remaining(self) -> int:
+        return 1234
+
+    def get_gas_refund(self) -> int:
+        return 4800
+
+
+_log_entries = st.lists(
+    st.tuples(
+        st.binary(min_size=20, max_size=20),
+        st.lists(st.integers(0, 2**256 - 1), max_size=4).map(tuple),
+        st.binary(max_size=64),
+    ),
+    max_size=5,
+).map(tuple)
+
+
+@settings(deadline=None)
+@given(_log_entries, st.booleans(), st.sampled_from([0, 2]))
+def test_receipt_and_bloom_match_py_evm(logs: tuple[Any, ...], is_error: bool, kind: int) -> None:
+    """The chain's receipts (bloom by the C Keccak) are py-evm's, legacy and typed."""
+    from eth.vm.forks.prague import PragueVM
+
+    from chains._evm import DevVM
+
+    chain = Chain(ChainConfig(chain_id=1))
+    tx = chain.sign_transaction(to=chain.accounts[1].address, gas=100_000, tx_type=kind)
+    header = chain.get_block(0).header.copy(gas_used=21_000)
+    ours = DevVM.make_receipt(header, tx, _Finished(logs, is_error), None)
+    theirs = PragueVM.make_receipt(header, tx, _Finished(logs, is_error), None)
+    assert type(ours) is type(theirs) and ours.encode() == theirs.encode()
+    assert ours.bloom == theirs.bloom
