@@ -41,6 +41,7 @@ from chains._evm import (
     classify_error,
     error_name,
     impersonated_tx,
+    replace_fields,
     sign_tx,
     validate_transaction,
 )
@@ -259,14 +260,15 @@ class BlockBuilder:
         pending = self._open()
         vm = pending.vm
         transactions = pending.transactions
-        header = pending.header.copy(
+        header = replace_fields(
+            pending.header,
             gas_used=pending.gas_used,
             bloom=pending.bloom,
             transaction_root=ordered_trie_root([tx.encode() for tx in transactions]),
             receipt_root=ordered_trie_root([r.encode() for r in pending.evm_receipts]),
         )
         vm.block_receipts = pending.evm_receipts
-        block = vm.get_block().copy(header=header, transactions=transactions)
+        block = replace_fields(vm.get_block(), header=header, transactions=transactions)
         block = vm.block_postprocessing(block)
         final = vm.finalize_block(block).block
         block_hash = final.header.hash
@@ -481,7 +483,7 @@ class BlockBuilder:
         state.lock_changes()  # a new transaction starts: earlier changes become permanent
         computation = state.apply_transaction(tx)
         # make_receipt reads only .gas_used of the header it is given
-        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)  # type: ignore[arg-type]
+        evm_receipt = vm.make_receipt(_GasSoFar(pending.gas_used), tx, computation, state)
         return computation, evm_receipt, evm_receipt.gas_used - pending.gas_used
 
     def _execute(self, pending: _Pending, tx: SignedTransactionAPI) -> Receipt:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from eth.constants import GAS_MEMORY, GAS_MEMORY_QUADRATIC_DENOMINATOR
 from eth.db.account import IS_PRESENT_VALUE
 from eth.exceptions import (
     FullStack,
@@ -739,6 +740,34 @@ class FastComputation(PragueComputation):
     """py-evm's Prague computation with :func:`_execute` as its opcode loop."""
 
     opcodes = StockComputation.opcodes
+
+    def extend_memory(self, start_position: int, size: int) -> None:
+        """py-evm's memory expansion (same gas, same growth), without building the gas
+        meter's reason string ("Expanding memory a -> b") at every expansion."""
+        if not size or start_position + size > _M or self.logger.show_debug2:
+            super().extend_memory(start_position, size)  # validation, debug logging
+            return
+        memory = self._memory
+        current = len(memory)  # always a multiple of 32
+        end = start_position + size
+        if end <= current:
+            return
+        words = (end + 31) // 32
+        before = current // 32
+        fee = (
+            words * GAS_MEMORY
+            + words * words // GAS_MEMORY_QUADRATIC_DENOMINATOR
+            - before * GAS_MEMORY
+            - before * before // GAS_MEMORY_QUADRATIC_DENOMINATOR
+        )
+        meter = self._gas_meter
+        if fee > meter.gas_remaining:
+            raise OutOfGas(
+                f"Out of gas: Needed {fee} - Remaining {meter.gas_remaining} - "
+                "Reason: Expanding memory"
+            )
+        meter.gas_remaining -= fee
+        memory.extend(start_position, size)
 
     @classmethod
     def apply_computation(

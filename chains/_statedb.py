@@ -17,6 +17,18 @@ devnet does not need:
   every account and slot from the trie again. A devnet needs no witnesses: decoded
   accounts and the storage databases are kept, already consistent with the roots just
   written.
+- **Trie nodes decoded once.** Trie nodes are content-addressed: the node under a hash,
+  and the value under a key of a trie with a given root, never change. A process-wide
+  memo keeps decoded nodes by hash and trie reads by (root, key), so after a revert (a
+  fresh state over the same roots) or between seals a read is a dict lookup instead of a
+  walk that decodes RLP at every level; nodes written at sealing enter the memo as they
+  are hashed. Node hashing uses the C Keccak and a plain RLP encoder for nested bytes
+  lists (the same bytes as ``rlp.encode``), slot and address keys are hashed once each.
+  Callers get a copy of a memoised node (py-trie edits nodes in place). Both memos are
+  bounded (emptied when full), so a long-lived process does not grow without limit.
+  Decoded accounts are memoised by their RLP the same way (an ``Account`` is immutable),
+  and balance and nonce writes build the new ``Account`` directly instead of through
+  rlp's ``copy`` (which deep-copies every other field).
 - **No witness.** ``persist`` returns an empty witness and forgets the keys it logged
   (the log grew for the life of the chain, and was copied at every seal).
 - **Caches survive a rollback.** py-evm's ``discard`` (a reverted call frame, and every
@@ -36,9 +48,12 @@ database, so these caches never outlive the state they describe.
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
+import rlp
 from eth.constants import BLANK_ROOT_HASH
 from eth.db.accesslog import KeyAccessLoggerDB
 from eth.db.account import AccountDB
@@ -49,14 +64,128 @@ from eth.db.hash_trie import HashTrie
 from eth.db.journal import JournalDB
 from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
 from eth.db.witness import MetaWitness
+from eth.rlp.accounts import Account
+from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
+from eth.vm.interrupt import MissingStorageTrieNode
 from eth_utils import to_bytes
 from trie import HexaryTrie
+from trie.constants import BLANK_NODE, BLANK_NODE_HASH
+from trie.validation import validate_is_bytes
 
-__all__ = ["DevAccountDB"]
+from chains._interpreter import _keccak
+from chains._trie import encode_node
+
+__all__ = ["DevAccountDB", "clear_trie_memo"]
+
+#: Decoded trie nodes by hash, and trie reads by (root hash, key): content-addressed, so
+#: valid in any database holding the nodes. Emptied when either passes the limit.
+_NODES: dict[bytes, list[Any]] = {}
+_READS: dict[tuple[bytes, bytes], bytes] = {}
+#: Decoded accounts by their RLP encoding (``Account`` objects are immutable).
+_ACCOUNTS: dict[bytes, Account] = {}
+_MEMO_LIMIT = 1 << 18
+
+
+def clear_trie_memo() -> None:
+    """Empty the node and read memos (they refill on use; nothing observable changes)."""
+    _NODES.clear()
+    _READS.clear()
+    _ACCOUNTS.clear()
+    _HP_KEYS.clear()
+
+
+def _decode_uint(encoded: bytes) -> int:
+    """``rlp.decode(encoded, sedes=big_endian_int)`` for a stored slot value (``b""``: 0);
+    anything but a canonical short string goes to rlp (its checks, its errors)."""
+    if not encoded:
+        return 0
+    first = encoded[0]
+    if first < 0x80:
+        if len(encoded) == 1:
+            return first
+    elif (
+        first <= 0xA0
+        and len(encoded) == first - 0x7F
+        and len(encoded) > 1
+        and encoded[1]  # no leading zero
+        and (len(encoded) > 2 or encoded[1] >= 0x80)  # a lone byte < 0x80 is unprefixed
+    ):
+        return int.from_bytes(encoded[1:], "big")
+    return int(rlp.decode(encoded, sedes=rlp.sedes.big_endian_int))
+
+
+def _copy_node(node: list[Any]) -> list[Any]:
+    # py-trie edits nodes in place (branch slots, embedded children): hand out copies.
+    return [x if x.__class__ is not list else _copy_node(x) for x in node]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _slot_key(slot: bytes) -> bytes:
+    """The storage trie's key of a slot: keccak of the slot padded to 32 bytes."""
+    return _keccak(slot.rjust(32, b"\x00"))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _address_key(address: bytes) -> bytes:
+    """The account trie's key of an address: its keccak."""
+    return _keccak(address)
+
+
+def _encode_account(account: Account) -> bytes:
+    """``rlp.encode(account, sedes=Account)``: [nonce, balance, storage root, code hash]."""
+    nonce, balance, storage_root, code_hash = account
+    if nonce < 0 or balance < 0 or len(storage_root) != 32 or len(code_hash) != 32:
+        return bytes(rlp.encode(account, sedes=Account))  # rlp's checks and errors
+    fields = [
+        nonce.to_bytes((nonce.bit_length() + 7) // 8, "big"),
+        balance.to_bytes((balance.bit_length() + 7) // 8, "big"),
+        bytes(storage_root),
+        bytes(code_hash),
+    ]
+    encoded = encode_node(fields)
+    if encoded not in _ACCOUNTS:
+        if len(_ACCOUNTS) >= _MEMO_LIMIT:
+            _ACCOUNTS.clear()
+        _ACCOUNTS[encoded] = account
+    return encoded
+
+
+_PAIRS = tuple((byte >> 4, byte & 0x0F) for byte in range(256))
+#: hex-prefixed node keys, decoded: prefix bytes -> (nibbles without terminator, is leaf)
+_HP_KEYS: dict[bytes, tuple[tuple[int, ...], bool]] = {}
+
+
+def _nibbles(key: bytes) -> tuple[int, ...]:
+    """py-trie's ``bytes_to_nibbles`` without a generator per byte."""
+    return tuple(itertools.chain.from_iterable(map(_PAIRS.__getitem__, key)))
+
+
+def _hp_decode(prefixed: bytes) -> tuple[tuple[int, ...], bool]:
+    """A leaf's or extension's key: (nibbles without terminator, is it a leaf) —
+    py-trie's ``extract_key`` and ``is_leaf_node`` in one memoised step."""
+    decoded = _HP_KEYS.get(prefixed)
+    if decoded is None:
+        flag = prefixed[0] >> 4
+        nibbles = _nibbles(prefixed)
+        decoded = (nibbles[1:] if flag & 1 else nibbles[2:], flag >= 2)
+        if len(_HP_KEYS) >= _MEMO_LIMIT:
+            _HP_KEYS.clear()
+        _HP_KEYS[prefixed] = decoded
+    return decoded
+
+
+def _hp_encode(nibbles: tuple[int, ...], is_leaf: bool) -> bytes:
+    """Hex-prefix encoding (py-trie's ``compute_leaf_key`` / ``compute_extension_key``)."""
+    flag = 2 if is_leaf else 0
+    packed = (flag + 1, *nibbles) if len(nibbles) % 2 else (flag, 0, *nibbles)
+    return bytes([packed[i] << 4 | packed[i + 1] for i in range(0, len(packed), 2)])
 
 
 class _PlainTrie(HexaryTrie):
-    """A hexary trie that does not prune and squashes changes in place."""
+    """A hexary trie that does not prune, squashes changes in place, and reads and
+    decodes through the process-wide memos (see the module docstring)."""
+
+    __slots__ = ()
 
     @contextlib.contextmanager
     def squash_changes(self) -> Iterator[HexaryTrie]:
@@ -64,9 +193,136 @@ class _PlainTrie(HexaryTrie):
         # atomic against missing nodes; every node of a devnet's trie is local.
         yield self
 
+    def get(self, key: bytes) -> bytes:
+        memo_key = (self.root_hash, key)
+        value = _READS.get(memo_key)
+        if value is None:
+            value = super().get(key)
+            if len(_READS) >= _MEMO_LIMIT:
+                _READS.clear()
+            _READS[memo_key] = value
+        return value
+
+    # -- writes: py-trie's set path on the helpers above (no pruning, so no pruning hooks) --
+
+    def set(self, key: bytes, value: bytes) -> None:
+        validate_is_bytes(key)
+        validate_is_bytes(value)
+        trie_key = _nibbles(key)
+        try:
+            root_node = self.get_node(self.root_hash)
+            if value == b"":
+                new_node = self._delete(root_node, trie_key)
+            else:
+                new_node = self._set(root_node, trie_key, value)
+        except KeyError as exc:
+            self._raise_missing_node(exc, key)
+        self.root_hash = self._set_raw_node(new_node)
+
+    def _set(self, node: Any, trie_key: Any, value: bytes) -> Any:
+        if node == BLANK_NODE:
+            return [_hp_encode(trie_key, True), value]
+        if node.__class__ is list and len(node) == 17:
+            return self._set_branch_node(node, trie_key, value)
+        if node.__class__ is list and len(node) == 2:
+            return self._set_kv_node(node, trie_key, value)
+        return super()._set(node, trie_key, value)  # py-trie's error for a malformed node
+
+    def _set_kv_node(self, node: Any, trie_key: Any, value: bytes) -> Any:
+        current_key, is_leaf = _hp_decode(node[0])
+        common = 0
+        limit = min(len(current_key), len(trie_key))
+        while common < limit and current_key[common] == trie_key[common]:
+            common += 1
+        current_rest = current_key[common:]
+        key_rest = trie_key[common:]
+        if not current_rest and not key_rest:
+            if is_leaf:
+                return [node[0], value]
+            new_node = self._set(self.get_node(node[1]), key_rest, value)
+        elif not current_rest:
+            if not is_leaf:
+                new_node = self._set(self.get_node(node[1]), key_rest, value)
+            else:
+                new_node = [BLANK_NODE] * 16 + [node[1]]
+                leaf = [_hp_encode(key_rest[1:], True), value]
+                new_node[key_rest[0]] = self._persist_node(leaf)
+        else:
+            new_node = [BLANK_NODE] * 17
+            if len(current_rest) == 1 and not is_leaf:
+                new_node[current_rest[0]] = node[1]
+            else:
+                moved = [_hp_encode(current_rest[1:], is_leaf), node[1]]
+                new_node[current_rest[0]] = self._persist_node(moved)
+            if key_rest:
+                leaf = [_hp_encode(key_rest[1:], True), value]
+                new_node[key_rest[0]] = self._persist_node(leaf)
+            else:
+                new_node[-1] = value
+        if common:
+            return [_hp_encode(current_key[:common], False), self._persist_node(new_node)]
+        return new_node
+
+    def get_node(self, node_hash: Any) -> Any:
+        if node_hash.__class__ is list:  # an embedded node, already decoded
+            return node_hash
+        if node_hash in (BLANK_NODE, BLANK_NODE_HASH):
+            return BLANK_NODE
+        if len(node_hash) < 32:
+            return super().get_node(node_hash)
+        node = _NODES.get(node_hash)
+        if node is None:
+            node = super().get_node(node_hash)  # KeyError if missing, as py-trie
+            if node.__class__ is not list:
+                return node
+            if len(_NODES) >= _MEMO_LIMIT:
+                _NODES.clear()
+            _NODES[node_hash] = _copy_node(node)
+            return node
+        return _copy_node(node)
+
+    def _create_node_to_db_mapping(self, node: Any) -> tuple[Any, Any]:
+        # py-trie's, minus the per-node validation, with the C Keccak and a plain encoder;
+        # the hashed node enters the node memo (the next write usually walks it).
+        if node == BLANK_NODE:
+            return BLANK_NODE, None
+        encoded = encode_node(node)
+        if len(encoded) < 32:
+            return node, None
+        node_hash = _keccak(encoded)
+        if node.__class__ is list and node_hash not in _NODES:
+            if len(_NODES) >= _MEMO_LIMIT:
+                _NODES.clear()
+            _NODES[node_hash] = _copy_node(node)
+        return node_hash, encoded
+
+    def _set_raw_node(self, raw_node: Any) -> bytes:
+        key, value = self._node_to_db_mapping(raw_node)
+        if key == BLANK_NODE:
+            return BLANK_NODE_HASH
+        if value is None:  # a root short enough to embed is still stored by its hash
+            value = encode_node(key)
+            key = _keccak(value)
+        self._set_db_value(key, value)
+        return key
+
+
+class _PlainHashTrie(HashTrie):
+    """py-evm's account trie view (keys are keccak(address)), each address hashed once."""
+
+    keymap = staticmethod(_address_key)  # type: ignore[assignment]
+
 
 class _PlainStorageLookup(StorageLookup):
-    """py-evm's slot-to-trie lookup with a non-pruning write trie."""
+    """py-evm's slot-to-trie lookup on :class:`_PlainTrie` (reads and writes)."""
+
+    def _decode_key(self, key: bytes) -> bytes:
+        return _slot_key(bytes(key))
+
+    def _get_read_trie(self) -> HexaryTrie:
+        if self._write_trie is not None:
+            return self._write_trie
+        return _PlainTrie(self._db, root_hash=self._starting_root_hash)
 
     def _get_write_trie(self) -> HexaryTrie:
         if self._trie_nodes_batch is None:
@@ -88,6 +344,19 @@ class _DevStorageDB(AccountStorageDB):
         self._storage_cache = CacheDB(self._storage_lookup)
         self._locked_changes = JournalDB(self._storage_cache)
         self._journal_storage = JournalDB(self._locked_changes)
+
+    def get(self, slot: int, from_journal: bool = True) -> int:
+        # py-evm's, with the stored RLP integer decoded directly
+        self._accessed_slots.add(slot)
+        key = slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")
+        lookup_db = self._journal_storage if from_journal else self._locked_changes
+        try:
+            encoded = lookup_db[key]
+        except MissingStorageTrieNode:
+            raise
+        except KeyError:
+            return 0
+        return _decode_uint(encoded)
 
     def keep_after_persist(self) -> None:
         """Become what a fresh store on the committed root would be, read cache included.
@@ -131,7 +400,7 @@ class DevAccountDB(AccountDB):
     def __init__(self, db: Any, state_root: Any = BLANK_ROOT_HASH) -> None:
         super().__init__(db, state_root)
         # the same layers as py-evm's constructor, on a non-pruning trie
-        self._trie = HashTrie(_PlainTrie(self._batchtrie, state_root, prune=False))  # type: ignore[arg-type]
+        self._trie = _PlainHashTrie(_PlainTrie(self._batchtrie, state_root, prune=False))  # type: ignore[arg-type]
         self._trie_logger = KeyAccessLoggerDB(self._trie, log_missing_keys=False)
         self._trie_cache = CacheDB(self._trie_logger)
         self._journaltrie = JournalDB(self._trie_cache)
@@ -141,8 +410,42 @@ class DevAccountDB(AccountDB):
         self._marks: list[tuple[Any, int]] = []
         self._applied_diffs: list[Any] = []
 
+    def _get_account(self, address: Any, from_journal: bool = True) -> Account:
+        # py-evm's, with decoded accounts memoised by their encoding
+        if from_journal:
+            cached = self._account_cache.get(address)
+            if cached is not None:
+                return cached
+        encoded = self._get_encoded_account(address, from_journal)
+        if encoded:
+            account = _ACCOUNTS.get(encoded)
+            if account is None:
+                account = rlp.decode(encoded, sedes=Account)
+                if len(_ACCOUNTS) >= _MEMO_LIMIT:
+                    _ACCOUNTS.clear()
+                _ACCOUNTS[encoded] = account
+        else:
+            account = Account()
+        if from_journal:
+            self._account_cache[address] = account
+        return account
+
+    def set_balance(self, address: Any, balance: int) -> None:
+        validate_canonical_address(address, title="Storage Address")
+        validate_uint256(balance, title="Account Balance")
+        a = self._get_account(address)
+        self._set_account(address, Account(a.nonce, balance, a.storage_root, a.code_hash))
+
+    def set_nonce(self, address: Any, nonce: int) -> None:
+        validate_canonical_address(address, title="Storage Address")
+        validate_uint64(nonce, title="Nonce")
+        a = self._get_account(address)
+        self._set_account(address, Account(nonce, a.balance, a.storage_root, a.code_hash))
+
     def _set_account(self, address: Any, account: Any) -> None:
-        super()._set_account(address, account)
+        # py-evm's, with the encoding built directly (rlp's sedes walk is ~10x slower)
+        self._account_cache[address] = account
+        self._journaltrie[address] = _encode_account(account)
         if self._marks:
             self._written.append(address)
 

@@ -14,9 +14,30 @@ from typing import Any
 import rlp
 from eth_utils import keccak
 
-__all__ = ["BLANK_ROOT", "ordered_trie_root"]
+__all__ = ["BLANK_ROOT", "encode_node", "ordered_trie_root"]
 
 BLANK_ROOT = keccak(rlp.encode(b""))
+
+
+def _length_prefix(length: int, offset: int) -> bytes:
+    if length < 56:
+        return bytes((offset + length,))
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((offset + 55 + len(size),)) + size
+
+
+def encode_node(item: Any) -> bytes:
+    """RLP of a trie node: nested lists of ``bytes`` (``rlp.encode``'s bytes, without its
+    per-item sedes and ``Sequence`` checks; ``tests/chains/test_statedb.py`` compares)."""
+    kind = item.__class__
+    if kind is bytes:
+        if len(item) == 1 and item[0] < 0x80:
+            return item
+        return _length_prefix(len(item), 0x80) + item
+    if kind is list:
+        payload = b"".join([encode_node(child) for child in item])
+        return _length_prefix(len(payload), 0xC0) + payload
+    return bytes(rlp.codec.encode_raw(item))  # anything else (bytearray, tuples): rlp's way
 
 
 def _nibbles(key: bytes) -> tuple[int, ...]:

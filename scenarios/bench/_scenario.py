@@ -3,9 +3,23 @@
 Per mode (``testbed bench scenario``): one :class:`~scenarios.World` per layout is built
 once (its build time is reported apart) and every run reverts to the world's anchor — the
 deployment is reused, never redeployed. After one warm-up run, ``repeats`` times ``runs``
-runs (seeds ``0 .. runs-1``) are timed; the figure is the median runs/s. A ``bridged`` run
-includes its atomic baseline run (divergence needs it), as in a sweep. Modes without a
-runner yet are reported as unavailable, not measured.
+runs (seeds ``0 .. runs-1``) are timed, by the wall clock and by this process's CPU time;
+the figures are the medians of runs/s (``median_runs_per_s``: wall, ``cpu_median_runs_per_s``:
+CPU — on a machine shared with other jobs CPU time leaves out the time spent waiting for a
+core). A ``bridged`` run includes its atomic baseline run (divergence needs it), as in a
+sweep. Modes without a runner yet are reported as unavailable, not measured.
+``scenarios`` may name several scenarios (or every built-in one); each gets its own table.
+
+Machines differ about 2x in absolute speed, so the figure the targets use is relative to
+titanoboa measured in the same session: before each repeat, titanoboa's swap loop (the
+engine benchmark's ``boa`` path, in a worker process of its own) runs ``boa_swaps`` swaps,
+and
+
+    bridged_runs_per_boa_swap = median over repeats i of
+        (bridged CPU runs/s in repeat i) / (titanoboa CPU swaps/s just before repeat i)
+
+for the first scenario (and per scenario in ``scenarios``). Taking the ratio within one
+repeat, seconds apart, cancels most of the drift of a shared machine's load.
 
 Sweep (``--sweep-runs N``): a real :func:`~scenarios.run_sweep` into a temporary folder,
 ``workers`` processes, mode ``bridged`` on the 3-chain layout in virtual time over all
@@ -40,6 +54,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from scenarios.bench._engine import _Isolated
 from scenarios.model import (
     DEFAULT_SCENARIO,
     LATENCY_PRESETS,
@@ -71,12 +86,21 @@ def run_scenario_bench(
     latency: str = "fast-attestation",
     sigma: float = 0.8,
     scenario: str = DEFAULT_SCENARIO,
+    scenarios: Sequence[str] | None = None,
+    boa_swaps: int = 300,
     progress: Callable[[str], None] = _noop,
 ) -> dict[str, Any]:
-    """Runs/s per mode of ``scenario`` on one reused world per layout; see the module
-    docstring."""
+    """Runs/s per mode of each scenario on one reused world per layout, and titanoboa's
+    swaps/s in the same session (``boa_swaps=0``: not measured); see the module docstring.
+
+    ``scenarios`` (default: just ``scenario``) are timed in order; the top-level
+    ``modes`` and ``bridged_runs_per_boa_swap`` are the first one's.
+    """
     if runs < 1 or repeats < 1:
         raise ScenarioConfigError(f"runs={runs} and repeats={repeats} must be at least 1")
+    if boa_swaps < 0:
+        raise ScenarioConfigError(f"boa_swaps={boa_swaps} must not be negative")
+    names = list(scenarios) if scenarios else [scenario]
     worlds = WorldCache()
     result: dict[str, Any] = {
         "runs_per_repeat": runs,
@@ -84,19 +108,66 @@ def run_scenario_bench(
         "chains": chains,
         "latency": latency,
         "sigma": sigma,
-        "scenario": scenario,
+        "scenario": names[0],
         "world_build_s": None,
         "modes": {},
     }
-    start = time.perf_counter()
-    progress(f"building the {chains}-chain world")
-    worlds.get(chains)
-    result["world_build_s"] = round(time.perf_counter() - start, 3)
+    boa = _Isolated("boa", warmup=20) if boa_swaps else None
+    try:
+        start = time.perf_counter()
+        progress(f"building the {chains}-chain world")
+        worlds.get(chains)
+        result["world_build_s"] = round(time.perf_counter() - start, 3)
+        if boa is not None:
+            progress("titanoboa's swap loop: set-up and warm-up (worker process)")
+            boa.wait_ready()
+        boa_rates: list[float] = []
+        per_scenario: dict[str, Any] = {}
+        for name in names:
+            per_scenario[name] = _time_modes(
+                name, modes, runs, repeats, chains, latency, sigma, worlds, boa, boa_swaps,
+                boa_rates, progress,
+            )  # fmt: skip
+    finally:
+        if boa is not None:
+            boa.close()
+    result["modes"] = per_scenario[names[0]]["modes"]
+    if boa is not None:
+        result["boa"] = {
+            "swaps_per_run": boa_swaps,
+            "cpu_median_swaps_per_s": round(statistics.median(boa_rates), 1),
+            "cpu_runs_swaps_per_s": [round(r, 1) for r in boa_rates],
+        }
+        ratio = per_scenario[names[0]].get("bridged_runs_per_boa_swap")
+        if ratio is not None:
+            result["bridged_runs_per_boa_swap"] = ratio
+    if scenarios:
+        result["scenarios"] = per_scenario
+    return result
+
+
+def _time_modes(
+    scenario: str,
+    modes: Sequence[str],
+    runs: int,
+    repeats: int,
+    chains: int,
+    latency: str,
+    sigma: float,
+    worlds: WorldCache,
+    boa: _Isolated | None,
+    boa_swaps: int,
+    boa_rates: list[float],
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    """One scenario's modes (see :func:`run_scenario_bench`); a titanoboa run before each
+    repeat of each mode goes into ``boa_rates``."""
+    out: dict[str, Any] = {"modes": {}}
     for mode in modes:
         try:
             get_runner(mode)
         except ScenarioConfigError as exc:
-            result["modes"][mode] = {"available": False, "reason": str(exc)}
+            out["modes"][mode] = {"available": False, "reason": str(exc)}
             progress(f"{mode}: not available ({exc})")
             continue
         specs = [
@@ -115,23 +186,41 @@ def run_scenario_bench(
         warm = time.perf_counter()
         run(specs[0], world=worlds.get(chains))
         warm_s = time.perf_counter() - warm
-        rates = []
+        rates: list[float] = []
+        cpu_rates: list[float] = []
+        ratios: list[float] = []
         for i in range(repeats):
-            t0 = time.perf_counter()
+            boa_rate = boa.run(boa_swaps)[1] if boa is not None else None
+            t0, c0 = time.perf_counter(), time.process_time()
             for spec in specs:
                 run(spec, world=worlds.get(chains))
-            elapsed = time.perf_counter() - t0
+            elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
             rates.append(round(runs / elapsed, 2))
-            progress(f"{mode}: repeat {i + 1}/{repeats}: {rates[-1]} runs/s")
+            cpu_rates.append(round(runs / cpu, 2))
+            if boa_rate is not None:
+                boa_rates.append(boa_rate)
+                ratios.append(runs / cpu / boa_rate)  # runs/s ÷ boa swaps/s, same repeat
+            progress(
+                f"{scenario} {mode}: repeat {i + 1}/{repeats}: {rates[-1]} runs/s "
+                f"({cpu_rates[-1]} by CPU time)"
+            )
         median = statistics.median(rates)
-        result["modes"][mode] = {
+        entry: dict[str, Any] = {
             "available": True,
             "median_runs_per_s": median,
             "ms_per_run": round(1000 / median, 1),
             "repeats_runs_per_s": rates,
+            "cpu_median_runs_per_s": statistics.median(cpu_rates),
+            "cpu_ms_per_run": round(1000 / statistics.median(cpu_rates), 1),
+            "cpu_repeats_runs_per_s": cpu_rates,
             "first_run_s": round(warm_s, 3),
         }
-    return result
+        if ratios:
+            entry["runs_per_boa_swap"] = round(statistics.median(ratios), 5)
+        out["modes"][mode] = entry
+        if mode == "bridged" and ratios:
+            out["bridged_runs_per_boa_swap"] = entry["runs_per_boa_swap"]
+    return out
 
 
 def run_sweep_bench(

@@ -19,7 +19,7 @@ from eth_utils import ValidationError
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from chains import Chain, Devnet, TransactionReverted
+from chains import Chain, ChainConfig, Devnet, TransactionReverted
 from chains._evm import VM_CLASSES as _VM_CLASSES
 
 # runtime: SSTORE(calldata[0:32], calldata[32:64]); if calldata[64:96] != 0: REVERT
@@ -321,3 +321,91 @@ def test_account_trie_cache_follows_the_roots_written() -> None:
         assert db._get_encoded_account(address, from_journal=False) == (
             fresh._get_encoded_account(address, from_journal=False)
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gas_limit=st.integers(5000, 60_000_000),
+    used_share=st.floats(0, 1),
+    base_fee=st.integers(0, 10**12),
+    excess_blob_gas=st.integers(0, 10**7),
+    blob_gas_used=st.integers(0, 10**6),
+    step=st.integers(1, 10**6),
+    extra=st.binary(max_size=32),
+)
+def test_header_from_parent_matches_py_evm(
+    gas_limit: int,
+    used_share: float,
+    base_fee: int,
+    excess_blob_gas: int,
+    blob_gas_used: int,
+    step: int,
+    extra: bytes,
+) -> None:
+    """The chain's one-step header construction is py-evm's five-step one, field for field."""
+    from eth.vm.forks.prague import PragueVM
+
+    from chains._evm import DevVM
+
+    genesis = Chain(ChainConfig(chain_id=1)).get_block(0).header
+    parent = genesis.copy(
+        gas_limit=gas_limit,
+        gas_used=int(gas_limit * used_share),
+        base_fee_per_gas=base_fee,
+        excess_blob_gas=excess_blob_gas,
+        blob_gas_used=blob_gas_used,
+    )
+    params = {
+        "coinbase": b"\x11" * 20,
+        "timestamp": parent.timestamp + step,
+        "gas_limit": gas_limit + step,
+        "mix_hash": b"\x22" * 32,
+        "extra_data": extra,
+        "parent_beacon_block_root": b"\x33" * 32,
+    }
+    ours = DevVM.create_header_from_parent(parent, **params)
+    theirs = PragueVM.create_header_from_parent(parent, **params)
+    assert ours.as_dict() == theirs.as_dict() and ours.hash == theirs.hash
+
+
+class _Finished:
+    """What ``make_receipt`` reads of a finished computation."""
+
+    def __init__(self, logs: tuple[Any, ...], is_error: bool) -> None:
+        self.logs, self.is_error, self.data_floor_gas = logs, is_error, 0
+
+    def get_log_entries(self) -> tuple[Any, ...]:
+        return self.logs
+
+    def get_gas_remaining(self) -> int:
+        return 1234
+
+    def get_gas_refund(self) -> int:
+        return 4800
+
+
+_log_entries = st.lists(
+    st.tuples(
+        st.binary(min_size=20, max_size=20),
+        st.lists(st.integers(0, 2**256 - 1), max_size=4).map(tuple),
+        st.binary(max_size=64),
+    ),
+    max_size=5,
+).map(tuple)
+
+
+@settings(deadline=None)
+@given(_log_entries, st.booleans(), st.sampled_from([0, 2]))
+def test_receipt_and_bloom_match_py_evm(logs: tuple[Any, ...], is_error: bool, kind: int) -> None:
+    """The chain's receipts (bloom by the C Keccak) are py-evm's, legacy and typed."""
+    from eth.vm.forks.prague import PragueVM
+
+    from chains._evm import DevVM
+
+    chain = Chain(ChainConfig(chain_id=1))
+    tx = chain.sign_transaction(to=chain.accounts[1].address, gas=100_000, tx_type=kind)
+    header = chain.get_block(0).header.copy(gas_used=21_000)
+    ours = DevVM.make_receipt(header, tx, _Finished(logs, is_error), None)
+    theirs = PragueVM.make_receipt(header, tx, _Finished(logs, is_error), None)
+    assert type(ours) is type(theirs) and ours.encode() == theirs.encode()
+    assert ours.bloom == theirs.bloom

@@ -1,12 +1,20 @@
-"""The one-pass ordered trie root agrees with py-evm's HexaryTrie."""
+"""The one-pass ordered trie root agrees with py-evm's HexaryTrie; the state tries'
+memoised trie, node encoder and account encoder agree with py-trie and rlp."""
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
+import rlp
 from eth.db.trie import _make_trie_root_and_nodes
+from eth.rlp.accounts import Account
 from hypothesis import given
 from hypothesis import strategies as st
+from trie import HexaryTrie
 
-from chains._trie import ordered_trie_root
+from chains._statedb import _encode_account, _PlainTrie, clear_trie_memo
+from chains._trie import encode_node, ordered_trie_root
 
 values = st.lists(st.binary(min_size=1, max_size=120), max_size=300)
 
@@ -20,3 +28,67 @@ def test_boundary_sizes_match_py_evm() -> None:
     for n in (0, 1, 2, 16, 17, 127, 128, 129, 255, 256, 257):
         items = [bytes([i % 251 + 1]) * (1 + i % 40) for i in range(n)]
         assert ordered_trie_root(items) == _make_trie_root_and_nodes(tuple(items))[0], n
+
+
+# -- the state tries' memoised trie (chains/_statedb.py) against py-trie -----------------
+
+#: keys of one length per trie (as in the state tries), from a small alphabet so that keys
+#: share prefixes and every node shape (extension splits, branch values) occurs
+_writes = st.integers(1, 4).flatmap(
+    lambda length: st.lists(
+        st.tuples(
+            st.binary(min_size=length, max_size=length).map(
+                lambda b: bytes(x % 5 * 0x11 for x in b)
+            ),
+            st.sampled_from([b"", b"\x01", b"\x7f", b"\x80", b"x" * 33]),
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+
+
+@given(_writes, st.booleans())
+def test_memoised_trie_matches_py_trie(writes: list[tuple[bytes, bytes]], clear: bool) -> None:
+    """Same root after every write and delete, same reads, with the memos warm or emptied
+    midway (they are process-wide and content-addressed)."""
+    reference, memoised = HexaryTrie({}), _PlainTrie({})
+    for i, (key, value) in enumerate(writes):
+        reference[key] = value
+        memoised[key] = value
+        assert memoised.root_hash == reference.root_hash
+        if clear and i == len(writes) // 2:
+            clear_trie_memo()
+        probe = writes[(i * 7) % len(writes)][0]
+        assert memoised[probe] == reference[probe]
+
+
+def test_memoised_trie_32_byte_keys_match_py_trie() -> None:
+    rnd = random.Random(7)
+    reference, memoised = HexaryTrie({}), _PlainTrie({})
+    keys = [rnd.randbytes(32) for _ in range(300)]
+    for step in range(1500):
+        key = rnd.choice(keys)
+        value = rnd.choice([b"", rnd.randbytes(rnd.randint(1, 40))])
+        reference[key] = value
+        memoised[key] = value
+        assert memoised.root_hash == reference.root_hash, step
+    assert all(memoised[k] == reference[k] for k in keys)
+    # a second trie on the same database reads the same values from any earlier root
+    assert _PlainTrie(memoised.db, memoised.root_hash)[keys[0]] == reference[keys[0]]
+
+
+@given(st.recursive(st.binary(max_size=80), lambda inner: st.lists(inner, max_size=17)))
+def test_node_encoding_matches_rlp(node: Any) -> None:
+    assert encode_node(node) == rlp.encode(node)
+
+
+@given(
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 2**256 - 1),
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=32, max_size=32),
+)
+def test_account_encoding_matches_rlp(nonce: int, balance: int, root: bytes, code: bytes) -> None:
+    account = Account(nonce, balance, root, code)
+    assert _encode_account(account) == rlp.encode(account, sedes=Account)

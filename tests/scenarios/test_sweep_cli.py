@@ -99,12 +99,38 @@ def test_report_of_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_bench_scenario_json(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
-        ["bench", "scenario", "--json", "--runs", "2", "--repeats", "1", "--modes", "atomic,warp"]
-    )
+        [
+            "bench", "scenario", "--json", "--runs", "2", "--repeats", "1",
+            "--modes", "atomic,warp", "--boa-swaps", "0",
+        ]
+    )  # fmt: skip
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     atomic = result["modes"]["atomic"]
     assert atomic["available"] and atomic["median_runs_per_s"] > 0
     assert atomic["repeats_runs_per_s"] == [atomic["median_runs_per_s"]]
+    assert atomic["cpu_repeats_runs_per_s"] == [atomic["cpu_median_runs_per_s"]]
+    assert "boa" not in result and "bridged_runs_per_boa_swap" not in result
     warp = result["modes"]["warp"]
     assert not warp["available"] and "mode='warp' is not a known mode" in warp["reason"]
+
+
+def test_bench_scenario_reports_runs_per_boa_swap(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every built-in scenario gets a table; the bridged rate is divided by titanoboa's
+    swaps/s measured in the same session, repeat by repeat."""
+    argv = ["bench", "scenario", "--runs", "1", "--repeats", "2", "--modes", "bridged"]
+    code = main([*argv, "--json", "--boa-swaps", "10", "--scenario", "all"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    from scenarios.plan import BUILTINS
+
+    assert list(result["scenarios"]) == list(BUILTINS)
+    boa = result["boa"]
+    assert len(boa["cpu_runs_swaps_per_s"]) == 2 * len(BUILTINS)
+    bridged = result["modes"]["bridged"]
+    assert result["modes"] == result["scenarios"][result["scenario"]]["modes"]
+    # the ratio of each repeat is runs/s ÷ the boa run just before it; the median of two
+    expected = [
+        bridged["cpu_repeats_runs_per_s"][i] / boa["cpu_runs_swaps_per_s"][i] for i in range(2)
+    ]
+    assert result["bridged_runs_per_boa_swap"] == pytest.approx(sum(expected) / 2, rel=0.02)
