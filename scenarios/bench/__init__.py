@@ -19,6 +19,7 @@ from scenarios.bench._rpc import (
 )
 from scenarios.bench._scenario import (
     run_scenario_bench,
+    run_scenarios_bench,
     run_sweep_bench,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "run_engine_bench",
     "run_rpc_bench",
     "run_scenario_bench",
+    "run_scenarios_bench",
     "run_sweep_bench",
 ]

@@ -50,7 +50,7 @@ from scenarios.model import (
 from scenarios.runners import get_runner, run
 from scenarios.sweep import SweepSpec, WorldCache, group_by_baseline, run_sweep
 
-__all__ = ["run_scenario_bench", "run_sweep_bench"]
+__all__ = ["run_scenario_bench", "run_scenarios_bench", "run_sweep_bench"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +88,11 @@ def run_scenario_bench(
         "world_build_s": None,
         "modes": {},
     }
+    probe = RunSpec(chains=chains, latency=latency, sigma=sigma, scenario=scenario)
+    probe.validate()
     start = time.perf_counter()
-    progress(f"building the {chains}-chain world")
-    worlds.get(chains)
+    progress(f"building the {chains}-chain world for {scenario}")
+    world = worlds.for_spec(probe)
     result["world_build_s"] = round(time.perf_counter() - start, 3)
     for mode in modes:
         try:
@@ -113,13 +115,13 @@ def run_scenario_bench(
         for spec in specs:
             spec.validate()
         warm = time.perf_counter()
-        run(specs[0], world=worlds.get(chains))
+        run(specs[0], world=world)
         warm_s = time.perf_counter() - warm
         rates = []
         for i in range(repeats):
             t0 = time.perf_counter()
             for spec in specs:
-                run(spec, world=worlds.get(chains))
+                run(spec, world=world)
             elapsed = time.perf_counter() - t0
             rates.append(round(runs / elapsed, 2))
             progress(f"{mode}: repeat {i + 1}/{repeats}: {rates[-1]} runs/s")
@@ -132,6 +134,15 @@ def run_scenario_bench(
             "first_run_s": round(warm_s, 3),
         }
     return result
+
+
+def run_scenarios_bench(scenarios: Sequence[str], **kwargs: Any) -> dict[str, Any]:
+    """:func:`run_scenario_bench` for each of ``scenarios`` (its own world each): the result
+    of the first at the top level, as for one scenario, and every one under ``scenarios``."""
+    if not scenarios:
+        raise ScenarioConfigError("scenarios: name at least one scenario")
+    per = {name: run_scenario_bench(scenario=name, **kwargs) for name in scenarios}
+    return {**per[scenarios[0]], "scenarios": per}
 
 
 def run_sweep_bench(

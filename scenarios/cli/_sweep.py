@@ -326,19 +326,23 @@ def add_report_parser(sub: Any) -> None:
 
 
 def _cmd_bench_scenario(args: argparse.Namespace) -> int:
-    from scenarios.bench import run_scenario_bench, run_sweep_bench
+    from scenarios.bench import run_scenarios_bench, run_sweep_bench
+    from scenarios.plan import BUILTINS
 
     def say(message: str) -> None:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
 
     result: dict[str, Any] = {}
     if args.runs > 0:
-        result = run_scenario_bench(
+        names = [n.strip() for n in args.scenario.split(",") if n.strip()]
+        if names == ["all"]:
+            names = list(BUILTINS)
+        result = run_scenarios_bench(
+            names,
             modes=args.modes,
             runs=args.runs,
             repeats=args.repeats,
             chains=args.chains,
-            scenario=args.scenario,
             progress=say,
         )
     if args.sweep_runs:
@@ -361,14 +365,14 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    if "modes" in result:
+    for one in result.get("scenarios", {}).values():
         print(
-            f"{result['scenario']}: {result['chains']}-chain world built in "
-            f"{result['world_build_s']} s; "
-            f"{result['runs_per_repeat']} runs × {result['repeats']} repeats per mode"
+            f"{one['scenario']}: {one['chains']}-chain world built in "
+            f"{one['world_build_s']} s; "
+            f"{one['runs_per_repeat']} runs × {one['repeats']} repeats per mode"
         )
         rows = []
-        for mode, info in result["modes"].items():
+        for mode, info in one["modes"].items():
             if info["available"]:
                 rates = " ".join(str(r) for r in info["repeats_runs_per_s"])
                 rows.append([mode, info["median_runs_per_s"], info["ms_per_run"], rates])
@@ -418,11 +422,12 @@ def add_bench_scenario_parser(bench_sub: Any) -> None:
         default=MODES,
         help=f"comma-separated modes (default {','.join(MODES)})",
     )
-    p.add_argument("--chains", type=int, choices=(2, 3), default=3, help="layout (default 3)")
+    p.add_argument("--chains", type=int, choices=(2, 3, 4, 5), default=3, help="chains (default 3)")
     p.add_argument(
         "--scenario",
         default="swap-borrow-refinance",
-        help="built-in scenario or .toml file to time (default swap-borrow-refinance)",
+        help="built-in scenario(s) or .toml file(s) to time, comma-separated, or 'all' "
+        "(default swap-borrow-refinance)",
     )
     p.add_argument(
         "--sweep-runs",
