@@ -116,7 +116,8 @@ def run_scenario_bench(
     try:
         start = time.perf_counter()
         progress(f"building the {chains}-chain world")
-        worlds.get(chains)
+        for name in names:
+            worlds.for_spec(_probe(name, chains, latency, sigma))
         result["world_build_s"] = round(time.perf_counter() - start, 3)
         if boa is not None:
             progress("titanoboa's swap loop: set-up and warm-up (worker process)")
@@ -146,6 +147,13 @@ def run_scenario_bench(
     return result
 
 
+def _probe(scenario: str, chains: int, latency: str, sigma: float) -> RunSpec:
+    """A spec naming the world ``scenario`` runs on (a scenario may need venues of its own)."""
+    probe = RunSpec(chains=chains, latency=latency, sigma=sigma, scenario=scenario)
+    probe.validate()
+    return probe
+
+
 def _time_modes(
     scenario: str,
     modes: Sequence[str],
@@ -163,6 +171,7 @@ def _time_modes(
     """One scenario's modes (see :func:`run_scenario_bench`); a titanoboa run before each
     repeat of each mode goes into ``boa_rates``."""
     out: dict[str, Any] = {"modes": {}}
+    world = worlds.for_spec(_probe(scenario, chains, latency, sigma))
     for mode in modes:
         try:
             get_runner(mode)
@@ -184,7 +193,7 @@ def _time_modes(
         for spec in specs:
             spec.validate()
         warm = time.perf_counter()
-        run(specs[0], world=worlds.get(chains))
+        run(specs[0], world=world)
         warm_s = time.perf_counter() - warm
         rates: list[float] = []
         cpu_rates: list[float] = []
@@ -193,7 +202,7 @@ def _time_modes(
             boa_rate = boa.run(boa_swaps)[1] if boa is not None else None
             t0, c0 = time.perf_counter(), time.process_time()
             for spec in specs:
-                run(spec, world=worlds.get(chains))
+                run(spec, world=world)
             elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
             rates.append(round(runs / elapsed, 2))
             cpu_rates.append(round(runs / cpu, 2))

@@ -24,6 +24,7 @@ from scenarios.model import (
     COMPONENTS,
     DEFAULT_SCENARIO,
     LATENCY_PRESETS,
+    MAX_CHAINS,
     RunResult,
     RunSpec,
     ScenarioConfigError,
@@ -118,7 +119,9 @@ def add_commands(sub: Any) -> None:
 
 
 def _spec_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--chains", type=int, help="bridged layout: 2 or 3 chains (default 3)")
+    parser.add_argument(
+        "--chains", type=int, help="chains of the world: 2 to 5 (default 3; a placement's own)"
+    )
     parser.add_argument(
         "--latency",
         help=f"bridge latency preset (default fast-attestation): {', '.join(LATENCY_PRESETS)}",
@@ -147,6 +150,12 @@ def _spec_arguments(parser: argparse.ArgumentParser) -> None:
         "--confirmations",
         help="the relayer's confirmation policy (bridged runs): fast (0 blocks, default), "
         "safe, finalized, preset (the latency preset's) or N blocks",
+    )
+    parser.add_argument(
+        "--arb-gap-bps",
+        type=float,
+        dest="arb_gap_bps",
+        help="price premium of an arbitrage scenario's dear pool, bps (default 100)",
     )
     parser.add_argument(
         "--cost",
@@ -219,10 +228,18 @@ def _spec_from_args(args: argparse.Namespace, **forced: Any) -> RunSpec:
         "placement",
         "reorgs",
         "confirmations",
+        "arb_gap_bps",
     ):
         value = getattr(args, name, None)
         if value is not None:
             fields[name] = value
+    if "chains" not in fields and fields.get("placement"):
+        # a placement on more chains than the default 3 sets the world's chain count
+        from scenarios.plan import Placement
+
+        needed = Placement.parse(fields["placement"]).chains
+        if RunSpec.chains < needed <= MAX_CHAINS:
+            fields["chains"] = needed
     if getattr(args, "cost", None):
         fields["cost"] = {**dict(fields.get("cost") or {}), **args.cost}
     if getattr(args, "mode", None) is not None:
@@ -269,12 +286,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``testbed demo``: deploy, run every mode on one seed, print and save the comparison."""
+    from scenarios.runners import hosting_for_spec
     from scenarios.world import World
 
     base = _spec_from_args(args, mode="atomic")
     progress = _progress
     progress(f"building the world: {base.chains} chains, suites deployed once")
-    world = World.build(base.chains)
+    world = World.build(base.chains, hosting=hosting_for_spec(base))
     results: dict[str, RunResult | str] = {}
     for mode in registered_modes():
         spec = dataclasses.replace(base, mode=mode)
@@ -319,7 +337,8 @@ def _bridged_by_preset(
         return {}
     from scenarios.sweep import WorldCache, group_by_baseline
 
-    cache = WorldCache(lambda chains: world)
+    cache = WorldCache()
+    cache.put(world)
     specs = [
         dataclasses.replace(base, mode="bridged", latency=preset, seed=base.seed + i)
         for i in range(n_seeds)

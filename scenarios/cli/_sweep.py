@@ -371,6 +371,7 @@ def add_report_parser(sub: Any) -> None:
 
 def _cmd_bench_scenario(args: argparse.Namespace) -> int:
     from scenarios.bench import run_scenario_bench, run_sweep_bench
+    from scenarios.plan import BUILTINS
 
     def say(message: str) -> None:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -379,8 +380,6 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
     if args.runs > 0:
         names = [n.strip() for n in args.scenario.split(",") if n.strip()]
         if names == ["all"]:
-            from scenarios.plan import BUILTINS
-
             names = list(BUILTINS)
         result = run_scenario_bench(
             modes=args.modes,
@@ -488,7 +487,7 @@ def add_bench_scenario_parser(bench_sub: Any) -> None:
         default=MODES,
         help=f"comma-separated modes (default {','.join(MODES)})",
     )
-    p.add_argument("--chains", type=int, choices=(2, 3), default=3, help="layout (default 3)")
+    p.add_argument("--chains", type=int, choices=(2, 3, 4, 5), default=3, help="chains (default 3)")
     p.add_argument(
         "--scenario",
         default="swap-borrow-refinance",

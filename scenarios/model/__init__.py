@@ -5,6 +5,7 @@ deployment.
 
 from __future__ import annotations
 
+from scenarios.model._arb import ArbOptimum, arb_optimum, arb_profit, break_even_gap
 from scenarios.model._cost import (
     COMPONENTS,
     DEFAULT_BRIDGE_FEES,
@@ -65,9 +66,11 @@ from scenarios.model._reference import (
 )
 from scenarios.model._risk import RISK_FIELDS, CellRisk, cvar, get_cell_risk, percentile
 from scenarios.model._runspec import (
+    DEFAULT_ARB_GAP_BPS,
     DEFAULT_SCENARIO,
     LADDER,
     LATENCY_PRESETS,
+    MAX_CHAINS,
     METRIC_KEYS,
     MODES,
     OUTCOMES,
@@ -92,6 +95,8 @@ from scenarios.model._scenario import (
 )
 
 __all__ = [
+    "DEFAULT_ARB_GAP_BPS",
+    "MAX_CHAINS",
     "AMM_FEE",
     "DEFAULT_SCENARIO",
     "COMPONENTS",
@@ -142,6 +147,10 @@ __all__ = [
     "accrue_interest",
     "add_builtin_runner",
     "arbitrage_input",
+    "ArbOptimum",
+    "arb_optimum",
+    "arb_profit",
+    "break_even_gap",
     "cdp_collateral_ratio",
     "cdp_debt",
     "cdp_is_safe",

@@ -103,6 +103,12 @@ OUTCOMES = ("complete", "partial", "reverted", "liquidated")
 #: The scenario a spec runs when it names none (DESIGN §5).
 DEFAULT_SCENARIO = "swap-borrow-refinance"
 
+#: The default price gap of arbitrage scenarios (bps): above the 60.3 bps break-even of two
+#: 0.3 % pools (1/γ² − 1), so the arbitrage is profitable at σ = 0.
+DEFAULT_ARB_GAP_BPS = 100.0
+#: Most chains a world (and so a spec or a placement) may have.
+MAX_CHAINS = 5
+
 _MODE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _SIG_DIGITS = 9
 
@@ -146,6 +152,9 @@ class RunSpec:
     #: The relayer's confirmation policy on every lane (``bridge.parse_confirmations``:
     #: ``""``/``fast`` 0 blocks, ``safe``, ``finalized``, ``preset``, or N blocks).
     confirmations: str = ""
+    #: Premium of a scenario's ``premium_at`` pool over the reference price, in bps: the
+    #: price gap an arbitrage scenario closes (unused by scenarios without one).
+    arb_gap_bps: float = DEFAULT_ARB_GAP_BPS
     #: Cost-model overrides (``scenarios.CostModel.from_mapping`` keys); stored as sorted
     #: (key, value) pairs, nested mappings likewise, so the spec stays hashable.
     cost: tuple[tuple[str, Any], ...] = ()
@@ -169,8 +178,8 @@ class RunSpec:
         known = registered_modes()
         if not isinstance(self.mode, str) or self.mode not in known:
             errors.append(f"mode={self.mode!r} is not a known mode; known: {', '.join(known)}")
-        if isinstance(self.chains, bool) or self.chains not in (2, 3):
-            errors.append(f"chains={self.chains!r} must be 2 or 3")
+        if isinstance(self.chains, bool) or self.chains not in range(2, MAX_CHAINS + 1):
+            errors.append(f"chains={self.chains!r} must be 2 to {MAX_CHAINS}")
         if not isinstance(self.latency, str) or self.latency not in LATENCY_PRESETS:
             errors.append(
                 f"latency={self.latency!r} is not a known latency preset; "
@@ -182,6 +191,7 @@ class RunSpec:
             "notional": (lambda v: v > 0, "must be positive"),
             "target_ltv": (lambda v: 0 < v < 1, "must be in (0, 1)"),
             "slippage": (lambda v: 0 <= v < 1, "must be in [0, 1)"),
+            "arb_gap_bps": (lambda v: 0 <= v < 5000, "must be in [0, 5000) bps"),
         }
         for name, (is_ok, rule) in ranges.items():
             value = getattr(self, name)
@@ -236,8 +246,8 @@ class RunSpec:
 
     def to_json(self) -> dict[str, Any]:
         """The fields as a JSON-safe dict (``scenario``/``placement``/``reorgs``/
-        ``confirmations`` only when set, ``cost`` only when it overrides something, so keys
-        of default runs do not change)."""
+        ``confirmations`` only when set, ``arb_gap_bps`` only when not the default, ``cost``
+        only when it overrides something, so keys of default runs do not change)."""
         out = dataclasses.asdict(self)
         if self.scenario == DEFAULT_SCENARIO:
             del out["scenario"]
@@ -246,6 +256,8 @@ class RunSpec:
         for name in ("reorgs", "confirmations"):
             if not out[name]:
                 del out[name]
+        if self.arb_gap_bps == DEFAULT_ARB_GAP_BPS:
+            del out["arb_gap_bps"]
         del out["cost"]
         if self.cost:
             out["cost"] = _thaw(self.cost)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from scenarios.plan._model import (
     Borrow,
     Received,
@@ -11,6 +13,7 @@ from scenarios.plan._model import (
     ScenarioError,
     Supply,
     Swap,
+    Units,
 )
 
 __all__ = ["BUILTINS", "get_builtin"]
@@ -64,8 +67,52 @@ LEVERAGE_LOOP = Scenario(
     ),
 )
 
+#: USDC the arbitrage buys with: about the optimal size Δ* for the default 100 bps gap
+#: between two pools of the suite's depth (1,000 WETH / 2,000,000 USDC); see
+#: ``scenarios.model.arb_profit`` for Δ* and the profit at any size.
+ARB_SIZE_USDC = 2_000
+
+CROSS_CHAIN_ARB = Scenario(
+    "cross-chain-arb",
+    (
+        Swap("buy", "cheap", sell="USDC", buy="WETH", amount=Units(ARB_SIZE_USDC)),
+        Swap("sell", "dear", sell="WETH", buy="USDC", amount=Received("buy")),
+    ),
+    venues=(("cheap", "amm"), ("dear", "amm")),
+    premium_at="dear",
+    doc=(
+        "The same WETH/USDC pair on two venues with a price gap (the dear pool is held at "
+        "arb_gap_bps over the reference): buy WETH on the cheap pool, sell it on the dear "
+        "one. On one chain both legs are one transaction (the reference); across chains the "
+        "WETH bought crosses the bridge before the sale (bridge-based arbitrage, Öz et al. "
+        "arXiv:2501.17335), so the sale happens at the price after the hop's latency: the "
+        "profit's spread across seeds grows like σ√τ. Profitable at σ = 0 only above the "
+        "break-even gap 1/γ² − 1 = 60.3 bps of two 0.3 % pools."
+    ),
+)
+
+CROSS_CHAIN_ARB_INVENTORY = dataclasses.replace(
+    CROSS_CHAIN_ARB,
+    name="cross-chain-arb-inventory",
+    inventory=True,
+    doc=(
+        "cross-chain-arb with inventory on both chains (inventory-based arbitrage, Öz et "
+        "al.): the WETH sold on the dear chain comes from inventory there, at once, and the "
+        "WETH bought on the cheap chain crosses the bridge afterwards to replenish it. No "
+        "leg waits for the bridge, so the profit is locked in at the start and does not "
+        "spread with the hop latency; the cost is the inventory's capital until rebalanced."
+    ),
+)
+
 BUILTINS: dict[str, Scenario] = {
-    s.name: s for s in (SWAP_BORROW_REFINANCE, REMOTE_START, LEVERAGE_LOOP)
+    s.name: s
+    for s in (
+        SWAP_BORROW_REFINANCE,
+        REMOTE_START,
+        LEVERAGE_LOOP,
+        CROSS_CHAIN_ARB,
+        CROSS_CHAIN_ARB_INVENTORY,
+    )
 }
 
 

@@ -511,6 +511,13 @@ class Scenario:
     ``venues``: venue name → kind; ``start_asset`` is what the user holds at t0 (the spec's
     notional of it), on the chain of venue ``start_at`` (``None``: the first step's venue);
     ``doc`` says what the scenario shows.
+
+    ``premium_at`` names an AMM venue whose WETH/USDC pool trades at a premium of the run's
+    ``arb_gap_bps`` over the reference price (its arbitrageur holds it at P·(1 + gap)
+    instead of P): a price gap between two venues, for arbitrage scenarios.
+    ``inventory``: the user holds inventory on every chain, so a hop's asset is taken from
+    inventory on the destination at once (fronted in kind) and the hop itself runs after the
+    last step, as the rebalancing transfer that repays the inventory (see the planner).
     """
 
     name: str
@@ -519,6 +526,8 @@ class Scenario:
     start_asset: str = "USDC"
     start_at: str | None = None
     doc: str = ""
+    premium_at: str | None = None
+    inventory: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -566,12 +575,18 @@ class Scenario:
         bad values are errors naming the step and field."""
         if not isinstance(data, Mapping):
             raise ScenarioError(f"a scenario must be a table, got {type(data).__name__}")
-        unknown = sorted(set(data) - {"name", "doc", "venues", "start", "steps"})
+        known_keys = ("name", "doc", "venues", "start", "steps", "premium_at", "inventory")
+        unknown = sorted(set(data) - set(known_keys))
         if unknown:
             raise ScenarioError(
-                f"unknown scenario key(s): {', '.join(unknown)}; "
-                "known: name, doc, venues, start, steps"
+                f"unknown scenario key(s): {', '.join(unknown)}; known: {', '.join(known_keys)}"
             )
+        premium_at = data.get("premium_at")
+        if premium_at is not None and not isinstance(premium_at, str):
+            raise ScenarioError(f"premium_at: {premium_at!r} must be a venue name")
+        inventory = data.get("inventory", False)
+        if not isinstance(inventory, bool):
+            raise ScenarioError(f"inventory: {inventory!r} must be true or false")
         name = data.get("name", "custom")
         venues_raw = data.get("venues")
         if venues_raw is None:
@@ -597,6 +612,8 @@ class Scenario:
             start_asset=str(start.get("asset", "USDC")),
             start_at=None if start.get("at") is None else str(start["at"]),
             doc=str(data.get("doc", "")),
+            premium_at=premium_at,
+            inventory=inventory,
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -622,6 +639,10 @@ class Scenario:
             out["start"]["at"] = self.start_at
         if self.doc:
             out["doc"] = self.doc
+        if self.premium_at is not None:
+            out["premium_at"] = self.premium_at
+        if self.inventory:
+            out["inventory"] = True
         return out
 
 

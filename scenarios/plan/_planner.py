@@ -11,6 +11,14 @@ wrapped token only travels home, so a hop between two chains that are neither ho
 through home (two legs). The whole holding travels unless the step's amount is a literal or
 a ``received:`` reference, in which case that amount does.
 
+Inventory (a scenario with ``inventory = true``, in a mode that keeps the placement): the
+user holds inventory on every chain, so instead of waiting for a hop the asset is fronted
+in kind on the destination at once (``front_inventory``: the fronter's inventory there,
+the amount the hop would carry) and the hop runs after the last step as the rebalancing
+transfer (``hop`` of the ``inventory`` amount), followed by ``repay_inventory`` — the
+inventory-based strategy of cross-chain arbitrage (Öz et al., arXiv:2501.17335), next to
+the bridge-based one (plain ``bridged``).
+
 How a mode shapes its plan is a :class:`Mode` strategy (:data:`MODES`): which placement it
 runs on (``atomic`` and ``sequential`` collapse every venue onto chain A, ``bridged`` keeps
 the placement), how a refinance is funded, and how legs group into transactions. A new mode
@@ -80,13 +88,14 @@ class Leg:
 
     ``action``: ``swap``, ``supply``, ``withdraw``, ``borrow``, ``repay``, ``lock``, ``draw``,
     ``cdp_repay``, ``free``, ``transfer``, ``wait``, ``hop``, ``flash_mint``, ``flash_repay``,
-    ``front_repay``, ``repay_fronter``. ``amount`` is an :data:`Amount` or the name of a
-    quantity the interpreter reads when the leg runs (``"debt"``: the user's whole loan,
-    ``"collateral"``: the whole market collateral, ``"dai_for_debt"``: the DAI that buys the
-    debt's USDC on ``via``, ``"fronted"``: what the fronter paid, ``"dai_drawn"``: the DAI the
-    previous draw produced). ``tx`` numbers the transaction the leg is part of (legs of one
-    transaction share it; a hop is its own); ``inside`` marks legs run inside a flash
-    callback.
+    ``front_repay``, ``repay_fronter``, ``front_inventory``, ``repay_inventory``. ``amount``
+    is an :data:`Amount` or the name of a quantity the interpreter reads when the leg runs
+    (``"debt"``: the user's whole loan, ``"collateral"``: the whole market collateral,
+    ``"dai_for_debt"``: the DAI that buys the debt's USDC on ``via``, ``"fronted"``: what the
+    fronter paid, ``"dai_drawn"``: the DAI the previous draw produced, ``"inventory"``: what
+    was fronted in kind of the leg's asset). ``tx`` numbers the transaction the leg is part
+    of (legs of one transaction share it; a hop is its own); ``inside`` marks legs run inside
+    a flash callback.
     """
 
     n: int
@@ -110,6 +119,8 @@ class Leg:
         p = dict(self.params)
         if self.action == "hop":
             return f"bridge {amount} {self.asset} {self.chain} → {self.to_chain}"
+        if self.action == "front_inventory":
+            return f"front {amount} {self.asset} (as bridged from {p['from']})"
         if self.action == "swap":
             return f"swap {amount} {p['sell']} → {p['buy']} on {self.venue}"
         if self.action == "transfer":
@@ -152,6 +163,8 @@ class Plan:
                 out.append((leg.n, "vault flash fee on the DAI minted"))
             elif leg.action == "hop":
                 out.append((leg.n, "bridge fee 0"))
+            elif leg.action == "front_inventory":
+                out.append((leg.n, "inventory capital until rebalanced"))
         return out
 
     def table(self) -> str:
@@ -355,6 +368,8 @@ class _Builder:
     legs: list[Leg] = field(default_factory=list)
     where: dict[str, str | None] = field(default_factory=dict)
     tx: int = 0
+    #: Rebalancing hops of an inventory scenario: (step, asset, source, destination).
+    deferred: list[tuple[Step, str, str, str]] = field(default_factory=list)
 
     def chain_of(self, venue: str) -> str:
         return self.placement.chain_of[venue]
@@ -417,13 +432,37 @@ class _Builder:
         if src is None or src == dest:
             self.where[asset] = dest
             return
+        hop_amount = amount if isinstance(amount, Units | Received) else Holding()
+        if self.scenario.inventory and not self.mode.is_one_chain:
+            self.leg(
+                step,
+                "front_inventory",
+                dest,
+                asset=asset,
+                amount=hop_amount,
+                params=(("from", src),),
+                note="fronted in kind from inventory",
+            )
+            self.deferred.append((step, asset, src, dest))
+            self.where[asset] = dest
+            return
+        self.hops(step, asset, src, dest, hop_amount)
+        self.where[asset] = dest
+
+    def hops(self, step: Step, asset: str, src: str, dest: str, amount: Amount | str) -> None:
+        """The hop legs from ``src`` to ``dest`` (through the asset's home if neither is)."""
         home = self.home_of(asset)
         path = [src, dest] if home in (src, dest) else [src, home, dest]
-        hop_amount = amount if isinstance(amount, Units | Received) else Holding()
+        hop_amount = amount
         for a, b in zip(path, path[1:], strict=False):
             self.leg(step, "hop", a, asset=asset, amount=hop_amount, to_chain=b)
-            hop_amount = Holding() if isinstance(hop_amount, Units) else hop_amount
-        self.where[asset] = dest
+            hop_amount = Holding() if isinstance(hop_amount, Units | str) else hop_amount
+
+    def rebalance(self) -> None:
+        """The deferred hops of an inventory scenario, each then repaying the inventory."""
+        for step, asset, src, dest in self.deferred:
+            self.hops(step, asset, src, dest, "inventory")
+            self.leg(step, "repay_inventory", dest, asset=asset, amount="inventory")
 
     def iter_steps(self) -> Iterator[Step]:
         yield from self.scenario.steps
@@ -442,16 +481,24 @@ def build_plan(scenario: Scenario, placement: Placement | None, mode: str) -> Pl
     b.where[scenario.start_asset] = effective.start_chain(scenario)
     for step in scenario.steps:
         _plan_step(b, step)
+    b.rebalance()
     return Plan(
         scenario=scenario,
         placement=effective,
         mode=mode,
         legs=tuple(b.legs),
-        funding=strategy.funding.name
-        if any(isinstance(s, Refinance) for s in scenario.steps)
-        else "none",
+        funding=_funding_name(b, scenario, strategy),
         chains=effective.chains,
     )
+
+
+def _funding_name(b: _Builder, scenario: Scenario, strategy: Mode) -> str:
+    names = []
+    if any(isinstance(s, Refinance) for s in scenario.steps):
+        names.append(strategy.funding.name)
+    if b.deferred:
+        names.append("inventory on the destination chain, rebalanced by the bridge")
+    return "; ".join(names) or "none"
 
 
 _SIMPLE = {

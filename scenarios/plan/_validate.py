@@ -54,6 +54,10 @@ def validate(
         )
     if scenario.start_at is not None and scenario.start_at not in kinds:
         errors.append(f"start field 'at': unknown venue {scenario.start_at!r}; {_declared(kinds)}")
+    if scenario.premium_at is not None and kinds.get(scenario.premium_at) != "amm":
+        errors.append(
+            f"premium_at: {scenario.premium_at!r} is not an amm venue; {_declared(kinds)}"
+        )
     index = {s.id: i for i, s in enumerate(scenario.steps)}
     errors += _reference_errors(scenario, index)
     held = {scenario.start_asset}

@@ -29,6 +29,7 @@ from scenarios.runners._interpreter import (
     PlanContext,
     bind,
     execute_plan,
+    push_to_price,
 )
 from scenarios.runners._one_chain import (
     AtomicRunner,
@@ -42,6 +43,8 @@ from scenarios.runners._registry import (
 )
 from scenarios.runners._scenario_run import (
     PlanRunner,
+    hosting_for,
+    hosting_for_spec,
     plan_for,
     resolve_scenario,
     run_plan,
@@ -76,7 +79,10 @@ __all__ = [
     "execute_plan",
     "get_runner",
     "get_unbacked_usdc",
+    "hosting_for",
+    "hosting_for_spec",
     "plan_for",
+    "push_to_price",
     "register_builtin_runners",
     "resolve_scenario",
     "run",

@@ -86,6 +86,9 @@ class MarketActors:
     keeper_reports: int = 0
     flow_trades: int = 0
     observers: list[Callable[[float], None]] = field(default_factory=list)
+    #: Pools held at a premium over the reference: pool address → factor (1 + gap); their
+    #: arbitrageur trades them back to P·factor instead of P.
+    premium: dict[str, float] = field(default_factory=dict)
     _event: Any = field(default=None, repr=False)  # the next tick's ScheduledEvent
     _tick: int = 0
     _weth_is_0: dict[str, bool] = field(default_factory=dict, repr=False)  # pool → order
@@ -103,7 +106,7 @@ class MarketActors:
             self._report_pegged(keeper, t0)
             self._synced[keeper.venue_name] = 0
         for amm in self.amms:
-            self._synced["amm:" + amm.chain.name] = 0
+            self._synced[_amm_key(amm)] = 0
         self._schedule(self.interval)
 
     def stop(self) -> None:
@@ -133,7 +136,7 @@ class MarketActors:
         if self.config.arbitrage:
             for amm in self.amms:
                 self._arbitrage(amm, price)
-                self._synced["amm:" + amm.chain.name] = k
+                self._synced[_amm_key(amm)] = k
         if self.interval == 1:
             # coarse cadence: keepers report only when synced before a step (nothing else
             # reads an oracle) and the runner extrapolates health between samples
@@ -155,7 +158,7 @@ class MarketActors:
         k = self.tick_at(now)
         price = self.path.at_tick(k)
         for amm in amms:
-            key = "amm:" + amm.chain.name
+            key = _amm_key(amm)
             if self.config.arbitrage and self._synced.get(key) != k:
                 self._arbitrage(amm, price)
                 self._synced[key] = k
@@ -167,6 +170,9 @@ class MarketActors:
     # -- arbitrage --------------------------------------------------------------------------
     def _arbitrage(self, amm: AmmVenue, price: float) -> None:
         pool = amm.weth_usdc
+        factor = self.premium.get(pool.address)
+        if factor is not None:  # a pool held at a premium: its reference is P·factor
+            price *= factor
         r0, r1, _ = pool.get_reserves()
         weth_is_0 = self._weth_is_0.get(pool.address)
         if weth_is_0 is None:
@@ -270,3 +276,8 @@ class MarketActors:
             reported, _ = keeper.oracle.latest(keeper.token)  # type: ignore[attr-defined]
         ref = self.price_at(now)
         return abs(reported / WAD - ref) / ref
+
+
+def _amm_key(amm: AmmVenue) -> str:
+    """The actors' bookkeeping key of an AMM: its WETH/USDC pool (one chain may host several)."""
+    return "amm:" + amm.weth_usdc.address

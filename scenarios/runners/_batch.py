@@ -60,7 +60,7 @@ class AtomicExecution(Execution):
                 f"atomic runs a one-chain plan; placement {plan.placement.text()} spans chains"
             )
         suite = world.suite
-        spenders = (suite.router, suite.market, suite.vault)
+        spenders = (suite.router, suite.market, suite.vault, *(a.router for a in world.extra_amms))
         approvals = [
             (token.address, spender.address)
             for token in (suite.usdc, suite.weth, suite.dai)
@@ -124,9 +124,9 @@ class AtomicExecution(Execution):
             step = _failed_step(ctx, failure.reason)
             state.rec.failed(world.devnet.now, chain.name, step, failure.reason, gas=failure.gas)
         else:
-            amm = state.amm
             for leg in ctx.plan.legs:
                 if leg.action == "swap":
+                    amm = ctx.binding.amm.get(leg.venue or "", state.amm)
                     pool = amm.dai_usdc if "DAI" in (leg.param("sell"), leg.param("buy")) else None
                     state.actors.touched.add((pool or amm.weth_usdc).address)
             for fee in walk.fees:

@@ -66,7 +66,7 @@ from scenarios.runners._one_chain import (
     _market_for,
     to_wad,
 )
-from scenarios.world import BridgedLayout, World
+from scenarios.world import BridgedLayout, CdpVenue, LendingVenue, World
 
 __all__ = ["ACTOR_EVENTS", "HOP_DEADLINE", "STEP_PRIORITY", "BridgedRunner", "Delay", "Delivery"]
 
@@ -157,6 +157,8 @@ class BridgedState(RunState):
             - self.owed_to_fronter
         )
         weth += (market.collateral(user) + vault.ink(user)) / WAD + flying_weth
+        if self.owed_weth:
+            weth -= self.owed_weth
         return Holdings(usd=usd, weth=weth, plain_usd=plain - self.owed_to_fronter)
 
     # -- health -----------------------------------------------------------------------------
@@ -269,10 +271,13 @@ def get_unbacked_usdc(hops: dict[str, Transfer], unbacked: list[UnbackedMint]) -
     return sum(hops[mint.id].value for mint in unbacked if mint.id in hops)
 
 
-def _keepers(layout: BridgedLayout) -> dict[str, Keeper]:
+def _keepers(
+    layout: BridgedLayout, lending: LendingVenue | None = None, cdp: CdpVenue | None = None
+) -> dict[str, Keeper]:
     """One keeper per chain whose venues read an oracle: the market's chain (which also
-    keeps the wUSDC feed fresh) and the vault's."""
-    lending, cdp = layout.lending, layout.cdp
+    keeps the wUSDC feed fresh) and the vault's (default: the layout's market and vault)."""
+    lending = layout.lending if lending is None else lending
+    cdp = layout.cdp if cdp is None else cdp
     return {
         lending.chain.name: Keeper(
             lending.chain.name,

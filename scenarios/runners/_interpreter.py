@@ -15,9 +15,13 @@ handler in :data:`HANDLERS`; what differs between modes is an :class:`Execution`
 - :class:`AtomicExecution` (``atomic``): the whole plan as one batch transaction through the
   user's :class:`BatchExecutor` (``contracts/BatchExecutor.vy``), flash-funded.
 
-Which venues a placement maps to: the World hosts the one-chain suite on A, and the bridged
-layout (AMM on A, lending on B, CDP on C — or on A with 2 chains). A placement the World
-does not host is refused with the placements it does.
+Which venues a placement maps to: the World hosts the one-chain suite on A (plus further AMMs
+on A for one-chain plans with several AMM venues) and a multi-chain layout — a standard one
+(AMM on A, lending on B, CDP on C, or on A with 2 chains) or the general one of its
+:class:`~scenarios.world.Hosting`, where the i-th venue of a kind on a chain is that chain's
+i-th instance. A plan the World does not host is refused before anything runs, naming what
+it hosts. A scenario's ``premium_at`` pool is moved to P0·(1 + gap) at t0 and held there
+by its arbitrageur (:func:`push_to_price`).
 
 The t0 quote (for ``shortfall_bps``) walks the same plan with the venues' view functions
 at t0 — swap outputs, the borrow at the target LTV, the DAI bought for the debt plus the
@@ -62,7 +66,7 @@ from scenarios.runners._one_chain import (
 )
 from scenarios.runners._settlement import begin_settlement
 from scenarios.runners._walk import walk_plan
-from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World
+from scenarios.world import AmmVenue, CdpVenue, Hosting, LendingVenue, World
 
 __all__ = [
     "HANDLERS",
@@ -77,6 +81,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DECIMALS = {"USDC": 6, "WETH": 18, "DAI": 18}
+#: The AMM's fee factor γ (0.3 % fee).
+AMM_GAMMA = 0.997
 #: Timeline event name of each action (the names the runners used before plans).
 EVENT_NAMES = {"supply": "supply_collateral", "withdraw": "withdraw_collateral"}
 Wait = Delay | Delivery
@@ -108,7 +114,10 @@ class Binding:
 def hosted_placements(world: World) -> list[str]:
     """The venue placements this World hosts (kind=chain), for error messages."""
     out = ["amm=A,lending=A,cdp=A"]
-    out.append("amm=A,lending=B,cdp=C" if world.chains == 3 else "amm=A,lending=B,cdp=A")
+    if world.hosting is not None and not world.hosting.is_standard:
+        out.append(world.hosting.text())
+    else:
+        out.append("amm=A,lending=B,cdp=C" if world.chains == 3 else "amm=A,lending=B,cdp=A")
     return out
 
 
@@ -118,6 +127,11 @@ def bind(world: World, plan: Plan) -> Binding:
     chain_of = plan.placement.chain_of
     used = {v: chain_of[v] for v in kinds if v in chain_of}
     chains = {c.name: c for c in world.devnet.chains}
+    if plan.placement.chains > world.chains:
+        raise ScenarioError(
+            f"placement {plan.placement.text()} needs {plan.placement.chains} chains, the "
+            f"world has {world.chains}"
+        )
     if plan.placement.is_single_chain and set(used.values()) <= {"A"}:
         s = world.suite
         tokens: dict[tuple[str, str], Contract] = {
@@ -125,8 +139,16 @@ def bind(world: World, plan: Plan) -> Binding:
             ("WETH", "A"): s.weth,
             ("DAI", "A"): s.dai,
         }
+        hosted = [world.amm, *world.extra_amms]
+        names = [v for v, k in plan.scenario.venues if k == "amm"]
+        if len(names) > len(hosted):
+            raise ScenarioError(
+                f"venue {names[len(hosted)]!r} (amm): this world hosts {len(hosted)} AMM(s) on "
+                f"A for one-chain plans; build it for the scenario (World.build(chains, "
+                "hosting=...))"
+            )
         return Binding(
-            amm={v: world.amm for v, k in kinds.items() if k == "amm"},
+            amm=dict(zip(names, hosted, strict=False)),
             lending={v: world.lending for v, k in kinds.items() if k == "lending"},
             cdp={v: world.cdp for v, k in kinds.items() if k == "cdp"},
             tokens=tokens,
@@ -134,6 +156,12 @@ def bind(world: World, plan: Plan) -> Binding:
             is_one_chain=True,
         )
     layout = world.bridged
+    tokens = {}
+    for asset, forms in (("USDC", layout.usdc), ("WETH", layout.weth), ("DAI", layout.dai)):
+        for chain, token in forms.items():
+            tokens[(asset, chain)] = token
+    if layout.venues:
+        return _bind_general(world, plan, used, tokens, chains)
     where = {"amm": layout.amm.chain.name, "lending": layout.lending.chain.name}
     where["cdp"] = layout.cdp.chain.name
     for venue, chain in used.items():
@@ -143,19 +171,46 @@ def bind(world: World, plan: Plan) -> Binding:
                 f"{kinds[venue]} venues on {where[kinds[venue]]}, not {chain}; hosted "
                 f"placements: {'; '.join(hosted_placements(world))}"
             )
-    if plan.placement.chains > world.chains:
-        raise ScenarioError(
-            f"placement {plan.placement.text()} needs {plan.placement.chains} chains, the "
-            f"world has {world.chains}"
-        )
-    tokens = {}
-    for asset, forms in (("USDC", layout.usdc), ("WETH", layout.weth), ("DAI", layout.dai)):
-        for chain, token in forms.items():
-            tokens[(asset, chain)] = token
     return Binding(
         amm={v: layout.amm for v, k in kinds.items() if k == "amm"},
         lending={v: layout.lending for v, k in kinds.items() if k == "lending"},
         cdp={v: layout.cdp for v, k in kinds.items() if k == "cdp"},
+        tokens=tokens,
+        chains=chains,
+        is_one_chain=False,
+    )
+
+
+def _bind_general(
+    world: World,
+    plan: Plan,
+    used: dict[str, str],
+    tokens: dict[tuple[str, str], Contract],
+    chains: dict[str, Chain],
+) -> Binding:
+    """The general layout's venues: the i-th venue of a kind on a chain (in the scenario's
+    venue order) is that chain's i-th instance of the kind."""
+    venues = world.bridged.venues
+    seen: dict[tuple[str, str], int] = {}
+    bound: dict[str, dict[str, Any]] = {"amm": {}, "lending": {}, "cdp": {}}
+    for name, kind in plan.scenario.venues:
+        if name not in used:
+            continue
+        chain = used[name]
+        i = seen.get((kind, chain), 0)
+        seen[(kind, chain)] = i + 1
+        venue = venues.get((kind, chain, i))
+        if venue is None:
+            raise ScenarioError(
+                f"placement {plan.placement.text()}: venue {name!r} ({kind}) on {chain}, but "
+                f"this world hosts {world.hosting.text()}; hosted placements: "
+                f"{'; '.join(hosted_placements(world))}"
+            )
+        bound[kind][name] = venue
+    return Binding(
+        amm=bound["amm"],
+        lending=bound["lending"],
+        cdp=bound["cdp"],
         tokens=tokens,
         chains=chains,
         is_one_chain=False,
@@ -176,6 +231,7 @@ class PlanContext:
     execution: Execution
     received: dict[str, dict[str, int]] = field(default_factory=dict)
     fronted: int = 0
+    inventory: dict[str, int] = field(default_factory=dict)  # asset → fronted in kind
     quotes: dict[int, int] = field(default_factory=dict)  # leg n → quoted output (t0)
 
     @property
@@ -389,7 +445,11 @@ def _hop(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
     home = _home(ctx, asset)
     symbol = asset if src == home else "w" + asset
     hop = f"hop:{symbol} {src}→{dst}"
-    amount = _amount(ctx, leg, held=int(token.balanceOf(ctx.user)))
+    held = int(token.balanceOf(ctx.user))
+    if leg.amount == "inventory":  # the rebalancing hop: what was fronted in kind
+        amount = min(ctx.inventory.get(asset, 0), held)
+    else:
+        amount = _amount(ctx, leg, held=held)
     now = ctx.now()
     kind = "weth" if asset == "WETH" else "usd"
     units = float(Decimal(amount) / Decimal(10 ** DECIMALS[asset]))
@@ -425,6 +485,45 @@ def _hop(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
     yield Delivery(message_id)
 
 
+def _front_inventory(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    """The fronter's inventory on the leg's chain gives the user what the hop from
+    ``from`` would have carried, at once; the user owes it in kind until rebalanced."""
+    asset = leg.asset or ""
+    amount = _amount(ctx, leg, held=ctx.balance(asset, str(leg.param("from"))))
+    token = ctx.binding.token(asset, leg.chain)
+    ctx.send(leg, token.transfer, ctx.user, amount, sender=ctx.state.world.roles.fronter)
+    ctx.inventory[asset] = ctx.inventory.get(asset, 0) + amount
+    _owe(ctx, asset, amount)
+    rec = ctx.state.rec
+    rec.fronted_usdc += _usd(ctx, asset, amount)
+    if rec.fronted_at is None:
+        rec.fronted_at = ctx.now()
+    yield from ()
+
+
+def _repay_inventory(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
+    """Give the fronter back what it fronted in kind (as much as the user holds)."""
+    asset = leg.asset or ""
+    token = ctx.binding.token(asset, leg.chain)
+    owed = ctx.inventory.get(asset, 0)
+    pay = min(owed, int(token.balanceOf(ctx.user)))
+    ctx.send(leg, token.transfer, ctx.state.world.roles.fronter, pay)
+    ctx.inventory[asset] = owed - pay
+    _owe(ctx, asset, -pay)
+    if not any(ctx.inventory.values()):
+        ctx.state.rec.repaid_at = ctx.now()
+    yield from ()
+
+
+def _owe(ctx: PlanContext, asset: str, amount: int) -> None:
+    """Book ``amount`` base units of ``asset`` owed to the fronter (negative: repaid)."""
+    state = ctx.state
+    if asset == "WETH":
+        state.owed_weth += amount / WAD
+    else:
+        state.owed_to_fronter += amount / 10 ** DECIMALS[asset]
+
+
 def _wait(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
     yield Delay(float(leg.param("seconds")))
 
@@ -445,6 +544,8 @@ HANDLERS: dict[str, Callable[[PlanContext, Leg], Generator[Wait, Any, None]]] = 
     "transfer": _transfer,
     "hop": _hop,
     "wait": _wait,
+    "front_inventory": _front_inventory,
+    "repay_inventory": _repay_inventory,
 }
 
 
@@ -557,14 +658,18 @@ class BridgedExecution(Execution):
         hops = len(plan.hops)
         expected = hops * model.quantile(0.5) + 13 * 2.0
         interval = max(1, math.ceil(expected / (market.tick * self.actor_events)))
+        # the plan's own venues (a general layout hosts several of a kind)
+        amm = next(iter(binding.amm.values()), layout.amm)
+        lending = next(iter(binding.lending.values()), layout.lending)
+        cdp = next(iter(binding.cdp.values()), layout.cdp)
         return BridgedState(
             world,
             spec,
             market,
-            layout.amm,
-            layout.lending,
-            layout.cdp,
-            _keepers(layout),
+            amm,
+            lending,
+            cdp,
+            _keepers(layout, lending, cdp),
             layout=layout,
             interval=interval,
         )
@@ -672,6 +777,7 @@ def begin(ctx: PlanContext) -> None:
     """Start the actors, fund the user where the plan's assets start, take the t0 quote."""
     state = ctx.state
     world = state.world
+    _join_amms(ctx)
     state.actors.start(state.t0)
     state.actors.observers.append(lambda now: state.sample_health())
     notional = int(Decimal(str(ctx.spec.notional)) * 10 ** DECIMALS[ctx.plan.scenario.start_asset])
@@ -699,6 +805,45 @@ def begin(ctx: PlanContext) -> None:
     state.rec.event(state.t0, state.amm.chain.name, "start", price=state.actors.price_at(state.t0))
 
 
+def _join_amms(ctx: PlanContext) -> None:
+    """Let the actors arbitrage every AMM the plan trades on (not only the state's), and
+    hold the scenario's ``premium_at`` pool at P·(1 + arb_gap_bps/10⁴): its pool is moved
+    there at t0 (:func:`push_to_price`) and its arbitrageur keeps it there."""
+    actors = ctx.state.actors
+    pools = {amm.weth_usdc.address for amm in actors.amms}
+    for amm in ctx.binding.amm.values():
+        if amm.weth_usdc.address not in pools:
+            pools.add(amm.weth_usdc.address)
+            actors.amms.append(amm)
+    premium_at = ctx.plan.scenario.premium_at
+    if premium_at is None:
+        return
+    amm = ctx.binding.amm[premium_at]
+    factor = 1 + ctx.spec.arb_gap_bps / 1e4
+    actors.premium[amm.weth_usdc.address] = factor
+    push_to_price(amm, actors.path.s0 * factor, ctx.state.world.roles.arbitrageur)
+
+
+def push_to_price(amm: AmmVenue, price: float, trader: str) -> None:
+    """Trade ``amm``'s WETH/USDC pool so its marginal price y/x is ``price`` (USDC per WETH):
+    with reserves (x, y), k = x·y and fee 1 − γ, buying WETH with dy = (√(k·p) − y)/γ leaves
+    x' = √(k/p), y' = y + dy, so y'/x' = p up to the fee kept in the pool (+(1 − γ)·dy/y');
+    selling WETH is the mirror image."""
+    pool = amm.weth_usdc
+    r0, r1, _ = pool.get_reserves()
+    weth_is_0 = pool.token0() == amm.weth.address
+    x, y = (int(r0), int(r1)) if weth_is_0 else (int(r1), int(r0))
+    p = price * 10**6 / 10**18  # USDC base units per WETH base unit
+    k = x * y
+    gamma = AMM_GAMMA
+    if y < p * x:
+        amount, path = int((math.sqrt(k * p) - y) / gamma), [amm.usdc.address, amm.weth.address]
+    else:
+        amount, path = int((math.sqrt(k / p) - x) / gamma), [amm.weth.address, amm.usdc.address]
+    if amount > 0:
+        amm.router.swap_exact_tokens_for_tokens(amount, 0, path, trader, MAX_UINT256, sender=trader)
+
+
 def execute_plan(
     world: World,
     spec: RunSpec,
@@ -721,12 +866,28 @@ def execute_plan(
             f"chains={spec.chains} but the world was built with {world.chains} chains; "
             f"build World.build({spec.chains}) for this spec"
         )
+    if plan.placement.chains > world.chains:
+        raise ScenarioError(
+            f"placement {plan.placement.text()} needs {plan.placement.chains} chains, the "
+            f"world has {world.chains}"
+        )
+    world.check_hosting(plan_hosting(plan, world.chains))
     binding = bind(world, plan)
     with world.session():
         state = execution.make_state(world, spec, plan, binding, _market_for(world, market))
         ctx = PlanContext(plan, binding, state, execution)
         begin(ctx)
         return execution.run(ctx)
+
+
+def plan_hosting(plan: Plan, chains: int) -> Hosting:
+    """What ``plan`` needs a world of ``chains`` chains to host."""
+    return Hosting.for_placement(
+        plan.scenario.venues,
+        plan.placement.chain_of,
+        chains,
+        inventory=any(leg.action == "front_inventory" for leg in plan.legs),
+    )
 
 
 def default_placement(spec_chains: int, scenario: Any) -> Placement:

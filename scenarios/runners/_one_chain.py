@@ -82,6 +82,8 @@ class RunState:
     rec: Recorder = field(init=False)
     t0: float = field(init=False)
     owed_to_fronter: float = 0.0
+    #: WETH the fronter fronted in kind (inventory-based plans) and is still owed.
+    owed_weth: float = 0.0
     quote: Holdings = field(default_factory=lambda: Holdings(0.0, 0.0))
 
     def __post_init__(self) -> None:
@@ -179,6 +181,8 @@ class RunState:
         weth = (
             amm.weth.balanceOf(user) + lending.market.collateral(user) + cdp.vault.ink(user)
         ) / WAD
+        if self.owed_weth:
+            weth -= self.owed_weth
         return Holdings(usd=usd, weth=weth, plain_usd=plain - self.owed_to_fronter)
 
     def fetch_unwind_state(self) -> dict[str, float]:

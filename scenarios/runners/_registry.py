@@ -23,7 +23,7 @@ from scenarios.model import (
     with_divergence,
 )
 from scenarios.plan import validate
-from scenarios.runners._scenario_run import PlanRunner, resolve_scenario
+from scenarios.runners._scenario_run import PlanRunner, hosting_for, resolve_scenario
 from scenarios.world import World
 
 __all__ = ["get_runner", "register_builtin_runners", "run"]
@@ -52,12 +52,14 @@ def run(spec: RunSpec, *, world: World | None = None) -> RunResult:
     """
     spec.validate()
     runner = get_runner(spec.mode)
+    hosting = None
     if isinstance(runner, PlanRunner):
         # divergence needs the scenario's atomic form: refuse before anything runs
         scenario, placement = resolve_scenario(spec)
         validate(scenario, placement, needs_atomic=True)
+        hosting = hosting_for(scenario, placement, spec.chains)
     if world is None:
-        world = World.build(spec.chains)
+        world = World.build(spec.chains, hosting=hosting)
     result = runner.run(world, spec)
     if spec.mode == "atomic":
         baseline = result

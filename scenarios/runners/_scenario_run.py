@@ -18,6 +18,7 @@ from scenarios.plan import (
     Placement,
     Plan,
     Scenario,
+    ScenarioError,
     build_plan,
     load_scenario,
     validate,
@@ -27,9 +28,45 @@ from scenarios.runners import (
     _ladder,  # noqa: F401 - registers the slot executions
 )
 from scenarios.runners._interpreter import Execution, execute_plan
-from scenarios.world import World
+from scenarios.world import MAX_WORLD_CHAINS, Hosting, World
 
-__all__ = ["PlanRunner", "plan_for", "resolve_scenario", "run_plan", "run_scenario"]
+__all__ = [
+    "PlanRunner",
+    "hosting_for",
+    "hosting_for_spec",
+    "plan_for",
+    "resolve_scenario",
+    "run_plan",
+    "run_scenario",
+]
+
+
+def hosting_for(scenario: Scenario, placement: Placement, chains: int) -> Hosting:
+    """The hosting a world of ``chains`` chains needs for ``scenario`` placed by
+    ``placement`` (in every mode: its one-chain form and its spread form), as built: the
+    standard layout when that covers it. A placement on more chains than ``chains`` or than
+    a world may have is refused, naming it."""
+    if placement.chains > MAX_WORLD_CHAINS:
+        raise ScenarioError(
+            f"placement {placement.text()} needs {placement.chains} chains; a world has at "
+            f"most {MAX_WORLD_CHAINS} (A..E)"
+        )
+    if placement.chains > chains:
+        raise ScenarioError(
+            f"placement {placement.text()} needs {placement.chains} chains but chains={chains}: "
+            f"run with chains={placement.chains}"
+        )
+    needs = Hosting.for_placement(
+        scenario.venues, placement.chain_of, chains, inventory=scenario.inventory
+    )
+    return needs.effective()
+
+
+def hosting_for_spec(spec: RunSpec) -> Hosting:
+    """:func:`hosting_for` the scenario and placement ``spec`` names."""
+    scenario, placement = resolve_scenario(spec)
+    validate(scenario, placement)
+    return hosting_for(scenario, placement, spec.chains)
 
 
 def plan_for(scenario: Scenario, spec: RunSpec, placement: Placement | None = None) -> Plan:
@@ -70,7 +107,7 @@ def run_scenario(
     validate(scenario, placement, needs_atomic=divergence)
     plan = plan_for(scenario, spec, placement)
     if world is None:
-        world = World.build(spec.chains)
+        world = World.build(spec.chains, hosting=hosting_for(scenario, placement, spec.chains))
     result = run_plan(world, spec, plan, execution=execution, market=market)
     if not divergence:
         return result

@@ -122,6 +122,7 @@ def walk_plan(
     calls: list[BatchCall] = []
     fees: list[float] = []
     flash_fees: list[float] = []
+    owed_in_kind: dict[str, int] = {}  # inventory fronted in kind, until repaid
     refinancing = {s.id for s in plan.scenario.steps if s.kind == "refinance"}
     pools = _Pools()
 
@@ -303,6 +304,14 @@ def walk_plan(
                     last.target, last.data, token.address, FIRST_ARG + 32, 0, leg.n
                 )
             wallet[asset] = wallet.get(asset, 0) - amount
+        elif leg.action == "front_inventory":
+            asset = leg.asset or ""
+            amount, _ = amount_of(leg, wallet.get(asset, 0), asset)
+            wallet[asset] = wallet.get(asset, 0) + amount
+            owed_in_kind[asset] = owed_in_kind.get(asset, 0) + amount
+        elif leg.action == "repay_inventory":
+            asset = leg.asset or ""
+            wallet[asset] = wallet.get(asset, 0) - owed_in_kind.pop(asset, 0)
         elif in_refinance or leg.action in ("hop", "wait", "repay_fronter", "flash_repay"):
             if leg.action == "wait" and emit:
                 raise ScenarioError(f"leg {leg.n}: a wait has no place in one transaction")

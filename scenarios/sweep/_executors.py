@@ -29,8 +29,8 @@ from scenarios.model import (
     ScenarioConfigError,
     with_divergence,
 )
-from scenarios.runners import get_runner, run
-from scenarios.world import World
+from scenarios.runners import get_runner, hosting_for_spec, run
+from scenarios.world import Hosting, World
 
 __all__ = [
     "Done",
@@ -82,6 +82,7 @@ def baseline_group(spec: RunSpec) -> tuple[Any, ...]:
         spec.target_ltv,
         spec.slippage,
         spec.seed,
+        spec.arb_gap_bps,
     )
 
 
@@ -104,22 +105,32 @@ class WorldCache:
 
     def __init__(self, factory: Callable[[int], World] | None = None) -> None:
         self._factory = factory
-        self._worlds: dict[int, World] = {}
+        self._worlds: dict[Hosting, World] = {}
 
-    def get(self, chains: int) -> World:
-        """The world for layout ``chains``."""
-        world = self._worlds.get(chains)
+    def get(self, layout: int | Hosting) -> World:
+        """The world for ``layout``: a standard layout's chain count, or a hosting (a
+        factory, when given, builds the standard layouts)."""
+        hosting = Hosting.standard(layout) if isinstance(layout, int) else layout.effective()
+        world = self._worlds.get(hosting)
         if world is None:
-            if self._factory is None:
-                world = World.build(chains, seed=0)
+            if self._factory is not None and hosting.is_standard:
+                world = self._factory(hosting.chains)
             else:
-                world = self._factory(chains)
-            self._worlds[chains] = world
+                world = World.build(hosting.chains, seed=0, hosting=hosting)
+            self._worlds[hosting] = world
         return world
+
+    def put(self, world: World) -> None:
+        """Reuse ``world`` for its hosting."""
+        self._worlds[world.hosting] = world
+
+    def for_spec(self, spec: RunSpec) -> World:
+        """The world ``spec``'s scenario and placement need (:func:`hosting_for_spec`)."""
+        return self.get(hosting_for_spec(spec))
 
     def run(self, spec: RunSpec) -> RunResult:
         """Run one spec in its layout's world (:func:`scenarios.run`)."""
-        return run(spec, world=self.get(spec.chains))
+        return run(spec, world=self.for_spec(spec))
 
     def run_group(self, items: Sequence[Item]) -> Iterator[Done]:
         """Run specs of one baseline group, yielding ``(position, result)`` after each.
@@ -137,7 +148,7 @@ class WorldCache:
         # The group's atomic spec (if any) first: its result is the others' baseline.
         for position, spec in sorted(items, key=lambda item: item[1].mode != "atomic"):
             spec.validate()
-            world = self.get(spec.chains)
+            world = self.for_spec(spec)
             result = get_runner(spec.mode).run(world, spec)
             if spec.mode == "atomic":
                 baseline = result

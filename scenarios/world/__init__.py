@@ -4,6 +4,8 @@ layout and the :class:`World` every run happens in.
 
 from __future__ import annotations
 
+from scenarios.world._general import build_general_layout, deploy_amm
+from scenarios.world._hosting import MAX_WORLD_CHAINS, Hosting
 from scenarios.world._layout import (
     FRONTER_INVENTORY,
     BridgedLayout,
@@ -36,13 +38,17 @@ __all__ = [
     "build_blueprint_initcode",
     "CdpVenue",
     "FRONTER_INVENTORY",
+    "Hosting",
+    "MAX_WORLD_CHAINS",
     "LendingVenue",
     "Roles",
     "Suite",
     "SuiteConfig",
     "SuiteConfigError",
     "World",
+    "build_general_layout",
     "build_layout",
+    "deploy_amm",
     "deploy_suite",
     "market_args",
     "vault_args",

@@ -29,6 +29,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from bridge import BridgeDeployment, MessageEvent, MessageStore, Relayer, deploy_bridge
 from chains import Chain, Contract, Devnet
@@ -63,6 +64,8 @@ class BridgedLayout:
     usdc: dict[str, Contract]
     weth: dict[str, Contract]
     dai: dict[str, Contract]
+    #: The general layout's venues by (kind, chain, instance); empty in the standard ones.
+    venues: dict[tuple[str, str, int], Any] = field(default_factory=dict)
     listener: Callable[[MessageEvent], None] | None = field(default=None, repr=False)
 
     @property

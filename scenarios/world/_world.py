@@ -3,7 +3,10 @@
 ``World.build(chains)`` makes a devnet of ``chains`` chains (A, B[, C]), deploys the full suite
 on A — the venues of the ``atomic`` and ``sequential`` modes, and the AMM of ``bridged`` — and
 the bridged layout: bridge, relayer, wrapped tokens, lending on B, CDP on C or A (see
-``scenarios/world/_layout.py``). Every run
+``scenarios/world/_layout.py``). ``World.build(chains, hosting=...)`` hosts any placement
+instead (venues on any of up to 5 chains, several AMMs, WETH inventory: a
+:class:`~scenarios.world.Hosting`, see ``scenarios/world/_general.py``); a hosting the standard
+layout of its chain count covers is built exactly as the standard layout. Every run
 happens inside :meth:`World.session`, which reverts the devnet (chains, clock, attached
 participants) to the anchor taken after deployment: the world is built once per process and
 never redeployed per run.
@@ -23,8 +26,10 @@ from dataclasses import dataclass, field
 
 from chains import Devnet
 from scenarios.model import RunSpec, ScenarioConfigError
+from scenarios.world._general import build_general_layout, deploy_amm
+from scenarios.world._hosting import MAX_WORLD_CHAINS, Hosting
 from scenarios.world._layout import BridgedLayout, build_layout
-from scenarios.world._suite import Suite, SuiteConfig, deploy_suite
+from scenarios.world._suite import Suite, SuiteConfig, _units, deploy_suite
 from scenarios.world._venues import AmmVenue, CdpVenue, LendingVenue, Roles
 
 __all__ = ["World"]
@@ -47,13 +52,35 @@ class World:
     roles: Roles
     start_time: float
     bridged: BridgedLayout = field(default=None, repr=False)  # type: ignore[assignment]
+    #: What the world hosts (the standard layout of ``chains``, or a general one).
+    hosting: Hosting = field(default=None, repr=False)  # type: ignore[assignment]
+    #: AMMs on A beyond the suite's, for one-chain plans with several AMM venues.
+    extra_amms: list[AmmVenue] = field(default_factory=list, repr=False)
     _anchor: int = field(default=0, repr=False)
 
     @classmethod
-    def build(cls, chains: int = 3, seed: int = 0, config: SuiteConfig | None = None) -> World:
-        """Deploy everything for the ``chains``-chain layout (2 or 3) and take the anchor."""
-        if isinstance(chains, bool) or chains not in (2, 3):
-            raise ScenarioConfigError(f"chains={chains!r} must be 2 or 3")
+    def build(
+        cls,
+        chains: int = 3,
+        seed: int = 0,
+        config: SuiteConfig | None = None,
+        *,
+        hosting: Hosting | None = None,
+    ) -> World:
+        """Deploy everything for ``hosting`` (default: the standard layout of ``chains``, 2
+        or 3) and take the anchor."""
+        if hosting is None:
+            if isinstance(chains, bool) or chains not in (2, 3):
+                raise ScenarioConfigError(
+                    f"chains={chains!r}: the standard layouts have 2 or 3 chains; for up to "
+                    f"{MAX_WORLD_CHAINS}, give a hosting (World.build(chains, hosting=...))"
+                )
+            hosting = Hosting.standard(chains)
+        elif hosting.chains != chains:
+            raise ScenarioConfigError(
+                f"chains={chains!r} but the hosting is for {hosting.chains} chains"
+            )
+        hosting = hosting.effective()
         devnet = Devnet(n_chains=chains, seed=seed)
         home = devnet.chains[0]
         accounts = [a.address for a in home.accounts]
@@ -71,8 +98,14 @@ class World:
             for token in suite.tokens.values():
                 for spender in (suite.router, suite.market, suite.vault, suite.composer):
                     token.approve(spender.address, _MAX_UINT256, sender=owner)
-        world = cls(devnet=devnet, chains=chains, suite=suite, roles=roles, start_time=0.0)
-        world.bridged = build_layout(devnet, suite, roles)
+        world = cls(
+            devnet=devnet, chains=chains, suite=suite, roles=roles, start_time=0.0, hosting=hosting
+        )
+        if hosting.is_standard:
+            world.bridged = build_layout(devnet, suite, roles)
+        else:
+            world.extra_amms = _extra_amms(suite, roles, hosting.one_chain_amms - 1)
+            world.bridged = build_general_layout(devnet, suite, roles, hosting)
         # Let the clock catch up with the deployment blocks' timestamps, then start on a
         # whole minute so the runs' block times are round numbers.
         latest = max(c.timestamp for c in devnet.chains)
@@ -128,8 +161,42 @@ class World:
         if errors:
             raise ScenarioConfigError("impossible RunSpec: " + "; ".join(errors))
 
+    def check_hosting(self, needs: Hosting) -> None:
+        """Refuse a plan this world does not host, naming what it hosts and what is needed."""
+        if not self.hosting.covers(needs):
+            raise ScenarioConfigError(
+                f"this world hosts {self.hosting.text()} on {self.chains} chains; the run "
+                f"needs {needs.text()} on {needs.chains}: build "
+                f"World.build({needs.chains}, hosting=...) for it"
+            )
+
     def fetch_usdc_depth(self) -> int:
         """USDC reserve of the WETH/USDC pool on A (base units)."""
         pool = self.suite.weth_usdc
         r0, r1, _ = pool.get_reserves()
         return int(r0 if pool.token0() == self.suite.usdc.address else r1)
+
+
+def _extra_amms(suite: Suite, roles: Roles, count: int) -> list[AmmVenue]:
+    """``count`` more AMMs on A on the suite's tokens (the seed DAI of each drawn from a
+    deployer CDP in the suite's vault), approved by every role."""
+    if count <= 0:
+        return []
+    cfg, deployer = suite.config, roles.deployer
+    weth_seed = _units(cfg.weth_usdc_liquidity, 18)
+    usdc_seed = _units(cfg.weth_usdc_liquidity * cfg.weth_price + cfg.dai_usdc_liquidity, 6)
+    dai_seed = _units(cfg.dai_usdc_liquidity, 18)
+    collateral = _units(
+        cfg.dai_usdc_liquidity * cfg.seed_collateral_ratio / cfg.weth_price, 18, round_up=True
+    )
+    out = []
+    for _ in range(count):
+        suite.fund(deployer, usdc=usdc_seed, weth=weth_seed + collateral)
+        suite.vault.lock(collateral, deployer, sender=deployer)
+        suite.vault.draw(dai_seed, deployer, sender=deployer)
+        amm = deploy_amm(suite.chain, cfg, deployer, suite.usdc, suite.weth, suite.dai)
+        for owner in (roles.user, roles.arbitrageur, roles.flow, roles.fronter):
+            for token in suite.tokens.values():
+                token.approve(amm.router.address, _MAX_UINT256, sender=owner)
+        out.append(amm)
+    return out

@@ -9,6 +9,7 @@ import pytest
 import sweep_runners
 
 from scenarios import ProcessExecutor, SerialExecutor, World
+from scenarios.sweep import WorldCache
 
 #: Modules that sweep workers import: the test-only ``probe`` and ``fail`` runners.
 SWEEP_PLUGINS = ("sweep_plugin",)
@@ -18,6 +19,14 @@ SWEEP_PLUGINS = ("sweep_plugin",)
 def scenario_world() -> World:
     """A 3-chain world built once; every run reverts it to its post-deployment anchor."""
     return World.build(3)
+
+
+@pytest.fixture(scope="session")
+def worlds(scenario_world: World) -> WorldCache:
+    """Worlds by hosting, built on first use (the session's 3-chain world among them)."""
+    cache = WorldCache()
+    cache.put(scenario_world)
+    return cache
 
 
 @pytest.fixture(scope="session")

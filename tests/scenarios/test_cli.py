@@ -26,7 +26,7 @@ def test_run_json_prints_every_metric(capsys: pytest.CaptureFixture[str]) -> Non
         (["--latency", "warp"], "latency='warp' is not a known latency preset; known: same-block"),
         (["--ltv", "0.9"], "target_ltv=0.9 is at or above the market's liquidation threshold"),
         (["--notional", "3e6"], "beyond the WETH/USDC pool's depth"),
-        (["--chains", "7"], "chains=7 must be 2 or 3"),
+        (["--chains", "7"], "chains=7 must be 2 to 5"),
     ],
     ids=["unknown-preset", "ltv-above-threshold", "notional-beyond-depth", "chains"],
 )

@@ -45,11 +45,11 @@ def test_plan_user_file_uses_its_placement(capsys: pytest.CaptureFixture[str]) -
         (["plan", "--placement", "amm"], "'amm' is not venue=CHAIN"),
         (["plan", "--mode", "warp"], "mode='warp' has no planner"),
         (
-            ["run", "--scenario", "swap-borrow-refinance", "--placement", "amm=B,lending=A,cdp=C"],
-            "hosted placements:",
+            ["run", "--scenario", "swap-borrow-refinance", "--placement", "amm=B,lending=A,cdp=F"],
+            "needs 6 chains; a world has at most 5",
         ),
     ],
-    ids=["unknown-scenario", "venue-not-placed", "bad-placement", "unknown-mode", "not-hosted"],
+    ids=["unknown-scenario", "venue-not-placed", "bad-placement", "unknown-mode", "too-many"],
 )
 def test_scenario_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*argv, "--mode", "bridged"] if argv[0] == "run" else argv) == 2

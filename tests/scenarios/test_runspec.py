@@ -39,7 +39,7 @@ def test_default_spec_is_valid() -> None:
     [
         ({"latency": "warp"}, "latency='warp' is not a known latency preset; known: same-block"),
         ({"mode": "teleport"}, "mode='teleport' is not a known mode; known: atomic"),
-        ({"chains": 4}, "chains=4 must be 2 or 3"),
+        ({"chains": 6}, "chains=6 must be 2 to 5"),
         ({"sigma": -0.1}, "sigma=-0.1 must be in [0, 10]"),
         ({"sigma": math.nan}, "sigma=nan must be finite"),
         ({"notional": 0}, "notional=0 must be positive"),
@@ -57,9 +57,9 @@ def test_validate_names_the_bad_field(fields: dict[str, object], message: str) -
 
 def test_validate_reports_every_bad_field_at_once() -> None:
     with pytest.raises(ScenarioConfigError) as info:
-        RunSpec(latency="x", target_ltv=2.0, chains=5).validate()
+        RunSpec(latency="x", target_ltv=2.0, chains=6).validate()
     text = str(info.value)
-    assert "latency='x'" in text and "target_ltv=2.0" in text and "chains=5" in text
+    assert "latency='x'" in text and "target_ltv=2.0" in text and "chains=6" in text
 
 
 def test_every_preset_name_is_accepted() -> None:

@@ -12,7 +12,7 @@ import pytest
 from bridge import Constant
 from scenarios import MODES as LADDER_MODES
 from scenarios import MarketConfig, RunSpec, World
-from scenarios.model import SECONDS_PER_YEAR_F, with_divergence
+from scenarios.model import SECONDS_PER_YEAR_F, ScenarioConfigError, with_divergence
 from scenarios.plan import (
     BUILTINS,
     Placement,
@@ -21,7 +21,8 @@ from scenarios.plan import (
     get_builtin,
     load_scenario_file,
 )
-from scenarios.runners import BridgedExecution, run_scenario
+from scenarios.runners import BridgedExecution, hosting_for, run_scenario
+from scenarios.sweep import WorldCache
 
 MODES = ("atomic", "sequential", "bridged")
 EXAMPLES = Path(__file__).parents[2] / "examples" / "scenarios"
@@ -41,10 +42,13 @@ def _world(chains: int, world: World, world2: World) -> World:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", sorted(BUILTINS))
 def test_every_builtin_runs_in_every_mode(
-    name: str, mode: str, chains: int, world: World, world2: World
+    name: str, mode: str, chains: int, world: World, world2: World, worlds: WorldCache
 ) -> None:
+    worlds.put(world2)
+    scenario = get_builtin(name)
     spec = RunSpec(mode=mode, chains=chains, sigma=0.8, seed=1, latency="fast-attestation")
-    result = run_scenario(spec, get_builtin(name), world=_world(chains, world, world2))
+    host = worlds.get(hosting_for(scenario, Placement.spread(scenario, chains), chains))
+    result = run_scenario(spec, scenario, world=host)
     assert result.metrics["outcome"] == "complete", result.metrics["failed_step"]
     assert result.metrics["transactions"] >= 1
     if mode == "atomic":
@@ -60,7 +64,7 @@ def test_every_builtin_runs_in_every_mode(
 @pytest.mark.parametrize("name", sorted(BUILTINS))
 @pytest.mark.parametrize("mode", ["sequential", "bridged"])
 def test_sigma_zero_same_block_equals_atomic_up_to_plan_fees(
-    name: str, mode: str, world: World
+    name: str, mode: str, worlds: WorldCache
 ) -> None:
     """σ = 0, same-block hops, arbitrageurs off (nothing moves but the user's trades): a
     mode's divergence is the fees the atomic plan pays that it does not — the flash fee of
@@ -68,6 +72,7 @@ def test_sigma_zero_same_block_equals_atomic_up_to_plan_fees(
     market = MarketConfig(arbitrage=False)
     spec = RunSpec(mode=mode, sigma=0.0, latency="same-block", seed=0)
     scenario = get_builtin(name)
+    world = worlds.get(hosting_for(scenario, Placement.spread(scenario, 3), 3))
     result = run_scenario(spec, scenario, world=world, market=market)
     atomic = run_scenario(
         RunSpec(mode="atomic", sigma=0.0, seed=0), scenario, world=world, market=market
@@ -174,7 +179,7 @@ def test_user_toml_scenario_runs_with_its_own_divergence(world: World) -> None:
 
 
 def test_placement_the_world_does_not_host_is_refused(world: World) -> None:
-    with pytest.raises(ScenarioError, match="hosted placements: amm=A,lending=A,cdp=A"):
+    with pytest.raises(ScenarioConfigError, match="this world hosts amm=A,cdp=C,lending=B on 3"):
         run_scenario(
             RunSpec(mode="bridged"),
             get_builtin("swap-borrow-refinance"),

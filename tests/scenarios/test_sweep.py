@@ -118,7 +118,7 @@ def test_specs_local_modes_skip_latency_and_layout() -> None:
         ({"latencies": ("interop", "carrier-pigeon")}, "latency='carrier-pigeon'"),
         ({"sigmas": (0.2, 0.2)}, "sigmas lists 0.2 more than once"),
         ({"sigmas": (-1.0,)}, "sigma=-1.0 must be"),
-        ({"chains": (4,)}, "chains=4 must be 2 or 3"),
+        ({"chains": (6,)}, "chains=6 must be 2 to 5"),
         ({"notionals": ()}, "notionals must be a non-empty tuple"),
         ({"seeds": 0}, "at least one seed"),
     ],

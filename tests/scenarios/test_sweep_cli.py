@@ -36,7 +36,7 @@ def test_sweep_then_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     [
         (["--latency", "interop,warp-drive"], "latency='warp-drive' is not a known latency preset"),
         (["--modes", "teleport"], "mode='teleport' is not a known mode"),
-        (["--chains", "5"], "chains=5 must be 2 or 3"),
+        (["--chains", "6"], "chains=6 must be 2 to 5"),
         (["--sigma", "0.2,0.2"], "sigmas lists 0.2 more than once"),
     ],
     ids=["preset", "mode", "chains", "duplicate"],
