@@ -4,6 +4,12 @@ layout and the :class:`World` every run happens in.
 
 from __future__ import annotations
 
+from scenarios.world._intent import (
+    PROOF_WINDOW,
+    SOLVER_INVENTORY_USD,
+    IntentLayout,
+    build_intent,
+)
 from scenarios.world._layout import (
     FRONTER_INVENTORY,
     BridgedLayout,
@@ -36,12 +42,16 @@ __all__ = [
     "build_blueprint_initcode",
     "CdpVenue",
     "FRONTER_INVENTORY",
+    "IntentLayout",
+    "PROOF_WINDOW",
+    "SOLVER_INVENTORY_USD",
     "LendingVenue",
     "Roles",
     "Suite",
     "SuiteConfig",
     "SuiteConfigError",
     "World",
+    "build_intent",
     "build_layout",
     "deploy_suite",
     "market_args",

@@ -11,7 +11,7 @@ never redeployed per run.
 Roles (dev accounts, the same address on every chain): ``deployer`` (owns tokens and oracles,
 acts as every oracle's keeper), ``user`` (runs the scenario), ``fronter`` (a solver holding
 USDC inventory that fronts the refinance repayment), ``arbitrageur`` and ``flow`` (market
-actors).
+actors); the intent layout's solver is dev account 5 (``world.intent.solver``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from chains import Devnet
 from scenarios.model import RunSpec, ScenarioConfigError
+from scenarios.world._intent import IntentLayout, build_intent
 from scenarios.world._layout import BridgedLayout, build_layout
 from scenarios.world._suite import Suite, SuiteConfig, deploy_suite
 from scenarios.world._venues import AmmVenue, CdpVenue, LendingVenue, Roles
@@ -47,6 +48,7 @@ class World:
     roles: Roles
     start_time: float
     bridged: BridgedLayout = field(default=None, repr=False)  # type: ignore[assignment]
+    intent: IntentLayout = field(default=None, repr=False)  # type: ignore[assignment]
     _anchor: int = field(default=0, repr=False)
 
     @classmethod
@@ -73,6 +75,7 @@ class World:
                     token.approve(spender.address, _MAX_UINT256, sender=owner)
         world = cls(devnet=devnet, chains=chains, suite=suite, roles=roles, start_time=0.0)
         world.bridged = build_layout(devnet, suite, roles)
+        world.intent = build_intent(devnet, suite, roles, world.bridged)
         # Let the clock catch up with the deployment blocks' timestamps, then start on a
         # whole minute so the runs' block times are round numbers.
         latest = max(c.timestamp for c in devnet.chains)
