@@ -51,9 +51,10 @@ Components (``cost_components_bps``; :data:`COMPONENTS` order); their sum is
   rather than counted as a saving; and if the total still comes out below what the run
   paid (gas, bridge fees, funding, solver premium) — the run avoided a price move the atomic
   run's holdings took, e.g. an intent refunded after its deadline — the unwind makes up the
-  difference: no credit for luck while failing. So a ``reverted`` run (nothing happened) costs its failed
-  gas, never less than atomic, and a ``partial`` run never scores better than its completed
-  twin (the unwind's sale and the claim's penalty exceed what finishing would have cost).
+  difference: no credit for luck while failing. So a ``reverted`` run (nothing happened)
+  costs its failed gas, never less than atomic, and a ``partial`` run never scores better
+  than its completed twin (the unwind's sale and the claim's penalty exceed what finishing
+  would have cost).
 
 Sources of the default numbers are cited beside them in :class:`CostModel`.
 """
@@ -413,8 +414,12 @@ def _unwind(result: Any, atomic: Any, model: CostModel) -> float:
     debt = max(0.0, float(end.get("debt", 0.0)))
     close = AMM_FEE * debt
     owed = max(0.0, float(end.get("owed", 0.0)))
-    preset = model.bridge_fee(result.spec.latency)
-    crossed = bool(_events(result, "bridge_out"))
+    sent = _events(result, "bridge_out") + _events(result, "open")  # hops, intent orders
+    # the way back travels as the run's hops did (a shared sequencer's at interop)
+    preset = model.bridge_fee(
+        str(sent[-1].get("preset", result.spec.latency)) if sent else result.spec.latency
+    )
+    crossed = bool(sent)
     back = 0.0
     tau = 0.0
     if crossed:

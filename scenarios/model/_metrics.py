@@ -116,7 +116,6 @@ class Recorder:
     commits: list[float] = field(default_factory=list)
     flight: list[tuple[float, float]] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)
-    solver_capital_usd_s: float = 0.0
     fronted_usdc: float = 0.0
     fronted_at: float | None = None
     repaid_at: float | None = None
@@ -207,7 +206,7 @@ class Recorder:
             fronted_s = 0.0
         else:
             fronted_s = (self.repaid_at if self.repaid_at is not None else end) - self.fronted_at
-        solver_capital = self.fronted_usdc * fronted_s + self.solver_capital_usd_s
+        solver_capital = self.fronted_usdc * fronted_s  # an intent solver's is added later
         return {
             "net_value_usdc": nv_end,
             "divergence_usdc": 0.0,
@@ -218,7 +217,7 @@ class Recorder:
             "capital_in_flight_usd_s": integral,
             "capital_in_flight_peak_usd": peak,
             "solver_capital_usd_s": solver_capital,
-            "risk_bearer": get_risk_bearer(integral, self.fronted_usdc * fronted_s, self.solver_capital_usd_s),
+            "risk_bearer": get_risk_bearer(integral, solver_capital, 0.0),
             "fronted_usdc": self.fronted_usdc,
             "fronted_s": fronted_s,
             "outcome": outcome,

@@ -34,12 +34,17 @@ the mark-to-market of a WETH output over that window as price risk — is record
 recorded per fill (``premium_usd``) and booked by the cost model as ``solver_premium``.
 
 The market: as ``bridged`` (actors every ``interval`` ticks, the touched venue synced
-before each user leg); the cadence is set for a run of two median latencies (settle, then
-rebalance), the orders' proofs travelling in parallel.
+before each user leg); the cadence is set for the user's run — its legs' blocks and one
+block per fill, the same at every preset — and coarsened for a declined order's wait (the
+deadline plus a median latency). The actors stop when the user's run ends: the solver's
+settlements and rebalances run on the relayer alone, and the user's result is valued at
+its own end, as in every mode.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -50,7 +55,7 @@ from eth_abi import encode
 
 from bridge import LatencyModel, MessageEvent
 from chains import Chain, TransactionReverted
-from scenarios.model import CostModel, MarketConfig, RunResult, RunSpec
+from scenarios.model import CostModel, MarketConfig, RunResult, RunSpec, get_risk_bearer
 from scenarios.plan import Leg, Plan, Received, ScenarioError
 from scenarios.runners._bridged import (
     HOP_DEADLINE,
@@ -256,6 +261,7 @@ class IntentExecution(BridgedExecution):
         self.proofs: dict[str, tuple[str, Any]] = {}  # message id → (kind, record)
         self.pending: set[str] = set()  # proofs and rebalances the run still waits for
         self.driver: _IntentDriver | None = None
+        self.market_tick = 12.0
 
     # -- setup --------------------------------------------------------------------------
     def make_state(
@@ -263,11 +269,13 @@ class IntentExecution(BridgedExecution):
     ) -> RunState:
         state = super().make_state(world, spec, plan, binding, market)
         assert isinstance(state, BridgedState)
-        model = self.latency if self.latency is not None else self.latency_model(spec)
-        # two median latencies (settle, then rebalance; orders in parallel) plus the blocks
-        expected = 2 * model.quantile(0.5) + 13 * 2.0
+        # the user's run is its legs' blocks and one block per fill, at every preset (the
+        # actors stop when it ends; settlements run on the relayer alone); a declined
+        # order's wait sets its own cadence (:meth:`_expire_and_refund`)
+        expected = 2.0 * (len(plan.legs) + len(plan.hops))
         state.interval = max(1, math.ceil(expected / (market.tick * self.actor_events)))
         state.actors.interval = state.interval
+        self.market_tick = market.tick
         cost = spec.cost_model()
         budget = cost.solver_inventory_usd if self.inventory_usd is None else self.inventory_usd
         if budget < 0:
@@ -296,25 +304,48 @@ class IntentExecution(BridgedExecution):
                 got = ctx.balance(asset, leg.chain) - before[asset]
                 bucket = ctx.received.setdefault(leg.step, {})
                 bucket[asset] = bucket.get(asset, 0) + max(0, got)
-        yield from self._await_settlements()
 
     def run(self, ctx: PlanContext) -> RunResult:
+        """The user's run, valued at its end as in every mode; then the solver's side
+        (settlements, rebalances) with the market stopped, added to the result:
+        ``latency_s`` to the last settlement, the solver's capital, the ``solver`` event."""
         state = ctx.state
         assert isinstance(state, BridgedState)
         world, layout = state.world, state.layout
         state.flight(state.t0)
-        driver = _IntentDriver(state, max(1, len(ctx.plan.hops)), self)
+        hops = max(1, len(ctx.plan.hops))
+        driver = _IntentDriver(state, hops, self)
         self.driver = driver
         layout.listener = driver.on_message
         try:
             driver.drive(self.process(ctx))
+            state.actors.sync(world.devnet.now, amms=[], keepers=list(state.keepers.values()))
+            state.extrapolate_health()
+            state.rec.unbacked_usdc = get_unbacked_usdc(state.hops, layout.relayer.reconcile())
+            result = state.finish(end=driver.gave_up_at)
+            settling = _IntentDriver(state, hops, self)
+            self.driver = settling
+            layout.listener = settling.on_message
+            settling.drive(self._await_settlements())
         finally:
             layout.listener = None
-        state.actors.sync(world.devnet.now, amms=[], keepers=list(state.keepers.values()))
-        state.extrapolate_health()
-        state.rec.unbacked_usdc = get_unbacked_usdc(state.hops, layout.relayer.reconcile())
-        self._record_solver(ctx)
-        return state.finish(end=driver.gave_up_at)
+        capital = self._record_solver(ctx)
+        metrics = dict(result.metrics)
+        commits = [e["t"] for e in result.timeline if "gas" in e and e["event"] != "holdings"]
+        settled = (
+            [f.settled_at - state.t0 for f in self.solver.fills if f.settled_at]
+            if (self.solver)
+            else []
+        )
+        if commits and settled:
+            metrics["latency_s"] = max(max(commits), max(settled)) - min(commits)
+        metrics["solver_capital_usd_s"] = float(metrics["solver_capital_usd_s"]) + capital
+        metrics["risk_bearer"] = get_risk_bearer(
+            float(metrics["capital_in_flight_usd_s"]),
+            float(metrics["fronted_usdc"]) * float(metrics["fronted_s"]),
+            capital,
+        )
+        return dataclasses.replace(result, metrics=metrics, timeline=list(state.rec.timeline))
 
     def gross_up(self, ctx: PlanContext, leg: Leg, amount: int) -> int:
         """The DAI drawn to buy back the fronted USDC must still cover it after the orders
@@ -325,9 +356,7 @@ class IntentExecution(BridgedExecution):
         asset = leg.asset or ""
         price = ctx.state.actors.price_at(ctx.now())
         model = ctx.spec.cost_model()
-        hops = [
-            h for h in ctx.plan.legs if h.n > leg.n and h.action == "hop" and h.asset == asset
-        ]
+        hops = [h for h in ctx.plan.legs if h.n > leg.n and h.action == "hop" and h.asset == asset]
         needed = amount
         for hop in reversed(hops):
             x = needed
@@ -513,6 +542,10 @@ class IntentExecution(BridgedExecution):
         assert isinstance(state, BridgedState)
         dest_chain = ctx.chain(order.dst)
         wait = order.deadline + 1 - ctx.now()
+        model = self.latency if self.latency is not None else self.latency_model(ctx.spec)
+        expected = wait + model.quantile(0.5)
+        cadence = max(1, math.ceil(expected / (self.market_tick * self.actor_events)))
+        state.interval = state.actors.interval = max(state.interval, cadence)
         yield Delay(max(wait, dest_chain.config.block_time))
         destination = state.world.intent.destination[order.dst]
         receipt = ctx.send(
@@ -548,16 +581,18 @@ class IntentExecution(BridgedExecution):
             message = min(self.pending)
             yield Delivery(message)
 
-    def on_proof(self, driver: _IntentDriver, event: MessageEvent) -> None:
+    def on_proof(self, event: MessageEvent) -> None:
         """A proof or rebalance message changed state (see the module docstring)."""
         kind, record = self.proofs[event.id]
+        driver = self.driver
+        assert driver is not None
         clock = driver.clock
         at = max(float(math.ceil(event.time)), clock.now)
         if event.status == "executed":
             if kind == "settle":
                 clock.schedule(
                     at,
-                    lambda: self._settled(driver, event, record),
+                    lambda: self._settled(event, record),
                     priority=STEP_PRIORITY,
                     label="intent settle",
                 )
@@ -568,29 +603,29 @@ class IntentExecution(BridgedExecution):
                 driver.state.rec.event(
                     event.time, record.dst, "rebalanced", order=record.order_id, message=event.id
                 )
-            resume = driver.waiting.pop(event.id, None)
-            if resume is not None:
-                clock.schedule(at, lambda: resume(event), priority=STEP_PRIORITY)
+            waiter = driver.waiting.pop(event.id, None)
+            if waiter is not None:
+                clock.schedule(at, functools.partial(waiter, event), priority=STEP_PRIORITY)
         elif event.status in ("expired", "refunded", "failed"):
             driver.state.rec.event(
                 event.time, "-", f"proof_{event.status}", message=event.id, detail=event.detail
             )
             if event.status != "failed":
                 self.pending.discard(event.id)
-                resume = driver.waiting.pop(event.id, None)
-                if resume is not None:
-                    clock.schedule(at, lambda: resume(event), priority=STEP_PRIORITY)
+                pending = driver.waiting.pop(event.id, None)
+                if pending is not None:
+                    clock.schedule(at, functools.partial(pending, event), priority=STEP_PRIORITY)
 
-    def _settled(self, driver: _IntentDriver, event: MessageEvent, fill: SolverFill) -> None:
+    def _settled(self, event: MessageEvent, fill: SolverFill) -> None:
         """The solver was repaid on the source: book it, bridge the input back."""
+        driver = self.driver
+        assert self.solver is not None and driver is not None
         state = driver.state
-        assert self.solver is not None
         now = state.world.devnet.now
         fill.settled_at = event.time
         fill.price_settled = state.actors.price_at(event.time)
         self.solver.release(fill.asset, fill.dst, fill.output)
         self.pending.discard(event.id)
-        state.rec.commits.append(event.time)
         state.rec.event(
             event.time,
             fill.src,
@@ -619,7 +654,7 @@ class IntentExecution(BridgedExecution):
         if resume is not None:
             resume(event)
 
-    def _record_solver(self, ctx: PlanContext) -> None:
+    def _record_solver(self, ctx: PlanContext) -> float:
         """The ``solver`` timeline event: fills, declines, capital and risk (formulas:
         capital_usd_s = Σ V_fill · (settled − filled); risk_pnl_usd = Σ over WETH fills of
         output units · (P(settled) − P(filled)), the mark-to-market of the inventory the
@@ -627,7 +662,7 @@ class IntentExecution(BridgedExecution):
         state = ctx.state
         solver = self.solver
         if solver is None:
-            return
+            return 0.0
         end = state.world.devnet.now
         capital = 0.0
         risk = 0.0
@@ -635,9 +670,10 @@ class IntentExecution(BridgedExecution):
             settled = f.settled_at if f.settled_at is not None else end
             capital += f.value_usd * (settled - f.filled_at)
             if f.asset == "WETH":
-                p_end = f.price_settled if f.price_settled is not None else state.actors.price_at(end)
+                p_end = (
+                    f.price_settled if f.price_settled is not None else state.actors.price_at(end)
+                )
                 risk += f.output / 1e18 * (p_end - f.price_fill)
-        state.rec.solver_capital_usd_s += capital
         state.rec.event(
             end,
             "-",
@@ -658,6 +694,7 @@ class IntentExecution(BridgedExecution):
                 for f in solver.fills
             ],
         )
+        return capital
 
 
 class _IntentDriver(_Driver):
@@ -670,7 +707,7 @@ class _IntentDriver(_Driver):
 
     def on_message(self, event: MessageEvent) -> None:
         if event.id in self.execution.proofs:
-            self.execution.on_proof(self, event)
+            self.execution.on_proof(event)
             return
         super().on_message(event)
 

@@ -38,6 +38,7 @@ from scenarios.sweep._executors import (
 )
 from scenarios.sweep._spec import (
     LOCAL_MODES,
+    PRESET_FREE_MODES,
     SweepError,
     SweepSpec,
     latency_order,
@@ -69,6 +70,7 @@ __all__ = [
     "FORMAT_VERSION",
     "Item",
     "LOCAL_MODES",
+    "PRESET_FREE_MODES",
     "LOCK_FILE",
     "METRIC_TYPES",
     "RESULTS_PARQUET",

@@ -91,7 +91,11 @@ def build_intent(devnet: Devnet, suite: Suite, roles: Roles, layout: BridgedLayo
         bridge = deployment.bridge(chain)
         token.approve(bridge.address, _MAX_UINT256, sender=solver)
         bridge.bridge_out(
-            token.address, amount, dest.chain_id, solver, int(devnet.now) + _SEED_DEADLINE,
+            token.address,
+            amount,
+            dest.chain_id,
+            solver,
+            int(devnet.now) + _SEED_DEADLINE,
             sender=solver,
         )
 

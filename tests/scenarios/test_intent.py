@@ -8,10 +8,10 @@ import math
 import pytest
 
 from scenarios import RunSpec, World, run
+from scenarios.model import CostModel
 from scenarios.plan import BUILTINS
 from scenarios.runners._intent import IntentExecution, get_quote
 from scenarios.runners._scenario_run import plan_for, resolve_scenario, run_plan
-from scenarios.model import CostModel
 
 
 def _events(result, name):
@@ -155,13 +155,36 @@ def test_quote_is_fair_value_minus_the_premium() -> None:
     risk = model.solver_risk_charge * value * 0.8 * math.sqrt(tau / year)
     assert quote.capital_usd == pytest.approx(capital)
     assert quote.risk_usd == pytest.approx(risk)
-    assert quote.premium_usd == pytest.approx(
-        capital + risk + quote.gas_usd + quote.rebalance_usd
-    )
+    assert quote.premium_usd == pytest.approx(capital + risk + quote.gas_usd + quote.rebalance_usd)
     assert quote.amount_in - quote.output == math.ceil(quote.premium_usd / 2_000.0 * 10**18)
     # a dollar asset carries no price-risk charge
     usd = get_quote(
-        "USDC", 20_000 * 10**6, price=2_000.0, sigma=0.8, model=model, preset="finality",
+        "USDC",
+        20_000 * 10**6,
+        price=2_000.0,
+        sigma=0.8,
+        model=model,
+        preset="finality",
         dest_chain="B",
     )
     assert usd.risk_usd == 0.0
+
+
+def test_sweeps_run_the_preset_free_modes_once_per_layout() -> None:
+    from scenarios.sweep import PRESET_FREE_MODES, SweepSpec
+
+    sweep = SweepSpec(
+        modes=("atomic", "superblock", "shared-sequencer", "intent", "bridged"),
+        latencies=("fast-attestation", "finality"),
+        chains=(2, 3),
+        seeds=1,
+    )
+    runs: dict[str, list[tuple[int, str]]] = {}
+    for spec in sweep.specs():
+        runs.setdefault(spec.mode, []).append((spec.chains, spec.latency))
+    assert {"superblock", "shared-sequencer"} == PRESET_FREE_MODES
+    assert runs["atomic"] == [(2, "fast-attestation")]
+    for mode in PRESET_FREE_MODES:
+        assert runs[mode] == [(2, "fast-attestation"), (3, "fast-attestation")]
+    for mode in ("intent", "bridged"):
+        assert len(runs[mode]) == 4
