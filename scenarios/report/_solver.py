@@ -17,7 +17,7 @@ them per group (a latency preset):
   until repaid;
 - ``peak_usd`` per chain = max over runs of the outstanding outputs on that chain (USD at
   the t0 price for WETH): the inventory one user's flow needs at once; ``utilisation`` =
-  that / the working inventory cap of the chain's assets;
+  max over runs of that run's peak / the working inventory cap of the assets it used there;
 - ``little_usd`` per chain = Σ over fills on the chain of V · cycle / (runs · 60 s): the
   inventory a stream of one such user a minute keeps out on average (Little's law L = λ·W,
   λ = 1/60 s⁻¹, W·V the value-weighted cycle time).
@@ -70,18 +70,20 @@ def get_solver_economics(results: Sequence[Any], weth_price: float) -> SolverEco
         if run_volume > 0:
             per_run.append(float(e["risk_pnl_usd"]) / run_volume * 1e4)
     peak: dict[str, float] = {}
-    cap_usd: dict[str, float] = {}
+    utilisation: dict[str, float] = {}
     for e in events:
         caps = dict(e.get("cap", {}))
-        by_chain: dict[str, float] = {}
+        out: dict[str, float] = {}
+        cap: dict[str, float] = {}
         for key, units in dict(e.get("peak", {})).items():
             chain, asset = key.split(":")
             price = weth_price if asset == "WETH" else 1.0
-            by_chain[chain] = by_chain.get(chain, 0.0) + float(units) * price
-            cap_usd.setdefault(chain, 0.0)
-            cap_usd[chain] = max(cap_usd[chain], float(caps.get(asset, 0.0)) * price)
-        for chain, usd in by_chain.items():
+            out[chain] = out.get(chain, 0.0) + float(units) * price
+            cap[chain] = cap.get(chain, 0.0) + float(caps.get(asset, 0.0)) * price
+        for chain, usd in out.items():
             peak[chain] = max(peak.get(chain, 0.0), usd)
+            if cap[chain] > 0:
+                utilisation[chain] = max(utilisation.get(chain, 0.0), usd / cap[chain])
     little: dict[str, float] = {}
     for f in fills:
         if f["cycle"] is not None:
@@ -97,7 +99,7 @@ def get_solver_economics(results: Sequence[Any], weth_price: float) -> SolverEco
         risk_std_bps=statistics.pstdev(per_run) if len(per_run) > 1 else 0.0,
         capital_usd_day=math.fsum(float(e["capital_usd_s"]) for e in events) / n / 86_400,
         peak_usd=dict(sorted(peak.items())),
-        utilisation={c: peak[c] / cap_usd[c] for c in sorted(peak) if cap_usd.get(c)},
+        utilisation=dict(sorted(utilisation.items())),
         little_usd={c: v / (n * STREAM_INTERVAL_S) for c, v in sorted(little.items())},
     )
 

@@ -188,3 +188,32 @@ def test_sweeps_run_the_preset_free_modes_once_per_layout() -> None:
         assert runs[mode] == [(2, "fast-attestation"), (3, "fast-attestation")]
     for mode in ("intent", "bridged"):
         assert len(runs[mode]) == 4
+
+
+def test_solver_economics_over_a_stream_of_orders(scenario_world: World) -> None:
+    from scenarios.report import get_solver_economics
+
+    specs = [
+        RunSpec(mode="intent", scenario="remote-start", latency="finality", seed=seed)
+        for seed in (0, 1)
+    ]
+    specs.append(
+        RunSpec(
+            mode="intent",
+            scenario="remote-start",
+            latency="finality",
+            seed=2,
+            cost={"solver_inventory_usd": 50_000.0},
+        )
+    )
+    results = [run(spec, world=scenario_world) for spec in specs]
+    econ = get_solver_economics(results, 2_000.0)
+    assert (econ.runs, econ.orders, econ.declined) == (3, 11, 1)
+    fills = [e for r in results for e in _events(r, "fill")]
+    premium = math.fsum(e["premium_usd"] for e in fills)
+    assert econ.premium_bps == pytest.approx(premium / econ.volume_usd * 1e4)
+    assert econ.volume_usd > 0 and econ.capital_usd_day > 0
+    assert set(econ.peak_usd) == {"A", "B", "C"}
+    # one user's orders never need more than the working inventory of 1,000,000 USD
+    assert all(0 < share < 1 for share in econ.utilisation.values())
+    assert econ.little_usd["A"] > 0
