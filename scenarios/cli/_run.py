@@ -31,13 +31,14 @@ from scenarios.model import (
     get_cell_risk,
     registered_modes,
 )
-from scenarios.report import format_table
+from scenarios.report import format_table, get_solver_economics
 from scenarios.runners import run
 
 __all__ = [
     "add_commands",
     "format_comparison",
     "format_presets",
+    "format_solver",
     "load_spec_file",
     "parse_cost",
 ]
@@ -60,8 +61,11 @@ DEMO_ROWS: tuple[tuple[str, str, str], ...] = (
     ("divergence_usdc", "vs atomic (USDC)", "net value minus the atomic run's, same prices"),
     ("divergence_bps", "vs atomic (bps)", "the same, per 10,000 of notional"),
     ("shortfall_bps", "shortfall (bps)", "lost against the quote at the start"),
-    ("latency_s", "latency (s)", "first to last step"),
-    ("capital_in_flight_usd_s", "in flight (USD·s)", "value inside the bridge × time"),
+    ("latency_s", "latency (s)", "first to last step (intent: to the last settlement)"),
+    ("user_latency_s", "user latency (s)", "first action until the user holds its position"),
+    ("capital_in_flight_usd_s", "in flight (USD·s)", "the user's value in transit × time"),
+    ("solver_capital_usd_s", "solver capital (USD·s)", "fronter's and solver's capital × time"),
+    ("risk_bearer", "risk borne by", "who has the most capital tied up"),
     ("fronted_usdc", "fronted (USDC)", "USDC a solver lent to make it work"),
     ("fronted_s", "fronted for (s)", "how long the solver waited to be repaid"),
     (
@@ -85,7 +89,7 @@ def add_commands(sub: Any) -> None:
     one.add_argument(
         "--mode",
         default="atomic",
-        help="atomic | superblock | shared-sequencer | bridged | sequential (+ plugins)",
+        help="atomic | superblock | shared-sequencer | intent | bridged | sequential (+ plugins)",
     )
     one.add_argument("--config", help="TOML or JSON file of RunSpec fields (flags override)")
     one.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
@@ -98,7 +102,7 @@ def add_commands(sub: Any) -> None:
     plan.add_argument(
         "--mode",
         default="bridged",
-        help="atomic | superblock | shared-sequencer | bridged | sequential",
+        help="atomic | superblock | shared-sequencer | intent | bridged | sequential",
     )
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(func=cmd_plan)
@@ -305,19 +309,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
             results[mode] = str(exc)
     if args.preset_seeds < 0:
         raise ScenarioConfigError(f"--preset-seeds must be ≥ 0, got {args.preset_seeds}")
-    by_preset = _bridged_by_preset(world, base, args.preset_seeds, progress)
+    by_mode = {
+        mode: _by_preset(world, base, mode, args.preset_seeds, progress) for mode in PRESET_MODES
+    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     done = {m: r for m, r in results.items() if isinstance(r, RunResult)}
+    per_preset = [r for by in by_mode.values() for rs in by.values() for r in rs]
     with (out / "runs.jsonl").open("w") as fh:
         written = set()
-        for result in [*done.values(), *(r for rs in by_preset.values() for r in rs)]:
+        for result in [*done.values(), *per_preset]:
             if result.spec.key() not in written:
                 written.add(result.spec.key())
                 fh.write(result.dumps() + "\n")
     text = format_comparison(base, results)
-    if by_preset:
-        text += "\n\n" + format_presets(base, by_preset)
+    for mode, by_preset in by_mode.items():
+        if by_preset:
+            text += "\n\n" + format_presets(base, by_preset, mode=mode)
+    if by_mode.get("intent"):
+        text += "\n\n" + format_solver(base, by_mode["intent"], world.suite.config.weth_price)
     (out / "summary.md").write_text(_summary_markdown(base, text))
     report_note = _write_report(out, progress)
     print(text)
@@ -325,26 +335,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bridged_by_preset(
-    world: Any, base: RunSpec, n_seeds: int, progress: Callable[[str], None]
+#: The ladder's modes whose outcome depends on the bridge preset (the demo's second tables).
+PRESET_MODES = ("intent", "bridged")
+
+
+def _by_preset(
+    world: Any, base: RunSpec, mode: str, n_seeds: int, progress: Callable[[str], None]
 ) -> dict[str, list[RunResult]]:
-    """Bridged runs for every latency preset on seeds ``base.seed ..``, in this world.
+    """Runs of ``mode`` for every latency preset on seeds ``base.seed ..``, in this world.
 
     One baseline group per seed (the sweep's grouping), so each seed's atomic baseline runs
     once for all presets; results equal :func:`scenarios.run`'s.
     """
-    if n_seeds == 0 or "bridged" not in registered_modes():
+    if n_seeds == 0 or mode not in registered_modes():
         return {}
     from scenarios.sweep import WorldCache, group_by_baseline
 
     cache = WorldCache()
     cache.put(world)
     specs = [
-        dataclasses.replace(base, mode="bridged", latency=preset, seed=base.seed + i)
+        dataclasses.replace(base, mode=mode, latency=preset, seed=base.seed + i)
         for i in range(n_seeds)
         for preset in LATENCY_PRESETS
     ]
-    progress(f"bridged under every latency preset: {len(specs)} runs on {n_seeds} seed(s) ...")
+    progress(f"{mode} under every latency preset: {len(specs)} runs on {n_seeds} seed(s) ...")
     found: dict[int, RunResult] = {}
     for group in group_by_baseline(specs):
         found.update(cache.run_group(group))
@@ -354,8 +368,10 @@ def _bridged_by_preset(
     return by_preset
 
 
-def format_presets(base: RunSpec, by_preset: dict[str, list[RunResult]]) -> str:
-    """The second demo table: the bridged mode under each latency preset, over seeds.
+def format_presets(
+    base: RunSpec, by_preset: dict[str, list[RunResult]], *, mode: str = "bridged"
+) -> str:
+    """A second demo table: ``mode`` under each latency preset, over seeds.
 
     Medians over the seeds, except ``complete`` (a count), ``worst stranded`` (the maximum)
     and ``worst HF`` (the minimum).
@@ -373,7 +389,9 @@ def format_presets(base: RunSpec, by_preset: dict[str, list[RunResult]]) -> str:
                 _fmt(risk.cvar5),
                 f"{complete}/{len(m)}",
                 _duration(_median([float(x["latency_s"]) for x in m])),
+                _duration(_median([float(x["user_latency_s"]) for x in m])),
                 _fmt(_median([float(x["capital_in_flight_usd_s"]) for x in m]) / 86_400),
+                _fmt(_median([float(x["solver_capital_usd_s"]) for x in m]) / 86_400),
                 _duration(_median([float(x["fronted_s"]) for x in m])),
                 _fmt(_median([float(x["divergence_bps"]) for x in m])),
                 _fmt(max(float(x["stranded_usdc"]) for x in m)),
@@ -382,7 +400,7 @@ def format_presets(base: RunSpec, by_preset: dict[str, list[RunResult]]) -> str:
         )
     n = len(next(iter(by_preset.values())))
     header = (
-        f"bridged ({base.chains} chains) under each latency preset, seeds {base.seed}.."
+        f"{mode} ({base.chains} chains) under each latency preset, seeds {base.seed}.."
         f"{base.seed + n - 1}, σ = {base.sigma:g} (all-in cost: mean, std and 5 % CVaR over "
         "seeds; the rest: medians)\n"
     )
@@ -394,7 +412,9 @@ def format_presets(base: RunSpec, by_preset: dict[str, list[RunResult]]) -> str:
             "CVaR 5%",
             "complete",
             "latency",
+            "user latency",
             "in flight (USD·day)",
+            "solver capital (USD·day)",
             "fronted for",
             "vs atomic (bps)",
             "worst stranded (USDC)",
@@ -421,12 +441,66 @@ def format_presets(base: RunSpec, by_preset: dict[str, list[RunResult]]) -> str:
     )
     table += "\n\nall-in cost by component, bps (means over seeds; they sum to the all-in mean)\n"
     table += parts
-    note = (
-        "\nThe slower the bridge, the longer capital sits in flight and the solver waits to be"
-        "\nrepaid; the market moves meanwhile, so health factors drift and, at slow presets and"
-        "\nhigh σ, runs stop half-way (complete < n) with value stranded on a chain."
-    )
+    if mode == "intent":
+        note = (
+            "\nThe user waits for fills only (user latency is the same at every preset); the"
+            "\nsolver waits for the bridge to be repaid, and its quote prices that wait: the"
+            "\nslower the bridge, the larger the premium the user pays."
+        )
+    else:
+        note = (
+            "\nThe slower the bridge, the longer capital sits in flight and the solver waits"
+            "\nto be repaid; the market moves meanwhile, so health factors drift and, at slow"
+            "\npresets and high σ, runs stop half-way (complete < n) with value stranded."
+        )
     return header + table + note
+
+
+def format_solver(base: RunSpec, by_preset: dict[str, list[RunResult]], weth_price: float) -> str:
+    """The intent solver's economics per preset over the demo's seeds (formulas:
+    ``scenarios/report/_solver.py``)."""
+    rows = []
+    chains: list[str] = []
+    stats = {p: get_solver_economics(rs, weth_price) for p, rs in by_preset.items()}
+    for s in stats.values():
+        chains.extend(c for c in s.peak_usd if c not in chains)
+    for preset, s in stats.items():
+        rows.append(
+            [
+                preset,
+                f"{s.orders - s.declined}/{s.orders}",
+                _fmt(s.premium_bps),
+                _fmt(s.risk_pnl_bps),
+                _fmt(s.risk_std_bps),
+                _fmt(s.capital_usd_day),
+                *(
+                    f"{_fmt(s.peak_usd.get(c, 0.0))} ({s.utilisation.get(c, 0.0):.0%})"
+                    for c in chains
+                ),
+                *(_fmt(s.little_usd.get(c, 0.0)) for c in chains),
+            ]
+        )
+    n = len(next(iter(by_preset.values())))
+    header = (
+        f"intent solver economics over {n} seed(s) per preset (one user's orders each): fills,"
+        " premium earned and price risk borne (bps of the volume it filled), capital tied up"
+        " until repaid, peak inventory out per chain (USD; share of its working inventory),"
+        " and the inventory a stream of one such user a minute keeps out (Little's law)\n"
+    )
+    table = format_table(
+        [
+            "latency preset",
+            "filled",
+            "premium (bps)",
+            "risk P&L (bps)",
+            "risk std (bps)",
+            "capital (USD·day)",
+            *(f"peak {c}" for c in chains),
+            *(f"λ·W {c}" for c in chains),
+        ],
+        rows,
+    )
+    return header + table
 
 
 def _metric(result: RunResult, key: str) -> Any:
@@ -484,7 +558,9 @@ def _summary_markdown(base: RunSpec, text: str) -> str:
         "`atomic` is the baseline: one transaction on one chain. `superblock` spreads it over "
         "chains but commits every leg in one slot or none (two-phase commit); "
         "`shared-sequencer` includes each run of legs up to a hop in one slot, messages at "
-        "interop latency, legs reverting alone; `bridged` waits for the bridge at every hop; "
+        "interop latency, legs reverting alone; `intent` turns every hop into an ERC-7683 "
+        "order a solver fills at once from its inventory, repaid after the bridge; "
+        "`bridged` waits for the bridge at every hop; "
         "`sequential` is one transaction per block on the same chain.\n\n"
         f"```\n{text}\n```\n\nSpec: `{json.dumps(base.to_json(), sort_keys=True)}`\n"
     )

@@ -29,6 +29,7 @@ from scenarios.model._metrics import (
     AMM_FEE,
     Holdings,
     Recorder,
+    get_risk_bearer,
 )
 from scenarios.model._reference import (
     CLOSE_FACTOR,
@@ -129,6 +130,7 @@ __all__ = [
     "RAY",
     "RateModel",
     "Recorder",
+    "get_risk_bearer",
     "Refinance",
     "RunResult",
     "RunSpec",

@@ -36,7 +36,11 @@ Components (``cost_components_bps``; :data:`COMPONENTS` order); their sum is
 - ``solver_premium`` (when a solver fronted F for τ_f seconds) = r_solver·F·τ_f/YEAR
   (capital) + PD·LGD·F (expected loss; PD = Φ((ln κ + σ²τ/2)/(σ√τ)), the probability the
   draw limit κ = target LTV × liquidation ratio binds over τ = τ_f/YEAR) + λ·F·σ√τ (price-risk
-  charge) + the solver's gas.
+  charge) + the solver's gas; plus, in ``intent`` mode, Σ over fills of the premium the
+  solver's quote took from the output (capital + risk + fill gas + rebalance fee, the
+  formula in ``scenarios/runners/_intent.py``). That premium is paid on chain, so it is
+  inside the divergence: it is taken out of ``execution`` (below), not added to the total.
+- (``execution`` in ``intent`` mode is the residual net of that on-chain premium.)
 - ``unwind`` (only a run that did not complete; 0 for ``complete`` and ``liquidated``):
   selling the WETH exposure w(T) at P(T) — V·(AMM fee + V/(R + V)), R the pool's USDC
   reserve — plus closing open debt through the AMM (fee on it), bridging the stranded value
@@ -44,9 +48,13 @@ Components (``cost_components_bps``; :data:`COMPONENTS` order); their sum is
   fronter's unpaid claim with its penalty (claim·penalty + r_solver·claim·E[τ]/YEAR); plus
   **re-entry**: the scenario's trades are still to be made, so what the atomic run paid to
   enter (N − NV_atomic at its end: its fees and price impact, plus its gas) is charged again
-  rather than counted as a saving. So a ``reverted`` run (nothing happened) costs its failed
-  gas, never less than atomic, and a ``partial`` run never scores better than its completed
-  twin (the unwind's sale and the claim's penalty exceed what finishing would have cost).
+  rather than counted as a saving; and if the total still comes out below what the run
+  paid (gas, bridge fees, funding, solver premium) — the run avoided a price move the atomic
+  run's holdings took, e.g. an intent refunded after its deadline — the unwind makes up the
+  difference: no credit for luck while failing. So a ``reverted`` run (nothing happened)
+  costs its failed gas, never less than atomic, and a ``partial`` run never scores better
+  than its completed twin (the unwind's sale and the claim's penalty exceed what finishing
+  would have cost).
 
 - ``settlement`` = value lost to reorgs that the chains do not show as the user's loss:
   ``unbacked_usdc`` (mode) − ``unbacked_usdc`` (atomic, 0) — the hops the destination paid
@@ -212,7 +220,9 @@ class CostModel:
     ``solver_rate`` 10 %/yr (assumption: a market maker's cost of capital),
     ``solver_lgd`` 10 % of the claim lost when a run fails (assumption),
     ``solver_risk_charge`` λ = 0.1 per unit of σ√τ exposure (assumption),
-    ``fronter_penalty`` 1 % of the claim paid by a user who does not finish (assumption).
+    ``fronter_penalty`` 1 % of the claim paid by a user who does not finish (assumption),
+    ``solver_inventory_usd`` 1,000,000 USD: the working inventory an intent solver commits
+    per chain and asset (assumption; the layout seeds twice that).
     ``chain_kinds`` maps chain names to ``L1``/``L2`` (unlisted chains: ``default_kind``).
     """
 
@@ -225,12 +235,19 @@ class CostModel:
     solver_lgd: float = 0.10
     solver_risk_charge: float = 0.10
     fronter_penalty: float = 0.01
+    solver_inventory_usd: float = 1_000_000.0
     liquidation_ratio: float = 1.5
     pool_usd: float = 2_000_000.0
 
     def __post_init__(self) -> None:
         errors = []
-        for name in ("user_rate", "solver_rate", "solver_lgd", "solver_risk_charge"):
+        for name in (
+            "user_rate",
+            "solver_rate",
+            "solver_lgd",
+            "solver_risk_charge",
+            "solver_inventory_usd",
+        ):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 errors.append(f"{name}={value!r} must be a finite number ≥ 0")
@@ -390,6 +407,12 @@ def _solver_premium(result: Any, model: CostModel, gas_usd: float) -> float:
     return capital + expected_loss + risk + gas_usd
 
 
+def get_intent_premium_usd(result: Any) -> float:
+    """Σ ``premium_usd`` over the run's ``fill`` events: what an intent solver's quotes took
+    from the user's outputs (``scenarios/runners/_intent.py``); 0 in the other modes."""
+    return math.fsum(float(e.get("premium_usd", 0.0)) for e in _events(result, "fill"))
+
+
 def _unwind(result: Any, atomic: Any, model: CostModel) -> float:
     """Cost of unwinding an unfinished run from where it stopped, and of re-entering at the
     atomic run's cost (module docstring)."""
@@ -405,8 +428,12 @@ def _unwind(result: Any, atomic: Any, model: CostModel) -> float:
     debt = max(0.0, float(end.get("debt", 0.0)))
     close = AMM_FEE * debt
     owed = max(0.0, float(end.get("owed", 0.0)))
-    preset = model.bridge_fee(result.spec.latency)
-    crossed = bool(_events(result, "bridge_out"))
+    sent = _events(result, "bridge_out") + _events(result, "open")  # hops, intent orders
+    # the way back travels as the run's hops did (a shared sequencer's at interop)
+    preset = model.bridge_fee(
+        str(sent[-1].get("preset", result.spec.latency)) if sent else result.spec.latency
+    )
+    crossed = bool(sent)
     back = 0.0
     tau = 0.0
     if crossed:
@@ -439,15 +466,29 @@ def price_run(result: Any, atomic: Any, model: CostModel | None = None) -> dict[
     usd["funding"] = (
         model.user_rate * float(metrics.get("capital_in_flight_usd_s", 0.0) or 0.0) / YEAR
     )
-    usd["solver_premium"] = _solver_premium(result, model, _gas_usd(result, model, solver=True))
+    intent_premium = get_intent_premium_usd(result)
+    usd["solver_premium"] = (
+        _solver_premium(result, model, _gas_usd(result, model, solver=True)) + intent_premium
+    )
     latency_pnl = 0.0 if is_self else weth_integral(result, p_end) - weth_integral(atomic, p_end)
     usd["latency_risk"] = -latency_pnl
     divergence = float(metrics.get("divergence_usdc", 0.0) or 0.0)
-    usd["execution"] = -divergence - usd["latency_risk"] - usd["amm_fees"] - usd["flash_fees"]
+    # an intent solver's premium is paid on chain (a smaller output): it is part of the
+    # divergence, so it moves from the residual to ``solver_premium`` (the sum is unchanged)
+    usd["execution"] = (
+        -divergence - usd["latency_risk"] - usd["amm_fees"] - usd["flash_fees"] - intent_premium
+    )
     usd["unwind"] = _unwind(result, atomic, model)
     usd["settlement"] = float(metrics.get("unbacked_usdc", 0.0) or 0.0) - float(
         base.get("unbacked_usdc", 0.0) or 0.0
     )
+    if metrics.get("outcome") in UNFINISHED and not is_self:
+        # no credit for a price move an unfinished run happened to avoid: it costs at least
+        # what it paid (gas, bridge fees, funding, solver premium)
+        paid = max(0.0, usd["gas"]) + usd["bridge_fees"] + usd["funding"] + usd["solver_premium"]
+        short = paid - math.fsum(usd.values())
+        if short > 0:
+            usd["unwind"] += short
     components = {name: usd[name] / notional * 1e4 for name in COMPONENTS}
     return {"all_in_cost_bps": math.fsum(components.values()), "cost_components_bps": components}
 

@@ -17,10 +17,22 @@ Formulas (each key of :data:`~scenarios.METRIC_KEYS`):
   t0 quotes (swap out, borrow at the target LTV, DAI in for the debt plus the flash fee):
   execution shortfall against the quote with market exposure removed.
 - ``latency_s`` = commit time of the last step − that of the first (per-hop times are in
-  the timeline).
+  the timeline); in ``intent`` mode the last step is the last settlement of a fill.
 - ``capital_in_flight_usd_s`` = ∫ value in transit dt over [t0, T], each transfer valued at
   the reference price when sent; ``capital_in_flight`` is the step curve,
   ``capital_in_flight_peak_usd`` its maximum.
+- ``user_latency_s`` = the last moment the user's position changed (its own or the
+  fronter's transactions, a bridge delivery or an intent fill to it) − its first
+  transaction: when the user holds its final position. ``atomic`` and ``superblock``: 0
+  (one slot); ``bridged``, ``sequential``, ``shared-sequencer``: ``latency_s`` unless a
+  delivery ends the run; ``intent``: the fills' time, whatever the bridge preset (the
+  settlements that follow are in ``latency_s``).
+- ``solver_capital_usd_s`` = fronted_usdc · fronted_s + Σ over an intent solver's fills of
+  output value · (settled − filled): the solvers' capital tied up (the user's is
+  ``capital_in_flight_usd_s``).
+- ``risk_bearer``: the party with the most capital tied up — ``user``
+  (``capital_in_flight_usd_s``), ``fronter`` (fronted_usdc · fronted_s) or ``solver`` — or
+  ``none``.
 - ``fronted_usdc``: USDC the fronter paid for the user; ``fronted_s``: until it was repaid
   (until T if never).
 - ``outcome``: ``complete``; ``reverted`` (the first step failed, nothing changed);
@@ -73,7 +85,7 @@ from typing import Any
 
 from chains import Receipt
 
-__all__ = ["Holdings", "Recorder"]
+__all__ = ["Holdings", "Recorder", "get_risk_bearer"]
 
 AMM_FEE = 0.003
 
@@ -111,6 +123,7 @@ class Recorder:
     health: list[float] = field(default_factory=list)
     commits: list[float] = field(default_factory=list)
     flight: list[tuple[float, float]] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
     fronted_usdc: float = 0.0
     fronted_at: float | None = None
     repaid_at: float | None = None
@@ -126,7 +139,16 @@ class Recorder:
         self.transactions += 1
         self.gas += receipt.gas_used
         self.commits.append(t)
+        self.arrivals.append(t)
         self.event(t, chain, event, block=receipt.block_number, gas=receipt.gas_used, **extra)
+
+    def user_latency_s(self) -> float:
+        """``user_latency_s`` = the last moment the user's position changed (a user or
+        fronter transaction, a delivery or fill to the user: :attr:`arrivals`) − the user's
+        first transaction (see the module docstring)."""
+        if not self.commits or not self.arrivals:
+            return 0.0
+        return max(self.arrivals) - min(self.commits)
 
     def failed(
         self,
@@ -192,14 +214,18 @@ class Recorder:
             fronted_s = 0.0
         else:
             fronted_s = (self.repaid_at if self.repaid_at is not None else end) - self.fronted_at
+        solver_capital = self.fronted_usdc * fronted_s  # an intent solver's is added later
         return {
             "net_value_usdc": nv_end,
             "divergence_usdc": 0.0,
             "divergence_bps": 0.0,
             "shortfall_bps": shortfall,
             "latency_s": (max(self.commits) - min(self.commits)) if self.commits else 0.0,
+            "user_latency_s": self.user_latency_s(),
             "capital_in_flight_usd_s": integral,
             "capital_in_flight_peak_usd": peak,
+            "solver_capital_usd_s": solver_capital,
+            "risk_bearer": get_risk_bearer(integral, solver_capital, 0.0),
             "fronted_usdc": self.fronted_usdc,
             "fronted_s": fronted_s,
             "outcome": outcome,
@@ -220,6 +246,15 @@ class Recorder:
             "all_in_cost_bps": 0.0,
             "cost_components_bps": {},
         }
+
+
+def get_risk_bearer(user_usd_s: float, fronter_usd_s: float, solver_usd_s: float) -> str:
+    """``risk_bearer``: who has the most capital tied up (USD·s) across the cross-chain
+    window — ``user`` (value in flight), ``fronter`` (fronted · fronted_s) or ``solver`` (an
+    intent solver's outputs until repaid) — or ``none`` when nobody has any."""
+    parts = {"user": user_usd_s, "fronter": fronter_usd_s, "solver": solver_usd_s}
+    who, most = max(parts.items(), key=lambda item: item[1])
+    return who if most > 0 else "none"
 
 
 def _integrate_flight(curve: list[tuple[float, float]], end: float) -> tuple[float, float]:

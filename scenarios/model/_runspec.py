@@ -48,11 +48,11 @@ __all__ = [
 ]
 
 #: The coordination ladder, strongest guarantee first: the order of every mode list and
-#: table. ``intent`` has a place on it but no built-in runner yet.
+#: table.
 LADDER = ("atomic", "superblock", "shared-sequencer", "intent", "bridged", "sequential")
 
 #: The built-in modes, in ladder order. Further modes join through :func:`register_runner`.
-MODES = ("atomic", "superblock", "shared-sequencer", "bridged", "sequential")
+MODES = LADDER
 
 #: Bridge latency preset names (DESIGN §7), from the bridge's ``PRESETS`` (the models).
 LATENCY_PRESETS: tuple[str, ...] = tuple(PRESETS)
@@ -64,8 +64,11 @@ METRIC_KEYS = (
     "divergence_bps",
     "shortfall_bps",
     "latency_s",
+    "user_latency_s",
     "capital_in_flight_usd_s",
     "capital_in_flight_peak_usd",
+    "solver_capital_usd_s",
+    "risk_bearer",
     "fronted_usdc",
     "fronted_s",
     "outcome",
@@ -294,6 +297,12 @@ class RunResult:
         # that does not set them gets the values of an unpriced run
         for key, default in _UNPRICED.items():
             self.metrics.setdefault(key, default() if callable(default) else default)
+        # the ladder's metrics, for a runner (or an older result) that does not set them:
+        # the user waits the whole run, nobody else ties up capital
+        if "latency_s" in self.metrics:
+            self.metrics.setdefault("user_latency_s", self.metrics["latency_s"])
+        self.metrics.setdefault("solver_capital_usd_s", 0.0)
+        self.metrics.setdefault("risk_bearer", "none")
         missing = [k for k in METRIC_KEYS if k not in self.metrics]
         extra = sorted(set(self.metrics) - set(METRIC_KEYS))
         if missing or extra:

@@ -67,6 +67,7 @@ __all__ = [
     "ATOMIC",
     "BRIDGED",
     "Funding",
+    "INTENT",
     "Leg",
     "Mode",
     "Plan",
@@ -338,8 +339,12 @@ SUPERBLOCK = Mode("superblock", SlotFunding())
 #: included in one slot (each leg may revert alone), hops through the bridge.
 SHARED_SEQUENCER = Mode("shared-sequencer", FrontedFunding())
 
+#: ``intent``: the placement as given, each hop an ERC-7683 order a solver fills from its
+#: inventory (repaid after the bridge), fronted refinance.
+INTENT = Mode("intent", FrontedFunding())
+
 MODES: dict[str, Mode] = {
-    m.name: m for m in (ATOMIC, SUPERBLOCK, SHARED_SEQUENCER, BRIDGED, SEQUENTIAL)
+    m.name: m for m in (ATOMIC, SUPERBLOCK, SHARED_SEQUENCER, INTENT, BRIDGED, SEQUENTIAL)
 }
 
 

@@ -11,12 +11,15 @@ from scenarios.report._report import (
     report,
     write_report,
 )
+from scenarios.report._solver import SolverEconomics, get_solver_economics
 from scenarios.report._table import format_table
 
 __all__ = [
     "format_table",
     "REPORT_DIR",
     "Report",
+    "SolverEconomics",
+    "get_solver_economics",
     "read_results",
     "report",
     "rows_of",

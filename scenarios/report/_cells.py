@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from scenarios.model import LADDER, OUTCOMES
 from scenarios.sweep import (
     LOCAL_MODES,
+    PRESET_FREE_MODES,
     RESULTS_JSON,
     RESULTS_PARQUET,
     RUNS_FILE,
@@ -217,7 +218,9 @@ class Cell:
 
     @property
     def latency_label(self) -> str:
-        return "one chain" if self.is_local else self.latency
+        if self.is_local:
+            return "one chain"
+        return "any preset" if self.mode in PRESET_FREE_MODES else self.latency
 
     @property
     def x_label(self) -> str:

@@ -361,6 +361,7 @@ class _Driver:
             del state.in_flight[event.id]
             state.flight_usd -= transfer.value
             state.flight(event.time)
+            state.rec.arrivals.append(event.time)
             state.rec.event(
                 event.time,
                 transfer.dest,

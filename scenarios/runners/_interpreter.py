@@ -396,6 +396,7 @@ def _draw(ctx: PlanContext, leg: Leg) -> Generator[Wait, Any, None]:
     if leg.amount == "dai_for_fronted":
         via = ctx.binding.amm[leg.param("via")]
         amount = via.router.get_amounts_in(ctx.fronted, [via.dai.address, via.usdc.address])[0]
+        amount = ctx.execution.gross_up(ctx, leg, amount)
     elif isinstance(leg.amount, AtLtv):
         ltv = ctx.spec.target_ltv if leg.amount.ltv is None else leg.amount.ltv
         price = cdp.oracle.price(cdp.weth.address, 2**64)
@@ -603,6 +604,12 @@ class Execution(ABC):
         """The ``step`` a transaction is recorded under (and ``failed_step`` names): the
         scenario step's id."""
         return leg.step
+
+    def gross_up(self, ctx: PlanContext, leg: Leg, amount: int) -> int:
+        """What a leg producing ``amount`` of its asset must produce so that ``amount``
+        arrives where the plan needs it (the default: the same; a mode whose hops take a
+        cut on chain grosses it up)."""
+        return amount
 
     def open_position(self, ctx: PlanContext, name: str) -> None:
         """A position (``market``, ``vault``) is about to open."""

@@ -127,6 +127,11 @@ class SuperblockExecution(_SlotExecution):
         """Messages inside a superblock execute in the slot: ``same-block``."""
         return "same-block"
 
+    def latency_model(self, spec: RunSpec) -> LatencyModel:
+        """The latency of :meth:`hop_preset` (it sets the actor cadence; no message waits
+        for the relayer): the spec's bridge preset does not change a superblock run."""
+        return get_preset(self.hop_preset(spec))
+
     def process(self, ctx: PlanContext) -> Process:
         legs = ctx.plan.legs
         waits = [leg for leg in legs if leg.action == "wait"]

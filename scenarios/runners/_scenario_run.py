@@ -25,6 +25,7 @@ from scenarios.plan import (
 )
 from scenarios.runners import (
     _batch,  # noqa: F401 - registers the atomic execution
+    _intent,  # noqa: F401 - registers the intent execution
     _ladder,  # noqa: F401 - registers the slot executions
 )
 from scenarios.runners._interpreter import Execution, execute_plan

@@ -39,6 +39,7 @@ from scenarios.sweep._executors import (
 from scenarios.sweep._spec import (
     LOCAL_MODES,
     SETTLEMENT_MODES,
+    PRESET_FREE_MODES,
     SweepError,
     SweepSpec,
     latency_order,
@@ -71,6 +72,7 @@ __all__ = [
     "Item",
     "LOCAL_MODES",
     "SETTLEMENT_MODES",
+    "PRESET_FREE_MODES",
     "LOCK_FILE",
     "METRIC_TYPES",
     "RESULTS_PARQUET",

@@ -56,6 +56,7 @@ RESULTS_PARQUET = "results.parquet"
 METRIC_TYPES: dict[str, str] = {
     "outcome": "string",
     "failed_step": "string",
+    "risk_bearer": "string",
     "transactions": "int64",
     "gas": "int64",
     "reorgs": "int64",

@@ -19,6 +19,7 @@ from scenarios.runners import get_runner, resolve_scenario
 
 __all__ = [
     "LOCAL_MODES",
+    "PRESET_FREE_MODES",
     "SweepError",
     "SweepSpec",
     "latency_order",
@@ -32,6 +33,13 @@ LOCAL_MODES = frozenset({"atomic", "sequential"})
 #: Modes whose relayer the settlement axes (reorg processes, confirmation policies) shape;
 #: the grid runs the other modes once, recording no reorgs and the default policy.
 SETTLEMENT_MODES = frozenset({"bridged"})
+#: Modes whose messages never travel at the spec's bridge preset: ``superblock`` delivers
+#: inside its slot, ``shared-sequencer`` at the sequencer's ``interop`` latency (``same-block``
+#: only when the spec's preset is ``same-block``). The grid runs them once per layout at the
+#: first latency listed instead of repeating identical runs per preset. ``intent`` is not one
+#: of them: the user's latency is the fill time at every preset, but the solver's premium
+#: prices the repayment delay, and a declined order's refund waits for the bridge.
+PRESET_FREE_MODES = frozenset({"superblock", "shared-sequencer"})
 
 
 class SweepError(ValueError):
@@ -50,7 +58,8 @@ class SweepSpec:
     ``seeds`` is a count: seeds ``seed_start .. seed_start + seeds - 1``. ``drift``,
     ``target_ltv``, ``slippage`` and ``placement`` (empty: each scenario's default) are
     fixed for the whole sweep. ``scenarios`` are built-in names or scenario TOML paths.
-    Modes in :data:`LOCAL_MODES` skip the latency and layout axes (see there).
+    Modes in :data:`LOCAL_MODES` skip the latency and layout axes, modes in
+    :data:`PRESET_FREE_MODES` the latency axis (see there).
     """
 
     modes: tuple[str, ...] = ("bridged",)
@@ -196,7 +205,8 @@ class SweepSpec:
         for mode in self.modes:
             is_local = mode in LOCAL_MODES
             layouts = self.chains[:1] if is_local else self.chains
-            latencies = self.latencies[:1] if is_local else self.latencies
+            is_preset_free = is_local or mode in PRESET_FREE_MODES
+            latencies = self.latencies[:1] if is_preset_free else self.latencies
             is_settled = mode in SETTLEMENT_MODES
             reorgs = self.reorgs if is_settled else ("",)
             policies = self.confirmations if is_settled else ("",)

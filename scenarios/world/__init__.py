@@ -6,6 +6,12 @@ from __future__ import annotations
 
 from scenarios.world._general import build_general_layout, deploy_amm
 from scenarios.world._hosting import MAX_WORLD_CHAINS, Hosting
+from scenarios.world._intent import (
+    PROOF_WINDOW,
+    SOLVER_INVENTORY_USD,
+    IntentLayout,
+    build_intent,
+)
 from scenarios.world._layout import (
     FRONTER_INVENTORY,
     BridgedLayout,
@@ -40,6 +46,9 @@ __all__ = [
     "FRONTER_INVENTORY",
     "Hosting",
     "MAX_WORLD_CHAINS",
+    "IntentLayout",
+    "PROOF_WINDOW",
+    "SOLVER_INVENTORY_USD",
     "LendingVenue",
     "Roles",
     "Suite",
@@ -47,6 +56,7 @@ __all__ = [
     "SuiteConfigError",
     "World",
     "build_general_layout",
+    "build_intent",
     "build_layout",
     "deploy_amm",
     "deploy_suite",

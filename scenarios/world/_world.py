@@ -14,7 +14,7 @@ never redeployed per run.
 Roles (dev accounts, the same address on every chain): ``deployer`` (owns tokens and oracles,
 acts as every oracle's keeper), ``user`` (runs the scenario), ``fronter`` (a solver holding
 USDC inventory that fronts the refinance repayment), ``arbitrageur`` and ``flow`` (market
-actors).
+actors); the intent layout's solver is dev account 5 (``world.intent.solver``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from chains import Devnet
 from scenarios.model import RunSpec, ScenarioConfigError
 from scenarios.world._general import build_general_layout, deploy_amm
 from scenarios.world._hosting import MAX_WORLD_CHAINS, Hosting
+from scenarios.world._intent import IntentLayout, build_intent
 from scenarios.world._layout import BridgedLayout, build_layout
 from scenarios.world._suite import Suite, SuiteConfig, _units, deploy_suite
 from scenarios.world._venues import AmmVenue, CdpVenue, LendingVenue, Roles
@@ -56,6 +57,7 @@ class World:
     hosting: Hosting = field(default=None, repr=False)  # type: ignore[assignment]
     #: AMMs on A beyond the suite's, for one-chain plans with several AMM venues.
     extra_amms: list[AmmVenue] = field(default_factory=list, repr=False)
+    intent: IntentLayout = field(default=None, repr=False)  # type: ignore[assignment]
     _anchor: int = field(default=0, repr=False)
 
     @classmethod
@@ -106,6 +108,7 @@ class World:
         else:
             world.extra_amms = _extra_amms(suite, roles, hosting.one_chain_amms - 1)
             world.bridged = build_general_layout(devnet, suite, roles, hosting)
+        world.intent = build_intent(devnet, suite, roles, world.bridged)
         # Let the clock catch up with the deployment blocks' timestamps, then start on a
         # whole minute so the runs' block times are round numbers.
         latest = max(c.timestamp for c in devnet.chains)

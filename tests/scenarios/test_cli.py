@@ -66,24 +66,33 @@ def test_demo_prints_the_table_and_writes_the_report(
     lines = (out / "runs.jsonl").read_text().splitlines()
     runs = [RunResult.from_json(json.loads(line)) for line in lines]
     # the coordination ladder side by side, strongest guarantee first
-    ladder = ["atomic", "superblock", "shared-sequencer", "bridged", "sequential"]
-    assert [r.spec.mode for r in runs][:5] == ladder
+    ladder = ["atomic", "superblock", "shared-sequencer", "intent", "bridged", "sequential"]
+    assert [r.spec.mode for r in runs][:6] == ladder
     header = next(line for line in text.splitlines() if line.startswith("metric "))
-    assert re.split(r"\s{2,}", header)[1:6] == ladder
-    assert runs[3].metrics["capital_in_flight_usd_s"] > 0
+    assert re.split(r"\s{2,}", header)[1:7] == ladder
+    assert runs[4].metrics["capital_in_flight_usd_s"] > 0
     assert runs[1].metrics["latency_s"] == 0.0  # the superblock: one slot
+    assert runs[1].metrics["user_latency_s"] == 0.0
+    # intent: the user waits for the fills, the solver for the bridge
+    assert runs[3].metrics["user_latency_s"] < runs[4].metrics["user_latency_s"]
+    assert runs[3].metrics["risk_bearer"] == "solver"
+    # the intent solver's economics per preset
+    assert "intent solver economics" in text
     # the second table: bridged under every preset (the demo's own preset is not repeated)
     bridged = [r for r in runs if r.spec.mode == "bridged"]
     assert sorted(r.spec.latency for r in bridged) == sorted(LATENCY_PRESETS)
     assert len({r.spec.key() for r in runs}) == len(runs)
-    assert all(r.metrics["outcome"] == "complete" for r in runs[:5])
-    table = text[text.index("under each latency preset") :]
+    assert all(r.metrics["outcome"] == "complete" for r in runs[:6])
+    intent = [r for r in runs if r.spec.mode == "intent"]
+    assert sorted(r.spec.latency for r in intent) == sorted(LATENCY_PRESETS)
+    assert len({r.metrics["user_latency_s"] for r in intent}) == 1
+    table = text[text.index("bridged (3 chains) under each latency preset") :]
     cells = [re.split(r"\s{2,}", line) for line in table.splitlines()[3:9]]
     rows = {row[0]: row for row in cells}
     assert list(rows) == list(LATENCY_PRESETS)
     slowest = {r.spec.latency: r.metrics["latency_s"] for r in bridged}
     assert slowest["optimistic-canonical"] > 6.4 * 86_400 > 3_600 > slowest["fast-attestation"]
-    assert rows["same-block"][4] == "1/1" and rows["same-block"][6] == "0"
+    assert rows["same-block"][4] == "1/1" and rows["same-block"][7] == "0"
     # the demo leads with the all-in cost, which grows with the bridge's latency
     assert text.index("ALL-IN COST (bps)") < text.index("outcome")
     cost = {p: r.metrics["all_in_cost_bps"] for p, r in ((r.spec.latency, r) for r in bridged)}
@@ -98,7 +107,7 @@ def test_demo_without_the_preset_table(tmp_path: Path, capsys: pytest.CaptureFix
     out = tmp_path / "demo"
     assert main(["demo", "--preset-seeds", "0", "--out", str(out)]) == 0
     assert "under each latency preset" not in capsys.readouterr().out
-    assert len((out / "runs.jsonl").read_text().splitlines()) == 5
+    assert len((out / "runs.jsonl").read_text().splitlines()) == 6  # the ladder
     assert main(["demo", "--preset-seeds", "-1", "--out", str(out)]) == 2
     assert "--preset-seeds" in capsys.readouterr().err
 

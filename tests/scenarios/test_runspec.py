@@ -106,10 +106,11 @@ def test_result_requires_every_metric() -> None:
 
 def test_builtin_modes_are_registered() -> None:
     # the coordination ladder's order, strongest guarantee first
-    assert registered_modes()[:5] == (
+    assert registered_modes()[:6] == (
         "atomic",
         "superblock",
         "shared-sequencer",
+        "intent",
         "bridged",
         "sequential",
     )

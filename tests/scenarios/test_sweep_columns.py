@@ -53,6 +53,7 @@ EXPECTED_DTYPES = {
     "seed": "Int64",
     "outcome": "string",
     "failed_step": "string",
+    "risk_bearer": "string",
     "transactions": "Int64",
     "gas": "Int64",
 }
@@ -61,7 +62,9 @@ EXPECTED_DTYPES = {
 def _record(seed: int, **metrics: object) -> dict[str, object]:
     spec = RunSpec(mode="probe", seed=seed).to_json()
     values: dict[str, object] = dict.fromkeys(METRIC_KEYS, 1.5)
-    values.update(outcome="complete", failed_step="", transactions=3, gas=21_000)
+    values.update(
+        outcome="complete", failed_step="", risk_bearer="user", transactions=3, gas=21_000
+    )
     values.update(cost_components_bps={"gas": 0.25, "funding": 1.25})  # a table-valued metric
     values.update(metrics)
     return {"spec": spec, "metrics": values}
