@@ -38,8 +38,8 @@ from scenarios.sweep._executors import (
 )
 from scenarios.sweep._spec import (
     LOCAL_MODES,
-    SETTLEMENT_MODES,
     PRESET_FREE_MODES,
+    SETTLEMENT_MODES,
     SweepError,
     SweepSpec,
     latency_order,

@@ -103,10 +103,15 @@ def build_intent(devnet: Devnet, suite: Suite, roles: Roles, layout: BridgedLayo
     weth_each = _units(Decimal(SOLVER_INVENTORY_USD) / Decimal(str(cfg.weth_price)), 18)
     others = chains[1:]
     suite.fund(solver, usdc=usdc_each * len(chains), weth=weth_each * len(chains))
+    # Inventory goes wherever the token has a form: every chain in the standard layouts; a
+    # general layout wraps a token only on the chains whose venues use it.
     for chain in others:
-        bridge_out(a, suite.usdc, usdc_each, chain)
-        bridge_out(a, suite.weth, weth_each, chain)
-    if len(chains) == 3:
+        if chain.name in layout.usdc:
+            bridge_out(a, suite.usdc, usdc_each, chain)
+        if chain.name in layout.weth:
+            bridge_out(a, suite.weth, weth_each, chain)
+    cdp = getattr(layout, "cdp", None)
+    if len(chains) == 3 and cdp is not None and cdp.chain is not a:
         c = layout.cdp.chain
         dai_each = _units(SOLVER_INVENTORY_USD, 18)
         dai_total = dai_each * len(chains)
@@ -125,7 +130,7 @@ def build_intent(devnet: Devnet, suite: Suite, roles: Roles, layout: BridgedLayo
         layout.cdp.vault.lock(collateral, solver, sender=solver)
         layout.cdp.vault.draw(dai_total, solver, sender=solver)
         for chain in chains:
-            if chain is not c:
+            if chain is not c and chain.name in layout.dai:
                 bridge_out(c, layout.cdp.dai, dai_each, chain)
     _deliver(devnet, relayer)
     for chain in chains:
