@@ -14,8 +14,9 @@ precompiles and every opcode implementation; it replaces only the loop in
 - the code is analysed once per distinct bytecode (bounded memo): PUSH data decoded to
   integers, valid ``JUMPDEST`` positions collected;
 - the hottest opcodes — PUSH/DUP/SWAP/POP, arithmetic, comparison and bitwise ops,
-  JUMP/JUMPI/JUMPDEST/PC/GAS, MLOAD/MSTORE/MSTORE8, CALLDATALOAD and the cheap context
-  reads — run inline on the stack's list with their static gas charged inline;
+  JUMP/JUMPI/JUMPDEST/PC/GAS, MLOAD/MSTORE/MSTORE8/MCOPY, CALLDATALOAD/CALLDATACOPY,
+  TLOAD/TSTORE, TIMESTAMP and the cheap context reads — run inline on the stack's list
+  with their static gas charged inline;
 - every other opcode (SLOAD, SSTORE, CALL*, CREATE*, LOG*, SHA3, RETURN, REVERT, EXP,
   copies, ...) runs py-evm's own implementation, with the gas meter, the program counter
   and the stack synchronised before and after, so its semantics are py-evm's.
@@ -90,9 +91,10 @@ _INLINE_GAS = {
     0x01: 3, 0x02: 5, 0x03: 3, 0x04: 5, 0x06: 5, 0x0B: 5,
     0x10: 3, 0x11: 3, 0x12: 3, 0x13: 3, 0x14: 3, 0x15: 3, 0x16: 3, 0x17: 3, 0x18: 3,
     0x19: 3, 0x1A: 3, 0x1B: 3, 0x1C: 3, 0x1D: 3, 0x20: 30,
-    0x30: 2, 0x32: 2, 0x33: 2, 0x34: 2, 0x35: 3, 0x36: 2, 0x39: 3, 0x3D: 2,
+    0x30: 2, 0x32: 2, 0x33: 2, 0x34: 2, 0x35: 3, 0x36: 2, 0x37: 3, 0x39: 3, 0x3D: 2,
+    0x42: 2,
     0x50: 2, 0x51: 3, 0x52: 3, 0x53: 3, 0x56: 8, 0x57: 10, 0x58: 2, 0x5A: 2, 0x5B: 1,
-    0x5F: 2,
+    0x5C: 100, 0x5D: 100, 0x5E: 3, 0x5F: 2,
     **dict.fromkeys(range(0x60, 0xA0), 3),
     0xF3: 0,
 }  # fmt: skip
@@ -377,6 +379,45 @@ def _execute(computation: Any) -> None:
                     append(0)
                     pc += 1
                     continue
+                if op == 0x5C:  # TLOAD (EIP-1153)
+                    if gas < 100:
+                        raise _out_of_gas(meter, gas, 100, op)
+                    gas -= 100
+                    stored = state.get_transient_storage(storage_address, stack[-1])
+                    stack[-1] = int.from_bytes(stored)
+                    pc += 1
+                    continue
+                if op == 0x5D:  # TSTORE (EIP-1153): the value stored as py-evm's stack bytes
+                    if gas < 100:
+                        raise _out_of_gas(meter, gas, 100, op)
+                    gas -= 100
+                    if msg.is_static:
+                        raise WriteProtection(
+                            "Cannot modify state while inside of a STATICCALL context"
+                        )
+                    slot = pop()
+                    value = pop()
+                    state.set_transient_storage(storage_address, slot, int_to_big_endian(value))
+                    pc += 1
+                    continue
+                if op == 0x5E:  # MCOPY (EIP-5656): 3 + 3 per word + memory expansion
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    dest = pop()
+                    start = pop()
+                    size = pop()
+                    meter.gas_remaining = gas
+                    computation.extend_memory(max(start, dest), size)
+                    gas = meter.gas_remaining
+                    cost = 3 * ((size + 31) // 32)
+                    if gas < cost:
+                        raise _out_of_gas(meter, gas, cost, op)
+                    gas -= cost
+                    if size:  # a slice of a bytearray is a copy: overlapping ranges are safe
+                        memory._bytes[dest : dest + size] = memory._bytes[start : start + size]
+                    pc += 1
+                    continue
                 if op == 0x53:  # MSTORE8
                     if gas < 3:
                         raise _out_of_gas(meter, gas, 3, op)
@@ -609,6 +650,27 @@ def _execute(computation: Any) -> None:
                         memory._bytes[dest : dest + size] = chunk
                     pc += 1
                     continue
+                if op == 0x37:  # CALLDATACOPY: 3 + 3 per word + memory expansion
+                    if gas < 3:
+                        raise _out_of_gas(meter, gas, 3, op)
+                    gas -= 3
+                    dest = pop()
+                    start = pop()
+                    size = pop()
+                    meter.gas_remaining = gas
+                    computation.extend_memory(dest, size)
+                    gas = meter.gas_remaining
+                    cost = 3 * ((size + 31) // 32)
+                    if gas < cost:
+                        raise _out_of_gas(meter, gas, cost, op)
+                    gas -= cost
+                    if size:
+                        chunk = calldata[start : start + size]
+                        if len(chunk) < size:
+                            chunk = chunk.ljust(size, b"\x00")
+                        memory._bytes[dest : dest + size] = chunk
+                    pc += 1
+                    continue
                 if op == 0x3D:  # RETURNDATASIZE
                     if gas < 2:
                         raise _out_of_gas(meter, gas, 2, op)
@@ -646,6 +708,16 @@ def _execute(computation: Any) -> None:
                         append(int.from_bytes(computation.transaction_context.origin))
                     pc += 1
                     continue
+
+            elif op == 0x42:  # TIMESTAMP
+                if gas < 2:
+                    raise _out_of_gas(meter, gas, 2, op)
+                gas -= 2
+                if len(stack) >= _MAX_STACK:
+                    raise FullStack("Stack limit reached")
+                append(state.timestamp)
+                pc += 1
+                continue
 
             # Everything else: py-evm's own implementation of the opcode.
             fn = table.get(op)

@@ -83,7 +83,7 @@ _NODES: dict[bytes, list[Any]] = {}
 _READS: dict[tuple[bytes, bytes], bytes] = {}
 #: Decoded accounts by their RLP encoding (``Account`` objects are immutable).
 _ACCOUNTS: dict[bytes, Account] = {}
-_MEMO_LIMIT = 1 << 18
+_MEMO_LIMIT = 1 << 15  # ~40 MB at most per memo (a branch node is ~1 kB of objects)
 
 
 def clear_trie_memo() -> None:

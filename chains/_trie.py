@@ -26,6 +26,10 @@ def _length_prefix(length: int, offset: int) -> bytes:
     return bytes((offset + 55 + len(size),)) + size
 
 
+_SHORT_STRING = [bytes((0x80 + n,)) for n in range(56)]
+_SHORT_LIST = [bytes((0xC0 + n,)) for n in range(56)]
+
+
 def encode_node(item: Any) -> bytes:
     """RLP of a trie node: nested lists of ``bytes`` (``rlp.encode``'s bytes, without its
     per-item sedes and ``Sequence`` checks; ``tests/chains/test_statedb.py`` compares)."""
@@ -35,8 +39,21 @@ def encode_node(item: Any) -> bytes:
             return item
         return _length_prefix(len(item), 0x80) + item
     if kind is list:
-        payload = b"".join([encode_node(child) for child in item])
-        return _length_prefix(len(payload), 0xC0) + payload
+        parts = []
+        for child in item:  # byte strings inline: a branch node has 17 children
+            if child.__class__ is bytes:
+                size = len(child)
+                if size == 1 and child[0] < 0x80:
+                    parts.append(child)
+                elif size < 56:
+                    parts.append(_SHORT_STRING[size] + child)
+                else:
+                    parts.append(_length_prefix(size, 0x80) + child)
+            else:
+                parts.append(encode_node(child))
+        payload = b"".join(parts)
+        size = len(payload)
+        return (_SHORT_LIST[size] if size < 56 else _length_prefix(size, 0xC0)) + payload
     return bytes(rlp.codec.encode_raw(item))  # anything else (bytearray, tuples): rlp's way
 
 

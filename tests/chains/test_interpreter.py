@@ -266,6 +266,48 @@ def test_stack_limit(pair: Pair, op: int) -> None:
         (push(0xCD) + push(0) + b"\x52" + push(70) + push(20) + b"\xf3", None),
         (push(1) + push(2**64) + b"\xf3", "OutOfGas"),
         (b"\x3d" + return_stack(1), None),
+        # TLOAD/TSTORE: a value survives within the transaction, 0 reads back as 0
+        (
+            push(MAX) + push(7) + b"\x5d" + push(7) + b"\x5c" + push(8) + b"\x5c" + return_stack(2),
+            None,
+        ),
+        (push(0) + push(7) + b"\x5d" + push(7) + b"\x5c" + return_stack(1), None),
+        # MCOPY: overlapping both ways, nothing from a huge offset, expansion past any gas
+        (
+            push(0x1122)
+            + push(0)
+            + b"\x52"
+            + push(40)
+            + push(0)
+            + push(3)
+            + b"\x5e"
+            + push(0)
+            + b"\x51"
+            + push(32)
+            + b"\x51"
+            + return_stack(2),
+            None,
+        ),
+        (
+            push(0x1122)
+            + push(3)
+            + b"\x52"
+            + push(40)
+            + push(3)
+            + push(0)
+            + b"\x5e"
+            + push(0)
+            + b"\x51"
+            + return_stack(1),
+            None,
+        ),
+        (push(0) + push(MAX) + push(MAX) + b"\x5e" + b"\x59" + return_stack(1), None),
+        (push(1) + push(2**40) + push(0) + b"\x5e", "OutOfGas"),
+        # CALLDATACOPY: past the end of the calldata (zero padding), a huge offset, OOG
+        (push(64) + push(3) + push(1) + b"\x37" + push(1) + b"\x51" + return_stack(1), None),
+        (push(40) + push(2**200) + push(0) + b"\x37" + b"\x59" + return_stack(1), None),
+        (push(2**40) + push(0) + push(0) + b"\x37", "OutOfGas"),
+        (b"\x42\x42\x01" + return_stack(1), None),  # TIMESTAMP
     ],
     ids=lambda v: v.hex() if isinstance(v, bytes) else str(v),
 )
