@@ -58,7 +58,7 @@ METRIC_TYPES: dict[str, str] = {
     "failed_step": "string",
     "transactions": "int64",
     "gas": "int64",
-    "reorgs": "int64",
+    "reorg_count": "int64",
 }
 ARGUMENTS_META = b"testbed.arguments"
 _FORMAT_META = b"testbed.format"
