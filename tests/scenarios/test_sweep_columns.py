@@ -51,17 +51,20 @@ EXPECTED_DTYPES = {
     "target_ltv": "float64",
     "slippage": "float64",
     "seed": "Int64",
+    "reorgs": "string",
+    "confirmations": "string",
     "outcome": "string",
     "failed_step": "string",
     "transactions": "Int64",
     "gas": "Int64",
+    "reorg_count": "Int64",
 }
 
 
 def _record(seed: int, **metrics: object) -> dict[str, object]:
     spec = RunSpec(mode="probe", seed=seed).to_json()
     values: dict[str, object] = dict.fromkeys(METRIC_KEYS, 1.5)
-    values.update(outcome="complete", failed_step="", transactions=3, gas=21_000)
+    values.update(outcome="complete", failed_step="", transactions=3, gas=21_000, reorg_count=0)
     values.update(cost_components_bps={"gas": 0.25, "funding": 1.25})  # a table-valued metric
     values.update(metrics)
     return {"spec": spec, "metrics": values}
