@@ -110,6 +110,8 @@ class Chain(TraceRunner, DevControls, Reorganizer):
         self.txpool = TxPool(self)
         self._reorg_listeners: list[Callable[[Reorg], None]] = []
         self._orphans: list[tuple[int, tuple[BlockRecord, ...]]] = []
+        #: reorgs made before the journal began (a restored state's count)
+        self._reorg_base = 0
         self.abi_registry = AbiRegistry()
         self._w3: Any = None
         self._rpc: Any = None
@@ -839,6 +841,7 @@ class Chain(TraceRunner, DevControls, Reorganizer):
             next_timestamp=self._next_timestamp,
             impersonated=frozenset(self._impersonated),
             queued=tuple(self._queue),
+            reorg_count=self._reorg_base + len(self._orphans),
         )
 
     def restore_state(self, state: ChainState) -> None:
@@ -862,6 +865,7 @@ class Chain(TraceRunner, DevControls, Reorganizer):
         }
         self._snapshots = {}
         self._orphans = []
+        self._reorg_base = state.reorg_count
         self.last_receipt = None
         self._impersonated = set(state.impersonated)
         self._next_timestamp = state.next_timestamp

@@ -52,6 +52,7 @@ class Reorganizer(BlockBuilder):
     """Finality heads and history rewrites for :class:`~chains.Chain`."""
 
     _orphans: list[tuple[int, tuple[BlockRecord, ...]]]
+    _reorg_base: int
     _reorg_listeners: list[Callable[[Reorg], None]]
 
     # ------------------------------------------------------------------------------------
@@ -196,7 +197,8 @@ class Reorganizer(BlockBuilder):
             self._live_state = None
             self._truncate(fork)
             self._orphans.append((fork, orphaned))
-            self._extra_data = f"testbed-reorg:{len(self._orphans)}".encode()
+            count = self._reorg_base + len(self._orphans)
+            self._extra_data = f"testbed-reorg:{count}".encode()
             sealed: list[BlockRecord] = []
             for index, specs in enumerate(new_blocks):
                 self._next_timestamp = orphaned[index].timestamp  # the same slot

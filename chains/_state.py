@@ -9,6 +9,18 @@ timestamp and the impersonated accounts. Devnet-wide: the seed and the clock (st
 and now). The layer above adds its own JSON under ``extra`` (deployed addresses, the
 relayer's store).
 
+Reorgs (``chains/_reorg.py``) after a restart: the canonical chain is all a reorg needs —
+the finality heads are derived from the blocks, their timestamps, the config and the
+clock, all kept, so ``safe``/``finalized`` answer as before the save and a reorg below the
+finalized head is refused as before; the chain's reorg count is kept (``reorgs``), so a
+reorg after the restart marks its blocks with a new number and never rebuilds a block
+hash an earlier reorg produced. The journal of orphaned blocks is not kept: it exists only
+to revert a snapshot taken before a reorg to the old history, and snapshots are not kept
+(below); ``removed: true`` logs go to filters and subscriptions, which are not kept
+either — a client that reconnects after the restart finds a reorg it missed by comparing
+block hashes (as the relayer does with its stored scanned hash), and the orphaned
+blocks' receipts are gone from ``eth_getTransactionReceipt``, as on the live chain.
+
 Not kept, on purpose: ``evm_snapshot`` ids (anvil drops them too), installed filters
 and subscriptions (they belong to connections), keys added with
 :meth:`Chain.add_account`, and the ABIs a chain learned from deployments (events of a
@@ -194,6 +206,7 @@ def dump_chain(chain: Chain) -> dict[str, Any]:
         "next_timestamp": state.next_timestamp,
         "impersonated": sorted(_hex(a) for a in state.impersonated),
         "queued": [_dump_tx(tx) for tx in state.queued],
+        "reorgs": state.reorg_count,
     }
 
 
@@ -227,6 +240,7 @@ def restore_chain(chain: Chain, data: Mapping[str, Any]) -> None:
             next_timestamp=data["next_timestamp"],
             impersonated=frozenset(_bytes(a) for a in data["impersonated"]),
             queued=tuple(_load_tx(t) for t in data.get("queued", ())),
+            reorg_count=int(data.get("reorgs", 0)),
         )
     )
 

@@ -106,7 +106,7 @@ class ChainState:
     ``pending_ops`` the operations of the block not yet sealed (``("tx", signed)`` or a
     dev state write), replayed at ``pending_timestamp``; ``next_timestamp`` a timestamp
     fixed for the next block; ``impersonated`` the impersonated accounts; ``queued`` the
-    pool's transactions waiting for their nonce.
+    pool's transactions waiting for their nonce; ``reorg_count`` the reorgs made so far.
     """
 
     db: dict[bytes, bytes]
@@ -116,6 +116,9 @@ class ChainState:
     next_timestamp: int | None
     impersonated: frozenset[bytes]
     queued: tuple[Any, ...] = ()
+    #: Reorgs the chain has made in all (it marks each reorg's new blocks with the count,
+    #: so a reorg after a restart never rebuilds a block hash an earlier one had).
+    reorg_count: int = 0
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,13 @@ class BridgeFee:
         return self.fee_bps * value / 1e4 + gas_usd + capital
 
 
-#: One entry per latency preset (DESIGN §7), modelled on the bridge it stands for.
+#: One entry per latency preset (DESIGN §7), modelled on the bridge it stands for. Each
+#: preset also states the confirmation policy its bridge assumes
+#: (``bridge.latency.PRESETS[name].confirmation``, ``testbed presets``): 0 blocks for
+#: same-block, interop and intent-fill (fast, exposed to reorgs: the ``settlement``
+#: component), 2 blocks for fast-attestation, the finalized head for finality and
+#: optimistic-canonical (safe, slow). Runs relay at 0 blocks unless ``RunSpec.confirmations``
+#: says otherwise (``preset`` applies the preset's own policy).
 DEFAULT_BRIDGE_FEES: dict[str, BridgeFee] = {
     # shared sequencer / synchronous interop: no bridge fee, the relay's gas only
     "same-block": BridgeFee(relay_gas=100_000, expected_s=0.0, source="gas only"),

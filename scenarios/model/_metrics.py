@@ -58,8 +58,8 @@ Formulas (each key of :data:`~scenarios.METRIC_KEYS`):
   against a lock that no longer exists. The user keeps it; the wrapped token's holders
   (or the home escrow, for a burn) bear it. 0 without reorgs deeper than the relayer's
   confirmations.
-- ``reorgs`` = reorgs of any depth ≥ 1 the run's reorg process (``RunSpec.reorgs``) made on
-  its chains in [t0, T] (0 without one).
+- ``reorg_count`` = reorgs of any depth ≥ 1 the run's reorg process (``RunSpec.reorgs``)
+  made on its chains in [t0, T] (0 without one).
 - ``orphaned_usdc`` = Σ over the run's hops whose send a reorg took off the source chain
   before the relay (the relayer's ``orphaned`` status, never re-mined by T) of the hop's
   value when sent: the user's side of a settlement failure — the lock is undone, the
@@ -115,7 +115,7 @@ class Recorder:
     fees_usdc: float = 0.0
     bridge_fees_usdc: float = 0.0
     unbacked_usdc: float = 0.0
-    reorgs: int = 0
+    reorg_count: int = 0
     orphaned_usdc: float = 0.0
     flash_fees_usdc: float = 0.0
     exposure_weth: float = 0.0
@@ -240,7 +240,7 @@ class Recorder:
             "fees_usdc": self.fees_usdc,
             "bridge_fees_usdc": self.bridge_fees_usdc,
             "unbacked_usdc": self.unbacked_usdc,
-            "reorgs": self.reorgs,
+            "reorg_count": self.reorg_count,
             "orphaned_usdc": self.orphaned_usdc,
             "flash_fees_usdc": self.flash_fees_usdc,
             "all_in_cost_bps": 0.0,

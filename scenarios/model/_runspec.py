@@ -83,7 +83,7 @@ METRIC_KEYS = (
     "fees_usdc",
     "bridge_fees_usdc",
     "unbacked_usdc",
-    "reorgs",
+    "reorg_count",
     "orphaned_usdc",
     "flash_fees_usdc",
     "all_in_cost_bps",
@@ -93,7 +93,7 @@ METRIC_KEYS = (
 #: Metrics a runner may leave out (cost metrics before pricing, settlement metrics of a
 #: run without reorgs), and their values then.
 _UNPRICED: dict[str, Any] = {
-    "reorgs": 0,
+    "reorg_count": 0,
     "orphaned_usdc": 0.0,
     "flash_fees_usdc": 0.0,
     "all_in_cost_bps": 0.0,

@@ -742,7 +742,7 @@ class BridgedExecution(Execution):
         state.actors.sync(world.devnet.now, amms=[], keepers=list(state.keepers.values()))
         state.extrapolate_health()
         state.rec.unbacked_usdc = get_unbacked_usdc(state.hops, layout.relayer.reconcile())
-        state.rec.reorgs = settlement.reorgs
+        state.rec.reorg_count = settlement.reorgs
         return state.finish(end=driver.gave_up_at)
 
 

@@ -59,7 +59,7 @@ METRIC_TYPES: dict[str, str] = {
     "risk_bearer": "string",
     "transactions": "int64",
     "gas": "int64",
-    "reorgs": "int64",
+    "reorg_count": "int64",
 }
 ARGUMENTS_META = b"testbed.arguments"
 _FORMAT_META = b"testbed.format"

@@ -11,7 +11,15 @@ import pytest
 
 from bridge import REORG_PROFILES, Confirmation, parse_confirmations, parse_reorgs
 from chains import ConfigError
-from scenarios import RunSpec, ScenarioConfigError, SweepSpec, World, get_cell_risk, run
+from scenarios import (
+    METRIC_KEYS,
+    RunSpec,
+    ScenarioConfigError,
+    SweepSpec,
+    World,
+    get_cell_risk,
+    run,
+)
 from scenarios.cli import main
 
 #: Reorgs of a fixed depth 3, six a minute on every chain, the orphaned transactions
@@ -65,6 +73,11 @@ def test_runspec_validates_settlement_fields() -> None:
     assert "reorgs='rate=x'" in text and "confirmations='soon'" in text
 
 
+def test_no_metric_is_named_like_a_spec_field() -> None:
+    """Results files hold spec fields and metrics side by side (CSV, parquet columns)."""
+    assert not set(METRIC_KEYS) & {f.name for f in dataclasses.fields(RunSpec)}
+
+
 def test_runspec_settlement_fields_only_in_json_when_set() -> None:
     plain = RunSpec(mode="bridged")
     assert "reorgs" not in plain.to_json() and "confirmations" not in plain.to_json()
@@ -80,7 +93,7 @@ def test_fast_relaying_under_reorgs_leaves_an_unbacked_mint_priced_as_settlement
 ) -> None:
     result = run(HIT, world=scenario_world)
     m = result.metrics
-    assert m["reorgs"] > 0
+    assert m["reorg_count"] > 0
     assert m["unbacked_usdc"] > 0
     parts = m["cost_components_bps"]
     # settlement = unbacked_usdc (mode) − unbacked_usdc (atomic, 0), in bps of notional
@@ -99,7 +112,7 @@ def test_confirmations_deeper_than_every_reorg_leave_no_unbacked_mint(
         run(dataclasses.replace(HIT, seed=seed, confirmations="8"), world=scenario_world)
         for seed in range(3)
     ]
-    assert sum(r.metrics["reorgs"] for r in results) > 0
+    assert sum(r.metrics["reorg_count"] for r in results) > 0
     assert [r.metrics["unbacked_usdc"] for r in results] == [0.0, 0.0, 0.0]
     assert all(r.metrics["cost_components_bps"]["settlement"] == 0.0 for r in results)
 

@@ -51,11 +51,14 @@ EXPECTED_DTYPES = {
     "target_ltv": "float64",
     "slippage": "float64",
     "seed": "Int64",
+    "reorgs": "string",
+    "confirmations": "string",
     "outcome": "string",
     "failed_step": "string",
     "risk_bearer": "string",
     "transactions": "Int64",
     "gas": "Int64",
+    "reorg_count": "Int64",
 }
 
 
@@ -63,7 +66,12 @@ def _record(seed: int, **metrics: object) -> dict[str, object]:
     spec = RunSpec(mode="probe", seed=seed).to_json()
     values: dict[str, object] = dict.fromkeys(METRIC_KEYS, 1.5)
     values.update(
-        outcome="complete", failed_step="", risk_bearer="user", transactions=3, gas=21_000
+        outcome="complete",
+        failed_step="",
+        risk_bearer="user",
+        transactions=3,
+        gas=21_000,
+        reorg_count=0,
     )
     values.update(cost_components_bps={"gas": 0.25, "funding": 1.25})  # a table-valued metric
     values.update(metrics)
