@@ -1,9 +1,13 @@
 """Vyper compilation with an on-disk cache.
 
-A cache entry is keyed by the sha256 of (source text, compiler version, settings, search
-paths) and records every file the compiler loaded (snekmate modules, interfaces) with its
-hash; the entry is used only if all of them still hash the same, so editing an imported
-module invalidates the contracts that import it.
+A cache entry is keyed by the sha256 of (source text, compiler version, settings) and
+records every file the compiler loaded (snekmate modules, interfaces) with its hash and the
+import path it was loaded for; the entry is used only if all of them still hash the same and
+each import path still resolves to the same file on today's search paths (so editing an
+imported module, or putting another copy of it first on ``sys.path``, invalidates the
+contracts that import it). The search paths themselves are not in the key: a process with a
+different ``sys.path`` or working directory (a Dask worker, another virtual environment on
+the same cache folder) reuses the entries whose imports resolve the same.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ __all__ = ["CompiledContract", "Compiler", "default_cache_dir"]
 
 logger = logging.getLogger(__name__)
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 def default_cache_dir() -> Path:
@@ -52,6 +56,21 @@ class CompiledContract:
     def abi_list(self) -> list[dict[str, Any]]:
         """The ABI as a plain list (what web3.py and ethers expect)."""
         return list(self.abi)
+
+
+def _resolves_to(imported_as: str, file: Path, search_paths: list[Path]) -> bool:
+    """Whether the import path ``imported_as`` still loads ``file`` on ``search_paths``.
+
+    The compiler tries the search paths last first (:meth:`InputBundle.load_file`); the
+    first existing candidate must be ``file``. No candidate at all means a relative import
+    (resolved against the importing file's own folder, which the compiler puts first), and
+    that file's content was checked already.
+    """
+    for folder in reversed(search_paths):
+        candidate = folder / imported_as
+        if candidate.is_file():
+            return candidate.resolve() == file
+    return True
 
 
 def _sha(data: bytes) -> str:
@@ -96,16 +115,13 @@ class Compiler:
 
         search_paths = self._search_paths(extra_paths or [])
         settings = {"version": vyper.__version__, "format": _CACHE_FORMAT, "evm": "prague"}
-        key = _sha(
-            json.dumps(
-                {"source": source, "settings": settings, "paths": [str(p) for p in search_paths]},
-                sort_keys=True,
-            ).encode()
-        )
+        key = _sha(json.dumps({"source": source, "settings": settings}, sort_keys=True).encode())
         with self._lock:
             hit = self._memory.get(key)
             if hit is None:
-                hit = self._load(key, name, path)
+                # The compiler puts the top module's folder last (first in precedence).
+                top = (path if path is not None else Path(f"{name}.vy")).parent
+                hit = self._load(key, name, path, [*search_paths, top])
             if hit is None:
                 hit, deps = self._compile(source, name, path, search_paths)
                 self._store(key, hit, deps)
@@ -145,20 +161,21 @@ class Compiler:
 
     def _compile(
         self, source: str, name: str, path: Path | None, search_paths: list[Path]
-    ) -> tuple[CompiledContract, dict[str, str]]:
+    ) -> tuple[CompiledContract, dict[str, list[str]]]:
         from vyper.compiler import compile_from_file_input
         from vyper.compiler.input_bundle import FileInput, FilesystemInputBundle
         from vyper.exceptions import VyperException
 
-        loaded: dict[str, str] = {}
+        loaded: dict[str, list[str]] = {}
 
         class _RecordingBundle(FilesystemInputBundle):
             def _load_from_path(self, resolved_path: Any, path: Any) -> Any:
                 result = super()._load_from_path(resolved_path, path)
                 try:
-                    loaded[str(Path(resolved_path).resolve())] = _sha(
-                        Path(resolved_path).read_bytes()
-                    )
+                    loaded[str(Path(resolved_path).resolve())] = [
+                        _sha(Path(resolved_path).read_bytes()),
+                        str(path),
+                    ]
                 except OSError:
                     pass
                 return result
@@ -194,7 +211,9 @@ class Compiler:
     def _entry(self, key: str) -> Path:
         return self.cache_dir / f"{key}.json"
 
-    def _load(self, key: str, name: str, path: Path | None) -> CompiledContract | None:
+    def _load(
+        self, key: str, name: str, path: Path | None, search_paths: list[Path]
+    ) -> CompiledContract | None:
         if not self.use_disk_cache:
             return None
         entry = self._entry(key)
@@ -202,11 +221,13 @@ class Compiler:
             data = json.loads(entry.read_text())
         except (OSError, ValueError):
             return None
-        for dep, digest in data.get("deps", {}).items():
+        for dep, (digest, imported_as) in data.get("deps", {}).items():
             try:
                 if _sha(Path(dep).read_bytes()) != digest:
                     return None
             except OSError:
+                return None
+            if not _resolves_to(imported_as, Path(dep), search_paths):
                 return None
         return CompiledContract(
             name=name,
@@ -216,7 +237,7 @@ class Compiler:
             source_path=str(path) if path is not None else None,
         )
 
-    def _store(self, key: str, compiled: CompiledContract, deps: dict[str, str]) -> None:
+    def _store(self, key: str, compiled: CompiledContract, deps: dict[str, list[str]]) -> None:
         if not self.use_disk_cache:
             return
         payload = {

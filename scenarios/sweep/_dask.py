@@ -32,7 +32,6 @@ import importlib.metadata
 import logging
 import os
 import platform
-import sys
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -144,7 +143,6 @@ class WorldsPlugin(WorkerPlugin):
         self._local = threading.local()
 
     def setup(self, worker: Any) -> None:
-        _drop_scratch_paths(Path(worker.local_directory))
         import_plugins(self.imports)
 
     def cache(self) -> WorldCache:
@@ -160,25 +158,6 @@ class WorldsPlugin(WorkerPlugin):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.imports = state["imports"]
         self._local = threading.local()
-
-
-def _drop_scratch_paths(local_directory: Path) -> None:
-    """Take the worker's scratch folders off ``sys.path``.
-
-    A Dask worker puts its scratch folder (a new random name per worker process) and the
-    scratch root on ``sys.path``, for ``Client.upload_file``, which sweeps do not use. The
-    Vyper compile cache (``chains.Compiler``) keys each entry on the import search paths,
-    ``sys.path`` included, so with those folders there every new worker process would miss
-    the cache and recompile every contract before its first run.
-    """
-    root = local_directory.parent
-    kept = []
-    for entry in sys.path:
-        path = Path(entry) if entry else None
-        if path is not None and (path == root or root in path.parents):
-            continue
-        kept.append(entry)
-    sys.path[:] = kept
 
 
 def _run_group_task(items: list[Item]) -> list[Done]:

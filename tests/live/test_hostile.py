@@ -67,6 +67,11 @@ class Tracebacks(logging.Handler):
         if record.exc_info or record.levelno >= logging.ERROR:
             self.records.append(record)
 
+    def text(self) -> str:
+        """The records with their tracebacks, for an assertion's message."""
+        formatter = logging.Formatter("%(threadName)s %(name)s: %(message)s")
+        return "\n".join(formatter.format(r) for r in self.records)
+
 
 @pytest.fixture
 def tracebacks() -> Iterator[Tracebacks]:
@@ -329,9 +334,21 @@ def test_websocket_connections_beyond_the_limit_are_closed_with_1013() -> None:
             for ws in (first, second):
                 ws.send(rpc_body("eth_chainId"))
                 assert json.loads(ws.recv(timeout=30))["result"] == "0x7a69"
-        with connect(url) as again:  # the slots came back
-            again.send(rpc_body("eth_chainId"))
-            assert json.loads(again.recv(timeout=30))["result"] == "0x7a69"
+        # The slots come back once the server has finished with the closed sockets, which
+        # may be a moment after the clients saw their close handshakes complete.
+        for _attempt in range(100):
+            with connect(url) as again:
+                try:
+                    again.send(rpc_body("eth_chainId"))
+                    answer = json.loads(again.recv(timeout=30))
+                except ConnectionClosed:
+                    assert again.close_code == 1013
+                    time.sleep(0.1)
+                    continue
+                assert answer["result"] == "0x7a69"
+                break
+        else:
+            raise AssertionError("the WebSocket slots never came back")
 
 
 def test_websocket_client_that_never_reads_is_dropped_with_1008(
@@ -444,9 +461,9 @@ def test_fuzzed_requests_never_answer_internal_error(
         out = answer.json()
         for item in out if isinstance(out, list) else [out]:
             if "error" in item:
-                assert item["error"]["code"] != -32603, item
+                assert item["error"]["code"] != -32603, f"{item}\n{handler.text()}"
                 assert not BYTES_REPR.search(item["error"]["message"]), item
-    assert handler.records == [], [r.getMessage() for r in handler.records]
+    assert handler.records == [], handler.text()
 
 
 @pytest.mark.parametrize("tracer", [{}, {"tracer": "callTracer"}], ids=["struct", "call"])
