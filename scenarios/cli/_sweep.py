@@ -250,7 +250,7 @@ def add_sweep_parser(sub: Any) -> None:
         "--chains",
         type=_list_of(int, "an integer"),
         default=(3,),
-        help="comma-separated bridged layouts: 2 and/or 3 chains (default 3)",
+        help="comma-separated chain counts of the world, 2 to 5 (default 3)",
     )
     p.add_argument(
         "--seeds", type=_positive_int, default=10, help="seeds per grid cell (default 10)"

@@ -15,7 +15,7 @@ from scenarios.model import (
     ScenarioConfigError,
 )
 from scenarios.plan import validate
-from scenarios.runners import get_runner, resolve_scenario
+from scenarios.runners import get_runner, hosting_for, resolve_scenario
 
 __all__ = [
     "LOCAL_MODES",
@@ -185,6 +185,7 @@ class SweepSpec:
                     try:
                         found, placement = resolve_scenario(probe)
                         validate(found, placement, needs_atomic=True)
+                        hosting_for(found, placement, chains)
                     except ScenarioConfigError as exc:
                         messages.append(str(exc))
         if messages:

@@ -67,3 +67,19 @@ def test_cli_runs_real_native_paths_interleaved(capsys: pytest.CaptureFixture[st
         assert all(rate > 0 for rate in result["paths"][path]["runs"])
         assert len(result["paths"][path]["cpu_runs"]) == 2
     assert result["ratios"] == {}  # no boa path: no ratio against it
+
+
+def test_scenario_bench_reports_each_scenario_and_mode() -> None:
+    """``testbed bench scenario --scenario a,b``: a table per scenario, one row per mode, each
+    scenario in the world its placement needs (bookkeeping only: no speed is asserted)."""
+    from scenarios.bench import run_scenarios_bench
+
+    result = run_scenarios_bench(
+        ["swap-borrow-refinance", "cross-chain-arb"], modes=("atomic",), runs=1, repeats=1
+    )
+    assert list(result["scenarios"]) == ["swap-borrow-refinance", "cross-chain-arb"]
+    assert result["scenario"] == "swap-borrow-refinance"
+    for one in result["scenarios"].values():
+        info = one["modes"]["atomic"]
+        assert info["available"] and len(info["repeats_runs_per_s"]) == 1
+        assert info["median_runs_per_s"] > 0

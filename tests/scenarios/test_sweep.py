@@ -121,8 +121,12 @@ def test_specs_local_modes_skip_latency_and_layout() -> None:
         ({"chains": (6,)}, "chains=6 must be 2 to 5"),
         ({"notionals": ()}, "notionals must be a non-empty tuple"),
         ({"seeds": 0}, "at least one seed"),
+        (
+            {"placement": "amm=A,lending=D,cdp=C"},
+            "needs 4 chains but chains=3: run with chains=4",
+        ),
     ],
-    ids=["mode", "latency", "duplicate", "sigma", "chains", "empty", "seeds"],
+    ids=["mode", "latency", "duplicate", "sigma", "chains", "empty", "seeds", "placement"],
 )
 def test_validate_names_the_bad_value(changes: dict[str, object], message: str) -> None:
     base = SweepSpec(modes=("atomic",), latencies=("interop",))
