@@ -12,7 +12,9 @@ the files :func:`~scenarios.run_sweep` and ``testbed demo`` write) and writes
 - ``capital_in_flight.png``: the USD value in transit over time for one run (by default
   the bridged run with the median capital-in-flight integral), with its step and hop
   events marked;
-- ``summary.csv``: the table of the page, one row per grid cell;
+- ``summary.csv``: the table of the page, one row per grid cell (beside the cost and outcome
+  statistics: median ``latency_s`` and ``user_latency_s``, the user's and the solvers'
+  capital tied up, the cell's most frequent ``risk_bearer``);
 - ``index.html``: all of the above, PNGs embedded as base64, the sweep arguments, and a
   short explanation of each plot.
 
@@ -98,8 +100,11 @@ _SUMMARY_HEADERS = (
     "reverted_pct",
     "liquidated_pct",
     "latency_s_median",
+    "user_latency_s_median",
     "capital_in_flight_peak_usd_median",
     "capital_in_flight_usd_s_median",
+    "solver_capital_usd_s_median",
+    "risk_bearer",
     "fronted_usdc_median",
     "min_health_factor_p10",
 )
@@ -159,13 +164,23 @@ def _summary_rows(cells: Sequence[Cell]) -> list[list[str]]:
                 f"{100 * shares.get('reverted', 0):.0f}",
                 f"{100 * shares.get('liquidated', 0):.0f}",
                 _fmt(quantiles(c.values("latency_s"), (0.5,))[0]),
+                _fmt(quantiles(c.values("user_latency_s"), (0.5,))[0]),
                 _fmt(quantiles(c.values("capital_in_flight_peak_usd"), (0.5,))[0]),
                 _fmt(quantiles(c.values("capital_in_flight_usd_s"), (0.5,))[0]),
+                _fmt(quantiles(c.values("solver_capital_usd_s"), (0.5,))[0]),
+                _risk_bearer(c),
                 _fmt(quantiles(c.values("fronted_usdc"), (0.5,))[0]),
                 _fmt(quantiles(c.values("min_health_factor"), (0.1,))[0]),
             ]
         )
     return rows
+
+
+def _risk_bearer(cell: Cell) -> str:
+    """The cell's most frequent ``risk_bearer`` (ties: the first in run order); "" if none."""
+    seen = [str(r["metrics"].get("risk_bearer") or "") for r in cell.rows]
+    seen = [s for s in seen if s]
+    return max(seen, key=seen.count) if seen else ""
 
 
 def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
