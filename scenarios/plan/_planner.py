@@ -11,7 +11,8 @@ wrapped token only travels home, so a hop between two chains that are neither ho
 through home (two legs). The whole holding travels unless the step's amount is a literal or
 a ``received:`` reference, in which case that amount does.
 
-Inventory (a scenario with ``inventory = true``, in a mode that keeps the placement): the
+Inventory (a scenario with ``inventory = true``, in a mode that keeps the placement, but for
+``intent``, whose solver fronts every hop from its own inventory already): the
 user holds inventory on every chain, so instead of waiting for a hop the asset is fronted
 in kind on the destination at once (``front_inventory``: the fronter's inventory there,
 the amount the hop would carry) and the hop runs after the last step as the rebalancing
@@ -438,7 +439,9 @@ class _Builder:
             self.where[asset] = dest
             return
         hop_amount = amount if isinstance(amount, Units | Received) else Holding()
-        if self.scenario.inventory and not self.mode.is_one_chain:
+        # In ``intent`` mode a solver fills each hop from its own inventory at once: the
+        # user's inventory would front the same hop a second time, so it is not used.
+        if self.scenario.inventory and not self.mode.is_one_chain and self.mode is not INTENT:
             self.leg(
                 step,
                 "front_inventory",

@@ -111,10 +111,17 @@ def build_intent(devnet: Devnet, suite: Suite, roles: Roles, layout: BridgedLayo
         if chain.name in layout.weth:
             bridge_out(a, suite.weth, weth_each, chain)
     cdp = getattr(layout, "cdp", None)
-    if len(chains) == 3 and cdp is not None and cdp.chain is not a:
+    if cdp is not None and cdp.chain is not a and layout.dai:
+        # DAI is at home on the vault's chain: the solver draws its DAI there and sends it
+        # to every chain with a DAI form. The draw stays under the vault's debt ceiling (a
+        # general layout may have drawn more seed DAI for pools on several chains).
         c = layout.cdp.chain
+        holders = [chain for chain in chains if chain.name in layout.dai]
         dai_each = _units(SOLVER_INVENTORY_USD, 18)
-        dai_total = dai_each * len(chains)
+        room = cdp.vault.debt_ceiling() - cdp.vault.total_debt()
+        if dai_each * len(holders) > room:
+            dai_each = room * 9 // 10 // len(holders)
+        dai_total = dai_each * len(holders)
         collateral = _units(
             Decimal(dai_total)
             / Decimal(10**18)
@@ -129,8 +136,8 @@ def build_intent(devnet: Devnet, suite: Suite, roles: Roles, layout: BridgedLayo
         layout.cdp.weth.approve(layout.cdp.vault.address, _MAX_UINT256, sender=solver)
         layout.cdp.vault.lock(collateral, solver, sender=solver)
         layout.cdp.vault.draw(dai_total, solver, sender=solver)
-        for chain in chains:
-            if chain is not c and chain.name in layout.dai:
+        for chain in holders:
+            if chain is not c:
                 bridge_out(c, layout.cdp.dai, dai_each, chain)
     _deliver(devnet, relayer)
     for chain in chains:

@@ -72,10 +72,14 @@ def test_cli_runs_real_native_paths_interleaved(capsys: pytest.CaptureFixture[st
 def test_scenario_bench_reports_each_scenario_and_mode() -> None:
     """``testbed bench scenario --scenario a,b``: a table per scenario, one row per mode, each
     scenario in the world its placement needs (bookkeeping only: no speed is asserted)."""
-    from scenarios.bench import run_scenarios_bench
+    from scenarios.bench import run_scenario_bench
 
-    result = run_scenarios_bench(
-        ["swap-borrow-refinance", "cross-chain-arb"], modes=("atomic",), runs=1, repeats=1
+    result = run_scenario_bench(
+        scenarios=["swap-borrow-refinance", "cross-chain-arb"],
+        modes=("atomic",),
+        runs=1,
+        repeats=1,
+        boa_swaps=0,
     )
     assert list(result["scenarios"]) == ["swap-borrow-refinance", "cross-chain-arb"]
     assert result["scenario"] == "swap-borrow-refinance"

@@ -12,6 +12,7 @@ from scenarios.model import CostModel
 from scenarios.plan import BUILTINS
 from scenarios.runners._intent import IntentExecution, get_quote
 from scenarios.runners._scenario_run import plan_for, resolve_scenario, run_plan
+from scenarios.sweep import WorldCache
 
 
 def _events(result, name):
@@ -92,9 +93,9 @@ def test_intent_with_no_inventory_at_all_declines_every_order(scenario_world: Wo
 
 
 @pytest.mark.parametrize("scenario", sorted(BUILTINS))
-def test_every_builtin_scenario_runs_in_intent_mode(scenario_world: World, scenario: str) -> None:
+def test_every_builtin_scenario_runs_in_intent_mode(worlds: WorldCache, scenario: str) -> None:
     spec = RunSpec(mode="intent", scenario=scenario, seed=4)
-    result = run(spec, world=scenario_world)
+    result = run(spec, world=worlds.for_spec(spec))  # the arbitrage has a world of its own
     m = result.metrics
     assert m["outcome"] == "complete"
     assert m["user_latency_s"] <= m["latency_s"]
