@@ -13,6 +13,7 @@ that run out mid-way.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -409,6 +410,19 @@ def test_chains_run_py_evm_opcodes_even_after_titanoboa_patched_them() -> None:
     assert FastComputation.opcodes is StockComputation.opcodes
     assert StockComputation.opcodes is not PragueComputation.opcodes
     assert StockComputation.opcodes[0x20].logic_fn is sha3
+
+
+@pytest.mark.parametrize("loop", ["fast", "py-evm"])
+def test_selfdestruct_runs_under_warnings_as_errors(loop: str) -> None:
+    # py-evm wraps SELFDESTRUCT in a DeprecationWarning; under -W error (this suite's
+    # setting, and a protocol team's) that was an exception mid-transaction, which a
+    # devnet server answered with -32603. The chains run the opcode unwrapped.
+    chain = Chain(config=ChainConfig(chain_id=31337, interpreter=loop))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = chain.simulate(to=None, data=bytes.fromhex("6000ff"))  # PUSH1 0 SELFDESTRUCT
+    assert not result.is_error
+    assert result.gas_used > 21_000 + 32_000
 
 
 def test_analysis_decodes_push_data_and_jumpdests() -> None:
