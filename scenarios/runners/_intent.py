@@ -95,8 +95,8 @@ YEAR = 365 * 86_400.0
 #: the depositor choose; fills take seconds, so a solver that has not filled by then will not).
 FILL_WINDOW = 300
 #: Gas of ``DestinationSettler.fill`` as the solver prices it (measured on the testbed:
-#: about 110,000 for a token transfer plus the proof message; rounded up).
-FILL_GAS = 120_000
+#: 129,000-146,000 for the token transfer plus the proof message; rounded up).
+FILL_GAS = 150_000
 
 Wait = Delay | Delivery
 Process = Generator[Wait, Any, None]
