@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
 from chains._evm import VM_CLASSES as _VM_CLASSES
+from chains._evm import encode_receipt
 
 # runtime: SSTORE(calldata[0:32], calldata[32:64]); if calldata[64:96] != 0: REVERT
 STORE = bytes.fromhex("60203560003555604035600e57005b5f5ffd")
@@ -409,3 +410,29 @@ def test_receipt_and_bloom_match_py_evm(logs: tuple[Any, ...], is_error: bool, k
     theirs = PragueVM.make_receipt(header, tx, _Finished(logs, is_error), None)
     assert type(ours) is type(theirs) and ours.encode() == theirs.encode()
     assert ours.bloom == theirs.bloom
+    assert encode_receipt(ours) == theirs.encode()  # the receipt trie's encoder
+
+
+@settings(deadline=None)
+@given(
+    _log_entries,
+    st.sampled_from([b"", b"\x01"]),
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 2**2048 - 1),
+    st.sampled_from([None, 1, 2, 3, 4]),
+)
+def test_receipt_encoder_matches_rlp(
+    logs: tuple[Any, ...], status: bytes, gas: int, bloom: int, type_id: int | None
+) -> None:
+    """``encode_receipt`` gives rlp's bytes for every field range (gas 0, big blooms,
+    long data, no logs) and every receipt type py-evm's Prague builder wraps."""
+    from eth.rlp.logs import Log
+    from eth.rlp.receipts import Receipt
+    from eth.vm.forks.prague.receipts import PragueReceiptBuilder
+
+    receipt = Receipt(
+        state_root=status, gas_used=gas, logs=[Log(*entry) for entry in logs], bloom=bloom
+    )
+    if type_id is not None:
+        receipt = PragueReceiptBuilder.typed_receipt_class(type_id, receipt)
+    assert encode_receipt(receipt) == receipt.encode()
