@@ -49,6 +49,7 @@ from eth.vm.message import Message
 from eth_keys.datatypes import PrivateKey
 from eth_typing import BlockNumber
 from eth_utils import ValidationError, to_checksum_address
+from rlp.sedes.serializable import make_immutable
 
 from chains._errors import (
     ChainError,
@@ -165,9 +166,36 @@ def replace_fields(obj: Any, **changes: Any) -> Any:
     rlp's ``copy`` deep-copies every field not given — a block's whole transaction list at
     every seal. The fields are immutable rlp objects and bytes, so sharing them is safe.
     """
+    cls = obj.__class__
+    if cls is PragueBlockHeader:
+        return _replace_header_fields(obj, changes)
     fields = {name: getattr(obj, name) for name in obj._meta.field_names}
     fields.update(changes)
     return obj.copy(**fields)
+
+
+_HEADER_META = PragueBlockHeader._meta  # type: ignore[attr-defined]
+_HEADER_ATTRS = dict(zip(_HEADER_META.field_names, _HEADER_META.field_attrs, strict=True))
+
+
+def _replace_header_fields(header: Any, changes: dict[str, Any]) -> Any:
+    """``header.copy(**changes)`` for a Prague header, without its constructor.
+
+    The constructor (``PragueBlockHeader.__init__`` → ``rlp.Serializable.__init__``) only
+    fills a missing timestamp (a copied header has one) and stores each field through
+    rlp's ``make_immutable``; it validates nothing. Here the new header gets the same
+    stored fields and nothing else: its hash and RLP caches start empty, as a constructed
+    header's do.
+    ``tests/chains/test_statedb.py`` compares with ``copy`` (fields, encoding, hash).
+    """
+    unknown = changes.keys() - _HEADER_ATTRS.keys()
+    if unknown:
+        raise TypeError(f"PragueBlockHeader has no field(s) {', '.join(sorted(unknown))}")
+    new = PragueBlockHeader.__new__(PragueBlockHeader)
+    for name, attr in _HEADER_ATTRS.items():
+        value = changes[name] if name in changes else getattr(header, attr)
+        setattr(new, attr, make_immutable(value))
+    return new
 
 
 #: The header fields the chain gives every new block (the fast path below takes these).

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import rlp
 from chain_reference import ReferenceVM
 from eth_utils import ValidationError
 from hypothesis import example, given, settings
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
 from chains._evm import VM_CLASSES as _VM_CLASSES
-from chains._evm import encode_receipt
+from chains._evm import encode_receipt, replace_fields
 
 # runtime: SSTORE(calldata[0:32], calldata[32:64]); if calldata[64:96] != 0: REVERT
 STORE = bytes.fromhex("60203560003555604035600e57005b5f5ffd")
@@ -436,3 +437,36 @@ def test_receipt_encoder_matches_rlp(
     if type_id is not None:
         receipt = PragueReceiptBuilder.typed_receipt_class(type_id, receipt)
     assert encode_receipt(receipt) == receipt.encode()
+
+
+_HEADER_CHANGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "gas_used": st.integers(0, 2**63),
+        "bloom": st.integers(0, 2**2048 - 1),
+        "state_root": st.binary(min_size=32, max_size=32),
+        "transaction_root": st.binary(min_size=32, max_size=32),
+        "receipt_root": st.binary(min_size=32, max_size=32),
+        "requests_hash": st.binary(min_size=32, max_size=32),
+        "extra_data": st.binary(max_size=32),
+        "timestamp": st.integers(0, 2**40),
+    },
+)
+
+
+@settings(deadline=None)
+@given(_HEADER_CHANGES)
+def test_replace_fields_matches_rlp_copy(changes: dict[str, Any]) -> None:
+    """``replace_fields`` on a header (no constructor) is ``copy``: same type, fields,
+    encoding, hash, and no cached hash or RLP carried over from the original."""
+    chain = Chain(ChainConfig(chain_id=1))
+    chain.transact(to=chain.accounts[1].address, value=1)
+    header = chain.get_block(1).header
+    assert header.hash  # fills the original's hash and RLP caches
+    ours, theirs = replace_fields(header, **changes), header.copy(**changes)
+    assert type(ours) is type(theirs)
+    assert ours._cached_rlp is None and ours._hash is None
+    assert ours.as_dict() == theirs.as_dict()
+    assert rlp.encode(ours) == rlp.encode(theirs) and ours.hash == theirs.hash
+    with pytest.raises(TypeError, match="no field"):
+        replace_fields(header, gas_usd=1)
