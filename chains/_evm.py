@@ -174,7 +174,7 @@ def replace_fields(obj: Any, **changes: Any) -> Any:
     return obj.copy(**fields)
 
 
-_HEADER_META = PragueBlockHeader._meta  # type: ignore[attr-defined]
+_HEADER_META = PragueBlockHeader._meta
 _HEADER_ATTRS = dict(zip(_HEADER_META.field_names, _HEADER_META.field_attrs, strict=True))
 
 
@@ -191,7 +191,7 @@ def _replace_header_fields(header: Any, changes: dict[str, Any]) -> Any:
     unknown = changes.keys() - _HEADER_ATTRS.keys()
     if unknown:
         raise TypeError(f"PragueBlockHeader has no field(s) {', '.join(sorted(unknown))}")
-    new = PragueBlockHeader.__new__(PragueBlockHeader)
+    new = PragueBlockHeader.__new__(PragueBlockHeader)  # type: ignore[type-abstract]
     for name, attr in _HEADER_ATTRS.items():
         value = changes[name] if name in changes else getattr(header, attr)
         setattr(new, attr, make_immutable(value))
