@@ -39,6 +39,7 @@ from chains._evm import (
     DevVM,
     checksum,
     classify_error,
+    encode_receipt,
     error_name,
     impersonated_tx,
     replace_fields,
@@ -265,7 +266,7 @@ class BlockBuilder:
             gas_used=pending.gas_used,
             bloom=pending.bloom,
             transaction_root=ordered_trie_root([tx.encode() for tx in transactions]),
-            receipt_root=ordered_trie_root([r.encode() for r in pending.evm_receipts]),
+            receipt_root=ordered_trie_root([encode_receipt(r) for r in pending.evm_receipts]),
         )
         vm.block_receipts = pending.evm_receipts
         block = replace_fields(vm.get_block(), header=header, transactions=transactions)

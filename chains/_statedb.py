@@ -132,7 +132,15 @@ def _address_key(address: bytes) -> bytes:
 
 
 def _encode_account(account: Account) -> bytes:
-    """``rlp.encode(account, sedes=Account)``: [nonce, balance, storage root, code hash]."""
+    """``rlp.encode(account, sedes=Account)``: [nonce, balance, storage root, code hash].
+
+    Kept on the account in rlp's own ``_cached_rlp`` slot (rlp fills it when it decodes or
+    encodes an object; the object is immutable): every CALL frame touches its callee,
+    which re-writes the same account object, so most encodings are a read of that slot.
+    """
+    cached = account._cached_rlp
+    if cached is not None:
+        return cached
     nonce, balance, storage_root, code_hash = account
     if nonce < 0 or balance < 0 or len(storage_root) != 32 or len(code_hash) != 32:
         return bytes(rlp.encode(account, sedes=Account))  # rlp's checks and errors
@@ -147,6 +155,7 @@ def _encode_account(account: Account) -> bytes:
         if len(_ACCOUNTS) >= _MEMO_LIMIT:
             _ACCOUNTS.clear()
         _ACCOUNTS[encoded] = account
+    account._cached_rlp = encoded
     return encoded
 
 

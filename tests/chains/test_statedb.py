@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import rlp
 from chain_reference import ReferenceVM
 from eth_utils import ValidationError
 from hypothesis import example, given, settings
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
 from chains._evm import VM_CLASSES as _VM_CLASSES
+from chains._evm import encode_receipt, replace_fields
 
 # runtime: SSTORE(calldata[0:32], calldata[32:64]); if calldata[64:96] != 0: REVERT
 STORE = bytes.fromhex("60203560003555604035600e57005b5f5ffd")
@@ -409,3 +411,62 @@ def test_receipt_and_bloom_match_py_evm(logs: tuple[Any, ...], is_error: bool, k
     theirs = PragueVM.make_receipt(header, tx, _Finished(logs, is_error), None)
     assert type(ours) is type(theirs) and ours.encode() == theirs.encode()
     assert ours.bloom == theirs.bloom
+    assert encode_receipt(ours) == theirs.encode()  # the receipt trie's encoder
+
+
+@settings(deadline=None)
+@given(
+    _log_entries,
+    st.sampled_from([b"", b"\x01"]),
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 2**2048 - 1),
+    st.sampled_from([None, 1, 2, 3, 4]),
+)
+def test_receipt_encoder_matches_rlp(
+    logs: tuple[Any, ...], status: bytes, gas: int, bloom: int, type_id: int | None
+) -> None:
+    """``encode_receipt`` gives rlp's bytes for every field range (gas 0, big blooms,
+    long data, no logs) and every receipt type py-evm's Prague builder wraps."""
+    from eth.rlp.logs import Log
+    from eth.rlp.receipts import Receipt
+    from eth.vm.forks.prague.receipts import PragueReceiptBuilder
+
+    receipt = Receipt(
+        state_root=status, gas_used=gas, logs=[Log(*entry) for entry in logs], bloom=bloom
+    )
+    if type_id is not None:
+        receipt = PragueReceiptBuilder.typed_receipt_class(type_id, receipt)
+    assert encode_receipt(receipt) == receipt.encode()
+
+
+_HEADER_CHANGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "gas_used": st.integers(0, 2**63),
+        "bloom": st.integers(0, 2**2048 - 1),
+        "state_root": st.binary(min_size=32, max_size=32),
+        "transaction_root": st.binary(min_size=32, max_size=32),
+        "receipt_root": st.binary(min_size=32, max_size=32),
+        "requests_hash": st.binary(min_size=32, max_size=32),
+        "extra_data": st.binary(max_size=32),
+        "timestamp": st.integers(0, 2**40),
+    },
+)
+
+
+@settings(deadline=None)
+@given(_HEADER_CHANGES)
+def test_replace_fields_matches_rlp_copy(changes: dict[str, Any]) -> None:
+    """``replace_fields`` on a header (no constructor) is ``copy``: same type, fields,
+    encoding, hash, and no cached hash or RLP carried over from the original."""
+    chain = Chain(ChainConfig(chain_id=1))
+    chain.transact(to=chain.accounts[1].address, value=1)
+    header = chain.get_block(1).header
+    assert header.hash  # fills the original's hash and RLP caches
+    ours, theirs = replace_fields(header, **changes), header.copy(**changes)
+    assert type(ours) is type(theirs)
+    assert ours._cached_rlp is None and ours._hash is None
+    assert ours.as_dict() == theirs.as_dict()
+    assert rlp.encode(ours) == rlp.encode(theirs) and ours.hash == theirs.hash
+    with pytest.raises(TypeError, match="no field"):
+        replace_fields(header, gas_usd=1)
