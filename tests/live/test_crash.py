@@ -8,6 +8,7 @@ runs ``CRASH_ROUNDS`` kills by default and ``SLOW_CRASH_ROUNDS`` under ``-m slow
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -97,7 +98,9 @@ class Load:
             raw = "0x" + self.sender.sign_transaction(tx).raw_transaction.hex()
             try:
                 tx_hash = rpc(self.port, "eth_sendRawTransaction", raw)
-            except (OSError, ValueError):  # the server was killed
+            except (OSError, ValueError, http.client.HTTPException):
+                # the server was killed: before the answer, or between its headers and its
+                # body (IncompleteRead) — either way the transaction is not acknowledged
                 return
             self.acks.append((tx_hash, time.time()))
             self.nonce += 1
