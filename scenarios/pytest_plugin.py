@@ -13,6 +13,10 @@ with divergence against the same scenario's atomic run::
             result = scenario_run("remote-start", "bridged", latency="finality",
                                   sigma=0.4, seed=seed, slippage=0.05)
             assert result.metrics["stranded_usdc"] == 0
+
+A scenario the session World does not host (the arbitrage's second pool, a placement on
+more chains) runs in a World built for it on first use and kept for the session, reverted
+after each run like the session's own.
 """
 
 from __future__ import annotations
@@ -24,10 +28,18 @@ import pytest
 
 from scenarios.model import RunResult, RunSpec
 from scenarios.plan import Placement, Scenario, load_scenario
-from scenarios.runners import run_scenario
-from scenarios.world import BridgedLayout, Suite, World
+from scenarios.runners import hosting_for, run_scenario
+from scenarios.world import BridgedLayout, Hosting, Suite, World
 
-__all__ = ["bridge", "run_in", "scenario_run", "suite", "testbed_session_world", "world"]
+__all__ = [
+    "bridge",
+    "run_in",
+    "scenario_run",
+    "suite",
+    "testbed_session_world",
+    "testbed_worlds",
+    "world",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,11 +104,33 @@ def run_in(
     )
 
 
+@pytest.fixture(scope="session")
+def testbed_worlds(testbed_session_world: World) -> dict[Hosting, World]:
+    """Worlds by what they host: the session's, and those ``scenario_run`` built on first
+    use for scenarios it does not host."""
+    return {testbed_session_world.hosting: testbed_session_world}
+
+
 @pytest.fixture
-def scenario_run(world: World) -> Callable[..., RunResult]:
-    """``scenario_run(scenario, mode, **spec)``: one run on ``world`` (see :func:`run_in`)."""
+def scenario_run(world: World, testbed_worlds: dict[Hosting, World]) -> Callable[..., RunResult]:
+    """``scenario_run(scenario, mode, **spec)``: one run on ``world`` (see :func:`run_in`),
+    or on the World the scenario and its placement need when ``world`` does not host them."""
 
     def _run(scenario: str | Scenario, mode: str, **kwargs: Any) -> RunResult:
-        return run_in(world, scenario, mode, **kwargs)
+        if isinstance(scenario, str):
+            scenario, file_placement = load_scenario(scenario)
+            kwargs.setdefault("placement", file_placement)
+        placement = kwargs.get("placement")
+        if isinstance(placement, str):
+            placement = kwargs["placement"] = Placement.parse(placement)
+        chains = kwargs.get("chains", world.chains)
+        needs = hosting_for(scenario, placement or Placement.spread(scenario, chains), chains)
+        if needs == world.hosting:
+            return run_in(world, scenario, mode, **kwargs)
+        other = testbed_worlds.get(needs)
+        if other is None:
+            other = testbed_worlds[needs] = World.build(needs.chains, hosting=needs)
+        with other.session():
+            return run_in(other, scenario, mode, **kwargs)
 
     return _run

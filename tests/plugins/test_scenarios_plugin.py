@@ -32,6 +32,20 @@ def test_scenario_run_one_call(scenario_run: Callable[..., RunResult]) -> None:
     assert atomic.metrics["divergence_usdc"] == 0.0
 
 
+def test_scenario_run_builds_the_world_a_scenario_needs(
+    world: World, scenario_run: Callable[..., RunResult]
+) -> None:
+    # The arbitrage needs a second pool, and a 5-chain placement needs five chains: neither
+    # is in the session's World, so each runs in one built for it (kept for the session).
+    arb = scenario_run("cross-chain-arb", "bridged", seed=1)
+    assert arb.metrics["outcome"] == "complete"
+    assert arb.metrics["net_value_usdc"] > arb.spec.notional  # the gap is closed at a profit
+    far = scenario_run("remote-start", "bridged", placement="amm=B,lending=D,cdp=E", chains=5)
+    assert far.metrics["outcome"] == "complete"
+    assert {e["chain"] for e in far.timeline if e["event"] == "delivered"} - {"A"}
+    assert world.chains == 3  # the test's own World is untouched
+
+
 def test_bridged_never_strands_value_at_moderate_vol(
     scenario_run: Callable[..., RunResult],
 ) -> None:
