@@ -22,15 +22,12 @@ from scenarios.runners._bridged import (
 )
 from scenarios.runners._interpreter import (
     EXECUTIONS,
-    Binding,
     BridgedExecution,
-    Execution,
     OneChainExecution,
-    PlanContext,
-    bind,
     execute_plan,
     push_to_price,
 )
+from scenarios.runners._legs import Binding, Execution, PlanContext, bind
 from scenarios.runners._one_chain import (
     AtomicRunner,
     RunState,

@@ -20,12 +20,8 @@ from dataclasses import dataclass
 from scenarios.model import MarketConfig, RunResult, RunSpec
 from scenarios.plan import Plan, ScenarioError
 from scenarios.runners._actors import Keeper
-from scenarios.runners._interpreter import (
-    EXECUTIONS,
-    Binding,
-    Execution,
-    PlanContext,
-)
+from scenarios.runners._interpreter import EXECUTIONS
+from scenarios.runners._legs import Binding, Execution, PlanContext
 from scenarios.runners._one_chain import RunState, StepFailed
 from scenarios.runners._walk import walk_plan
 from scenarios.world import CONTRACTS_DIR, World

@@ -67,17 +67,8 @@ from scenarios.runners._bridged import (
     _Driver,
     get_unbacked_usdc,
 )
-from scenarios.runners._interpreter import (
-    DECIMALS,
-    EXECUTIONS,
-    HANDLERS,
-    Binding,
-    BridgedExecution,
-    PlanContext,
-    _amount,
-    _home,
-    _tracked_outputs,
-)
+from scenarios.runners._interpreter import EXECUTIONS, BridgedExecution, _tracked_outputs
+from scenarios.runners._legs import DECIMALS, HANDLERS, Binding, PlanContext, _amount, _home
 from scenarios.runners._one_chain import RunState, StepFailed
 from scenarios.world import IntentLayout, World
 

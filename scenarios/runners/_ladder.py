@@ -33,13 +33,8 @@ from chains import Chain, ChainError, InvalidTransaction
 from scenarios.model import RunSpec
 from scenarios.plan import Leg, ScenarioError
 from scenarios.runners._bridged import BridgedState, Delay, Delivery
-from scenarios.runners._interpreter import (
-    EXECUTIONS,
-    HANDLERS,
-    BridgedExecution,
-    PlanContext,
-    _tracked_outputs,
-)
+from scenarios.runners._interpreter import EXECUTIONS, BridgedExecution, _tracked_outputs
+from scenarios.runners._legs import HANDLERS, PlanContext
 from scenarios.runners._one_chain import StepFailed
 
 __all__ = ["SharedSequencerExecution", "SuperblockExecution", "get_slots"]

@@ -28,7 +28,8 @@ from scenarios.runners import (
     _intent,  # noqa: F401 - registers the intent execution
     _ladder,  # noqa: F401 - registers the slot executions
 )
-from scenarios.runners._interpreter import Execution, execute_plan
+from scenarios.runners._interpreter import execute_plan
+from scenarios.runners._legs import Execution
 from scenarios.world import MAX_WORLD_CHAINS, Hosting, World
 
 __all__ = [

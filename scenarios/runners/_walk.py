@@ -26,7 +26,7 @@ from scenarios.plan import AtLtv, Holding, Leg, Plan, Received, ScenarioError, U
 from scenarios.runners._one_chain import MAX_UINT256, USDC, WAD, to_wad
 
 if TYPE_CHECKING:
-    from scenarios.runners._interpreter import Binding
+    from scenarios.runners._legs import Binding
 
 __all__ = ["BatchCall", "Walk", "walk_plan"]
 
