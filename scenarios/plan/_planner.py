@@ -310,6 +310,9 @@ class Mode:
     funding: Funding
     is_one_transaction: bool = False
     is_one_chain: bool = False
+    #: Whether a solver fills every hop from its own inventory at once (``intent``): the
+    #: user's inventory (a scenario's ``inventory`` option) would front the hop twice.
+    is_solver_filled: bool = False
 
     def placement_for(self, scenario: Scenario, placement: Placement) -> Placement:
         """The placement the mode runs on."""
@@ -342,7 +345,7 @@ SHARED_SEQUENCER = Mode("shared-sequencer", FrontedFunding())
 
 #: ``intent``: the placement as given, each hop an ERC-7683 order a solver fills from its
 #: inventory (repaid after the bridge), fronted refinance.
-INTENT = Mode("intent", FrontedFunding())
+INTENT = Mode("intent", FrontedFunding(), is_solver_filled=True)
 
 MODES: dict[str, Mode] = {
     m.name: m for m in (ATOMIC, SUPERBLOCK, SHARED_SEQUENCER, INTENT, BRIDGED, SEQUENTIAL)
@@ -439,9 +442,11 @@ class _Builder:
             self.where[asset] = dest
             return
         hop_amount = amount if isinstance(amount, Units | Received) else Holding()
-        # In ``intent`` mode a solver fills each hop from its own inventory at once: the
-        # user's inventory would front the same hop a second time, so it is not used.
-        if self.scenario.inventory and not self.mode.is_one_chain and self.mode is not INTENT:
+        if (
+            self.scenario.inventory
+            and not self.mode.is_one_chain
+            and not self.mode.is_solver_filled
+        ):
             self.leg(
                 step,
                 "front_inventory",
