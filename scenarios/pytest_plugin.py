@@ -29,7 +29,8 @@ import pytest
 from scenarios.model import RunResult, RunSpec
 from scenarios.plan import Placement, Scenario, load_scenario
 from scenarios.runners import hosting_for, run_scenario
-from scenarios.world import BridgedLayout, Hosting, Suite, World
+from scenarios.sweep import WorldCache
+from scenarios.world import BridgedLayout, Suite, World
 
 __all__ = [
     "bridge",
@@ -105,14 +106,16 @@ def run_in(
 
 
 @pytest.fixture(scope="session")
-def testbed_worlds(testbed_session_world: World) -> dict[Hosting, World]:
+def testbed_worlds(testbed_session_world: World) -> WorldCache:
     """Worlds by what they host: the session's, and those ``scenario_run`` built on first
     use for scenarios it does not host."""
-    return {testbed_session_world.hosting: testbed_session_world}
+    worlds = WorldCache()
+    worlds.put(testbed_session_world)
+    return worlds
 
 
 @pytest.fixture
-def scenario_run(world: World, testbed_worlds: dict[Hosting, World]) -> Callable[..., RunResult]:
+def scenario_run(world: World, testbed_worlds: WorldCache) -> Callable[..., RunResult]:
     """``scenario_run(scenario, mode, **spec)``: one run on ``world`` (see :func:`run_in`),
     or on the World the scenario and its placement need when ``world`` does not host them."""
 
@@ -128,8 +131,6 @@ def scenario_run(world: World, testbed_worlds: dict[Hosting, World]) -> Callable
         if needs == world.hosting:
             return run_in(world, scenario, mode, **kwargs)
         other = testbed_worlds.get(needs)
-        if other is None:
-            other = testbed_worlds[needs] = World.build(needs.chains, hosting=needs)
         with other.session():
             return run_in(other, scenario, mode, **kwargs)
 
