@@ -3,11 +3,13 @@
 Per mode (``testbed bench scenario``): one :class:`~scenarios.World` per layout is built
 once (its build time is reported apart) and every run reverts to the world's anchor — the
 deployment is reused, never redeployed. After one warm-up run, ``repeats`` times ``runs``
-runs (seeds ``0 .. runs-1``) are timed, by the wall clock and by this process's CPU time;
-the figures are the medians of runs/s (``median_runs_per_s``: wall, ``cpu_median_runs_per_s``:
-CPU — on a machine shared with other jobs CPU time leaves out the time spent waiting for a
-core). A ``bridged`` run includes its atomic baseline run (divergence needs it), as in a
-sweep. Modes without a runner yet are reported as unavailable, not measured.
+runs are timed, each repeat on seeds of its own (``i·runs .. (i+1)·runs − 1``, the warm-up
+on the seed after them: a sweep never runs a seed twice, and a re-run would rebuild
+identical blocks), by the wall clock and by this process's CPU time; the figures are the
+medians of runs/s (``median_runs_per_s``: wall, ``cpu_median_runs_per_s``: CPU — on a
+machine shared with other jobs CPU time leaves out the time spent waiting for a core). A
+``bridged`` run includes its atomic baseline run (divergence needs it), as in a sweep.
+Modes without a runner yet are reported as unavailable, not measured.
 ``scenarios`` may name several scenarios (or every built-in one); each gets its own table.
 
 Machines differ about 2x in absolute speed, so the figure the targets use is relative to
@@ -179,6 +181,9 @@ def _time_modes(
             out["modes"][mode] = {"available": False, "reason": str(exc)}
             progress(f"{mode}: not available ({exc})")
             continue
+        # Seeds 0 .. runs·repeats − 1, a fresh block of ``runs`` per repeat, and the
+        # warm-up on the seed after them: a sweep never runs a seed twice, and a re-run
+        # seed rebuilds byte-identical blocks that any state-keyed memo would recognise.
         specs = [
             RunSpec(
                 mode=mode,
@@ -188,12 +193,12 @@ def _time_modes(
                 seed=seed,
                 scenario=scenario,
             )
-            for seed in range(runs)
+            for seed in range(runs * repeats + 1)
         ]
         for spec in specs:
             spec.validate()
         warm = time.perf_counter()
-        run(specs[0], world=world)
+        run(specs[-1], world=world)
         warm_s = time.perf_counter() - warm
         rates: list[float] = []
         cpu_rates: list[float] = []
@@ -201,7 +206,7 @@ def _time_modes(
         for i in range(repeats):
             boa_rate = boa.run(boa_swaps)[1] if boa is not None else None
             t0, c0 = time.perf_counter(), time.process_time()
-            for spec in specs:
+            for spec in specs[i * runs : (i + 1) * runs]:
                 run(spec, world=world)
             elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
             rates.append(round(runs / elapsed, 2))
