@@ -178,6 +178,12 @@ def _nibbles(key: bytes) -> tuple[int, ...]:
     return tuple(itertools.chain.from_iterable(map(_PAIRS.__getitem__, key)))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _key_nibbles(key: bytes) -> tuple[int, ...]:
+    """The nibbles of a trie key (the same slots and accounts change block after block)."""
+    return _nibbles(key)
+
+
 def _hp_decode(prefixed: bytes) -> tuple[tuple[int, ...], bool]:
     """A leaf's or extension's key: (nibbles without terminator, is it a leaf) —
     py-trie's ``extract_key`` and ``is_leaf_node`` in one memoised step."""
@@ -294,7 +300,7 @@ class _PlainTrie(HexaryTrie):
         """
         if not changes:
             return
-        items = sorted((_nibbles(key), value) for key, value in changes)
+        items = sorted((_key_nibbles(key), value) for key, value in changes)
         try:
             new_root = self._update(self.get_node(self.root_hash), items, 0)
         except KeyError as exc:

@@ -114,7 +114,25 @@ def _nodes(db: dict[bytes, bytes], root: bytes) -> dict[bytes, bytes]:
     return found
 
 
-@given(st.lists(_writes, min_size=1, max_size=6), st.booleans())
+#: several blocks of writes to one trie, all its keys of one length (as in the state tries)
+_blocks = st.integers(1, 4).flatmap(
+    lambda length: st.lists(
+        st.lists(
+            st.tuples(
+                st.binary(min_size=length, max_size=length).map(
+                    lambda b: bytes(x % 5 * 0x11 for x in b)
+                ),
+                st.sampled_from([b"", b"\x01", b"\x7f", b"\x80", b"x" * 33]),
+            ),
+            max_size=40,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+
+
+@given(_blocks, st.booleans())
 def test_batched_writes_match_py_trie(blocks: list[list[tuple[bytes, bytes]]], clear: bool) -> None:
     """A block's writes and deletes applied at once (``update_many``) against py-trie's
     key by key: the same root after every block, and the same nodes reachable from it."""
