@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
 from chains._evm import VM_CLASSES as _VM_CLASSES
-from chains._evm import encode_receipt, replace_fields
+from chains._evm import encode_header, encode_receipt, replace_fields
 
 # runtime: SSTORE(calldata[0:32], calldata[32:64]); if calldata[64:96] != 0: REVERT
 STORE = bytes.fromhex("60203560003555604035600e57005b5f5ffd")
@@ -581,3 +581,45 @@ def test_replace_fields_matches_rlp_copy(changes: dict[str, Any]) -> None:
     assert rlp.encode(ours) == rlp.encode(theirs) and ours.hash == theirs.hash
     with pytest.raises(TypeError, match="no field"):
         replace_fields(header, gas_usd=1)
+
+
+_HEADER_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "difficulty": st.integers(0, 2**80),
+        "block_number": st.integers(0, 2**64),
+        "gas_limit": st.integers(0, 2**64),
+        "base_fee_per_gas": st.integers(0, 2**256),
+        "blob_gas_used": st.integers(0, 2**64),
+        "excess_blob_gas": st.integers(0, 2**64),
+        "coinbase": st.binary(min_size=20, max_size=20),
+        "mix_hash": st.binary(max_size=40),
+        "nonce": st.binary(min_size=8, max_size=12),
+        "parent_beacon_block_root": st.binary(min_size=32, max_size=32),
+        "withdrawals_root": st.binary(min_size=32, max_size=32),
+    },
+)
+
+
+@settings(deadline=None)
+@given(_HEADER_CHANGES, _HEADER_FIELDS)
+def test_header_encoder_matches_rlp(changes: dict[str, Any], more: dict[str, Any]) -> None:
+    """``encode_header`` gives rlp's bytes for any field values (zeros, the fixed-size
+    bloom, long extra data), and the sealed header's hash is py-evm's."""
+    chain = Chain(ChainConfig(chain_id=1))
+    chain.transact(to=chain.accounts[1].address, value=1)
+    sealed = chain.get_block(1).header
+    assert sealed.hash == sealed.copy().hash and sealed._cached_rlp == rlp.encode(sealed.copy())
+    header = sealed.copy(**changes, **more)
+    assert encode_header(header) == rlp.encode(header)
+
+
+def test_header_encoder_refuses_what_rlp_refuses() -> None:
+    """A field of the wrong length or type reaches rlp's own checks and error."""
+    header = Chain(ChainConfig(chain_id=1)).get_block(0).header
+    for bad in ({"coinbase": b"\x01" * 19}, {"bloom": 1 << 2048}, {"gas_used": -1}):
+        broken = replace_fields(header, **bad)
+        with pytest.raises(rlp.exceptions.SerializationError):
+            rlp.encode(broken)
+        with pytest.raises(rlp.exceptions.SerializationError):
+            encode_header(broken)
