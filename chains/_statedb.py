@@ -651,7 +651,7 @@ class DevAccountDB(AccountDB):
         # one it mirrors only by the diff just applied, so update the cache with that diff.
         cached = self._trie_cache._cached_values
         self._applied_diffs = []
-        root = super().make_state_root()
+        root = super().make_state_root() if self.logger.show_debug2 else self._make_state_root()
         for diff in self._applied_diffs:
             for address, encoded in diff.pending_items():
                 cached[address] = encoded
@@ -661,6 +661,27 @@ class DevAccountDB(AccountDB):
         self._applied_diffs = []
         self._trie_cache._cached_values = cached
         return root
+
+    def _make_state_root(self) -> Any:
+        """py-evm's ``make_state_root`` without its debug line per changed storage root
+        (an f-string built whether or not debug logging is on), writing the account trie
+        directly (its ``squash_changes`` yields the trie itself)."""
+        stores = self._account_stores
+        dirty = [(address, stores[address]) for address in self._dirty_accounts]
+        for _address, store in dirty:
+            store.make_storage_root()
+        for address, store in dirty:
+            if store.has_changed_root:
+                storage_root = store.get_changed_root()
+                if self.account_exists(address) or storage_root != BLANK_ROOT_HASH:
+                    self._set_storage_root(address, storage_root)
+        self._journaldb.persist()
+        diff = self._journaltrie.diff()
+        if diff.deleted_keys() or diff.pending_items():
+            self._apply_account_diff_without_proof(diff, self._trie)
+        self._journaltrie.reset()
+        self._trie_cache.reset_cache()
+        return self.state_root
 
     def _get_address_store(self, address: Any) -> Any:
         store = self._account_stores.get(address)
