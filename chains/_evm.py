@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import coincurve
+import rlp
 from eth._utils.address import generate_contract_address
 from eth.abc import SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, POST_MERGE_DIFFICULTY, POST_MERGE_NONCE
@@ -178,6 +179,48 @@ _HEADER_META = PragueBlockHeader._meta
 _HEADER_ATTRS = dict(zip(_HEADER_META.field_names, _HEADER_META.field_attrs, strict=True))
 
 
+def _header_sedes() -> tuple[tuple[str, int | None, int, float, bool], ...]:
+    """Per header field: (attribute, fixed int length or None for a binary field, and a
+    binary field's min length, max length and whether it may be empty)."""
+    rows = []
+    for (_name, sedes), attr in zip(_HEADER_META.fields, _HEADER_META.field_attrs, strict=True):
+        if isinstance(sedes, rlp.sedes.BigEndianInt):
+            rows.append((attr, sedes.length or 0, 0, 0.0, False))
+        else:
+            rows.append((attr, None, sedes.min_length, sedes.max_length, sedes.allow_empty))
+    return tuple(rows)
+
+
+_HEADER_SEDES = _header_sedes()
+
+
+def encode_header(header: Any) -> bytes:
+    """``rlp.encode(header)`` for a Prague header, by the plain encoder: integers big-endian
+    (minimal, or padded to the field's fixed length: the 256-byte bloom), byte strings as
+    they are. Anything rlp's sedes would refuse (a wrong type or length) goes to rlp, for
+    its checks and errors. ``tests/chains/test_statedb.py`` compares with ``rlp.encode``."""
+    items = []
+    for attr, length, min_length, max_length, allow_empty in _HEADER_SEDES:
+        value = getattr(header, attr)
+        kind = value.__class__
+        if length is not None and kind is int and value >= 0:
+            if length:
+                if value >= 1 << (8 * length):
+                    return bytes(rlp.encode(header))
+                items.append(value.to_bytes(length, "big"))
+            else:
+                items.append(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+        elif (
+            length is None
+            and kind is bytes
+            and (min_length <= len(value) <= max_length or (allow_empty and not value))
+        ):
+            items.append(value)
+        else:
+            return bytes(rlp.encode(header))
+    return encode_node(items)
+
+
 def _replace_header_fields(header: Any, changes: dict[str, Any]) -> Any:
     """``header.copy(**changes)`` for a Prague header, without its constructor.
 
@@ -266,6 +309,9 @@ class DevVM(PragueVM):
             return super().finalize_block(block)
         meta_witness = self.state.persist()
         header = replace_fields(block.header, state_root=self.state.state_root)
+        # the sealed header's RLP and hash, filled as rlp and py-evm would on first use
+        header._cached_rlp = encode_header(header)
+        header._hash = _keccak(header._cached_rlp)
         return BlockAndMetaWitness(replace_fields(block, header=header), meta_witness)
 
     @staticmethod

@@ -10,6 +10,14 @@ devnet does not need:
   are written, plus the intermediate ones a block superseded (content-addressed, a few
   kB per block). The account diff is applied straight to the trie instead of through a
   squashing scratch copy.
+- **A block's changes written to each trie at once.** py-evm writes a changed slot or
+  account into its trie one key at a time, so the nodes above it are decoded, encoded,
+  hashed and stored again for every key. Here ``make_state_root`` hands each storage
+  trie its block's slot changes, and the account trie its account changes, as one batch
+  (``_PlainTrie.update_many``): one descent from the root, each changed node encoded and
+  stored once, bottom-up. The trie of a set of keys is unique, so the roots and every
+  node reachable from them are the same; the database no longer receives the
+  intermediate nodes a key-by-key write leaves behind (nothing reaches them).
 - **Caches survive sealing.** ``make_state_root`` empties the account trie's read cache
   (here it is brought up to date with the diff it writes instead); ``AccountDB.persist``
   empties its account cache and drops every per-account storage database (with its read
@@ -51,7 +59,7 @@ import contextlib
 import functools
 import itertools
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import rlp
 from eth.constants import BLANK_ROOT_HASH
@@ -61,7 +69,7 @@ from eth.db.backends.memory import MemoryDB
 from eth.db.batch import BatchDB
 from eth.db.cache import CacheDB
 from eth.db.hash_trie import HashTrie
-from eth.db.journal import JournalDB
+from eth.db.journal import DELETE_WRAPPED, REVERT_TO_WRAPPED, JournalDB
 from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
 from eth.db.witness import MetaWitness
 from eth.rlp.accounts import Account
@@ -83,6 +91,7 @@ _NODES: dict[bytes, list[Any]] = {}
 _READS: dict[tuple[bytes, bytes], bytes] = {}
 #: Decoded accounts by their RLP encoding (``Account`` objects are immutable).
 _ACCOUNTS: dict[bytes, Account] = {}
+_ZERO_COUNT = to_bytes(0)  # a fresh storage database's clear count
 _MEMO_LIMIT = 1 << 15  # ~40 MB at most per memo (a branch node is ~1 kB of objects)
 
 
@@ -167,6 +176,12 @@ _HP_KEYS: dict[bytes, tuple[tuple[int, ...], bool]] = {}
 def _nibbles(key: bytes) -> tuple[int, ...]:
     """py-trie's ``bytes_to_nibbles`` without a generator per byte."""
     return tuple(itertools.chain.from_iterable(map(_PAIRS.__getitem__, key)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _key_nibbles(key: bytes) -> tuple[int, ...]:
+    """The nibbles of a trie key (the same slots and accounts change block after block)."""
+    return _nibbles(key)
 
 
 def _hp_decode(prefixed: bytes) -> tuple[tuple[int, ...], bool]:
@@ -272,6 +287,101 @@ class _PlainTrie(HexaryTrie):
             return [_hp_encode(current_key[:common], False), self._persist_node(new_node)]
         return new_node
 
+    # -- batched writes: a block's changes to one trie, each changed node encoded once --
+
+    def update_many(self, changes: list[tuple[bytes, bytes]]) -> None:
+        """Apply ``changes`` ((key, value) pairs, distinct keys; ``b""`` deletes) at once.
+
+        The trie of a set of keys is unique, so the root is the one ``set`` gives key by
+        key; but instead of walking from the root once per key (re-encoding and storing
+        the nodes above it every time), the changes are merged in one descent and each
+        changed node is encoded, hashed and stored once, bottom-up. The database gets the
+        nodes of the new trie (not the intermediate ones a key-by-key write also stores).
+        """
+        if not changes:
+            return
+        items = sorted((_key_nibbles(key), value) for key, value in changes)
+        try:
+            new_root = self._update(self.get_node(self.root_hash), items, 0)
+        except KeyError as exc:
+            self._raise_missing_node(exc, changes[0][0])
+        self.root_hash = self._set_raw_node(new_root)
+
+    def _update(self, node: Any, items: list[tuple[tuple[int, ...], bytes]], depth: int) -> Any:
+        """``node`` (at ``depth`` nibbles) with ``items`` applied: sorted (nibbles, value)
+        pairs that all pass through it. Returns the new node, decoded, not yet stored."""
+        fresh: dict[int, Any] = {}  # slot -> new child node, decoded (stored once, at the end)
+        if node == BLANK_NODE:
+            items = [item for item in items if item[1]]
+            if len(items) < 2:
+                return [_hp_encode(items[0][0][depth:], True), items[0][1]] if items else node
+            first, last = items[0][0], items[-1][0]  # sorted: their prefix is everyone's
+            common = depth
+            while common < len(first) and common < len(last) and first[common] == last[common]:
+                common += 1
+            if common > depth:
+                return self._prefixed(first[depth:common], self._update(node, items, common))
+            branch = [BLANK_NODE] * 17
+        elif len(node) == 2:
+            path, is_leaf = _hp_decode(node[0])
+            end = depth + len(path)
+            if is_leaf:
+                if len(items) == 1 and items[0][0][depth:] == path:
+                    return [node[0], items[0][1]] if items[0][1] else BLANK_NODE
+            elif items[0][0][depth:end] == path and items[-1][0][depth:end] == path:
+                return self._prefixed(path, self._update(self.get_node(node[1]), items, end))
+            # the keys part somewhere on this node's path: open it into a branch
+            branch = [BLANK_NODE] * 17
+            if not path:
+                branch[16] = node[1]
+            elif len(path) == 1 and not is_leaf:
+                branch[path[0]] = node[1]
+            else:
+                fresh[path[0]] = [_hp_encode(path[1:], is_leaf), node[1]]
+        else:
+            branch = node  # a copy (get_node's) or built here: edited in place
+        start, count = 0, len(items)
+        while start < count:
+            key = items[start][0]
+            if len(key) == depth:  # sorts first among the keys through this node
+                branch[16] = items[start][1]
+                start += 1
+                continue
+            nibble = key[depth]
+            stop = start + 1
+            while stop < count and items[stop][0][depth] == nibble:
+                stop += 1
+            child = fresh[nibble] if nibble in fresh else self.get_node(branch[nibble])
+            fresh[nibble] = self._update(child, items[start:stop], depth + 1)
+            start = stop
+        # normalise as py-trie does: a branch keeps two or more entries (children, value)
+        for nibble, child in fresh.items():
+            branch[nibble] = child
+        occupied = [nibble for nibble in range(16) if branch[nibble] != BLANK_NODE]
+        if len(occupied) + (branch[16] != BLANK_NODE) >= 2:
+            for nibble, child in fresh.items():
+                if child != BLANK_NODE:
+                    branch[nibble] = self._persist_node(child)
+            return branch
+        if not occupied:
+            return [_hp_encode((), True), branch[16]] if branch[16] != BLANK_NODE else BLANK_NODE
+        nibble = occupied[0]
+        if nibble in fresh:
+            return self._prefixed((nibble,), fresh[nibble])
+        return self._prefixed((nibble,), self.get_node(branch[nibble]), branch[nibble])
+
+    def _prefixed(self, path: tuple[int, ...], child: Any, reference: Any = None) -> Any:
+        """``child`` under ``path`` more nibbles: a leaf or extension absorbs the path, a
+        branch gets an extension (``reference``: the branch's, if already stored)."""
+        if child == BLANK_NODE:
+            return BLANK_NODE
+        if len(child) == 2:
+            child_path, is_leaf = _hp_decode(child[0])
+            return [_hp_encode(path + child_path, is_leaf), child[1]]
+        if reference is None:
+            reference = self._persist_node(child)
+        return [_hp_encode(path, False), reference]
+
     def get_node(self, node_hash: Any) -> Any:
         if node_hash.__class__ is list:  # an embedded node, already decoded
             return node_hash
@@ -333,6 +443,12 @@ class _PlainStorageLookup(StorageLookup):
             return self._write_trie
         return _PlainTrie(self._db, root_hash=self._starting_root_hash)
 
+    def set_many(self, changes: list[tuple[bytes, bytes]]) -> None:
+        """Write (slot key, RLP value) pairs (``b""``: delete) to the write trie at once:
+        the trie ``__setitem__`` / ``__delitem__`` give slot by slot."""
+        trie = cast(_PlainTrie, self._get_write_trie())
+        trie.update_many([(_slot_key(key), value) for key, value in changes])
+
     def _get_write_trie(self) -> HexaryTrie:
         if self._trie_nodes_batch is None:
             self._trie_nodes_batch = BatchDB(self._db, read_through_deletes=True)
@@ -367,13 +483,31 @@ class _DevStorageDB(AccountStorageDB):
             return 0
         return _decode_uint(encoded)
 
+    def make_storage_root(self) -> None:
+        # py-evm's: lock the changes, then persist them through the read cache into the
+        # lookup's trie one slot at a time; here the trie takes them in one batch.
+        self.lock_changes()
+        changes = self._locked_changes._journal.pop_all()
+        cache = self._storage_cache._cached_values
+        writes = []
+        for key, value in changes.items():
+            if value is DELETE_WRAPPED:
+                if key in cache:
+                    del cache[key]
+                writes.append((key, b""))
+            elif value is not REVERT_TO_WRAPPED:
+                cache[key] = cast(bytes, value)
+                writes.append((key, cast(bytes, value)))
+        if writes:
+            cast(_PlainStorageLookup, self._storage_lookup).set_many(writes)
+
     def keep_after_persist(self) -> None:
         """Become what a fresh store on the committed root would be, read cache included.
 
         After ``persist`` the lookup sits on the new root with no pending tries; a fresh
         store would also start its clear counter at zero and log no accessed slots.
         """
-        self._clear_count = JournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: to_bytes(0)}))
+        self._clear_count = JournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: _ZERO_COUNT}))
         self._accessed_slots.clear()
         # A storage wipe that left no writes behind (an empty account touched and deleted
         # under EIP-161, e.g. a precompile called with no value) is not committed, so the
@@ -451,6 +585,11 @@ class DevAccountDB(AccountDB):
         a = self._get_account(address)
         self._set_account(address, Account(nonce, a.balance, a.storage_root, a.code_hash))
 
+    def _set_storage_root(self, address: Any, new_storage_root: Any) -> None:
+        # py-evm's, without rlp's ``copy`` (make_state_root sets each changed root)
+        a = self._get_account(address)
+        self._set_account(address, Account(a.nonce, a.balance, new_storage_root, a.code_hash))
+
     def _set_account(self, address: Any, account: Any) -> None:
         # py-evm's, with the encoding built directly (rlp's sedes walk is ~10x slower)
         self._account_cache[address] = account
@@ -500,7 +639,11 @@ class DevAccountDB(AccountDB):
             self._account_cache[address] = account
 
     def _apply_account_diff_without_proof(self, diff: Any, trie: Any) -> None:
-        super()._apply_account_diff_without_proof(diff, trie)
+        # py-evm's deletes, then writes, account by account; here in one batch (the keys
+        # are distinct, so the order does not matter)
+        changes = [(_address_key(address), b"") for address in diff.deleted_keys()]
+        changes += [(_address_key(address), value) for address, value in diff.pending_items()]
+        trie._db.update_many(changes)
         self._applied_diffs.append(diff)
 
     def make_state_root(self) -> Any:
@@ -508,7 +651,7 @@ class DevAccountDB(AccountDB):
         # one it mirrors only by the diff just applied, so update the cache with that diff.
         cached = self._trie_cache._cached_values
         self._applied_diffs = []
-        root = super().make_state_root()
+        root = super().make_state_root() if self.logger.show_debug2 else self._make_state_root()
         for diff in self._applied_diffs:
             for address, encoded in diff.pending_items():
                 cached[address] = encoded
@@ -518,6 +661,27 @@ class DevAccountDB(AccountDB):
         self._applied_diffs = []
         self._trie_cache._cached_values = cached
         return root
+
+    def _make_state_root(self) -> Any:
+        """py-evm's ``make_state_root`` without its debug line per changed storage root
+        (an f-string built whether or not debug logging is on), writing the account trie
+        directly (its ``squash_changes`` yields the trie itself)."""
+        stores = self._account_stores
+        dirty = [(address, stores[address]) for address in self._dirty_accounts]
+        for _address, store in dirty:
+            store.make_storage_root()
+        for address, store in dirty:
+            if store.has_changed_root:
+                storage_root = store.get_changed_root()
+                if self.account_exists(address) or storage_root != BLANK_ROOT_HASH:
+                    self._set_storage_root(address, storage_root)
+        self._journaldb.persist()
+        diff = self._journaltrie.diff()
+        if diff.deleted_keys() or diff.pending_items():
+            self._apply_account_diff_without_proof(diff, self._trie)
+        self._journaltrie.reset()
+        self._trie_cache.reset_cache()
+        return self.state_root
 
     def _get_address_store(self, address: Any) -> Any:
         store = self._account_stores.get(address)

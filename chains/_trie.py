@@ -8,11 +8,14 @@ keys with no intermediate database: the same node encodings, the same hashes, on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import rlp
 from eth_utils import keccak
+
+from chains._interpreter import _keccak
 
 __all__ = ["BLANK_ROOT", "encode_node", "ordered_trie_root"]
 
@@ -75,10 +78,16 @@ def _hex_prefix(nibbles: Sequence[int], *, is_leaf: bool) -> bytes:
     return bytes(packed[i] << 4 | packed[i + 1] for i in range(0, len(packed), 2))
 
 
+@functools.lru_cache(maxsize=4096)
+def _index_key(index: int) -> tuple[int, ...]:
+    """The nibbles of an ordered trie's key ``rlp(index)``."""
+    return _nibbles(rlp.encode(index))
+
+
 def _reference(node: Any) -> Any:
     """A child is embedded when its encoding is shorter than 32 bytes, else its hash."""
-    encoded = rlp.encode(node)
-    return node if len(encoded) < 32 else keccak(encoded)
+    encoded = encode_node(node)
+    return node if len(encoded) < 32 else _keccak(encoded)
 
 
 def _build(items: Sequence[tuple[tuple[int, ...], bytes]], depth: int) -> Any:
@@ -114,5 +123,5 @@ def ordered_trie_root(values: Sequence[bytes]) -> bytes:
     """Root hash of the trie mapping ``rlp(i)`` to ``values[i]``."""
     if not values:
         return BLANK_ROOT
-    items = sorted((_nibbles(rlp.encode(i)), bytes(v)) for i, v in enumerate(values))
-    return keccak(rlp.encode(_build(items, 0)))
+    items = sorted((_index_key(i), bytes(v)) for i, v in enumerate(values))
+    return _keccak(encode_node(_build(items, 0)))

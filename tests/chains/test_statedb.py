@@ -10,19 +10,21 @@ transactions per block, and transactions that revert after writing.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import rlp
 from chain_reference import ReferenceVM
-from eth_utils import ValidationError
+from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
+from eth_utils import ValidationError, keccak
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
 from chains._evm import VM_CLASSES as _VM_CLASSES
-from chains._evm import encode_receipt, replace_fields
+from chains._evm import encode_header, encode_receipt, replace_fields
 
 # runtime: SSTORE(calldata[0:32], calldata[32:64]); if calldata[64:96] != 0: REVERT
 STORE = bytes.fromhex("60203560003555604035600e57005b5f5ffd")
@@ -325,6 +327,115 @@ def test_account_trie_cache_follows_the_roots_written() -> None:
         )
 
 
+def _reachable(db: Any, root: bytes, *, accounts: bool = True) -> dict[bytes, bytes]:
+    """Every node of the state trie at ``root`` by hash (storage tries and code included)."""
+    from eth.rlp.accounts import Account
+
+    nodes: dict[bytes, bytes] = {}
+    pending: list[tuple[Any, bool]] = [(root, accounts)]
+    while pending:
+        ref, is_account_trie = pending.pop()
+        if ref == b"" or ref == BLANK_ROOT_HASH:
+            continue
+        if isinstance(ref, bytes):
+            nodes[ref] = db[ref]
+            node = rlp.decode(db[ref])
+        else:
+            node = ref  # embedded
+        if len(node) == 17:
+            pending.extend((child, is_account_trie) for child in node[:16])
+        elif node[0][0] >> 4 >= 2:  # a leaf
+            if is_account_trie:
+                account = rlp.decode(node[1], sedes=Account)
+                pending.append((account.storage_root, False))
+                if account.code_hash != EMPTY_SHA3:
+                    nodes[account.code_hash] = db[account.code_hash]
+        else:
+            pending.append((node[1], is_account_trie))
+    return nodes
+
+
+_MANY = [bytes([0x10 + i]) * 20 for i in range(40)]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_batched_state_root_matches_py_evm(seed: int) -> None:
+    """Many blocks of random writes over many accounts and slots — balances, nonces,
+    code, slots set and zeroed, storage wiped, accounts deleted (emptied, or created and
+    destroyed in one transaction as EIP-6780 allows), changes rolled back — then
+    ``persist``: the same state root as py-evm's ``AccountDB`` at every block, and the
+    same nodes (account and storage tries, code) reachable from it."""
+    from eth.db.account import AccountDB
+    from eth.db.atomic import AtomicDB
+
+    from chains._statedb import DevAccountDB
+
+    rnd = random.Random(seed)
+    raws = [AtomicDB(), AtomicDB()]
+    dbs = [DevAccountDB(raws[0]), AccountDB(raws[1])]
+    for _block in range(25):
+        ops: list[tuple[Any, ...]] = []
+        for _tx in range(rnd.randint(1, 6)):
+            ops.append(("lock",))
+            checkpoint = rnd.random() < 0.3
+            if checkpoint:
+                ops.append(("record",))
+            wiped = set()  # py-evm rolls back at most one wipe of an account at once
+            for _ in range(rnd.randint(1, 12)):
+                address = rnd.choice(_MANY[: rnd.choice([3, 40])])
+                kind = rnd.choices(
+                    ["balance", "nonce", "storage", "code", "wipe", "delete", "ephemeral"],
+                    weights=[4, 2, 12, 1, 1, 1, 1],
+                )[0]
+                if kind in ("wipe", "delete"):
+                    kind = "balance" if checkpoint and address in wiped else kind
+                    wiped.add(address)
+                if kind == "storage":
+                    value = rnd.choice([0, 0, 1, rnd.randrange(1 << 256)])
+                    ops.append((kind, address, rnd.randrange(rnd.choice([4, 64, 1 << 256])), value))
+                else:
+                    ops.append((kind, address, rnd.randrange(1, 1 << 64)))
+            if checkpoint:
+                ops.append((rnd.choice(["commit", "discard"]),))
+        for db in dbs:
+            checkpoints: list[Any] = []
+            for op in ops:
+                kind = op[0]
+                if kind == "lock":
+                    db.lock_changes()
+                elif kind == "record":
+                    checkpoints.append(db.record())
+                elif kind in ("commit", "discard"):
+                    getattr(db, kind)(checkpoints.pop())
+                elif kind == "balance":
+                    db.set_balance(op[1], op[2])
+                elif kind == "nonce":
+                    db.set_nonce(op[1], op[2])
+                elif kind == "storage":
+                    db.set_storage(op[1], op[2], op[3])
+                elif kind == "code":
+                    db.set_code(op[1], op[2].to_bytes(8, "big") * 3)
+                elif kind == "wipe":
+                    db.delete_storage(op[1])
+                elif kind == "delete":
+                    db.delete_account(op[1])
+                elif kind == "ephemeral":  # a new account writes storage, then is destroyed
+                    fresh = keccak(op[1] + op[2].to_bytes(8, "big"))[:20]
+                    db.set_nonce(fresh, 1)
+                    db.set_storage(fresh, 1, op[2])
+                    db.delete_account(fresh)
+            db.persist()
+        assert dbs[0].state_root == dbs[1].state_root
+        nodes = _reachable(raws[0], dbs[0].state_root)
+        assert nodes == _reachable(raws[1], dbs[1].state_root)
+        fresh_db = AccountDB(raws[0], dbs[0].state_root)  # a restart reads the same state
+        for address in _MANY:
+            assert fresh_db.get_balance(address) == dbs[1].get_balance(address)
+            assert [fresh_db.get_storage(address, s) for s in range(4)] == [
+                dbs[1].get_storage(address, s) for s in range(4)
+            ]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     gas_limit=st.integers(5000, 60_000_000),
@@ -470,3 +581,45 @@ def test_replace_fields_matches_rlp_copy(changes: dict[str, Any]) -> None:
     assert rlp.encode(ours) == rlp.encode(theirs) and ours.hash == theirs.hash
     with pytest.raises(TypeError, match="no field"):
         replace_fields(header, gas_usd=1)
+
+
+_HEADER_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "difficulty": st.integers(0, 2**80),
+        "block_number": st.integers(0, 2**64),
+        "gas_limit": st.integers(0, 2**64),
+        "base_fee_per_gas": st.integers(0, 2**256),
+        "blob_gas_used": st.integers(0, 2**64),
+        "excess_blob_gas": st.integers(0, 2**64),
+        "coinbase": st.binary(min_size=20, max_size=20),
+        "mix_hash": st.binary(max_size=40),
+        "nonce": st.binary(min_size=8, max_size=12),
+        "parent_beacon_block_root": st.binary(min_size=32, max_size=32),
+        "withdrawals_root": st.binary(min_size=32, max_size=32),
+    },
+)
+
+
+@settings(deadline=None)
+@given(_HEADER_CHANGES, _HEADER_FIELDS)
+def test_header_encoder_matches_rlp(changes: dict[str, Any], more: dict[str, Any]) -> None:
+    """``encode_header`` gives rlp's bytes for any field values (zeros, the fixed-size
+    bloom, long extra data), and the sealed header's hash is py-evm's."""
+    chain = Chain(ChainConfig(chain_id=1))
+    chain.transact(to=chain.accounts[1].address, value=1)
+    sealed = chain.get_block(1).header
+    assert sealed.hash == sealed.copy().hash and sealed._cached_rlp == rlp.encode(sealed.copy())
+    header = sealed.copy(**changes, **more)
+    assert encode_header(header) == rlp.encode(header)
+
+
+def test_header_encoder_refuses_what_rlp_refuses() -> None:
+    """A field of the wrong length or type reaches rlp's own checks and error."""
+    header = Chain(ChainConfig(chain_id=1)).get_block(0).header
+    for bad in ({"coinbase": b"\x01" * 19}, {"bloom": 1 << 2048}, {"gas_used": -1}):
+        broken = replace_fields(header, **bad)
+        with pytest.raises(rlp.exceptions.SerializationError):
+            rlp.encode(broken)
+        with pytest.raises(rlp.exceptions.SerializationError):
+            encode_header(broken)

@@ -12,6 +12,7 @@ from eth.rlp.accounts import Account
 from hypothesis import given
 from hypothesis import strategies as st
 from trie import HexaryTrie
+from trie.constants import BLANK_NODE_HASH
 
 from chains._statedb import _encode_account, _PlainTrie, clear_trie_memo
 from chains._trie import encode_node, ordered_trie_root
@@ -92,3 +93,73 @@ def test_node_encoding_matches_rlp(node: Any) -> None:
 def test_account_encoding_matches_rlp(nonce: int, balance: int, root: bytes, code: bytes) -> None:
     account = Account(nonce, balance, root, code)
     assert _encode_account(account) == rlp.encode(account, sedes=Account)
+
+
+def _nodes(db: dict[bytes, bytes], root: bytes) -> dict[bytes, bytes]:
+    """Every node reachable from ``root`` by hash (the root is stored even if short)."""
+    found: dict[bytes, bytes] = {}
+    pending: list[Any] = [root]
+    while pending:
+        ref = pending.pop()
+        if ref == b"" or ref == BLANK_NODE_HASH:
+            continue
+        node = ref
+        if isinstance(ref, bytes):
+            found[ref] = db[ref]
+            node = rlp.decode(db[ref])
+        if len(node) == 17:
+            pending.extend(node[:16])
+        elif node[0][0] >> 4 < 2:  # an extension
+            pending.append(node[1])
+    return found
+
+
+#: several blocks of writes to one trie, all its keys of one length (as in the state tries)
+_blocks = st.integers(1, 4).flatmap(
+    lambda length: st.lists(
+        st.lists(
+            st.tuples(
+                st.binary(min_size=length, max_size=length).map(
+                    lambda b: bytes(x % 5 * 0x11 for x in b)
+                ),
+                st.sampled_from([b"", b"\x01", b"\x7f", b"\x80", b"x" * 33]),
+            ),
+            max_size=40,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+
+
+@given(_blocks, st.booleans())
+def test_batched_writes_match_py_trie(blocks: list[list[tuple[bytes, bytes]]], clear: bool) -> None:
+    """A block's writes and deletes applied at once (``update_many``) against py-trie's
+    key by key: the same root after every block, and the same nodes reachable from it."""
+    reference, batched = HexaryTrie({}), _PlainTrie({})
+    for i, writes in enumerate(blocks):
+        changes = dict(writes)  # one value per key (the last), as a block's diff
+        for key, value in changes.items():
+            reference[key] = value
+        if clear and i == len(blocks) // 2:
+            clear_trie_memo()
+        batched.update_many(list(changes.items()))
+        assert batched.root_hash == reference.root_hash
+        assert _nodes(batched.db, batched.root_hash) == _nodes(reference.db, reference.root_hash)
+        assert all(batched[key] == reference[key] for key in changes)
+
+
+def test_batched_writes_32_byte_keys_match_py_trie() -> None:
+    rnd = random.Random(11)
+    reference, batched = HexaryTrie({}), _PlainTrie({})
+    keys = [rnd.randbytes(32) for _ in range(400)]
+    for block in range(60):
+        changes = {
+            rnd.choice(keys): rnd.choice([b"", rnd.randbytes(rnd.randint(1, 40))])
+            for _ in range(rnd.randint(0, 50))
+        }
+        for key, value in changes.items():
+            reference[key] = value
+        batched.update_many(list(changes.items()))
+        assert batched.root_hash == reference.root_hash, block
+    assert _nodes(batched.db, batched.root_hash) == _nodes(reference.db, reference.root_hash)
