@@ -72,6 +72,8 @@ class _Pending:
     evm_receipts: list[Any] = field(default_factory=list)
     receipts: list[Receipt] = field(default_factory=list)
     log_count: int = 0
+    #: the key of the state reads see while nothing is included (see ``_read_state_key``)
+    read_key: tuple[Any, ...] | None = None
 
 
 #: py-evm's unsigned typed transaction classes → the builder making their signed form.
@@ -141,6 +143,10 @@ class BlockBuilder:
     _tx_listeners: list[Callable[[SignedTransactionAPI], None]]
     _queue: TxQueue
     _live_state: Any
+    #: results of reads by (state key, sender, to, data, value, gas): see ``simulate``
+    _read_memo: dict[tuple[Any, ...], Any]
+    #: the last ``_ancestors`` answer, by (block number, hash of the block before it)
+    _ancestors_memo: tuple[Any, tuple[Hash32, ...]]
     #: dev controls (chains/_dev.py): the next block's coinbase, base fee and prevrandao,
     #: and a fixed gap between block timestamps
     _coinbase: bytes = ZERO_ADDRESS
