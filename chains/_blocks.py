@@ -10,6 +10,7 @@ chain's records (sealed blocks, the transaction index, the pending operations).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -663,6 +664,8 @@ class BlockBuilder:
     def _canonical(address: str | bytes) -> Address:
         if isinstance(address, bytes) and len(address) == 20:
             return Address(address)
+        if address.__class__ is str:
+            return _canonical_str(address)  # type: ignore[arg-type]
         try:
             return Address(to_canonical_address(address))
         except (ValueError, TypeError) as exc:
@@ -698,6 +701,17 @@ class BlockBuilder:
         if not isinstance(kv, dict):
             raise ChainError(f"chain {self.name}: its database is not the in-memory py-evm one")
         return kv
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_str(address: str) -> Address:
+    """``to_canonical_address`` of a string, memoised: calls and transactions name the
+    same few contracts and senders by their checksummed strings over and over (a pure
+    function; an invalid string raises every time, lru_cache keeps no exceptions)."""
+    try:
+        return Address(to_canonical_address(address))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not an address: {address!r}") from exc
 
 
 def _block_size(header: Any, transactions: Sequence[SignedTransactionAPI]) -> int:
