@@ -24,7 +24,7 @@ from eth.db.atomic import AtomicDB
 from eth.vm.chain_context import ChainContext
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address, Hash32
-from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
+from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
 from chains._clock import Clock
 from chains._config import ChainConfig
@@ -47,6 +47,7 @@ from chains._evm import (
     sign_tx,
     validate_transaction,
 )
+from chains._interpreter import _keccak
 from chains._pool import TxQueue, check_replacement
 from chains._predeploys import PREDEPLOYS
 from chains._trie import ordered_trie_root
@@ -197,7 +198,7 @@ class BlockBuilder:
 
     def _prevrandao(self, number: int) -> bytes:
         # Random on a real chain; here derived from the seed so runs are reproducible.
-        return keccak(b"testbed-prevrandao" + f"{self.seed}:{self.chain_id}:{number}".encode())
+        return _keccak(b"testbed-prevrandao" + f"{self.seed}:{self.chain_id}:{number}".encode())
 
     def _ancestors(self, number: int | None = None) -> tuple[Hash32, ...]:
         """Hashes of the blocks before block ``number`` (default: the next one), newest first.
@@ -205,9 +206,15 @@ class BlockBuilder:
         What BLOCKHASH sees while block ``number`` executes: at most the last 256.
         """
         end = len(self._blocks) if number is None else number
-        return tuple(
+        # the last hash fixes the others (each block commits to its parent's hash)
+        key = (end, self._blocks[end - 1].hash if end else None)
+        if self._ancestors_memo[0] == key:
+            return self._ancestors_memo[1]
+        hashes = tuple(
             Hash32(b.hash) for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
         )
+        self._ancestors_memo = (key, hashes)
+        return hashes
 
     def _open(self, timestamp: int | None = None) -> _Pending:
         pending = self._pending
@@ -233,7 +240,7 @@ class BlockBuilder:
             gas_limit=self.config.gas_limit,
             mix_hash=self._next_prevrandao or self._prevrandao(number),
             extra_data=self._extra_data,
-            parent_beacon_block_root=keccak(b"testbed-beacon" + parent.hash),
+            parent_beacon_block_root=_keccak(b"testbed-beacon" + parent.hash),
         )
         if self._next_base_fee is not None:
             header = header.copy(base_fee_per_gas=self._next_base_fee)

@@ -210,21 +210,28 @@ def _header_from_parent(parent: Any, **params: Any) -> Any:
     class at a time, to validate each fork's fields). Anything else goes to py-evm."""
     if parent is None or parent.__class__ is not PragueBlockHeader or set(params) != _HEADER_PARAMS:
         return create_prague_header_from_parent(parent, **params)
-    return PragueBlockHeader(
-        difficulty=POST_MERGE_DIFFICULTY,
-        block_number=BlockNumber(parent.block_number + 1),
-        gas_limit=params["gas_limit"],
-        timestamp=params["timestamp"],
-        coinbase=params["coinbase"],
-        parent_hash=parent.hash,
-        state_root=parent.state_root,
-        extra_data=params["extra_data"],
-        mix_hash=params["mix_hash"],
-        nonce=POST_MERGE_NONCE,
-        base_fee_per_gas=calculate_expected_base_fee_per_gas(parent),
-        excess_blob_gas=calc_excess_blob_gas_prague(parent),
-        parent_beacon_block_root=params["parent_beacon_block_root"],
-    )
+    # the constructor's defaults for the other fields, without the constructor (see
+    # _replace_header_fields: it validates nothing, only stores each field)
+    fields = {
+        "difficulty": POST_MERGE_DIFFICULTY,
+        "block_number": BlockNumber(parent.block_number + 1),
+        "gas_limit": params["gas_limit"],
+        "timestamp": params["timestamp"],
+        "coinbase": params["coinbase"],
+        "parent_hash": parent.hash,
+        "state_root": parent.state_root,
+        "extra_data": params["extra_data"],
+        "mix_hash": params["mix_hash"],
+        "nonce": POST_MERGE_NONCE,
+        "base_fee_per_gas": calculate_expected_base_fee_per_gas(parent),
+        "excess_blob_gas": calc_excess_blob_gas_prague(parent),
+        "parent_beacon_block_root": params["parent_beacon_block_root"],
+    }
+    return _replace_header_fields(_DEFAULT_HEADER, fields)
+
+
+#: A Prague header with the constructor's defaults (the template of new headers).
+_DEFAULT_HEADER = PragueBlockHeader(difficulty=0, block_number=0, gas_limit=0, timestamp=0)
 
 
 class DevVM(PragueVM):
