@@ -384,9 +384,15 @@ def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
     same EIP-2718 payload with libsecp256k1's deterministic RFC 6979 nonce, so the
     signature — and the transaction hash — is identical (``tests/chains/test_chain.py``).
     """
-    digest = _keccak(unsigned.get_message_for_signing())
+    fields = _dynamic_fee_fields(unsigned)
+    if fields is None:
+        message = unsigned.get_message_for_signing()
+    else:
+        message = b"\x02" + encode_node(fields)
+    digest = _keccak(message)
     signature = cached_signer(key.to_bytes()).sign_recoverable(digest, hasher=None)
-    return TX_BUILDER.new_dynamic_fee_transaction(
+    y_parity, r, s = signature[64], int.from_bytes(signature[:32]), int.from_bytes(signature[32:64])
+    tx = TX_BUILDER.new_dynamic_fee_transaction(
         unsigned.chain_id,
         unsigned.nonce,
         unsigned.max_priority_fee_per_gas,
@@ -396,10 +402,46 @@ def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
         unsigned.value,
         unsigned.data,
         unsigned.access_list,
-        signature[64],
-        int.from_bytes(signature[:32]),
-        int.from_bytes(signature[32:64]),
+        y_parity,
+        r,
+        s,
     )
+    if fields is not None:
+        # rlp.encode of the signed payload: the same fields, then y_parity, r, s as
+        # minimal big-endian integers. rlp keeps an object's encoding in its own
+        # ``_cached_rlp`` slot (and returns it from encode()); the hash is keccak of the
+        # type byte and that encoding (``TypedTransaction.hash``).
+        payload = encode_node([*fields, _int_bytes(y_parity), _int_bytes(r), _int_bytes(s)])
+        tx._inner._cached_rlp = payload
+        tx.__dict__["hash"] = _keccak(b"\x02" + payload)
+    return tx
+
+
+def _int_bytes(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
+def _dynamic_fee_fields(unsigned: Any) -> list[Any] | None:
+    """The RLP items of an unsigned EIP-1559 transaction without an access list (rlp's
+    sedes: integers minimal big-endian, ``to`` 20 bytes or empty, the data, an empty
+    list), or ``None`` for anything else (rlp's own path then)."""
+    ints = (
+        unsigned.chain_id,
+        unsigned.nonce,
+        unsigned.max_priority_fee_per_gas,
+        unsigned.max_fee_per_gas,
+        unsigned.gas,
+    )
+    to, value, data = unsigned.to, unsigned.value, unsigned.data
+    if (
+        unsigned.access_list
+        or any(v.__class__ is not int or v < 0 for v in (*ints, value))
+        or to.__class__ is not bytes
+        or len(to) not in (0, 20)
+        or data.__class__ is not bytes
+    ):
+        return None
+    return [*(_int_bytes(v) for v in ints), to, _int_bytes(value), data, []]
 
 
 @functools.lru_cache(maxsize=4096)
