@@ -20,7 +20,7 @@ from typing import Any
 
 import coincurve
 from eth._utils.address import generate_contract_address
-from eth.abc import SignedTransactionAPI
+from eth.abc import ComputationAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, POST_MERGE_DIFFICULTY, POST_MERGE_NONCE
 from eth.exceptions import Revert
 from eth.rlp.logs import Log
@@ -45,6 +45,7 @@ from eth.vm.forks.prague.headers import (
 )
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
 from eth.vm.message import Message
 from eth_keys.datatypes import PrivateKey
 from eth_typing import BlockNumber
@@ -106,6 +107,34 @@ class DevExecutor(PragueTransactionExecutor):
             refund=msg_refund,
             is_delegation=is_delegation,
         )
+
+    def finalize_computation(
+        self, transaction: SignedTransactionAPI, computation: ComputationAPI
+    ) -> ComputationAPI:
+        if self.vm_state.logger.show_debug2:
+            return super().finalize_computation(transaction, computation)
+        # py-evm's Frontier and Spurious Dragon finalize_computation (no fork after them
+        # overrides it), minus the debug lines they format for every transaction whether
+        # or not debug logging is on (hex of the sender and the coinbase).
+        state = self.vm_state
+        gas_remaining = computation.get_gas_remaining()
+        gas_used = transaction.gas - gas_remaining
+        gas_refund = self.calculate_gas_refund(computation, gas_used)
+        floor = self.calc_data_floor_gas(transaction, gas_used, gas_refund)
+        computation.data_floor_gas = floor  # type: ignore[attr-defined]
+        gas_price = state.get_transaction_context(transaction).gas_price
+        refund_amount = (gas_refund + gas_remaining - floor) * gas_price
+        if refund_amount:
+            state.delta_balance(computation.msg.sender, refund_amount)
+        gas_used = transaction.gas - gas_remaining - gas_refund + floor
+        # EIP-161: the coinbase is touched even by a zero fee
+        state.delta_balance(state.coinbase, gas_used * state.get_tip(transaction))
+        for account in computation.get_accounts_for_deletion():
+            state.delete_account(account)
+        for account in collect_touched_accounts(computation):  # EIP-161 state clearing
+            if state.account_exists(account) and state.account_is_empty(account):
+                state.delete_account(account)
+        return computation
 
 
 class StockState(PragueState):
