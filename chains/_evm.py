@@ -49,7 +49,7 @@ from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
 from eth.vm.message import Message
 from eth_keys.datatypes import PrivateKey
 from eth_typing import BlockNumber
-from eth_utils import ValidationError, to_checksum_address
+from eth_utils import ValidationError, get_extended_debug_logger, to_checksum_address
 from rlp.sedes.serializable import make_immutable
 
 from chains._errors import (
@@ -142,9 +142,20 @@ class StockState(PragueState):
     computation_class = StockComputation
     transaction_executor_class = DevExecutor
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # py-evm's BaseState.logger is a property that looks the logger up by name at
+        # every use (``get_extended_debug_logger(f"eth.vm.state.{class name}")``, a
+        # logging-manager lookup under a lock, a few times per transaction or call);
+        # loggers are singletons by name, so each class keeps the object it returns.
+        super().__init_subclass__(**kwargs)
+        cls.logger = get_extended_debug_logger(f"eth.vm.state.{cls.__name__}")  # type: ignore[misc]
+
 
 class DevState(StockState):
     computation_class = FastComputation  # type: ignore[assignment]
+
+
+StockState.logger = get_extended_debug_logger("eth.vm.state.StockState")  # type: ignore[misc]
 
 
 def logs_bloom(logs: Sequence[Log]) -> int:

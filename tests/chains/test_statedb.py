@@ -470,3 +470,15 @@ def test_replace_fields_matches_rlp_copy(changes: dict[str, Any]) -> None:
     assert rlp.encode(ours) == rlp.encode(theirs) and ours.hash == theirs.hash
     with pytest.raises(TypeError, match="no field"):
         replace_fields(header, gas_usd=1)
+
+
+def test_state_loggers_are_py_evms() -> None:
+    """Each state class keeps the logger py-evm's ``BaseState.logger`` property looks up."""
+    from chain_reference import ReferenceState
+    from eth.vm.state import BaseState
+
+    from chains._evm import DevState, StockState
+
+    for cls in (DevState, StockState, ReferenceState):
+        assert cls.logger is BaseState.logger.fget(cls.__new__(cls))  # type: ignore[attr-defined]
+        assert cls.logger.name == f"eth.vm.state.{cls.__name__}"
