@@ -672,7 +672,7 @@ class BlockBuilder:
         if isinstance(address, bytes) and len(address) == 20:
             return Address(address)
         if address.__class__ is str:
-            return _canonical_str(address)  # type: ignore[arg-type]
+            return _canonical_str(address)
         try:
             return Address(to_canonical_address(address))
         except (ValueError, TypeError) as exc:

@@ -121,7 +121,7 @@ class DevExecutor(PragueTransactionExecutor):
         gas_used = transaction.gas - gas_remaining
         gas_refund = self.calculate_gas_refund(computation, gas_used)
         floor = self.calc_data_floor_gas(transaction, gas_used, gas_refund)
-        computation.data_floor_gas = floor  # type: ignore[attr-defined]
+        computation.data_floor_gas = floor
         gas_price = state.get_transaction_context(transaction).gas_price
         refund_amount = (gas_refund + gas_remaining - floor) * gas_price
         if refund_amount:
@@ -148,14 +148,14 @@ class StockState(PragueState):
         # logging-manager lookup under a lock, a few times per transaction or call);
         # loggers are singletons by name, so each class keeps the object it returns.
         super().__init_subclass__(**kwargs)
-        cls.logger = get_extended_debug_logger(f"eth.vm.state.{cls.__name__}")  # type: ignore[misc]
+        cls.logger = get_extended_debug_logger(f"eth.vm.state.{cls.__name__}")  # type: ignore[method-assign,assignment]
 
 
 class DevState(StockState):
     computation_class = FastComputation  # type: ignore[assignment]
 
 
-StockState.logger = get_extended_debug_logger("eth.vm.state.StockState")  # type: ignore[misc]
+StockState.logger = get_extended_debug_logger("eth.vm.state.StockState")  # type: ignore[method-assign,assignment]
 
 
 def logs_bloom(logs: Sequence[Log]) -> int:
@@ -271,7 +271,9 @@ def _header_from_parent(parent: Any, **params: Any) -> Any:
 
 
 #: A Prague header with the constructor's defaults (the template of new headers).
-_DEFAULT_HEADER = PragueBlockHeader(difficulty=0, block_number=0, gas_limit=0, timestamp=0)
+_DEFAULT_HEADER = PragueBlockHeader(
+    difficulty=0, block_number=BlockNumber(0), gas_limit=0, timestamp=0
+)
 
 
 class DevVM(PragueVM):
@@ -452,7 +454,7 @@ def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
         # ``_cached_rlp`` slot (and returns it from encode()); the hash is keccak of the
         # type byte and that encoding (``TypedTransaction.hash``).
         payload = encode_node([*fields, _int_bytes(y_parity), _int_bytes(r), _int_bytes(s)])
-        tx._inner._cached_rlp = payload
+        tx._inner._cached_rlp = payload  # type: ignore[attr-defined]
         tx.__dict__["hash"] = _keccak(b"\x02" + payload)
     return tx
 
