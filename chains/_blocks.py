@@ -10,6 +10,7 @@ chain's records (sealed blocks, the transaction index, the pending operations).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from eth.db.atomic import AtomicDB
 from eth.vm.chain_context import ChainContext
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address, Hash32
-from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
+from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
 from chains._clock import Clock
 from chains._config import ChainConfig
@@ -46,6 +47,7 @@ from chains._evm import (
     sign_tx,
     validate_transaction,
 )
+from chains._interpreter import _keccak
 from chains._pool import TxQueue, check_replacement
 from chains._predeploys import PREDEPLOYS
 from chains._trie import ordered_trie_root
@@ -72,6 +74,8 @@ class _Pending:
     evm_receipts: list[Any] = field(default_factory=list)
     receipts: list[Receipt] = field(default_factory=list)
     log_count: int = 0
+    #: the key of the state reads see while nothing is included (see ``_read_state_key``)
+    read_key: tuple[Any, ...] | None = None
 
 
 #: py-evm's unsigned typed transaction classes → the builder making their signed form.
@@ -141,6 +145,10 @@ class BlockBuilder:
     _tx_listeners: list[Callable[[SignedTransactionAPI], None]]
     _queue: TxQueue
     _live_state: Any
+    #: results of reads by (state key, sender, to, data, value, gas): see ``simulate``
+    _read_memo: dict[tuple[Any, ...], Any]
+    #: the last ``_ancestors`` answer, by (block number, hash of the block before it)
+    _ancestors_memo: tuple[Any, tuple[Hash32, ...]]
     #: dev controls (chains/_dev.py): the next block's coinbase, base fee and prevrandao,
     #: and a fixed gap between block timestamps
     _coinbase: bytes = ZERO_ADDRESS
@@ -190,7 +198,7 @@ class BlockBuilder:
 
     def _prevrandao(self, number: int) -> bytes:
         # Random on a real chain; here derived from the seed so runs are reproducible.
-        return keccak(b"testbed-prevrandao" + f"{self.seed}:{self.chain_id}:{number}".encode())
+        return _keccak(b"testbed-prevrandao" + f"{self.seed}:{self.chain_id}:{number}".encode())
 
     def _ancestors(self, number: int | None = None) -> tuple[Hash32, ...]:
         """Hashes of the blocks before block ``number`` (default: the next one), newest first.
@@ -198,9 +206,15 @@ class BlockBuilder:
         What BLOCKHASH sees while block ``number`` executes: at most the last 256.
         """
         end = len(self._blocks) if number is None else number
-        return tuple(
+        # the last hash fixes the others (each block commits to its parent's hash)
+        key = (end, self._blocks[end - 1].hash if end else None)
+        if self._ancestors_memo[0] == key:
+            return self._ancestors_memo[1]
+        hashes = tuple(
             Hash32(b.hash) for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
         )
+        self._ancestors_memo = (key, hashes)
+        return hashes
 
     def _open(self, timestamp: int | None = None) -> _Pending:
         pending = self._pending
@@ -226,7 +240,7 @@ class BlockBuilder:
             gas_limit=self.config.gas_limit,
             mix_hash=self._next_prevrandao or self._prevrandao(number),
             extra_data=self._extra_data,
-            parent_beacon_block_root=keccak(b"testbed-beacon" + parent.hash),
+            parent_beacon_block_root=_keccak(b"testbed-beacon" + parent.hash),
         )
         if self._next_base_fee is not None:
             header = header.copy(base_fee_per_gas=self._next_base_fee)
@@ -657,6 +671,8 @@ class BlockBuilder:
     def _canonical(address: str | bytes) -> Address:
         if isinstance(address, bytes) and len(address) == 20:
             return Address(address)
+        if address.__class__ is str:
+            return _canonical_str(address)
         try:
             return Address(to_canonical_address(address))
         except (ValueError, TypeError) as exc:
@@ -692,6 +708,17 @@ class BlockBuilder:
         if not isinstance(kv, dict):
             raise ChainError(f"chain {self.name}: its database is not the in-memory py-evm one")
         return kv
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_str(address: str) -> Address:
+    """``to_canonical_address`` of a string, memoised: calls and transactions name the
+    same few contracts and senders by their checksummed strings over and over (a pure
+    function; an invalid string raises every time, lru_cache keeps no exceptions)."""
+    try:
+        return Address(to_canonical_address(address))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not an address: {address!r}") from exc
 
 
 def _block_size(header: Any, transactions: Sequence[SignedTransactionAPI]) -> int:

@@ -41,6 +41,9 @@ __all__ = [
     "apply_overrides",
 ]
 
+#: Reads kept by :meth:`CallRunner.simulate`'s memo before it is emptied.
+_READ_MEMO_LIMIT = 4096
+
 #: Prague's precompiles are 0x01-0x11: warm from the start, never in an access list.
 _LAST_PRECOMPILE = 0x11
 
@@ -215,6 +218,22 @@ class CallRunner(BlockBuilder):
         to_bytes = Address(b"") if to is None else self._canonical(to)
         gas = self.config.gas_limit if gas is None else gas
         with self._state_at(block) as state:
+            memo_key = None
+            if (
+                computation_class is None
+                and not state_override
+                and not access_list
+                and recorder is None
+                and data.__class__ is bytes
+                and value.__class__ is int
+                and gas.__class__ is int
+            ):
+                state_key = self._read_state_key(block)
+                if state_key is not None:
+                    memo_key = (state_key, from_, to_bytes, data, value, gas)
+                    known = self._read_memo.get(memo_key)
+                    if known is not None:
+                        return known
             nonce = state.get_nonce(from_)
             unsigned: Any
             if access_list:
@@ -269,7 +288,33 @@ class CallRunner(BlockBuilder):
                 state.revert(snapshot)
                 if computation_class is not None:
                     del state.computation_class
-        return CallResult(output, used, refund, is_error, error, logs)
+        result = CallResult(output, used, refund, is_error, error, logs)
+        if memo_key is not None:
+            if len(self._read_memo) >= _READ_MEMO_LIMIT:
+                self._read_memo.clear()
+            self._read_memo[memo_key] = result
+        return result
+
+    def _read_state_key(self, block: int | str) -> tuple[Any, ...] | None:
+        """What fixes the state and block context a read at ``block`` runs against, or
+        ``None`` when no such key is known (a pending block with transactions or dev
+        writes in it).
+
+        A sealed block's state and context are its hash's: the hash commits to the state
+        root, the header and, through the parent hashes, every ancestor BLOCKHASH sees.
+        A pending block without operations is the head's state plus what
+        ``block_preprocessing`` writes from the pending header (EIP-4788's beacon root,
+        EIP-2935's parent hash), run in that header's context: the head's hash and the
+        header's fields fix it. The VM class (the interpreter) is part of the key too.
+        """
+        if block != "pending":
+            return (self._vm_class, self.get_block(block).hash)
+        pending = self._pending
+        if pending is None or pending.transactions or self._pending_ops:
+            return None
+        if pending.read_key is None:
+            pending.read_key = (self._vm_class, self._blocks[-1].hash, tuple(pending.header))
+        return pending.read_key
 
     def estimate_gas(
         self,

@@ -116,6 +116,8 @@ class Chain(TraceRunner, DevControls, Reorganizer):
         self._w3: Any = None
         self._rpc: Any = None
         self._live_state: Any = None
+        self._read_memo: dict[tuple[Any, ...], Any] = {}
+        self._ancestors_memo: tuple[Any, tuple[Any, ...]] = (None, ())
         self._genesis()
 
     def __repr__(self) -> str:

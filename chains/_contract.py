@@ -8,6 +8,7 @@ Overloads (Vyper default arguments produce them) are chosen by argument count.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -50,6 +51,121 @@ def _prettify(types: Sequence[str], values: Sequence[Any]) -> list[Any]:
     return out
 
 
+# -- static words: the ABI's head-only types, encoded and decoded without eth_abi ------------
+#
+# eth_abi builds an encoder or decoder object per call and validates through several
+# layers; a read's arguments and results are mostly a few uint256s and addresses. For the
+# types below a value's word is computed here when eth_abi would surely accept the value and
+# give that word (or the value): anything else (another type, a value out of range, an
+# unusual spelling, padding that is not clean, extra or missing bytes) goes to eth_abi, with
+# its checks and its errors. ``tests/chains/test_contract.py`` compares both on random
+# values and words.
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_word(value: str | bytes) -> bytes:
+    """eth_abi's word of an address argument, memoised (only accepted values are kept)."""
+    return encode(["address"], [value])
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksum_word(word: bytes) -> str:
+    return str(to_checksum_address(word[12:]))
+
+
+_ZERO_PAD = bytes(12)
+_FALSE, _TRUE = bytes(32), bytes(31) + b"\x01"
+
+
+def _int_bits(kind: str, prefix: str) -> int | None:
+    digits = kind[len(prefix) :] or "256"
+    if not digits.isdigit() or digits[0] == "0":
+        return None
+    bits = int(digits)
+    return bits if bits % 8 == 0 and 8 <= bits <= 256 else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _static_codec(types: tuple[str, ...]) -> tuple[tuple[str, int], ...] | None:
+    """(kind, bound) per type when every type is a static word type handled here."""
+    out = []
+    for kind in types:
+        if kind in ("address", "bool", "bytes32"):
+            out.append((kind, 0))
+        elif kind.startswith("uint") and (bits := _int_bits(kind, "uint")) is not None:
+            out.append(("uint", 1 << bits))
+        elif kind.startswith("int") and (bits := _int_bits(kind, "int")) is not None:
+            out.append(("int", 1 << (bits - 1)))
+        else:
+            return None
+    return tuple(out)
+
+
+def _encode_static(codec: tuple[tuple[str, int], ...], args: Sequence[Any]) -> bytes | None:
+    """The head words of ``args``, or ``None`` to leave them to eth_abi."""
+    if len(args) != len(codec):
+        return None
+    words = []
+    for (kind, bound), value in zip(codec, args, strict=True):
+        cls = value.__class__
+        if kind == "uint":
+            if cls is not int or not 0 <= value < bound:
+                return None
+            words.append(value.to_bytes(32, "big"))
+        elif kind == "address":
+            if cls is not str and cls is not bytes:
+                return None
+            try:
+                words.append(_address_word(value))
+            except (EncodingError, TypeError, ValueError):
+                return None
+        elif kind == "int":
+            if cls is not int or not -bound <= value < bound:
+                return None
+            words.append(value.to_bytes(32, "big", signed=True))
+        elif kind == "bool":
+            if cls is not bool:
+                return None
+            words.append(_TRUE if value else _FALSE)
+        else:  # bytes32
+            if cls is not bytes or len(value) != 32:
+                return None
+            words.append(value)
+    return b"".join(words)
+
+
+def _decode_static(codec: tuple[tuple[str, int], ...], data: bytes) -> list[Any] | None:
+    """The values of exactly ``len(codec)`` clean words, or ``None`` to leave it to eth_abi.
+
+    Addresses come out checksummed (as ``_prettify`` spells eth_abi's)."""
+    if len(data) != 32 * len(codec):
+        return None
+    out: list[Any] = []
+    for i, (kind, bound) in enumerate(codec):
+        word = data[32 * i : 32 * i + 32]
+        if kind == "uint":
+            value = int.from_bytes(word, "big")
+            if value >= bound:
+                return None
+            out.append(value)
+        elif kind == "address":
+            if word[:12] != _ZERO_PAD:
+                return None
+            out.append(_checksum_word(bytes(word)))
+        elif kind == "int":
+            value = int.from_bytes(word, "big", signed=True)
+            if not -bound <= value < bound:
+                return None
+            out.append(value)
+        elif kind == "bool":
+            if word != _FALSE and word != _TRUE:
+                return None
+            out.append(word == _TRUE)
+        else:  # bytes32
+            out.append(bytes(word))
+    return out
+
+
 @dataclass(frozen=True)
 class _Method:
     name: str
@@ -77,6 +193,11 @@ class _Method:
         return self.mutability in ("view", "pure")
 
     def encode_args(self, args: Sequence[Any]) -> bytes:
+        codec = _static_codec(self.inputs)
+        if codec is not None:
+            words = _encode_static(codec, args)
+            if words is not None:
+                return self.selector + words
         try:
             return self.selector + encode(list(self.inputs), [_normalize(a) for a in args])
         except (EncodingError, TypeError, ValueError, OverflowError) as exc:
@@ -87,6 +208,11 @@ class _Method:
     def decode_output(self, data: bytes) -> Any:
         if not self.outputs:
             return None
+        codec = _static_codec(self.outputs)
+        if codec is not None:
+            fast = _decode_static(codec, data)
+            if fast is not None:
+                return fast[0] if len(fast) == 1 else tuple(fast)
         try:
             values = decode(list(self.outputs), data)
         except (DecodingError, OverflowError) as exc:

@@ -21,7 +21,7 @@ from typing import Any
 import coincurve
 import rlp
 from eth._utils.address import generate_contract_address
-from eth.abc import SignedTransactionAPI
+from eth.abc import ComputationAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, POST_MERGE_DIFFICULTY, POST_MERGE_NONCE
 from eth.exceptions import Revert
 from eth.rlp.logs import Log
@@ -46,10 +46,11 @@ from eth.vm.forks.prague.headers import (
 )
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
 from eth.vm.message import Message
 from eth_keys.datatypes import PrivateKey
 from eth_typing import BlockNumber
-from eth_utils import ValidationError, to_checksum_address
+from eth_utils import ValidationError, get_extended_debug_logger, to_checksum_address
 from rlp.sedes.serializable import make_immutable
 
 from chains._errors import (
@@ -108,15 +109,54 @@ class DevExecutor(PragueTransactionExecutor):
             is_delegation=is_delegation,
         )
 
+    def finalize_computation(
+        self, transaction: SignedTransactionAPI, computation: ComputationAPI
+    ) -> ComputationAPI:
+        if self.vm_state.logger.show_debug2:
+            return super().finalize_computation(transaction, computation)
+        # py-evm's Frontier and Spurious Dragon finalize_computation (no fork after them
+        # overrides it), minus the debug lines they format for every transaction whether
+        # or not debug logging is on (hex of the sender and the coinbase).
+        state = self.vm_state
+        gas_remaining = computation.get_gas_remaining()
+        gas_used = transaction.gas - gas_remaining
+        gas_refund = self.calculate_gas_refund(computation, gas_used)
+        floor = self.calc_data_floor_gas(transaction, gas_used, gas_refund)
+        computation.data_floor_gas = floor
+        gas_price = state.get_transaction_context(transaction).gas_price
+        refund_amount = (gas_refund + gas_remaining - floor) * gas_price
+        if refund_amount:
+            state.delta_balance(computation.msg.sender, refund_amount)
+        gas_used = transaction.gas - gas_remaining - gas_refund + floor
+        # EIP-161: the coinbase is touched even by a zero fee
+        state.delta_balance(state.coinbase, gas_used * state.get_tip(transaction))
+        for account in computation.get_accounts_for_deletion():
+            state.delete_account(account)
+        for account in collect_touched_accounts(computation):  # EIP-161 state clearing
+            if state.account_exists(account) and state.account_is_empty(account):
+                state.delete_account(account)
+        return computation
+
 
 class StockState(PragueState):
     account_db_class = DevAccountDB
     computation_class = StockComputation
     transaction_executor_class = DevExecutor
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # py-evm's BaseState.logger is a property that looks the logger up by name at
+        # every use (``get_extended_debug_logger(f"eth.vm.state.{class name}")``, a
+        # logging-manager lookup under a lock, a few times per transaction or call);
+        # loggers are singletons by name, so each class keeps the object it returns.
+        super().__init_subclass__(**kwargs)
+        cls.logger = get_extended_debug_logger(f"eth.vm.state.{cls.__name__}")  # type: ignore[method-assign,assignment]
+
 
 class DevState(StockState):
     computation_class = FastComputation  # type: ignore[assignment]
+
+
+StockState.logger = get_extended_debug_logger("eth.vm.state.StockState")  # type: ignore[method-assign,assignment]
 
 
 def logs_bloom(logs: Sequence[Log]) -> int:
@@ -253,21 +293,30 @@ def _header_from_parent(parent: Any, **params: Any) -> Any:
     class at a time, to validate each fork's fields). Anything else goes to py-evm."""
     if parent is None or parent.__class__ is not PragueBlockHeader or set(params) != _HEADER_PARAMS:
         return create_prague_header_from_parent(parent, **params)
-    return PragueBlockHeader(
-        difficulty=POST_MERGE_DIFFICULTY,
-        block_number=BlockNumber(parent.block_number + 1),
-        gas_limit=params["gas_limit"],
-        timestamp=params["timestamp"],
-        coinbase=params["coinbase"],
-        parent_hash=parent.hash,
-        state_root=parent.state_root,
-        extra_data=params["extra_data"],
-        mix_hash=params["mix_hash"],
-        nonce=POST_MERGE_NONCE,
-        base_fee_per_gas=calculate_expected_base_fee_per_gas(parent),
-        excess_blob_gas=calc_excess_blob_gas_prague(parent),
-        parent_beacon_block_root=params["parent_beacon_block_root"],
-    )
+    # the constructor's defaults for the other fields, without the constructor (see
+    # _replace_header_fields: it validates nothing, only stores each field)
+    fields = {
+        "difficulty": POST_MERGE_DIFFICULTY,
+        "block_number": BlockNumber(parent.block_number + 1),
+        "gas_limit": params["gas_limit"],
+        "timestamp": params["timestamp"],
+        "coinbase": params["coinbase"],
+        "parent_hash": parent.hash,
+        "state_root": parent.state_root,
+        "extra_data": params["extra_data"],
+        "mix_hash": params["mix_hash"],
+        "nonce": POST_MERGE_NONCE,
+        "base_fee_per_gas": calculate_expected_base_fee_per_gas(parent),
+        "excess_blob_gas": calc_excess_blob_gas_prague(parent),
+        "parent_beacon_block_root": params["parent_beacon_block_root"],
+    }
+    return _replace_header_fields(_DEFAULT_HEADER, fields)
+
+
+#: A Prague header with the constructor's defaults (the template of new headers).
+_DEFAULT_HEADER = PragueBlockHeader(
+    difficulty=0, block_number=BlockNumber(0), gas_limit=0, timestamp=0
+)
 
 
 class DevVM(PragueVM):
@@ -423,9 +472,15 @@ def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
     same EIP-2718 payload with libsecp256k1's deterministic RFC 6979 nonce, so the
     signature — and the transaction hash — is identical (``tests/chains/test_chain.py``).
     """
-    digest = _keccak(unsigned.get_message_for_signing())
+    fields = _dynamic_fee_fields(unsigned)
+    if fields is None:
+        message = unsigned.get_message_for_signing()
+    else:
+        message = b"\x02" + encode_node(fields)
+    digest = _keccak(message)
     signature = cached_signer(key.to_bytes()).sign_recoverable(digest, hasher=None)
-    return TX_BUILDER.new_dynamic_fee_transaction(
+    y_parity, r, s = signature[64], int.from_bytes(signature[:32]), int.from_bytes(signature[32:64])
+    tx = TX_BUILDER.new_dynamic_fee_transaction(
         unsigned.chain_id,
         unsigned.nonce,
         unsigned.max_priority_fee_per_gas,
@@ -435,10 +490,46 @@ def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
         unsigned.value,
         unsigned.data,
         unsigned.access_list,
-        signature[64],
-        int.from_bytes(signature[:32]),
-        int.from_bytes(signature[32:64]),
+        y_parity,
+        r,
+        s,
     )
+    if fields is not None:
+        # rlp.encode of the signed payload: the same fields, then y_parity, r, s as
+        # minimal big-endian integers. rlp keeps an object's encoding in its own
+        # ``_cached_rlp`` slot (and returns it from encode()); the hash is keccak of the
+        # type byte and that encoding (``TypedTransaction.hash``).
+        payload = encode_node([*fields, _int_bytes(y_parity), _int_bytes(r), _int_bytes(s)])
+        tx._inner._cached_rlp = payload  # type: ignore[attr-defined]
+        tx.__dict__["hash"] = _keccak(b"\x02" + payload)
+    return tx
+
+
+def _int_bytes(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
+def _dynamic_fee_fields(unsigned: Any) -> list[Any] | None:
+    """The RLP items of an unsigned EIP-1559 transaction without an access list (rlp's
+    sedes: integers minimal big-endian, ``to`` 20 bytes or empty, the data, an empty
+    list), or ``None`` for anything else (rlp's own path then)."""
+    ints = (
+        unsigned.chain_id,
+        unsigned.nonce,
+        unsigned.max_priority_fee_per_gas,
+        unsigned.max_fee_per_gas,
+        unsigned.gas,
+    )
+    to, value, data = unsigned.to, unsigned.value, unsigned.data
+    if (
+        unsigned.access_list
+        or any(v.__class__ is not int or v < 0 for v in (*ints, value))
+        or to.__class__ is not bytes
+        or len(to) not in (0, 20)
+        or data.__class__ is not bytes
+    ):
+        return None
+    return [*(_int_bytes(v) for v in ints), to, _int_bytes(value), data, []]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rlp
 from eth_utils import keccak, to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from testing_helpers import reverts
 
 from chains import (
@@ -348,6 +351,44 @@ def test_chain_signatures_are_py_evms_byte_for_byte(chain: Chain, to: bytes, non
         assert ours.encode() == theirs.encode()
         assert ours.hash == theirs.hash
         assert ours.sender == key.public_key.to_canonical_address()
+
+
+_U256 = st.integers(0, 2**256 - 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    fields=st.tuples(
+        st.integers(1, 2**64), st.integers(0, 2**64 - 1), _U256, _U256, st.integers(0, 2**64)
+    ),
+    to=st.sampled_from([b"", b"\x11" * 20, bytes(20)]),
+    value=_U256,
+    data=st.binary(max_size=300),
+    access_list=st.sampled_from([[], [(b"\x22" * 20, [0, 2**255])]]),
+    secret=st.binary(min_size=32, max_size=32).filter(lambda b: 0 < int.from_bytes(b) < 2**255),
+)
+def test_signed_encoding_and_hash_are_rlps(
+    fields: tuple[int, ...], to: bytes, value: int, data: bytes, access_list: Any, secret: bytes
+) -> None:
+    """The signed payload ``sign_tx`` encodes itself (and the hash of it) against rlp's
+    and py-evm's own signing, on random fields."""
+    from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+    from eth_keys.datatypes import PrivateKey
+
+    from chains._evm import sign_tx as _sign
+
+    chain_id, nonce, tip, max_fee, gas = fields
+    unsigned = PragueTransactionBuilder.new_unsigned_dynamic_fee_transaction(
+        chain_id, nonce, tip, max_fee, gas, to, value, data, access_list
+    )
+    key = PrivateKey(secret)
+    ours = _sign(unsigned, key)
+    pinned = ours._inner._cached_rlp  # the encoding sign_tx made itself (no access list)
+    theirs = unsigned.as_signed_transaction(key)
+    assert ours.encode() == theirs.encode()
+    assert ours.hash == theirs.hash
+    inner = type(theirs._inner)  # with a sedes given, rlp encodes afresh (no cache)
+    assert pinned == (None if access_list else rlp.encode(theirs._inner, sedes=inner))
 
 
 # ------------------------------------------------------ calls against sealed blocks ---

@@ -623,3 +623,13 @@ def test_header_encoder_refuses_what_rlp_refuses() -> None:
             rlp.encode(broken)
         with pytest.raises(rlp.exceptions.SerializationError):
             encode_header(broken)
+def test_state_loggers_are_py_evms() -> None:
+    """Each state class keeps the logger py-evm's ``BaseState.logger`` property looks up."""
+    from chain_reference import ReferenceState
+    from eth.vm.state import BaseState
+
+    from chains._evm import DevState, StockState
+
+    for cls in (DevState, StockState, ReferenceState):
+        assert cls.logger is BaseState.logger.fget(cls.__new__(cls))  # type: ignore[attr-defined]
+        assert cls.logger.name == f"eth.vm.state.{cls.__name__}"

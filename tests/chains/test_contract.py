@@ -1,0 +1,110 @@
+"""Contract handles' ABI coding: the static-word fast path against eth_abi.
+
+``_Method.encode_args`` and ``decode_output`` code head-only types (uintN, intN, address,
+bool, bytes32) by hand when eth_abi would surely accept the value; these tests give both
+paths random values and words, valid and not, and expect the same bytes, the same values
+or the same error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_abi import encode
+from eth_utils import to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chains import _contract
+from chains._contract import _Method
+
+_TYPES = ["uint256", "uint8", "uint128", "int256", "int8", "int64", "address", "bool", "bytes32"]
+
+_ADDRESS = st.binary(min_size=20, max_size=20)
+_VALUE = st.one_of(
+    st.integers(-(2**256), 2**257),
+    st.booleans(),
+    _ADDRESS.map(lambda b: to_checksum_address(b)),
+    _ADDRESS.map(lambda b: "0x" + b.hex()),  # lower case: eth_abi takes it too
+    _ADDRESS.map(lambda b: "0x" + b.hex().upper()),  # not a checksum: eth_abi refuses
+    _ADDRESS,
+    st.binary(max_size=40),
+    st.text(max_size=3),
+    st.none(),
+    st.floats(allow_nan=False),
+)
+_WORD = st.one_of(
+    st.binary(min_size=32, max_size=32),
+    st.integers(0, 2**256 - 1).map(lambda n: n.to_bytes(32, "big")),
+    st.integers(0, 2**8).map(lambda n: n.to_bytes(32, "big")),
+    st.integers(-(2**63), 2**63).map(lambda n: n.to_bytes(32, "big", signed=True)),
+    _ADDRESS.map(lambda b: bytes(12) + b),
+)
+
+
+def _method(inputs: list[str], outputs: list[str]) -> _Method:
+    abi = {
+        "name": "f",
+        "type": "function",
+        "inputs": [{"name": f"a{i}", "type": t} for i, t in enumerate(inputs)],
+        "outputs": [{"name": "", "type": t} for t in outputs],
+        "stateMutability": "view",
+    }
+    return _Method.from_abi(abi)
+
+
+def _outcome(fn: Any, *args: Any) -> Any:
+    try:
+        value = fn(*args)
+    except Exception as exc:
+        return ("error", type(exc), str(exc))
+    values = value if isinstance(value, tuple) else (value,)
+    return ("ok", value, [type(v) for v in values])  # bool is not int, str not bytes
+
+
+def _eth_abi_only(fn: Any, *args: Any) -> Any:
+    """``fn`` with the fast path switched off: eth_abi does all the coding."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_contract, "_static_codec", lambda types: None)
+        return _outcome(fn, *args)
+
+
+@given(st.lists(st.tuples(st.sampled_from(_TYPES), _VALUE), min_size=1, max_size=4))
+@settings(max_examples=400, deadline=None)
+def test_encode_matches_eth_abi(pairs: list[tuple[str, Any]]) -> None:
+    method = _method([t for t, _ in pairs], [])
+    values = [v for _, v in pairs]
+    assert _outcome(method.encode_args, values) == _eth_abi_only(method.encode_args, values)
+
+
+@given(
+    st.lists(st.sampled_from(_TYPES), min_size=1, max_size=4),
+    st.lists(_WORD, max_size=5),
+    st.binary(max_size=3),
+)
+@settings(max_examples=400, deadline=None)
+def test_decode_matches_eth_abi(types: list[str], words: list[bytes], tail: bytes) -> None:
+    method = _method([], types)
+    data = b"".join(words) + tail
+    assert _outcome(method.decode_output, data) == _eth_abi_only(method.decode_output, data)
+
+
+def test_valid_words_take_the_fast_path() -> None:
+    method = _method(["uint256", "address"], ["uint256", "address", "bool"])
+    holder = "0x" + "ab" * 20
+    data = (5).to_bytes(32) + bytes(12) + bytes.fromhex("ab" * 20) + (1).to_bytes(32)
+    assert _contract._encode_static(_contract._static_codec(method.inputs), [5, holder])
+    assert method.decode_output(data) == (5, to_checksum_address(holder), True)
+    assert method.encode_args([5, holder]) == method.selector + encode(
+        ["uint256", "address"], [5, holder]
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("uint256", -1), ("uint8", 256), ("address", "0xABC"), ("bool", 1), ("int8", 128)],
+)
+def test_encode_refuses_what_eth_abi_refuses(kind: str, value: Any) -> None:
+    with pytest.raises(TypeError, match="bad arguments for f"):
+        _method([kind], []).encode_args([value])
