@@ -40,7 +40,7 @@ from scenarios.model import (
     Swap,
 )
 from scenarios.runners._actors import Keeper, MarketActors
-from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World
+from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World, fetch_token0
 
 __all__ = ["AtomicRunner", "RunState", "SequentialRunner"]
 
@@ -192,7 +192,7 @@ class RunState:
             self.lending.market.debt_of(self.user) / USDC + self.cdp.vault.debt_of(self.user) / WAD
         )
         reserves = self.amm.weth_usdc.get_reserves()
-        token0 = self.amm.weth_usdc.token0()
+        token0 = fetch_token0(self.amm.weth_usdc)
         is_usdc0 = str(token0).lower() == str(self.amm.usdc.address).lower()
         pool_usd = (reserves[0] if is_usdc0 else reserves[1]) / USDC
         return {"debt": debt, "owed": self.owed_to_fronter, "pool_usd": pool_usd}
