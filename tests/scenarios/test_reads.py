@@ -1,8 +1,9 @@
-"""Reads the runner asks once instead of twice: a pool's ``token0`` by its deployed code.
+"""Reads the runner asks once instead of twice: a pool's ``token0`` by its deployed code,
+and the views of one state while a run is valued (``RunState.reads_at_one_state``).
 
 Each answer kept must be the chain's answer now: the tests change what a kept answer
-would have to reflect (a different pool deployed at the same address) and check the
-runner reads it afresh.
+would have to reflect (a different pool deployed at the same address, a mint after the
+scope) and check the runner reads it afresh.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from chains import Chain
-from scenarios import World
+from chains import Chain, TransactionReverted
+from scenarios import MarketConfig, RunSpec, World
+from scenarios.runners import RunState
+from scenarios.runners._one_chain import one_chain_state
 from scenarios.world import CONTRACTS_DIR, fetch_token0
 
 
@@ -42,6 +45,13 @@ def session(scenario_world: World) -> Iterator[World]:
         yield world
 
 
+@pytest.fixture
+def state(session: World) -> RunState:
+    """A one-chain run state on the session's world (nothing sent yet)."""
+    spec = RunSpec(mode="sequential", chains=3, seed=0)
+    return one_chain_state(session, spec, MarketConfig(weth_price=session.suite.config.weth_price))
+
+
 def test_fetch_token0_reads_once_per_pool(session: World, monkeypatch: pytest.MonkeyPatch) -> None:
     pool = session.suite.weth_usdc
     expected = pool.token0()
@@ -66,3 +76,77 @@ def test_fetch_token0_reads_a_pool_redeployed_at_the_same_address(session: World
     assert second.address == first.address
     assert fetch_token0(second) == second.token0() == mid
     assert fetch_token0(first) == mid  # the same address: what is deployed there now
+
+
+def test_view_outside_the_scope_reads_every_time(
+    state: RunState, session: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usdc, deployer = session.suite.usdc, session.roles.deployer
+    calls = _CountCalls(usdc.chain, monkeypatch)
+    before = state.view(usdc.balanceOf, state.user)
+    usdc.mint(state.user, 7, sender=deployer)
+    assert state.view(usdc.balanceOf, state.user) == before + 7
+    assert calls.count == 2
+
+
+def test_view_in_the_scope_reads_once_then_fresh_after(
+    state: RunState, session: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usdc, weth, deployer = session.suite.usdc, session.suite.weth, session.roles.deployer
+    calls = _CountCalls(usdc.chain, monkeypatch)
+    with state.reads_at_one_state():
+        held = state.view(usdc.balanceOf, state.user)
+        assert state.view(usdc.balanceOf, state.user) == held
+        assert calls.count == 1
+        state.view(weth.balanceOf, state.user)  # another contract: its own read
+        state.view(usdc.balanceOf, deployer)  # other arguments: their own read
+        assert calls.count == 3
+    usdc.mint(state.user, 11, sender=deployer)
+    assert state.view(usdc.balanceOf, state.user) == held + 11
+    with state.reads_at_one_state():  # a new scope keeps nothing from the last one
+        assert state.view(usdc.balanceOf, state.user) == held + 11
+    assert calls.count == 5
+
+
+def test_view_in_the_scope_repeats_a_revert(
+    state: RunState, session: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    router, suite = session.suite.router, session.suite
+    path = [suite.usdc.address, suite.weth.address]
+    with pytest.raises(TransactionReverted) as direct:
+        router.get_amounts_out(0, path)
+    calls = _CountCalls(router.chain, monkeypatch)
+    with state.reads_at_one_state():
+        for _ in range(2):
+            with pytest.raises(TransactionReverted) as kept:
+                state.view(router.get_amounts_out, 0, path)
+            assert kept.value.reason == direct.value.reason
+    assert calls.count == 1
+
+
+def test_the_scope_closes_when_its_body_raises(state: RunState) -> None:
+    with pytest.raises(RuntimeError), state.reads_at_one_state():
+        raise RuntimeError("stop")
+    assert state._one_state is None
+
+
+def test_finish_values_the_end_state_with_fresh_reads_after(
+    state: RunState, session: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``finish`` reads each view once, and keeps nothing once it returns."""
+    usdc, deployer = session.suite.usdc, session.roles.deployer
+    state.begin()
+    calls = _CountCalls(usdc.chain, monkeypatch)
+    state.finish()
+    # sample_health, fetch_holdings, is_liquidatable and the unwind state each ask for
+    # the market's and the vault's debt: each asked once
+    market, vault = session.suite.market, session.suite.vault
+    debts = [(str(c.address), c.debt_of.encode(state.user)) for c in (market, vault)]
+    assert all(calls.asked.count(debt) == 1 for debt in debts)
+    assert len(set(calls.asked)) == len(calls.asked)
+    assert state._one_state is None
+    read = calls.count
+    held = state.view(usdc.balanceOf, state.user)
+    usdc.mint(state.user, 5, sender=deployer)
+    assert state.view(usdc.balanceOf, state.user) == held + 5
+    assert calls.count == read + 2
