@@ -35,7 +35,7 @@ from typing import Any
 
 from chains import TransactionReverted
 from scenarios.model import MarketConfig, PricePath, arbitrage_input
-from scenarios.world import AmmVenue, World
+from scenarios.world import AmmVenue, World, fetch_token0
 
 __all__ = ["Keeper", "MarketActors"]
 
@@ -176,7 +176,7 @@ class MarketActors:
         r0, r1, _ = pool.get_reserves()
         weth_is_0 = self._weth_is_0.get(pool.address)
         if weth_is_0 is None:
-            weth_is_0 = self._weth_is_0[pool.address] = pool.token0() == amm.weth.address
+            weth_is_0 = self._weth_is_0[pool.address] = fetch_token0(pool) == amm.weth.address
         x, y = (r0, r1) if weth_is_0 else (r1, r0)
         p_raw = price * 10**6 / 10**18  # USDC base units per WETH base unit
         side, amount = arbitrage_input(int(x), int(y), p_raw)

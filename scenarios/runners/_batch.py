@@ -119,16 +119,17 @@ class AtomicExecution(Execution):
         except StepFailed as failure:
             step = _failed_step(ctx, failure.reason)
             state.rec.failed(world.devnet.now, chain.name, step, failure.reason, gas=failure.gas)
-        else:
-            for leg in ctx.plan.legs:
-                if leg.action == "swap":
-                    amm = ctx.binding.amm.get(leg.venue or "", state.amm)
-                    pool = amm.dai_usdc if "DAI" in (leg.param("sell"), leg.param("buy")) else None
-                    state.actors.touched.add((pool or amm.weth_usdc).address)
-            for fee in walk.fees:
-                state.rec.fees_usdc += fee
-            state.rec.flash_fees_usdc += sum(walk.flash_fees)
-        return state.finish()
+            return state.finish()
+        for leg in ctx.plan.legs:
+            if leg.action == "swap":
+                amm = ctx.binding.amm.get(leg.venue or "", state.amm)
+                pool = amm.dai_usdc if "DAI" in (leg.param("sell"), leg.param("buy")) else None
+                state.actors.touched.add((pool or amm.weth_usdc).address)
+        for fee in walk.fees:
+            state.rec.fees_usdc += fee
+        state.rec.flash_fees_usdc += sum(walk.flash_fees)
+        # the batch's send sampled health after it, and nothing was sent since
+        return state.finish(is_sampled=True)
 
 
 def _start(ctx: PlanContext) -> int:

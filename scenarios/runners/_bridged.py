@@ -145,18 +145,18 @@ class BridgedState(RunState):
         plain = sum(t.balanceOf(user) for t in layout.usdc.values()) / USDC
         dai = sum(t.balanceOf(user) for t in layout.dai.values()) / WAD
         weth = sum(t.balanceOf(user) for t in layout.weth.values()) / WAD
-        market, vault = self.lending.market, self.cdp.vault
+        market, vault, view = self.lending.market, self.cdp.vault, self.view
         flying_usd = sum(t.units for t in self.in_flight.values() if t.kind == "usd")
         flying_weth = sum(t.units for t in self.in_flight.values() if t.kind == "weth")
         usd = (
             plain
             + dai
             + flying_usd
-            - market.debt_of(user) / USDC
-            - vault.debt_of(user) / WAD
+            - view(market.debt_of, user) / USDC
+            - view(vault.debt_of, user) / WAD
             - self.owed_to_fronter
         )
-        weth += (market.collateral(user) + vault.ink(user)) / WAD + flying_weth
+        weth += (view(market.collateral, user) + view(vault.ink, user)) / WAD + flying_weth
         if self.owed_weth:
             weth -= self.owed_weth
         return Holdings(usd=usd, weth=weth, plain_usd=plain - self.owed_to_fronter)
@@ -168,11 +168,11 @@ class BridgedState(RunState):
         values: list[float] = []
         try:
             if "market" in self.open_positions:
-                hf = int(self.lending.market.health_factor(self.user))
+                hf = int(self.view(self.lending.market.health_factor, self.user))
                 if hf < _NO_DEBT:
                     values.append(hf / WAD)
             if "vault" in self.open_positions:
-                ratio = int(self.cdp.vault.collateral_ratio(self.user))
+                ratio = int(self.view(self.cdp.vault.collateral_ratio, self.user))
                 if ratio < _NO_DEBT:
                     values.append(ratio / WAD / self.world.suite.config.liquidation_ratio)
         except TransactionReverted as exc:  # a stale oracle: no sample this time

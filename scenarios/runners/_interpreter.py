@@ -70,7 +70,7 @@ from scenarios.runners._one_chain import (
 )
 from scenarios.runners._settlement import begin_settlement
 from scenarios.runners._walk import walk_plan
-from scenarios.world import AmmVenue, Hosting, World
+from scenarios.world import AmmVenue, Hosting, World, fetch_token0
 
 __all__ = ["EXECUTIONS", "BridgedExecution", "OneChainExecution", "execute_plan", "push_to_price"]
 
@@ -291,7 +291,7 @@ def push_to_price(amm: AmmVenue, price: float, trader: str) -> None:
     selling WETH is the mirror image."""
     pool = amm.weth_usdc
     r0, r1, _ = pool.get_reserves()
-    weth_is_0 = pool.token0() == amm.weth.address
+    weth_is_0 = fetch_token0(pool) == amm.weth.address
     x, y = (int(r0), int(r1)) if weth_is_0 else (int(r1), int(r0))
     p = price * 10**6 / 10**18  # USDC base units per WETH base unit
     k = x * y

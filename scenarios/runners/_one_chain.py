@@ -16,13 +16,15 @@ mint across blocks; the fronting is therefore explicit and measured.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from chains import Contract, Receipt, TransactionReverted
+from chains import Contract, ContractFunction, Receipt, TransactionReverted
 from scenarios.model import (
     SWAP_BORROW_REFINANCE,
     Borrow,
@@ -40,7 +42,7 @@ from scenarios.model import (
     Swap,
 )
 from scenarios.runners._actors import Keeper, MarketActors
-from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World
+from scenarios.world import AmmVenue, CdpVenue, LendingVenue, World, fetch_token0
 
 __all__ = ["AtomicRunner", "RunState", "SequentialRunner"]
 
@@ -85,6 +87,10 @@ class RunState:
     #: WETH the fronter fronted in kind (inventory-based plans) and is still owed.
     owed_weth: float = 0.0
     quote: Holdings = field(default_factory=lambda: Holdings(0.0, 0.0))
+    #: Reads already answered at the one state of :meth:`reads_at_one_state`, else None.
+    _one_state: dict[tuple[Any, ...], tuple[Any, TransactionReverted | None]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         world, spec = self.world, self.spec
@@ -155,31 +161,60 @@ class RunState:
         now = self.world.devnet.now
         self.rec.exposure(now, chain_name, dw, self.actors.price_at(now))
 
+    def view(self, fn: ContractFunction, *args: Any) -> Any:
+        """``fn(*args)``, a view; inside :meth:`reads_at_one_state` each read (contract and
+        calldata) is asked once (its result or its revert), since the state stands still."""
+        memo = self._one_state
+        if memo is None:
+            return fn(*args)
+        key = (fn.contract.chain.chain_id, fn.contract.address, fn.encode(*args))
+        hit = memo.get(key)
+        if hit is None:
+            try:
+                hit = memo[key] = (fn(*args), None)
+            except TransactionReverted as exc:
+                hit = memo[key] = (None, exc)
+        if hit[1] is not None:
+            raise hit[1]
+        return hit[0]
+
+    @contextlib.contextmanager
+    def reads_at_one_state(self) -> Iterator[None]:
+        """A scope in which nothing is sent and the clock stands still (the caller's
+        promise): :meth:`view` answers a repeated read from the first."""
+        self._one_state = {}
+        try:
+            yield
+        finally:
+            self._one_state = None
+
     def sample_health(self) -> None:
         """Append the user's market HF and vault ratio / liquidation ratio, if open."""
-        user = self.user
+        user, market, vault, view = self.user, self.lending.market, self.cdp.vault, self.view
         try:
-            if self.lending.market.debt_of(user) > 0:
-                self.rec.health.append(self.lending.market.health_factor(user) / WAD)
-            if self.cdp.vault.debt_of(user) > 0:
-                ratio = self.cdp.vault.collateral_ratio(user) / WAD
-                self.rec.health.append(ratio / (self.cdp.vault.liquidation_ratio() / WAD))
+            if view(market.debt_of, user) > 0:
+                self.rec.health.append(view(market.health_factor, user) / WAD)
+            if view(vault.debt_of, user) > 0:
+                ratio = view(vault.collateral_ratio, user) / WAD
+                self.rec.health.append(ratio / (view(vault.liquidation_ratio) / WAD))
         except TransactionReverted as exc:  # a stale oracle: no sample this time
             logger.debug("health sample skipped: %s", exc.reason)
 
     def fetch_holdings(self) -> Holdings:
         """The user's holdings (u, w) on the one-chain layout, plus what it owes the fronter."""
-        user, amm, lending, cdp = self.user, self.amm, self.lending, self.cdp
+        user, amm, lending, cdp, view = self.user, self.amm, self.lending, self.cdp, self.view
         plain = amm.usdc.balanceOf(user) / USDC
         usd = (
             plain
             + amm.dai.balanceOf(user) / WAD
-            - lending.market.debt_of(user) / USDC
-            - cdp.vault.debt_of(user) / WAD
+            - view(lending.market.debt_of, user) / USDC
+            - view(cdp.vault.debt_of, user) / WAD
             - self.owed_to_fronter
         )
         weth = (
-            amm.weth.balanceOf(user) + lending.market.collateral(user) + cdp.vault.ink(user)
+            amm.weth.balanceOf(user)
+            + view(lending.market.collateral, user)
+            + view(cdp.vault.ink, user)
         ) / WAD
         if self.owed_weth:
             weth -= self.owed_weth
@@ -189,34 +224,50 @@ class RunState:
         """What the unwind valuation needs from the end state: open debt (USD), the
         fronter's unpaid claim and the WETH/USDC pool's USDC reserve."""
         debt = (
-            self.lending.market.debt_of(self.user) / USDC + self.cdp.vault.debt_of(self.user) / WAD
+            self.view(self.lending.market.debt_of, self.user) / USDC
+            + self.view(self.cdp.vault.debt_of, self.user) / WAD
         )
         reserves = self.amm.weth_usdc.get_reserves()
-        token0 = self.amm.weth_usdc.token0()
+        token0 = fetch_token0(self.amm.weth_usdc)
         is_usdc0 = str(token0).lower() == str(self.amm.usdc.address).lower()
         pool_usd = (reserves[0] if is_usdc0 else reserves[1]) / USDC
         return {"debt": debt, "owed": self.owed_to_fronter, "pool_usd": pool_usd}
 
     def is_liquidatable(self) -> bool:
         """Whether a position of the user is below HF 1 now."""
+        user, market, vault, view = self.user, self.lending.market, self.cdp.vault, self.view
         try:
-            market = self.lending.market
-            if market.debt_of(self.user) > 0 and market.health_factor(self.user) < WAD:
+            if view(market.debt_of, user) > 0 and view(market.health_factor, user) < WAD:
                 return True
-            vault = self.cdp.vault
-            return bool(vault.debt_of(self.user) > 0 and not vault.is_safe(self.user))
+            return bool(view(vault.debt_of, user) > 0 and not view(vault.is_safe, user))
         except TransactionReverted:
             return False
 
     def finish(
-        self, extra_holdings: Holdings | None = None, *, end: float | None = None
+        self,
+        extra_holdings: Holdings | None = None,
+        *,
+        end: float | None = None,
+        is_sampled: bool = False,
     ) -> RunResult:
         """Stop the actors, value the end state, apply the metric formulas. ``end`` is the
-        run's end T (default: the last commit; a runner that gave up passes that moment)."""
+        run's end T (default: the last commit; a runner that gave up passes that moment).
+        ``is_sampled``: health was sampled at this very state (the caller's last
+        :meth:`send`, nothing after it), so the sample is not taken again.
+
+        Valuing sends nothing and the clock stands still: each view is read once
+        (:meth:`reads_at_one_state`)."""
         now = self.world.devnet.now
         if end is None:
             end = max(self.rec.commits) if self.rec.commits else now
-        self.sample_health()
+        with self.reads_at_one_state():
+            return self._finish_at(end, extra_holdings, is_sampled=is_sampled)
+
+    def _finish_at(
+        self, end: float, extra_holdings: Holdings | None, *, is_sampled: bool
+    ) -> RunResult:
+        if not is_sampled:
+            self.sample_health()
         self.actors.stop()
         holdings = self.fetch_holdings()
         if extra_holdings is not None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from scenarios.model import AMM_FEE, Holdings, get_amount_in, get_amount_out
 from scenarios.plan import AtLtv, Holding, Leg, Plan, Received, ScenarioError, Units
 from scenarios.runners._one_chain import MAX_UINT256, USDC, WAD, to_wad
+from scenarios.world import fetch_token0
 
 if TYPE_CHECKING:
     from scenarios.runners._legs import Binding
@@ -73,7 +74,7 @@ class _Pools:
         pool = amm.dai_usdc if "DAI" in (a, b) else amm.weth_usdc
         if pool.address not in self.reserves:
             r0, r1, _ = pool.get_reserves()
-            token0 = pool.token0()
+            token0 = fetch_token0(pool)
             tokens = {"USDC": amm.usdc, "WETH": amm.weth, "DAI": amm.dai}
             x, y = (a, b) if tokens[a].address == token0 else (b, a)
             self.reserves[pool.address] = {x: int(r0), y: int(r1)}

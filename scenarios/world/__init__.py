@@ -32,6 +32,7 @@ from scenarios.world._venues import (
     CdpVenue,
     LendingVenue,
     Roles,
+    fetch_token0,
 )
 from scenarios.world._world import (
     World,
@@ -60,6 +61,7 @@ __all__ = [
     "build_layout",
     "deploy_amm",
     "deploy_suite",
+    "fetch_token0",
     "market_args",
     "vault_args",
 ]

@@ -11,7 +11,25 @@ from dataclasses import dataclass
 from chains import Chain, Contract
 from scenarios.world._suite import Suite
 
-__all__ = ["AmmVenue", "CdpVenue", "LendingVenue", "Roles"]
+__all__ = ["AmmVenue", "CdpVenue", "LendingVenue", "Roles", "fetch_token0"]
+
+#: ``token0`` of each pool seen, by the pool's deployed code: ``token0`` is an immutable,
+#: and Vyper appends immutables to the runtime code, so the same code has the same token0.
+_TOKEN0: dict[bytes, str] = {}
+_TOKEN0_CAP = 1024
+
+
+def fetch_token0(pool: Contract) -> str:
+    """``pool.token0()`` of a :file:`contracts/ConstantProductPool.vy`, read once per
+    deployed code: a code read (no EVM run) finds an answer already read, exactly, whatever
+    was deployed or reverted since."""
+    code = pool.chain.get_code(pool.address)
+    token0 = _TOKEN0.get(code)
+    if token0 is None:
+        if len(_TOKEN0) >= _TOKEN0_CAP:
+            _TOKEN0.clear()
+        token0 = _TOKEN0[code] = pool.token0()
+    return token0
 
 
 @dataclass(frozen=True)

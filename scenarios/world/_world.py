@@ -31,7 +31,7 @@ from scenarios.world._hosting import MAX_WORLD_CHAINS, Hosting
 from scenarios.world._intent import IntentLayout, build_intent
 from scenarios.world._layout import BridgedLayout, build_layout
 from scenarios.world._suite import Suite, SuiteConfig, _units, deploy_suite
-from scenarios.world._venues import AmmVenue, CdpVenue, LendingVenue, Roles
+from scenarios.world._venues import AmmVenue, CdpVenue, LendingVenue, Roles, fetch_token0
 
 __all__ = ["World"]
 
@@ -177,7 +177,7 @@ class World:
         """USDC reserve of the WETH/USDC pool on A (base units)."""
         pool = self.suite.weth_usdc
         r0, r1, _ = pool.get_reserves()
-        return int(r0 if pool.token0() == self.suite.usdc.address else r1)
+        return int(r0 if fetch_token0(pool) == self.suite.usdc.address else r1)
 
 
 def _extra_amms(suite: Suite, roles: Roles, count: int) -> list[AmmVenue]:
