@@ -12,7 +12,7 @@ from eth_utils import keccak
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from chains import Chain, Contract, RpcMethods
+from chains import Chain, Contract, Devnet, RpcMethods
 from chains._evm import VM_CLASSES
 from chains.rpc import _estimate
 from chains.rpc._estimate import (
@@ -186,3 +186,16 @@ def test_the_probe_judges_a_tight_limit_unsafe(chain: Chain, nest: Contract) -> 
     assert fits_lower_limit(top, chain.config.gas_limit - guess)
     assert not fits_lower_limit(top, chain.config.gas_limit - first.gas_used)
     assert not fits_lower_limit(None, 0)
+
+
+@pytest.mark.parametrize("interpreter", ["fast", "py-evm"])
+def test_estimate_in_one_run_on_either_loop(
+    interpreter: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = Devnet(n_chains=1, seed=7, interpreter=interpreter).chains[0]
+    nest = chain.deploy(CONTRACTS / "Nest.vy")
+    tx = {"to": nest.address, "data": _run_data(2, 10, 0, True, False)}
+    runs = _runs(monkeypatch, chain)
+    answer, before = _both(chain.rpc, tx)
+    assert runs[0] is None and runs[1:].count(None) == 1  # one run here, two before
+    assert answer == before
