@@ -460,6 +460,8 @@ def format_log(
 
 
 class _Bloomables(NamedTuple):
+    """What the sealing code's bloom reads of a log (py-evm's ``Log.bloomables``)."""
+
     bloomables: tuple[bytes, ...]
 
 
@@ -468,9 +470,8 @@ def logs_bloom(logs: Sequence[Log]) -> str:
     topics, computed by the sealing code's bloom (the C Keccak; same bits)."""
     if not logs:
         return ZERO_BLOOM
-    bloom = bloom_of_logs(
-        [_Bloomables((bytes.fromhex(log.address[2:]), *log.topics)) for log in logs]
-    )
+    items: Any = [_Bloomables((bytes.fromhex(log.address[2:]), *log.topics)) for log in logs]
+    bloom = bloom_of_logs(items)
     return "0x" + bloom.to_bytes(256, "big").hex()
 
 
