@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from eth.vm.forks.cancun.constants import MIN_BLOB_BASE_FEE
 from eth.vm.forks.prague.constants import BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
-from eth_bloom import BloomFilter
 
 from chains._errors import ChainError
+from chains._evm import logs_bloom as bloom_of_logs
 from chains._types import BlockRecord, Log, Receipt
 
 __all__ = [
@@ -459,15 +459,20 @@ def format_log(
     return out
 
 
+class _Bloomables(NamedTuple):
+    """What the sealing code's bloom reads of a log (py-evm's ``Log.bloomables``)."""
+
+    bloomables: tuple[bytes, ...]
+
+
 def logs_bloom(logs: Sequence[Log]) -> str:
+    """A receipt's ``logsBloom``: eth-bloom's ``BloomFilter`` over each log's address and
+    topics, computed by the sealing code's bloom (the C Keccak; same bits)."""
     if not logs:
         return ZERO_BLOOM
-    bloom = BloomFilter()
-    for log in logs:
-        bloom.add(bytes.fromhex(log.address[2:]))
-        for topic in log.topics:
-            bloom.add(topic)
-    return "0x" + int(bloom).to_bytes(256, "big").hex()
+    items: Any = [_Bloomables((bytes.fromhex(log.address[2:]), *log.topics)) for log in logs]
+    bloom = bloom_of_logs(items)
+    return "0x" + bloom.to_bytes(256, "big").hex()
 
 
 def format_receipt(receipt: Receipt, block_timestamp: int | None = None) -> dict[str, Any]:
