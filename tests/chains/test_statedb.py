@@ -623,6 +623,8 @@ def test_header_encoder_refuses_what_rlp_refuses() -> None:
             rlp.encode(broken)
         with pytest.raises(rlp.exceptions.SerializationError):
             encode_header(broken)
+
+
 def test_state_loggers_are_py_evms() -> None:
     """Each state class keeps the logger py-evm's ``BaseState.logger`` property looks up."""
     from chain_reference import ReferenceState
