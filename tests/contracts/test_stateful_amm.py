@@ -88,7 +88,9 @@ class AmmMachine(RuleBasedStateMachine):
         outs = [0, 0]
         if probe_k and self.surplus[o] == 0:  # a surplus on the output side would pay for it
             outs[o] = out + 1
-            with reverts("amm: k"):
+            # asking for the whole output reserve fails the liquidity check before k
+            reason = "amm: insufficient liquidity" if out + 1 >= self.reserves[o] else "amm: k"
+            with reverts(reason):
                 self.pool.swap(*outs, self.roles.trader, b"", sender=self.roles.trader)
         outs[o] = out
         k_before = self.reserves[0] * self.reserves[1]
