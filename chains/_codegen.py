@@ -378,9 +378,9 @@ class _Code:
         if count < 2:
             return None  # nothing a block would save
         source = block.source(pc, self.jumpdests, end_op)
-        exec(compile(source, f"<evm block {start}>", "exec"), self.namespace)
-        fn: BlockFn = self.namespace.pop(f"b{start}")
-        return fn
+        defined: dict[str, BlockFn] = {}  # not the shared namespace: threads may compile too
+        exec(compile(source, f"<evm block {start}>", "exec"), self.namespace, defined)
+        return defined[f"b{start}"]
 
 
 def _lazy(blocks: list[BlockFn | None], code: _Code, start: int) -> BlockFn:
