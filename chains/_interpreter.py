@@ -19,11 +19,16 @@ precompiles and every opcode implementation; it replaces only the loop in
   with their static gas charged inline;
 - every other opcode (SLOAD, SSTORE, CALL*, CREATE*, LOG*, SHA3, RETURN, REVERT, EXP,
   copies, ...) runs py-evm's own implementation, with the gas meter, the program counter
-  and the stack synchronised before and after, so its semantics are py-evm's.
+  and the stack synchronised before and after, so its semantics are py-evm's;
+- from a bytecode's second frame on (``COMPILE_AFTER``), its straight-line runs of
+  stack, arithmetic and memory opcodes run as compiled basic blocks
+  (:mod:`chains._codegen`): one Python function per block, its static gas charged at
+  once, its stack items in local variables. A block runs only when it cannot fail for
+  want of gas or stack; otherwise its opcodes run one by one as above.
 
-Every 4096 taken jumps and at every frame start the loop checks the thread's execution
-deadline (:mod:`chains._deadline`: call timeouts, shutdown): one counter decrement per
-taken jump on the hot path.
+Every 4096 taken jumps (or blocks run) and at every frame start the loop checks the
+thread's execution deadline (:mod:`chains._deadline`: call timeouts, shutdown): one
+counter decrement per taken jump on the hot path.
 
 Observable behaviour is identical to the stock loop: gas used and refunded, output,
 logs, state changes and the error *type* of a failed frame (``OutOfGas``,
@@ -49,8 +54,6 @@ from eth.exceptions import (
     FullStack,
     Halt,
     InsufficientStack,
-    InvalidInstruction,
-    InvalidJumpDestination,
     OutOfGas,
     WriteProtection,
 )
@@ -62,6 +65,7 @@ from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.logic.invalid import InvalidOpcode
 from eth_utils import int_to_big_endian
 
+from chains._codegen import BLOCK_GAS, BlockFn, bad_jump, compile_blocks
 from chains._deadline import CHECK_EVERY, check_deadline
 
 try:  # the C Keccak (a dependency of titanoboa's stack, usually present): ~6x eth-hash's
@@ -117,12 +121,30 @@ _SSTORE_STIPEND = 2300
 class _Analysis:
     """What the loop needs to know about one bytecode, computed once."""
 
-    __slots__ = ("code", "jumpdests", "push_values")
+    __slots__ = ("blocks", "code", "jumpdests", "n", "push_values", "runs")
 
     def __init__(self, code: bytes, push_values: list[int], jumpdests: frozenset[int]):
         self.code = code
+        self.n = len(code) - len(_PAD)
         self.push_values = push_values
         self.jumpdests = jumpdests
+        self.runs = 0  # frames that ran this code
+        self.blocks: list[BlockFn | None] | None = None  # compiled on demand
+
+    def get_blocks(self) -> list[BlockFn | None]:
+        """The compiled blocks (:mod:`chains._codegen`) once the code has run in more than
+        ``COMPILE_AFTER`` frames; until then none (the loop runs opcode by opcode)."""
+        self.runs += 1
+        if self.runs <= COMPILE_AFTER:
+            return [None] * len(self.code)
+        if self.blocks is None:
+            self.blocks = compile_blocks(self.code, self.n, self.push_values, self.jumpdests)
+        return self.blocks
+
+
+#: Frames a bytecode runs opcode by opcode before its blocks are compiled: code run once
+#: (a deployment's init code, a one-off call) is not worth compiling.
+COMPILE_AFTER = 1
 
 
 @functools.lru_cache(maxsize=512)
@@ -180,14 +202,6 @@ def _out_of_gas(meter: Any, remaining: int, needed: int, op: int) -> OutOfGas:
     return OutOfGas(f"Out of gas: Needed {needed} - Remaining {remaining} - Reason: {mnemonic}")
 
 
-def _bad_jump(code: bytes, dest: int, n: int) -> Exception:
-    # py-evm's order: not a JUMPDEST byte -> InvalidJumpDestination; a JUMPDEST byte
-    # inside PUSH data -> InvalidInstruction.
-    if dest < n and code[dest] == 0x5B:
-        return InvalidInstruction("Jump resulted in invalid instruction")
-    return InvalidJumpDestination("Invalid Jump Destination")
-
-
 class _ForeignIndexError(Exception):
     """An ``IndexError`` raised inside a py-evm opcode: re-raised as it was, not mapped."""
 
@@ -197,7 +211,8 @@ def _execute(computation: Any) -> None:
     msg = computation.msg
     analysis = analyse_code(msg.code)
     code = analysis.code
-    n = len(code) - len(_PAD)
+    n = analysis.n
+    blocks = analysis.get_blocks()
     push_values = analysis.push_values
     jumpdests = analysis.jumpdests
     stack: list[Any] = computation._stack.values  # ints only, see the module docstring
@@ -216,6 +231,16 @@ def _execute(computation: Any) -> None:
     budget = CHECK_EVERY  # taken jumps until the next deadline check (chains._deadline)
     try:
         while True:
+            block = blocks[pc]
+            if block is not None:
+                ran = block(stack, gas, computation, calldata)
+                if ran is not None:  # else: run the block's opcodes one by one, below
+                    pc, gas = ran
+                    budget -= 1  # a block ends in at most one taken jump
+                    if not budget:
+                        budget = CHECK_EVERY
+                        check_deadline()
+                    continue
             op = code[pc]
             if op >= 0x60:
                 if op < 0x80:  # PUSH1..PUSH32
@@ -267,7 +292,7 @@ def _execute(computation: Any) -> None:
                     dest = pop()
                     if pop():
                         if dest not in jumpdests:
-                            raise _bad_jump(code, dest, n)
+                            raise bad_jump(code, dest, n)
                         pc = dest
                         budget -= 1
                         if not budget:
@@ -282,7 +307,7 @@ def _execute(computation: Any) -> None:
                     gas -= 8
                     dest = pop()
                     if dest not in jumpdests:
-                        raise _bad_jump(code, dest, n)
+                        raise bad_jump(code, dest, n)
                     pc = dest
                     budget -= 1
                     if not budget:
@@ -877,7 +902,7 @@ class FastComputation(PragueComputation):
 def _check_table() -> None:
     """The inline opcodes must be py-evm's opcodes with the gas rules used here."""
     table = FastComputation.opcodes
-    for op, gas in _INLINE_GAS.items():
+    for op, gas in (*_INLINE_GAS.items(), *BLOCK_GAS.items()):
         actual = getattr(table[op], "gas_cost", None)
         if actual != gas:
             raise RuntimeError(

@@ -7,14 +7,17 @@ block hash must match, which commits to state roots, receipt roots (status, cumu
 gas, logs) and blooms, and every receipt's output and error must match too. Then
 bytecode-level differentials: edge cases for each opcode the fast loop runs inline, and
 hypothesis-generated programs and raw byte strings run at full gas and at gas limits
-that run out mid-way.
+that run out mid-way. The fast loop runs straight-line code as compiled blocks
+(``chains._codegen``) from a bytecode's second frame on: the bytecode-level tests run
+each program with blocks compiled at once and with blocks never compiled, so both the
+block functions and the opcode-by-opcode path are compared with the stock loop.
 """
 
 from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +27,9 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 from testing_helpers import reverts
 
+import chains._interpreter as interpreter
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
+from chains._codegen import BLOCK_GAS, block_starts
 from chains._evm import VM_CLASSES as _VM_CLASSES
 from chains._evm import CallResult
 from chains._interpreter import (
@@ -99,8 +104,31 @@ class Pair:
             self.simulate(code, data=data, gas=gas)
 
 
-def _chain(interpreter: str, mining: str = "auto") -> Chain:
-    return Devnet(n_chains=1, seed=7, interpreter=interpreter, mining=mining).chains[0]
+def _chain(loop: str, mining: str = "auto") -> Chain:
+    return Devnet(n_chains=1, seed=7, interpreter=loop, mining=mining).chains[0]
+
+
+#: ``COMPILE_AFTER`` values: blocks from a bytecode's first frame, or never.
+AT_ONCE = 0
+NEVER = 10**18
+
+
+@contextlib.contextmanager
+def compiling(after: int) -> Iterator[None]:
+    """The fast loop compiles a bytecode's blocks after ``after`` frames (AT_ONCE, NEVER)."""
+    saved = interpreter.COMPILE_AFTER
+    interpreter.COMPILE_AFTER = after
+    try:
+        yield
+    finally:
+        interpreter.COMPILE_AFTER = saved
+
+
+@pytest.fixture(params=[AT_ONCE, NEVER], ids=["blocks", "opcodes"])
+def blocks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run the test with compiled blocks from the first frame, then without blocks."""
+    with compiling(request.param):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +162,8 @@ def _receipts(chain: Chain) -> list[tuple[Any, ...]]:
 
 def _compare(workload: Callable[[Chain], None]) -> Chain:
     chains = []
-    for interpreter in ("py-evm", "fast"):
-        chain = _chain(interpreter)
+    for loop in ("py-evm", "fast"):
+        chain = _chain(loop)
         workload(chain)
         chains.append(chain)
     stock, fast = chains
@@ -197,11 +225,13 @@ EDGE_VALUES = [0, 1, 2, 31, 32, 255, 256, 2**128, 2**255 - 1, 2**255, 2**255 + 1
 
 
 @pytest.mark.parametrize("op", INLINE, ids=lambda op: f"0x{op:02x}")
+@pytest.mark.usefixtures("blocks")
 def test_each_inline_opcode_on_an_empty_stack(pair: Pair, op: int) -> None:
     pair.simulate(bytes([op]) + b"\x00" * 33)
 
 
 @pytest.mark.parametrize("op", INLINE, ids=lambda op: f"0x{op:02x}")
+@pytest.mark.usefixtures("blocks")
 def test_each_inline_opcode_out_of_gas(pair: Pair, op: int) -> None:
     code = push(1) * 17 + bytes([op]) + b"\x00" * 33
     full = pair.simulate(code)
@@ -209,6 +239,7 @@ def test_each_inline_opcode_out_of_gas(pair: Pair, op: int) -> None:
 
 
 @pytest.mark.parametrize("op", [op for op in INLINE if op < 0x40 or op in (0x51, 0x52, 0x53)])
+@pytest.mark.usefixtures("blocks")
 def test_each_inline_opcode_on_edge_values(pair: Pair, op: int) -> None:
     # operands from calldata: a on top, b under it
     code = push(32) + b"\x35\x5f\x35" + bytes([op]) + return_stack(1)
@@ -221,6 +252,7 @@ def test_each_inline_opcode_on_edge_values(pair: Pair, op: int) -> None:
 
 
 @pytest.mark.parametrize("op", [0x5F, 0x60, 0x7F, 0x80, 0x8F, 0x58, 0x5A, 0x30, 0x33, 0x36])
+@pytest.mark.usefixtures("blocks")
 def test_stack_limit(pair: Pair, op: int) -> None:
     fill = b"\x5f" * 1023
     assert not pair.simulate(fill + bytes([op]) + b"\x00" * 32).is_error
@@ -311,12 +343,14 @@ def test_stack_limit(pair: Pair, op: int) -> None:
     ],
     ids=lambda v: v.hex() if isinstance(v, bytes) else str(v),
 )
+@pytest.mark.usefixtures("blocks")
 def test_edge_programs(pair: Pair, code: bytes, error: str | None) -> None:
     result = pair.simulate(code, data=b"\xff" * 33)
     assert result.error == error
     pair.simulate_below(code, b"\xff" * 33, result.gas_used, window=40)
 
 
+@pytest.mark.usefixtures("blocks")
 def test_calls_into_other_code(pair: Pair) -> None:
     # the callee returns two words built inline; the caller reads them back
     callee = push(0xBEEF) + push(MAX) + return_stack(2)
@@ -398,22 +432,27 @@ def storage_programs(draw: st.DrawFn) -> bytes:
     code=storage_programs(),
     initial=st.lists(st.sampled_from([0, 1, 2, 7]), min_size=SLOTS, max_size=SLOTS),
     cut=st.integers(0, 100),
+    after=st.sampled_from([AT_ONCE, NEVER]),
 )
-def test_storage_programs_match(pair: Pair, code: bytes, initial: list[int], cut: int) -> None:
+def test_storage_programs_match(
+    pair: Pair, code: bytes, initial: list[int], cut: int, after: int
+) -> None:
     # committed values are the "original" ones of EIP-2200; every transition is exercised
     pair.set_code(STORE_CALLEE, _CALLEE)
     for chain in (pair.stock, pair.fast):
         for slot, value in enumerate(initial):
             chain.set_storage_at(CODE_ADDRESS, slot, value)
-    full = pair.simulate(code)
-    note(f"gas used {full.gas_used}, refund {full.gas_refund}")
-    pair.simulate(code, gas=21_000 + (full.gas_used - 21_000) * cut // 100)
+    with compiling(after):
+        full = pair.simulate(code)
+        note(f"gas used {full.gas_used}, refund {full.gas_refund}")
+        pair.simulate(code, gas=21_000 + (full.gas_used - 21_000) * cut // 100)
 
 
 @pytest.mark.parametrize(
     ("original", "current", "new"),
     [(o, c, n) for o in (0, 1, 2) for c in (0, 1, 2) for n in (0, 1, 2)],
 )
+@pytest.mark.usefixtures("blocks")
 def test_sstore_transitions(pair: Pair, original: int, current: int, new: int) -> None:
     # every (original, current, new) of EIP-2200, cold and warm, refunds compared
     pair.set_code(STORE_CALLEE, _CALLEE)
@@ -527,16 +566,171 @@ def programs(draw: st.DrawFn) -> bytes:
     return code + return_stack(min(depth, 40))
 
 
-@given(code=programs(), data=st.binary(max_size=80), cut=st.integers(0, 100))
-def test_generated_programs_match(pair: Pair, code: bytes, data: bytes, cut: int) -> None:
-    full = pair.simulate(code, data=data)
-    note(f"gas used {full.gas_used}")
-    intrinsic = 21_000 + sum(4 if b == 0 else 16 for b in data)
-    pair.simulate(code, data=data, gas=intrinsic + (full.gas_used - intrinsic) * cut // 100)
+@given(
+    code=programs(),
+    data=st.binary(max_size=80),
+    cut=st.integers(0, 100),
+    after=st.sampled_from([AT_ONCE, NEVER]),
+)
+def test_generated_programs_match(
+    pair: Pair, code: bytes, data: bytes, cut: int, after: int
+) -> None:
+    with compiling(after):
+        full = pair.simulate(code, data=data)
+        note(f"gas used {full.gas_used}")
+        intrinsic = 21_000 + sum(4 if b == 0 else 16 for b in data)
+        pair.simulate(code, data=data, gas=intrinsic + (full.gas_used - intrinsic) * cut // 100)
 
 
-@given(code=st.binary(min_size=1, max_size=96), data=st.binary(max_size=40))
-def test_random_bytes_match(pair: Pair, code: bytes, data: bytes) -> None:
-    full = pair.simulate(code, data=data, gas=200_000)
-    intrinsic = 21_000 + sum(4 if b == 0 else 16 for b in data)
-    pair.simulate(code, data=data, gas=max(intrinsic, full.gas_used - 3))
+@given(
+    code=st.binary(min_size=1, max_size=96),
+    data=st.binary(max_size=40),
+    after=st.sampled_from([AT_ONCE, NEVER]),
+)
+def test_random_bytes_match(pair: Pair, code: bytes, data: bytes, after: int) -> None:
+    with compiling(after):
+        full = pair.simulate(code, data=data, gas=200_000)
+        intrinsic = 21_000 + sum(4 if b == 0 else 16 for b in data)
+        pair.simulate(code, data=data, gas=max(intrinsic, full.gas_used - 3))
+
+
+# ------------------------------------------------------------- compiled blocks ---
+
+
+def _segment(draw: st.DrawFn, depth: int) -> tuple[bytes, int]:
+    """Straight-line code over the block opcodes (some py-evm ones mixed in), stack-aware."""
+    code = b""
+    for _ in range(draw(st.integers(0, 12))):
+        kind = draw(st.sampled_from(["push", "op", "dup", "swap", "mem", "gas", "pop"]))
+        if kind == "push" or depth < 3:
+            code += push(draw(st.sampled_from(EDGE_VALUES) | st.integers(0, 2**16)))
+            depth += 1
+        elif kind == "dup":
+            code += bytes([0x80 + draw(st.integers(0, min(depth, 16) - 1))])
+            depth += 1
+        elif kind == "swap":
+            code += bytes([0x90 + draw(st.integers(0, min(depth - 1, 16) - 1))])
+        elif kind == "mem":
+            offset = draw(st.sampled_from([0, 32, 64, 96, 4096, 30_000]))
+            code += push(offset) + draw(st.sampled_from([b"\x52", b"\x53"]))
+            depth -= 1
+            code += push(draw(st.sampled_from([0, 32, 64, 100, 5000]))) + b"\x51"
+            depth += 1
+        elif kind == "gas":
+            code += draw(st.sampled_from([b"\x5a", b"\x58", b"\x36", b"\x33", b"\x3d"]))
+            depth += 1
+        elif kind == "pop":
+            code += b"\x50"
+            depth -= 1
+        else:
+            op, pops, pushes = draw(st.sampled_from(_OPS))
+            code += bytes([op])
+            depth += pushes - pops
+    return code, depth
+
+
+@st.composite
+def branching_programs(draw: st.DrawFn) -> bytes:
+    """Segments headed by a JUMPDEST, joined by JUMPs and JUMPIs to segments (forward and
+    back: a loop ends when the gas does) or to invalid places; targets are PUSH2s, so the
+    layout is fixed before the targets are known. The stack, at most 40 items, is
+    returned at the end."""
+    n_segments = draw(st.integers(1, 6))
+    bodies = []
+    depth = 0
+    for _ in range(n_segments):
+        body, depth = _segment(draw, depth)
+        exit_kind = draw(st.sampled_from(["fall", "jump", "jumpi", "jumpi"]))
+        target = draw(st.integers(0, n_segments))  # n_segments: the final segment
+        is_bad = draw(st.integers(0, 9)) == 0
+        bodies.append((body, exit_kind, target, is_bad))  # a JUMPI tests a DUP1: depth kept
+    starts = []
+    pc = 0
+    for body, exit_kind, _, _ in bodies:
+        starts.append(pc)
+        pc += 1 + len(body) + {"fall": 0, "jump": 4, "jumpi": 5}[exit_kind]
+    starts.append(pc)
+    code = b""
+    for body, exit_kind, target, is_bad in bodies:
+        code += b"\x5b" + body
+        dest = starts[target] + (1 if is_bad else 0)
+        if exit_kind == "jump":
+            code += b"\x61" + dest.to_bytes(2) + b"\x56"
+        elif exit_kind == "jumpi":
+            code += b"\x80" + b"\x61" + dest.to_bytes(2) + b"\x57"  # DUP1 of the top: condition
+    assert len(code) == starts[-1]
+    return code + b"\x5b" + return_stack(min(max(depth, 0), 40))
+
+
+@given(
+    code=branching_programs(),
+    data=st.binary(max_size=40),
+    cut=st.integers(0, 100),
+    after=st.sampled_from([AT_ONCE, NEVER]),
+)
+def test_branching_programs_match(
+    pair: Pair, code: bytes, data: bytes, cut: int, after: int
+) -> None:
+    with compiling(after):
+        full = pair.simulate(code, data=data, gas=100_000)
+        note(f"gas used {full.gas_used}, error {full.error}")
+        intrinsic = 21_000 + sum(4 if b == 0 else 16 for b in data)
+        pair.simulate(code, data=data, gas=intrinsic + (full.gas_used - intrinsic) * cut // 100)
+
+
+@pytest.mark.usefixtures("blocks")
+@pytest.mark.parametrize(
+    "code",
+    [
+        # an expansion inside a block that leaves less gas than the block's later opcodes
+        push(1) + push(0x400) + b"\x52" + b"\x5f" * 30 + b"\x00",
+        # GAS after an expansion and at the block's end; MLOAD of an expanded word
+        push(0x400) + b"\x51\x5a" + push(0x800) + b"\x51\x5a" + return_stack(4),
+        # a block whose JUMPI condition and target come from the stack it was entered with
+        push(1) + push(8) + b"\x5b\x57" + push(0) + b"\x00\x5b\x5a" + return_stack(1),
+        # a countdown loop: the same block run again and again, then left
+        push(3) + b"\x5b" + push(1) + b"\x90\x03\x80" + push(2) + b"\x57" + return_stack(1),
+        # deep DUP and SWAP reading entry items; a constant bad jump ends a block
+        push(1) * 17 + b"\x8f\x9f\x01" + return_stack(3),
+        push(1) + push(5) + b"\x56",
+        push(7) + push(5) + b"\x5b\x56",
+    ],
+    ids=lambda v: v.hex()[:24],
+)
+def test_block_edges(pair: Pair, code: bytes) -> None:
+    result = pair.simulate(code)
+    pair.simulate_below(code, b"", result.gas_used, window=300)
+
+
+@pytest.mark.usefixtures("blocks")
+def test_blocks_at_the_stack_limit(pair: Pair) -> None:
+    # a block that grows the stack by two, entered at 1021, 1022 and 1023 items
+    for fill in (1021, 1022, 1023):
+        code = b"\x5f" * fill + b"\x5b" + push(1) + push(2) + b"\x01\x5f" + b"\x00"
+        pair.simulate(code)
+
+
+def test_every_block_of_the_suite_compiles() -> None:
+    # a block is compiled when first reached: compile every block of every deployed
+    # contract of the DeFi suite here, so that a path no test takes still compiles
+    from chains._codegen import _Code
+
+    chain = _chain("fast")
+    suite = deploy_suite(chain)
+    compiled = 0
+    addresses = {c.address for c in vars(suite).values() if hasattr(c, "address")}
+    assert len(addresses) >= 5
+    for address in sorted(addresses):
+        analysis = analyse_code(bytes(chain.get_code(address)))
+        code = _Code(analysis.code, analysis.n, analysis.push_values, analysis.jumpdests)
+        for start in block_starts(analysis.code, analysis.n):
+            compiled += code.compile(start) is not None
+    assert compiled > 1000
+
+
+def test_block_starts() -> None:
+    # the start, a JUMPDEST, after a JUMPI, after an opcode a block cannot hold (SLOAD);
+    # not after a JUMP or STOP, not inside PUSH data
+    code = b"\x60\x5b\x57\x01\x54\x01\x56\x01\x5b\x00\x01"
+    assert block_starts(code, len(code)) == [0, 3, 5, 8]
+    assert 0x54 not in BLOCK_GAS and 0x57 in BLOCK_GAS
