@@ -32,7 +32,10 @@ logger = logging.getLogger(__name__)
 
 CRASH_ROUNDS = 3
 SLOW_CRASH_ROUNDS = 25
-ENDLESS = "0x5b600056"
+#: A loop with a STATICCALL to the identity precompile in each turn: a call frame per
+#: ~146 gas, so the default 30M gas lasts seconds. (A bare JUMPDEST-PUSH-JUMP loop spends
+#: it in about half a second on a fast machine, and could end before the SIGTERM below.)
+ENDLESS = "0x5b" + "6000" * 4 + "6004" + "5afa50" + "600056"
 
 
 class Up:

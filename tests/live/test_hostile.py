@@ -31,6 +31,10 @@ from chains import Devnet, DevnetServer
 
 #: JUMPDEST PUSH1 0 JUMP: init code that loops until it runs out of gas or time.
 ENDLESS = "0x5b600056"
+#: The same loop with a STATICCALL to the identity precompile in each turn: ~146 gas a
+#: turn but a call frame each, so 30M gas lasts seconds where ``ENDLESS`` spends it in
+#: well under one. For tests that need the call still running while they probe.
+SLOW_ENDLESS = "0x5b" + "6000" * 4 + "6004" + "5afa50" + "600056"
 GAS_LIMITS = [None, hex(30_000_000), hex(2**63 - 1)]
 #: A Python bytes repr leaking into a message: ``b'\x17\x88...'``.
 BYTES_REPR = re.compile(r"""b['"]\\x""")
@@ -97,13 +101,17 @@ def is_held(lock: Any) -> bool:
 # ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("gas", GAS_LIMITS, ids=["no-gas", "30M", "2^63-1"])
 def test_endless_call_leaves_the_other_chain_free(gas: str | None) -> None:
-    # A call timeout far beyond the test: only the shutdown ends the endless call.
+    # A call timeout far beyond the test: only the shutdown ends the endless call. The
+    # plain loop spends 30M gas in ~0.5 s on a fast machine, less than the probes below
+    # may take, so the loop here makes a call frame each turn.
     devnet = Devnet(n_chains=2, real_time=True, call_timeout=600)
     server = DevnetServer(devnet, port=0)
     answers: list[dict[str, Any]] = []
     with server.run_in_thread():
         a, b = (e.port for e in server.endpoints)
-        tx: dict[str, Any] = {"data": ENDLESS} if gas is None else {"data": ENDLESS, "gas": gas}
+        tx: dict[str, Any] = {"data": SLOW_ENDLESS}
+        if gas is not None:
+            tx["gas"] = gas
         looping = threading.Thread(target=lambda: answers.append(reply(a, "eth_call", tx)))
         looping.start()
         wait_until(lambda: is_held(server.chain_locks[0]), "the endless call to start")
