@@ -221,11 +221,48 @@ class _PlainTrie(HexaryTrie):
         memo_key = (self.root_hash, key)
         value = _READS.get(memo_key)
         if value is None:
-            value = super().get(key)
+            value = self._walk(key) if key.__class__ is bytes and len(key) == 32 else None
+            if value is None:
+                value = super().get(key)
             if len(_READS) >= _MEMO_LIMIT:
                 _READS.clear()
             _READS[memo_key] = value
         return value
+
+    def _walk(self, key: bytes) -> bytes | None:
+        """py-trie's ``get`` for a 32-byte key (the account and storage tries' keys) on
+        the memoised nibbles and decoded nodes, read without copies (nothing here edits
+        them); ``None`` where py-trie would raise (a missing or malformed node, a key
+        ending inside an extension) so that the caller asks py-trie for its error."""
+        nibbles = _key_nibbles(key)
+        size = len(nibbles)
+        depth = 0
+        ref: Any = self.root_hash
+        try:
+            while True:
+                node = ref if ref.__class__ is list else _NODES.get(ref)
+                if node is None:
+                    node = self.get_node(ref)
+                if node == BLANK_NODE:
+                    return BLANK_NODE
+                if len(node) == 17:
+                    if depth == size:
+                        return cast(bytes, node[16])
+                    ref = node[nibbles[depth]]
+                    depth += 1
+                elif len(node) == 2:
+                    path, is_leaf = _hp_decode(node[0])
+                    if is_leaf:
+                        return cast(bytes, node[1]) if nibbles[depth:] == path else BLANK_NODE
+                    end = depth + len(path)
+                    if nibbles[depth:end] != path:
+                        return None if end > size else BLANK_NODE  # partial: py-trie's error
+                    ref = node[1]
+                    depth = end
+                else:
+                    return None
+        except Exception:  # noqa: BLE001 - py-trie decides (and raises) for what is unusual
+            return None
 
     # -- writes: py-trie's set path on the helpers above (no pruning, so no pruning hooks) --
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
 import rlp
 from eth.db.trie import _make_trie_root_and_nodes
 from eth.rlp.accounts import Account
@@ -163,3 +164,52 @@ def test_batched_writes_32_byte_keys_match_py_trie() -> None:
         batched.update_many(list(changes.items()))
         assert batched.root_hash == reference.root_hash, block
     assert _nodes(batched.db, batched.root_hash) == _nodes(reference.db, reference.root_hash)
+
+
+#: 32-byte keys sharing long prefixes (few distinct nibbles), so tries get extensions,
+#: embedded leaves and branches holding a value
+_keys32 = st.binary(min_size=32, max_size=32).map(lambda b: bytes(x % 3 * 0x11 for x in b))
+
+
+@given(
+    st.lists(st.tuples(_keys32, st.sampled_from([b"", b"\x01", b"\x80", b"x" * 40])), max_size=40),
+    st.lists(_keys32, max_size=10),
+    st.booleans(),
+)
+def test_trie_reads_match_py_trie(
+    writes: list[tuple[bytes, bytes]], probes: list[bytes], clear: bool
+) -> None:
+    """``_PlainTrie.get``'s own walk (32-byte keys) against py-trie's ``get`` on the same
+    database, at every root the writes pass through, for keys present and absent, with
+    the read and node memos warm or emptied before each read."""
+    db: dict[bytes, bytes] = {}
+    writer = _PlainTrie(db)
+    for key, value in writes:
+        writer[key] = value
+        for probe in [key, *probes, *(k for k, _ in writes)]:
+            if clear:
+                clear_trie_memo()
+            expected = HexaryTrie(db, writer.root_hash).get(probe)
+            assert _PlainTrie(db, writer.root_hash).get(probe) == expected
+            assert _PlainTrie(db, writer.root_hash)._walk(probe) == expected
+
+
+def test_trie_read_of_a_missing_node_raises_py_tries_error() -> None:
+    """A node missing from the database: the walk gives way and py-trie raises."""
+    from trie.exceptions import MissingTrieNode
+
+    rnd = random.Random(3)
+    db: dict[bytes, bytes] = {}
+    trie = _PlainTrie(db)
+    keys = [rnd.randbytes(32) for _ in range(50)]
+    for key in keys:
+        trie[key] = b"v" * 40
+    root = trie.root_hash
+    clear_trie_memo()
+    partial = dict(db)
+    del partial[root]
+    for reader in (_PlainTrie(partial, root), HexaryTrie(partial, root)):
+        with pytest.raises(MissingTrieNode) as error:
+            reader.get(keys[0])
+        assert error.value.missing_node_hash == root
+    assert _PlainTrie(partial, root)._walk(keys[0]) is None
