@@ -62,7 +62,7 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import rlp
-from eth.constants import BLANK_ROOT_HASH
+from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.db.accesslog import KeyAccessLoggerDB
 from eth.db.account import AccountDB
 from eth.db.backends.memory import MemoryDB
@@ -74,7 +74,7 @@ from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
 from eth.db.witness import MetaWitness
 from eth.rlp.accounts import Account
 from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
-from eth.vm.interrupt import MissingStorageTrieNode
+from eth.vm.interrupt import MissingBytecode, MissingStorageTrieNode
 from eth_utils import to_bytes
 from trie import HexaryTrie
 from trie.constants import BLANK_NODE, BLANK_NODE_HASH
@@ -138,6 +138,21 @@ def _slot_key(slot: bytes) -> bytes:
 def _address_key(address: bytes) -> bytes:
     """The account trie's key of an address: its keccak."""
     return _keccak(address)
+
+
+_new_object = object.__new__
+
+
+def _account(nonce: int, balance: int, storage_root: bytes, code_hash: bytes) -> Account:
+    """``Account(nonce, balance, storage_root, code_hash)`` without rlp's constructor
+    (argument merging, a ``setattr`` and an immutability pass per field): the same four
+    attributes, set directly; callers pass an int and a 32-byte ``bytes`` as before."""
+    account = _new_object(Account)
+    account._nonce = nonce
+    account._balance = balance
+    account._storage_root = storage_root
+    account._code_hash = code_hash
+    return account
 
 
 def _encode_account(account: Account) -> bytes:
@@ -480,6 +495,14 @@ class _PlainStorageLookup(StorageLookup):
             return self._write_trie
         return _PlainTrie(self._db, root_hash=self._starting_root_hash)
 
+    def __getitem__(self, key: bytes) -> bytes:
+        # py-evm's, answered from the trie read memo when it holds the read (a read trie
+        # is built per read otherwise)
+        write_trie = self._write_trie
+        root = self._starting_root_hash if write_trie is None else write_trie.root_hash
+        value = _READS.get((root, _slot_key(bytes(key))))
+        return super().__getitem__(key) if value is None else value
+
     def set_many(self, changes: list[tuple[bytes, bytes]]) -> None:
         """Write (slot key, RLP value) pairs (``b""``: delete) to the write trie at once:
         the trie ``__setitem__`` / ``__delitem__`` give slot by slot."""
@@ -500,24 +523,43 @@ class _DevStorageDB(AccountStorageDB):
     """py-evm's per-account storage database over :class:`_PlainStorageLookup`."""
 
     def __init__(self, db: Any, storage_root: bytes, address: bytes) -> None:
-        super().__init__(db, storage_root, address)  # type: ignore[arg-type]
-        # the same layers as py-evm's constructor, on the non-pruning lookup
+        # py-evm's constructor, on the non-pruning lookup (calling it and replacing its
+        # layers built every layer twice)
+        self._address = address
         self._storage_lookup = _PlainStorageLookup(db, storage_root, address)  # type: ignore[arg-type]
         self._storage_cache = CacheDB(self._storage_lookup)
         self._locked_changes = JournalDB(self._storage_cache)
         self._journal_storage = JournalDB(self._locked_changes)
+        self._accessed_slots: set[int] = set()
+        self._clear_count = JournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: _ZERO_COUNT}))
 
     def get(self, slot: int, from_journal: bool = True) -> int:
-        # py-evm's, with the stored RLP integer decoded directly
+        """py-evm's: the journal, then the locked changes, then the read cache, then the
+        trie, each layer's dict read directly (a layer's ``__getitem__`` raises
+        ``KeyError`` for a deleted entry, and for any key once the storage was wiped);
+        the stored RLP integer decoded directly."""
         self._accessed_slots.add(slot)
         key = slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")
-        lookup_db = self._journal_storage if from_journal else self._locked_changes
-        try:
-            encoded = lookup_db[key]
-        except MissingStorageTrieNode:
-            raise
-        except KeyError:
-            return 0
+        journal = (self._journal_storage if from_journal else self._locked_changes)._journal
+        while True:
+            value = journal._current_values.get(key)
+            if value is not None:
+                return _decode_uint(value) if value.__class__ is bytes else 0
+            if journal._ignore_wrapped_db:
+                return 0
+            if journal is self._locked_changes._journal:
+                break
+            journal = self._locked_changes._journal
+        cache = self._storage_cache._cached_values
+        encoded = cache.get(key)
+        if encoded is None:
+            try:
+                encoded = self._storage_lookup[key]
+            except MissingStorageTrieNode:
+                raise
+            except KeyError:
+                return 0
+            cache[key] = encoded
         return _decode_uint(encoded)
 
     def make_storage_root(self) -> None:
@@ -605,27 +647,86 @@ class DevAccountDB(AccountDB):
                     _ACCOUNTS.clear()
                 _ACCOUNTS[encoded] = account
         else:
-            account = Account()
+            account = _account(0, 0, BLANK_ROOT_HASH, EMPTY_SHA3)  # ``Account()``
         if from_journal:
             self._account_cache[address] = account
         return account
+
+    # -- reads: py-evm's, for a canonical address (20 bytes, as its validator demands) --
+
+    def get_balance(self, address: Any) -> int:
+        if address.__class__ is not bytes or len(address) != 20:
+            return super().get_balance(address)  # py-evm's validation error
+        return cast(int, self._get_account(address)._balance)
+
+    def get_nonce(self, address: Any) -> int:
+        if address.__class__ is not bytes or len(address) != 20:
+            return super().get_nonce(address)
+        return cast(int, self._get_account(address)._nonce)
+
+    def get_code_hash(self, address: Any) -> Any:
+        if address.__class__ is not bytes or len(address) != 20:
+            return super().get_code_hash(address)
+        return self._get_account(address)._code_hash
+
+    def get_code(self, address: Any) -> bytes:
+        if address.__class__ is not bytes or len(address) != 20:
+            return super().get_code(address)
+        code_hash = self._get_account(address)._code_hash
+        if code_hash == EMPTY_SHA3:
+            return b""
+        try:
+            return cast(bytes, self._journaldb[code_hash])
+        except KeyError:
+            raise MissingBytecode(code_hash) from KeyError
+        finally:  # py-evm's witness bookkeeping, without its copy of the keys read
+            if code_hash in self._raw_store_db._keys_read:
+                self._accessed_bytecodes.add(address)
+
+    def account_has_code_or_nonce(self, address: Any) -> bool:
+        if address.__class__ is not bytes or len(address) != 20:
+            return super().account_has_code_or_nonce(address)
+        account = self._get_account(address)
+        return bool(account._nonce != 0 or account._code_hash != EMPTY_SHA3)
+
+    def account_is_empty(self, address: Any) -> bool:
+        if address.__class__ is not bytes or len(address) != 20:
+            return super().account_is_empty(address)
+        account = self._get_account(address)
+        return bool(
+            account._nonce == 0 and account._code_hash == EMPTY_SHA3 and account._balance == 0
+        )
+
+    def touch_account(self, address: Any) -> None:
+        if address.__class__ is not bytes or len(address) != 20:
+            return super().touch_account(address)
+        self._set_account(address, self._get_account(address))
+
+    # -- writes: new accounts built directly (rlp's ``copy`` deep-copies every field) --
 
     def set_balance(self, address: Any, balance: int) -> None:
         validate_canonical_address(address, title="Storage Address")
         validate_uint256(balance, title="Account Balance")
         a = self._get_account(address)
-        self._set_account(address, Account(a.nonce, balance, a.storage_root, a.code_hash))
+        self._set_account(address, _account(a._nonce, balance, a._storage_root, a._code_hash))
 
     def set_nonce(self, address: Any, nonce: int) -> None:
         validate_canonical_address(address, title="Storage Address")
         validate_uint64(nonce, title="Nonce")
         a = self._get_account(address)
-        self._set_account(address, Account(nonce, a.balance, a.storage_root, a.code_hash))
+        self._set_account(address, _account(nonce, a._balance, a._storage_root, a._code_hash))
+
+    def increment_nonce(self, address: Any) -> None:
+        validate_canonical_address(address, title="Storage Address")
+        a = self._get_account(address)
+        nonce = a._nonce + 1
+        validate_uint64(nonce, title="Nonce")
+        self._set_account(address, _account(nonce, a._balance, a._storage_root, a._code_hash))
 
     def _set_storage_root(self, address: Any, new_storage_root: Any) -> None:
         # py-evm's, without rlp's ``copy`` (make_state_root sets each changed root)
         a = self._get_account(address)
-        self._set_account(address, Account(a.nonce, a.balance, new_storage_root, a.code_hash))
+        self._set_account(address, _account(a._nonce, a._balance, new_storage_root, a._code_hash))
 
     def _set_account(self, address: Any, account: Any) -> None:
         # py-evm's, with the encoding built directly (rlp's sedes walk is ~10x slower)

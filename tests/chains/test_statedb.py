@@ -238,6 +238,14 @@ def _apply(db: Any, stack: list[Any], kind: str, address: bytes, slot: int, valu
         db.set_balance(address, value)
     elif kind == "storage":
         db.set_storage(address, slot, value)
+    elif kind == "nonce":
+        db.set_nonce(address, value)
+    elif kind == "increment":
+        db.increment_nonce(address)
+    elif kind == "code":
+        db.set_code(address, bytes([value]) * slot)
+    elif kind == "touch":
+        db.touch_account(address)
     elif kind == "delete":
         db.delete_account(address)
     elif kind == "wipe":
@@ -252,7 +260,20 @@ def _apply(db: Any, stack: list[Any], kind: str, address: bytes, slot: int, valu
         db.lock_changes()
     elif kind == "persist" and not stack:
         db.persist()
-    reads = [(db.get_balance(a), [db.get_storage(a, s) for s in range(3)]) for a in _ADDRESSES]
+    reads = [
+        (
+            db.get_balance(a),
+            db.get_nonce(a),
+            db.get_code_hash(a),
+            db.get_code(a),
+            db.account_exists(a),
+            db.account_is_empty(a),
+            db.account_has_code_or_nonce(a),
+            [db.get_storage(a, s) for s in range(3)],
+            [db.get_storage(a, s, from_journal=False) for s in range(3)],
+        )
+        for a in _ADDRESSES
+    ]
     return reads, db.make_state_root() if kind == "read" and not stack else None
 
 
@@ -261,7 +282,7 @@ def _apply(db: Any, stack: list[Any], kind: str, address: bytes, slot: int, valu
         st.tuples(
             st.sampled_from(
                 ["balance", "storage", "delete", "wipe", "record", "discard", "commit"]
-                + ["lock", "persist", "read"]
+                + ["nonce", "increment", "code", "touch", "lock", "persist", "read"]
             ),
             st.integers(0, 2),
             st.integers(0, 2),
@@ -272,10 +293,14 @@ def _apply(db: Any, stack: list[Any], kind: str, address: bytes, slot: int, valu
 )
 @example(ops=[("balance", 0, 0, 5), ("record", 0, 0, 0), ("delete", 0, 0, 0), ("discard", 0, 0, 0)])
 @example(ops=[("storage", 1, 2, 5), ("record", 1, 0, 0), ("wipe", 1, 0, 0), ("discard", 1, 0, 0)])
-@settings(max_examples=200)  # cheap examples
+@example(ops=[("storage", 0, 1, 5), ("lock", 0, 0, 0), ("record", 0, 0, 0), ("storage", 0, 1, 0)])
+@example(ops=[("code", 2, 2, 1), ("record", 0, 0, 0), ("increment", 2, 0, 0), ("discard", 0, 0, 0)])
+@settings(max_examples=300)  # cheap examples
 def test_account_db_api_matches_py_evm(ops: list[tuple[str, int, int, int]]) -> None:
     """The database API itself, op by op, against py-evm's ``AccountDB``: writes, wipes,
-    deletions, nested checkpoints discarded or committed, locks and persists."""
+    deletions, nested checkpoints discarded or committed, locks and persists; after each,
+    every account read (balance, nonce, code and its hash, existence, emptiness) and every
+    slot read from the journal and from the locked changes."""
     from eth.db.account import AccountDB
     from eth.db.atomic import AtomicDB
 
@@ -295,6 +320,52 @@ def test_account_db_api_matches_py_evm(ops: list[tuple[str, int, int, int]]) -> 
         if isinstance(outcomes[0], str):
             return
         assert outcomes[0] == outcomes[1], kind
+
+
+@pytest.mark.parametrize(
+    "address", [b"\x01" * 19, b"\x01" * 21, bytearray(b"\x01" * 20), "0x" + "01" * 20, None]
+)
+@pytest.mark.parametrize(
+    "read",
+    ["get_balance", "get_nonce", "get_code_hash", "get_code", "account_exists"]
+    + ["account_is_empty", "account_has_code_or_nonce", "touch_account", "increment_nonce"],
+)
+def test_account_reads_refuse_what_py_evm_refuses(address: Any, read: str) -> None:
+    """The account reads' fast path takes only a 20-byte ``bytes``; anything else gets
+    py-evm's own answer or error."""
+    from eth.db.account import AccountDB
+    from eth.db.atomic import AtomicDB
+
+    from chains._statedb import DevAccountDB
+
+    outcomes = []
+    for db in (DevAccountDB(AtomicDB()), AccountDB(AtomicDB())):
+        try:
+            outcomes.append(("ok", getattr(db, read)(address)))
+        except Exception as exc:  # noqa: BLE001 - the class and message are compared
+            outcomes.append((type(exc), str(exc)))
+    assert outcomes[0] == outcomes[1]
+
+
+@given(
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 2**256 - 1),
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=32, max_size=32),
+)
+def test_account_built_directly_is_rlps(nonce: int, balance: int, root: bytes, code: bytes) -> None:
+    """``_account`` gives what ``Account(...)`` gives: fields, equality, hash, encoding."""
+    from eth.rlp.accounts import Account
+
+    from chains._statedb import _account, _encode_account
+
+    built, reference = _account(nonce, balance, root, code), Account(nonce, balance, root, code)
+    assert type(built) is Account
+    assert vars(built) == vars(reference)
+    assert built == reference and hash(built) == hash(reference)
+    assert tuple(built) == (nonce, balance, root, code)
+    assert _encode_account(built) == rlp.encode(reference, sedes=Account)
+    assert rlp.decode(rlp.encode(built), sedes=Account) == reference
 
 
 def test_account_trie_cache_follows_the_roots_written() -> None:
