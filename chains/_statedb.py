@@ -63,19 +63,20 @@ from typing import Any, cast
 
 import rlp
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
-from eth.db.accesslog import KeyAccessLoggerDB
+from eth.db.accesslog import KeyAccessLoggerAtomicDB, KeyAccessLoggerDB
 from eth.db.account import AccountDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.batch import BatchDB
 from eth.db.cache import CacheDB
 from eth.db.hash_trie import HashTrie
-from eth.db.journal import DELETE_WRAPPED, REVERT_TO_WRAPPED, JournalDB
+from eth.db.journal import DELETE_WRAPPED, REVERT_TO_WRAPPED, Journal, JournalDB
 from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
 from eth.db.witness import MetaWitness
 from eth.rlp.accounts import Account
 from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
 from eth.vm.interrupt import MissingBytecode, MissingStorageTrieNode
 from eth_utils import to_bytes
+from lru import LRU
 from trie import HexaryTrie
 from trie.constants import BLANK_NODE, BLANK_NODE_HASH
 from trie.validation import validate_is_bytes
@@ -220,6 +221,50 @@ def _hp_encode(nibbles: tuple[int, ...], is_leaf: bool) -> bytes:
     return bytes([packed[i] << 4 | packed[i + 1] for i in range(0, len(packed), 2)])
 
 
+class _FastJournalDB(JournalDB):
+    """py-evm's ``JournalDB`` with its hot paths inlined: reads, writes and membership
+    tests go to the journal's dicts directly instead of through three method calls each
+    (``JournalDB.__getitem__`` -> ``Journal.__getitem__``, ``BaseDB.__contains__`` ->
+    ``hasattr`` -> ``_exists``, ``Journal.__setitem__`` -> ``last_checkpoint``), and a new
+    journal starts with its root checkpoint directly (py-evm's ``reset`` -> ``pop_all``
+    on an empty journal). Same state, same answers, same errors: everything else is
+    py-evm's; ``tests/chains/test_statedb.py`` runs both on random operations."""
+
+    __slots__ = ()
+
+    def __init__(self, wrapped_db: Any) -> None:
+        self._wrapped_db = wrapped_db
+        journal = self._journal = Journal()
+        self.record = journal.record_checkpoint
+        self.commit = journal.commit_checkpoint
+        journal.record_checkpoint()
+
+    def __getitem__(self, key: bytes) -> bytes:
+        journal = self._journal
+        value = journal._current_values.get(key)
+        if value is None and not journal._ignore_wrapped_db:
+            return self._wrapped_db[key]
+        if value.__class__ is bytes:
+            return value
+        return super().__getitem__(key)  # deleted, or wiped: py-evm's KeyError
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        journal = self._journal
+        data = journal._journal_data
+        revert = data[next(reversed(data))]
+        current = journal._current_values
+        if key not in revert:
+            revert[key] = current.get(key, REVERT_TO_WRAPPED)
+        current[key] = value
+
+    def __contains__(self, key: Any) -> bool:
+        journal = self._journal
+        value = journal._current_values.get(key)
+        if value is None:
+            return not journal._ignore_wrapped_db and key in self._wrapped_db
+        return value is not REVERT_TO_WRAPPED and value is not DELETE_WRAPPED
+
+
 class _PlainTrie(HexaryTrie):
     """A hexary trie that does not prune, squashes changes in place, and reads and
     decodes through the process-wide memos (see the module docstring)."""
@@ -276,7 +321,7 @@ class _PlainTrie(HexaryTrie):
                     depth = end
                 else:
                     return None
-        except Exception:  # noqa: BLE001 - py-trie decides (and raises) for what is unusual
+        except Exception:  # py-trie decides (and raises) for what is unusual
             return None
 
     # -- writes: py-trie's set path on the helpers above (no pruning, so no pruning hooks) --
@@ -525,13 +570,13 @@ class _DevStorageDB(AccountStorageDB):
     def __init__(self, db: Any, storage_root: bytes, address: bytes) -> None:
         # py-evm's constructor, on the non-pruning lookup (calling it and replacing its
         # layers built every layer twice)
-        self._address = address
+        self._address = cast(Any, address)
         self._storage_lookup = _PlainStorageLookup(db, storage_root, address)  # type: ignore[arg-type]
         self._storage_cache = CacheDB(self._storage_lookup)
-        self._locked_changes = JournalDB(self._storage_cache)
-        self._journal_storage = JournalDB(self._locked_changes)
+        self._locked_changes = _FastJournalDB(self._storage_cache)
+        self._journal_storage = _FastJournalDB(self._locked_changes)
         self._accessed_slots: set[int] = set()
-        self._clear_count = JournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: _ZERO_COUNT}))
+        self._clear_count = _FastJournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: _ZERO_COUNT}))
 
     def get(self, slot: int, from_journal: bool = True) -> int:
         """py-evm's: the journal, then the locked changes, then the read cache, then the
@@ -586,7 +631,7 @@ class _DevStorageDB(AccountStorageDB):
         After ``persist`` the lookup sits on the new root with no pending tries; a fresh
         store would also start its clear counter at zero and log no accessed slots.
         """
-        self._clear_count = JournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: _ZERO_COUNT}))
+        self._clear_count = _FastJournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: _ZERO_COUNT}))
         self._accessed_slots.clear()
         # A storage wipe that left no writes behind (an empty account touched and deleted
         # under EIP-161, e.g. a precompile called with no value) is not committed, so the
@@ -620,17 +665,47 @@ class DevAccountDB(AccountDB):
     """py-evm's account database without pruning, witnesses or cache flushes at sealing."""
 
     def __init__(self, db: Any, state_root: Any = BLANK_ROOT_HASH) -> None:
-        super().__init__(db, state_root)
-        # the same layers as py-evm's constructor, on a non-pruning trie
+        # py-evm's constructor (the same layers) on a non-pruning trie and the faster
+        # journals; calling it and replacing its layers built them twice
+        self._raw_store_db = KeyAccessLoggerAtomicDB(db, log_missing_keys=False)
+        self._batchdb = BatchDB(self._raw_store_db)
+        self._batchtrie = BatchDB(self._raw_store_db, read_through_deletes=True)
+        self._journaldb = _FastJournalDB(self._batchdb)
         self._trie = _PlainHashTrie(_PlainTrie(self._batchtrie, state_root, prune=False))  # type: ignore[arg-type]
         self._trie_logger = KeyAccessLoggerDB(self._trie, log_missing_keys=False)
         self._trie_cache = CacheDB(self._trie_logger)
-        self._journaltrie = JournalDB(self._trie_cache)
+        self._journaltrie = _FastJournalDB(self._trie_cache)
+        self._account_cache = LRU(2048)
+        self._account_stores = {}
+        self._dirty_accounts = set()
+        self._root_hash_at_last_persist = state_root
+        self._accessed_accounts = set()
+        self._accessed_bytecodes = set()
+        self._reset_access_counters()
         self._kept: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
         # accounts written since the oldest open checkpoint, and where each checkpoint began
         self._written: list[Any] = []
         self._marks: list[tuple[Any, int]] = []
         self._applied_diffs: list[Any] = []
+
+    @property
+    def state_root(self) -> Any:
+        return cast(Any, self._trie)._db.root_hash  # py-evm's, without the hash trie's __getattr__
+
+    @state_root.setter
+    def state_root(self, value: Any) -> None:
+        if self._trie.root_hash != value:
+            self._trie_cache.reset_cache()
+            self._trie.root_hash = value
+
+    def _reset_access_counters(self) -> None:
+        # py-evm's journal of warm addresses and slots, as a faster journal
+        self._journal_accessed_state = _FastJournalDB(MemoryDB())
+
+    def account_exists(self, address: Any) -> bool:
+        if address.__class__ is not bytes or len(address) != 20:
+            return super().account_exists(address)
+        return self._get_encoded_account(address, from_journal=True) != b""  # type: ignore[arg-type]
 
     def _get_account(self, address: Any, from_journal: bool = True) -> Account:
         # py-evm's, with decoded accounts memoised by their encoding
@@ -676,12 +751,12 @@ class DevAccountDB(AccountDB):
         if code_hash == EMPTY_SHA3:
             return b""
         try:
-            return cast(bytes, self._journaldb[code_hash])
+            return self._journaldb[code_hash]
         except KeyError:
             raise MissingBytecode(code_hash) from KeyError
         finally:  # py-evm's witness bookkeeping, without its copy of the keys read
             if code_hash in self._raw_store_db._keys_read:
-                self._accessed_bytecodes.add(address)
+                self._accessed_bytecodes.add(address)  # type: ignore[arg-type]
 
     def account_has_code_or_nonce(self, address: Any) -> bool:
         if address.__class__ is not bytes or len(address) != 20:

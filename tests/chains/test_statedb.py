@@ -342,7 +342,7 @@ def test_account_reads_refuse_what_py_evm_refuses(address: Any, read: str) -> No
     for db in (DevAccountDB(AtomicDB()), AccountDB(AtomicDB())):
         try:
             outcomes.append(("ok", getattr(db, read)(address)))
-        except Exception as exc:  # noqa: BLE001 - the class and message are compared
+        except Exception as exc:  # the class and message are compared
             outcomes.append((type(exc), str(exc)))
     assert outcomes[0] == outcomes[1]
 
@@ -706,3 +706,70 @@ def test_state_loggers_are_py_evms() -> None:
     for cls in (DevState, StockState, ReferenceState):
         assert cls.logger is BaseState.logger.fget(cls.__new__(cls))  # type: ignore[attr-defined]
         assert cls.logger.name == f"eth.vm.state.{cls.__name__}"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["set", "set", "delete", "get", "contains", "record", "commit", "discard"]
+                + ["clear", "persist", "flatten", "reset"]
+            ),
+            st.sampled_from([b"a", b"b", b"c", b"w"]),  # b"w" starts in the wrapped db
+            st.sampled_from([b"", b"1", b"22"]),
+            st.integers(0, 3),
+        ),
+        max_size=40,
+    )
+)
+@settings(max_examples=300)
+def test_fast_journal_matches_py_evms(ops: list[tuple[str, bytes, bytes, int]]) -> None:
+    """``_FastJournalDB`` against py-evm's ``JournalDB`` on random operations: every read
+    (value or ``KeyError`` and its arguments), membership test, diff and error alike, and
+    the same wrapped database after each persist."""
+    from eth.db.backends.memory import MemoryDB
+    from eth.db.journal import JournalDB
+
+    from chains._statedb import _FastJournalDB
+
+    wrapped = [MemoryDB({b"w": b"base"}), MemoryDB({b"w": b"base"})]
+    journals = [_FastJournalDB(wrapped[0]), JournalDB(wrapped[1])]
+    checkpoints: list[list[Any]] = [[], []]
+    for kind, key, value, pick in ops:
+        outcomes: list[Any] = []
+        for journal, stack in zip(journals, checkpoints, strict=True):
+            try:
+                if kind == "set":
+                    journal[key] = value
+                elif kind == "delete":
+                    del journal[key]
+                elif kind == "record":
+                    stack.append(journal.record())
+                elif kind in ("commit", "discard") and stack:
+                    checkpoint = stack[min(pick, len(stack) - 1)]
+                    del stack[stack.index(checkpoint) :]
+                    getattr(journal, kind)(checkpoint)
+                elif kind == "clear":
+                    journal.clear()
+                elif kind in ("persist", "flatten", "reset"):
+                    getattr(journal, kind)()
+                    if kind != "flatten":
+                        stack.clear()
+                outcome: Any = None
+                if kind == "get":
+                    outcome = journal[key]
+            except KeyError as exc:
+                outcome = (KeyError, exc.args)
+            except ValidationError:  # its message names the checkpoint (a global counter)
+                outcome = ValidationError
+            outcomes.append(
+                (
+                    outcome,
+                    [k in journal for k in (b"a", b"b", b"c", b"w")],
+                    journal.diff().pending_items(),
+                    journal.diff().deleted_keys(),
+                    journal.has_clear(),
+                )
+            )
+        assert outcomes[0] == outcomes[1], kind
+    assert wrapped[0].kv_store == wrapped[1].kv_store
