@@ -41,9 +41,9 @@ from chains._evm import (
     checksum,
     classify_error,
     encode_receipt,
+    encode_tx,
     error_name,
     impersonated_tx,
-    replace_fields,
     sign_tx,
     validate_transaction,
 )
@@ -275,18 +275,17 @@ class BlockBuilder:
         pending = self._open()
         vm = pending.vm
         transactions = pending.transactions
-        header = replace_fields(
+        encoded = [encode_tx(tx) for tx in transactions]
+        header = vm.seal_header(
             pending.header,
+            transactions,
+            pending.evm_receipts,
             gas_used=pending.gas_used,
             bloom=pending.bloom,
-            transaction_root=ordered_trie_root([tx.encode() for tx in transactions]),
+            transaction_root=ordered_trie_root(encoded),
             receipt_root=ordered_trie_root([encode_receipt(r) for r in pending.evm_receipts]),
         )
-        vm.block_receipts = pending.evm_receipts
-        block = replace_fields(vm.get_block(), header=header, transactions=transactions)
-        block = vm.block_postprocessing(block)
-        final = vm.finalize_block(block).block
-        block_hash = final.header.hash
+        block_hash = header.hash
         receipts = tuple(
             dataclasses.replace(
                 r,
@@ -296,12 +295,12 @@ class BlockBuilder:
             for r in pending.receipts
         )
         record = BlockRecord(
-            number=final.header.block_number,
+            number=header.block_number,
             hash=block_hash,
-            header=final.header,
-            transactions=tuple(pending.transactions),
+            header=header,
+            transactions=tuple(transactions),
             receipts=receipts,
-            size=_block_size(final.header, pending.transactions),
+            size=_block_size(header, transactions, encoded),
         )
         self._blocks.append(record)
         for index, receipt in enumerate(receipts):
@@ -721,10 +720,31 @@ def _canonical_str(address: str) -> Address:
         raise ValueError(f"not an address: {address!r}") from exc
 
 
-def _block_size(header: Any, transactions: Sequence[SignedTransactionAPI]) -> int:
-    """RLP size of a block: header, transaction list, empty uncle and withdrawal lists."""
+def _block_size(
+    header: Any,
+    transactions: Sequence[SignedTransactionAPI],
+    encoded: Sequence[bytes] | None = None,
+) -> int:
+    """RLP size of a block: header, transaction list, empty uncle and withdrawal lists.
+
+    ``encoded``: the transactions' ``encode()`` if known (a typed transaction is an RLP
+    string of its encoding in the block body, a legacy one its RLP list).
+    """
+    if encoded is None:
+        encoded = [encode_tx(tx) for tx in transactions]
     body = sum(
-        len(rlp.encode(tx.encode())) if getattr(tx, "type_id", None) else len(rlp.encode(tx))
-        for tx in transactions
+        _string_size(data) if getattr(tx, "type_id", None) else len(data)
+        for tx, data in zip(transactions, encoded, strict=True)
     )
     return len(rlp.encode(header)) + body + 8
+
+
+def _string_size(data: bytes) -> int:
+    """``len(rlp.encode(data))`` for a byte string: one byte under 0x80 is itself; else a
+    prefix byte, plus the big-endian length's bytes from 56 bytes on (Yellow Paper B)."""
+    size = len(data)
+    if size == 1 and data[0] < 0x80:
+        return 1
+    if size < 56:
+        return 1 + size
+    return 1 + (size.bit_length() + 7) // 8 + size

@@ -27,6 +27,7 @@ from eth.exceptions import Revert
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from eth.vm.base import BlockAndMetaWitness
+from eth.vm.forks.berlin.transactions import TypedTransaction
 from eth.vm.forks.byzantium.constants import (
     EIP658_TRANSACTION_STATUS_CODE_FAILURE,
     EIP658_TRANSACTION_STATUS_CODE_SUCCESS,
@@ -201,6 +202,21 @@ def encode_receipt(receipt: Any) -> bytes:
     return payload if type_id is None else bytes((type_id,)) + payload
 
 
+def encode_tx(tx: Any) -> bytes:
+    """``tx.encode()``: for a typed transaction, its type byte then its payload's RLP
+    (``TypedTransaction.encode``, whose type byte is a ``cached_property`` — a third-party
+    descriptor that asks asyncio whether the getter is a coroutine on first use — of
+    ``to_bytes(type_id)``, one byte for a type under 256); anything else its own."""
+    type_id = getattr(tx, "type_id", None)
+    if (
+        tx.__class__.encode is TypedTransaction.encode
+        and type_id.__class__ is int
+        and 0 <= type_id < 256
+    ):
+        return bytes((type_id,)) + tx._inner.encode()
+    return bytes(tx.encode())
+
+
 def replace_fields(obj: Any, **changes: Any) -> Any:
     """``obj.copy(**changes)`` for an rlp object (header, block), sharing the other fields.
 
@@ -217,6 +233,7 @@ def replace_fields(obj: Any, **changes: Any) -> Any:
 
 _HEADER_META = PragueBlockHeader._meta
 _HEADER_ATTRS = dict(zip(_HEADER_META.field_names, _HEADER_META.field_attrs, strict=True))
+_HEADER_FIELD_ATTRS = tuple(_HEADER_META.field_attrs)
 
 
 def _header_sedes() -> tuple[tuple[str, int | None, int, float, bool], ...]:
@@ -266,18 +283,22 @@ def _replace_header_fields(header: Any, changes: dict[str, Any]) -> Any:
 
     The constructor (``PragueBlockHeader.__init__`` → ``rlp.Serializable.__init__``) only
     fills a missing timestamp (a copied header has one) and stores each field through
-    rlp's ``make_immutable``; it validates nothing. Here the new header gets the same
-    stored fields and nothing else: its hash and RLP caches start empty, as a constructed
-    header's do.
-    ``tests/chains/test_statedb.py`` compares with ``copy`` (fields, encoding, hash).
+    rlp's ``make_immutable`` (a list becomes a tuple; anything else is stored as it is);
+    it validates nothing. Here the new header gets the same stored fields, in the same
+    order, and nothing else: its hash and RLP caches start empty, as a constructed
+    header's do. The fields not changed are the original's stored (already immutable)
+    values. ``tests/chains/test_statedb.py`` compares with ``copy`` (fields, encoding, hash).
     """
-    unknown = changes.keys() - _HEADER_ATTRS.keys()
-    if unknown:
-        raise TypeError(f"PragueBlockHeader has no field(s) {', '.join(sorted(unknown))}")
+    stored = header.__dict__
+    fields = {attr: stored[attr] for attr in _HEADER_FIELD_ATTRS}
+    for name, value in changes.items():
+        attr = _HEADER_ATTRS.get(name)
+        if attr is None:
+            unknown = sorted(changes.keys() - _HEADER_ATTRS.keys())
+            raise TypeError(f"PragueBlockHeader has no field(s) {', '.join(unknown)}")
+        fields[attr] = make_immutable(value) if isinstance(value, list) else value
     new = PragueBlockHeader.__new__(PragueBlockHeader)  # type: ignore[type-abstract]
-    for name, attr in _HEADER_ATTRS.items():
-        value = changes[name] if name in changes else getattr(header, attr)
-        setattr(new, attr, make_immutable(value))
+    new.__dict__.update(fields)
     return new
 
 
@@ -317,6 +338,23 @@ def _header_from_parent(parent: Any, **params: Any) -> Any:
 _DEFAULT_HEADER = PragueBlockHeader(
     difficulty=0, block_number=BlockNumber(0), gas_limit=0, timestamp=0
 )
+
+
+def requests_hash(requests: Sequence[bytes]) -> bytes:
+    """EIP-7685's ``requests_hash``: sha256 of the sha256 of each request longer than its
+    type byte (Prague's ``compute_requests_hash``)."""
+    digest = hashlib.sha256()
+    for request in requests:
+        if len(request) > 1:
+            digest.update(hashlib.sha256(request).digest())
+    return digest.digest()
+
+
+@dataclass
+class _Requests:
+    """What Prague's request processing reads and writes of a block: its requests."""
+
+    block_requests: list[bytes]
 
 
 class DevVM(PragueVM):
@@ -363,14 +401,43 @@ class DevVM(PragueVM):
         header._hash = _keccak(header._cached_rlp)
         return BlockAndMetaWitness(replace_fields(block, header=header), meta_witness)
 
+    def seal_header(
+        self, header: Any, transactions: Sequence[Any], receipts: Sequence[Any], **fields: Any
+    ) -> Any:
+        """The sealed header of a pending block opened with ``header``: the body's
+        ``fields`` (gas used, bloom, transaction and receipt roots) set, then Prague's
+        ``block_postprocessing`` (EIP-7685 requests and their hash) and ``finalize_block``
+        (the state persisted, its root), its RLP and hash filled.
+
+        py-evm's steps work on block objects (the pending block copied with the body,
+        then with the requests hash, then with the state root: two block and three header
+        constructions) of which only the last header is kept. The requests processing
+        only appends to the block's ``block_requests`` list, so here it appends to a list
+        of its own, and the header is built once with every field. Under debug logging
+        py-evm's path runs (its debug lines format the block).
+        ``tests/chains/test_statedb.py`` compares with that path on random blocks.
+        """
+        self.block_receipts = receipts
+        if self.logger.isEnabledFor(logging.DEBUG):
+            header = replace_fields(header, **fields)
+            block = replace_fields(self.get_block(), header=header, transactions=transactions)
+            return self.finalize_block(self.block_postprocessing(block)).block.header
+        requests = _Requests([])
+        self.process_deposit_request_data(requests)
+        self.process_withdrawal_request_data(requests)  # type: ignore[arg-type]
+        self.process_consolidation_request_data(requests)  # type: ignore[arg-type]
+        fields["requests_hash"] = requests_hash(requests.block_requests)
+        self.state.persist()
+        fields["state_root"] = self.state.state_root
+        sealed = replace_fields(header, **fields)
+        sealed._cached_rlp = encode_header(sealed)
+        sealed._hash = _keccak(sealed._cached_rlp)
+        return sealed
+
     @staticmethod
     def compute_requests_hash(block: Any) -> Any:
         # Prague's (EIP-7685), with the block and header copies sharing their fields
-        digest = hashlib.sha256()
-        for request in block.block_requests:
-            if len(request) > 1:
-                digest.update(hashlib.sha256(request).digest())
-        header = replace_fields(block.header, requests_hash=digest.digest())
+        header = replace_fields(block.header, requests_hash=requests_hash(block.block_requests))
         return replace_fields(block, header=header)
 
     def process_deposit_request_data(self, block: Any) -> None:

@@ -161,6 +161,69 @@ def test_touched_empty_account_in_successive_blocks(
     assert len(histories[0]) >= 4
 
 
+# runtime: LOG1(memory = calldata, topic = its first word)
+LOGGER = bytes.fromhex("365f5f375f35365fa100")
+
+_BLOCK_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["value", "log", "revert", "deploy", "mine", "advance"]),
+        st.integers(0, 5),
+        st.binary(max_size=80),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(ops=_BLOCK_OPS, mining=st.sampled_from(["auto", "manual", "interval"]))
+def test_sealed_blocks_match_py_evm_sealing(ops: list[tuple[str, int, bytes]], mining: str) -> None:
+    """Blocks sealed by ``seal_header`` (one header, no block objects) are the blocks
+    py-evm's steps seal (rlp copies, Prague's post-processing and ``finalize_block``):
+    every header field, its stored attributes, RLP, hash, size, records and receipts."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setitem(_VM_CLASSES, "py-evm", ReferenceVM)
+        chains = [
+            Devnet(n_chains=1, seed=5, interpreter=i, mining=mining).chains[0]
+            for i in ("fast", "py-evm")
+        ]
+    seen = []
+    for chain in chains:
+        logger = chain.deploy_bytecode(initcode(LOGGER), []).address
+        for kind, who, data in ops:
+            if kind == "value":
+                chain.transact(to=chain.accounts[who].address, value=len(data) + who)
+            elif kind == "log":
+                chain.transact(to=logger, data=data, sender=chain.accounts[who].address)
+            elif kind == "revert":
+                with pytest.raises(TransactionReverted):
+                    chain.transact(to=None, data=b"\x5f\x5f\xfd" + data)
+            elif kind == "deploy":
+                chain.transact(to=None, data=initcode(data))
+            elif kind == "mine":
+                chain.mine()
+            else:
+                chain.clock.advance(who + 1)
+        chain.mine()
+        blocks = []
+        for record in chain.blocks:
+            header = record.header
+            blocks.append(
+                (
+                    record.hash,
+                    record.size,
+                    header.as_dict(),
+                    list(header.__dict__),
+                    rlp.encode(header),
+                    header.hash == keccak(rlp.encode(header.copy())),
+                    record.receipts,
+                )
+            )
+        seen.append(blocks)
+    assert seen[0] == seen[1]
+    assert all(block[5] for block in seen[0])
+
+
 # ------------------------------------------------ caches kept through rollbacks ---
 
 _ACTIONS = ["store", "fail", "call_store", "call_value", "estimate", "snapshot", "revert"]
