@@ -78,6 +78,17 @@ class _Pending:
     read_key: tuple[Any, ...] | None = None
 
 
+@dataclass(frozen=True)
+class _NewBlock:
+    """What ``block_preprocessing`` reads of the block it opens: the header and number."""
+
+    header: Any
+
+    @property
+    def number(self) -> int:
+        return self.header.block_number  # type: ignore[no-any-return]
+
+
 #: py-evm's unsigned typed transaction classes → the builder making their signed form.
 _SIGNED_BUILDERS = {
     "UnsignedAccessListTransaction": "new_access_list_transaction",
@@ -208,11 +219,16 @@ class BlockBuilder:
         end = len(self._blocks) if number is None else number
         # the last hash fixes the others (each block commits to its parent's hash)
         key = (end, self._blocks[end - 1].hash if end else None)
-        if self._ancestors_memo[0] == key:
-            return self._ancestors_memo[1]
-        hashes = tuple(
-            Hash32(b.hash) for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
-        )
+        memo_key, memo = self._ancestors_memo
+        if memo_key == key:
+            return memo
+        if end > 1 and memo_key == (end - 1, self._blocks[end - 2].hash):
+            # one block on from the last answer (a seal): its hash, then the last answer's
+            hashes = (key[1], *memo[: _MAX_ANCESTORS - 1])
+        else:
+            hashes = tuple(
+                b.hash for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
+            )
         self._ancestors_memo = (key, hashes)
         return hashes
 
@@ -255,7 +271,9 @@ class BlockBuilder:
             vm._state = self._live_state
         else:
             self._live_state = vm.state
-        vm.block_preprocessing(vm.get_block())
+        # Prague's and Cancun's preprocessing read the block's header and number only
+        # (py-evm's get_block would build the block from the database: an empty body)
+        vm.block_preprocessing(_NewBlock(header))  # type: ignore[arg-type]
         self._pending = _Pending(vm=vm, header=header)
         return self._pending
 
@@ -290,7 +308,20 @@ class BlockBuilder:
             dataclasses.replace(
                 r,
                 block_hash=block_hash,
-                logs=tuple(dataclasses.replace(lg, block_hash=block_hash) for lg in r.logs),
+                logs=tuple(
+                    # dataclasses.replace(lg, block_hash=block_hash), field by field
+                    Log(
+                        lg.address,
+                        lg.topics,
+                        lg.data,
+                        lg.log_index,
+                        lg.transaction_index,
+                        lg.transaction_hash,
+                        lg.block_number,
+                        block_hash,
+                    )
+                    for lg in r.logs
+                ),
             )
             for r in pending.receipts
         )

@@ -27,7 +27,6 @@ class ReferenceState(_StockState):
 class ReferenceVM(_StockVM):
     _state_class = ReferenceState
 
-
     compute_requests_hash = staticmethod(PragueVM.compute_requests_hash)
     finalize_block = PragueVM.finalize_block
 

@@ -476,3 +476,67 @@ def test_block_listeners_subscribe_and_unsubscribe(chain: Chain) -> None:
     chain.mine()
     assert seen == [chain.block_number - 2, chain.block_number - 1]
     assert once == [chain.block_number - 2]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["mine", "snapshot", "revert", "ask"]), st.integers(0, 300)),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_ancestor_hashes_are_the_last_256_blocks(steps: list[tuple[str, int]]) -> None:
+    """What BLOCKHASH sees (``_ancestors``, kept and extended by one hash per seal) is
+    always the hashes of the 256 blocks before, newest first, through mines, reverts
+    and asks for past blocks."""
+    chain = Chain(ChainConfig(chain_id=1, mining="manual"))
+    snapshots: list[int] = []
+    for kind, n in steps:
+        if kind == "mine":
+            chain.mine(n % 40 + 1)
+        elif kind == "snapshot":
+            snapshots.append(chain.snapshot())
+        elif kind == "revert" and snapshots:
+            chain.revert(snapshots.pop())
+        elif kind == "ask":
+            end = n % (chain.block_number + 2)
+            blocks = chain.blocks[max(0, end - 256) : end]
+            assert chain._ancestors(end) == tuple(b.hash for b in reversed(blocks))
+        blocks = chain.blocks[-256:]
+        assert chain._ancestors() == tuple(b.hash for b in reversed(blocks))
+
+
+def test_sealed_logs_carry_every_field() -> None:
+    """Sealing copies each log field by field with the block hash (``_seal``): the
+    fields it names are ``Log``'s, and a sealed log is its pending self plus the hash."""
+    import dataclasses
+
+    from chains._types import Log
+
+    names = [f.name for f in dataclasses.fields(Log)]
+    assert names == [
+        "address",
+        "topics",
+        "data",
+        "log_index",
+        "transaction_index",
+        "transaction_hash",
+        "block_number",
+        "block_hash",
+    ]
+    chain = Chain(ChainConfig(chain_id=1, mining="manual"))
+    # runtime: LOG1(memory = calldata, topic = its first word)
+    runtime = bytes.fromhex("365f5f375f35365fa100")
+    init = bytes([0x60, len(runtime), 0x60, 12, 0x5F, 0x39, 0x60, len(runtime), 0x5F, 0xF3, 0, 0])
+    chain.transact(to=None, data=init + runtime)
+    chain.mine()
+    address = chain.blocks[-1].receipts[0].contract_address
+    chain.transact(to=address, data=b"\x07" * 40)
+    pending = chain.pending_transactions[0].logs
+    chain.mine()
+    sealed = chain.blocks[-1].receipts[0].logs
+    assert sealed == tuple(
+        dataclasses.replace(lg, block_hash=chain.blocks[-1].hash) for lg in pending
+    )
+    assert sealed[0].block_hash == chain.blocks[-1].hash and sealed[0].topics[0] == b"\x07" * 32
