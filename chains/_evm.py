@@ -20,12 +20,13 @@ from typing import Any
 
 import coincurve
 import rlp
-from eth._utils.address import generate_contract_address
+from eth._utils.address import force_bytes_to_address, generate_contract_address
 from eth.abc import ComputationAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, POST_MERGE_DIFFICULTY, POST_MERGE_NONCE
 from eth.exceptions import Revert
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
+from eth.rlp.sedes import uint32
 from eth.vm.base import BlockAndMetaWitness
 from eth.vm.forks.berlin.transactions import TypedTransaction
 from eth.vm.forks.byzantium.constants import (
@@ -47,7 +48,6 @@ from eth.vm.forks.prague.headers import (
 )
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
-from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
 from eth.vm.message import Message
 from eth_keys.datatypes import PrivateKey
 from eth_typing import BlockNumber
@@ -133,10 +133,38 @@ class DevExecutor(PragueTransactionExecutor):
         state.delta_balance(state.coinbase, gas_used * state.get_tip(transaction))
         for account in computation.get_accounts_for_deletion():
             state.delete_account(account)
-        for account in collect_touched_accounts(computation):  # EIP-161 state clearing
+        for account in touched_accounts(computation):  # EIP-161 state clearing
             if state.account_exists(account) and state.account_is_empty(account):
                 state.delete_account(account)
         return computation
+
+
+_RIPEMD160 = force_bytes_to_address(b"\x03")
+
+
+def touched_accounts(computation: Any) -> set[bytes]:
+    """py-evm's ``collect_touched_accounts`` (EIP-161: the accounts that may need
+    deleting), the same set, built in one set instead of a generator and a set per
+    call frame: the coinbase; self-destruct beneficiaries (after an error in the frame
+    or an ancestor only RIPEMD160, the geth/parity special case of EIP-716); the
+    recipient unless a create (after an error only RIPEMD160); then each child frame.
+    ``tests/chains/test_statedb.py`` compares with py-evm's on random call trees."""
+    touched: set[bytes] = set()
+    _touch(computation, False, touched)
+    return touched
+
+
+def _touch(computation: Any, ancestor_had_error: bool, touched: set[bytes]) -> None:
+    touched.add(computation.state.coinbase)
+    failed = computation.is_error or ancestor_had_error
+    for beneficiary in computation.get_self_destruct_beneficiaries():
+        if not failed or beneficiary == _RIPEMD160:
+            touched.add(beneficiary)
+    to = computation.msg.to
+    if to != CREATE_CONTRACT_ADDRESS and (not failed or to == _RIPEMD160):
+        touched.add(to)
+    for child in computation.children:
+        _touch(child, failed, touched)
 
 
 class StockState(PragueState):
@@ -174,6 +202,56 @@ def logs_bloom(logs: Sequence[Log]) -> int:
                 | 1 << ((h[4] << 8 | h[5]) & 2047)
             )
     return bloom
+
+
+def _immutable(value: Any) -> Any:
+    """rlp's ``make_immutable``: a list becomes a tuple (recursively), else the value."""
+    return make_immutable(value) if isinstance(value, list) else value
+
+
+def build_receipt(status: bytes, gas_used: int, entries: Sequence[Any]) -> Any:
+    """``Receipt(state_root=status, gas_used=gas_used, logs=[Log(*e) for e in entries],
+    bloom=logs_bloom(logs))``, without the constructors.
+
+    ``Log.__init__`` and ``Receipt.__init__`` (given a bloom) are rlp's
+    ``Serializable.__init__``: it matches keyword arguments to fields (a few checks and
+    dict and list merges per object) and stores each field, in field order, through
+    ``make_immutable``; it validates no value. The bloom's items are each log's address
+    and its topics as 32-byte words (``Log.bloomables``: rlp's ``uint32`` sedes, which
+    refuses anything but an integer in [0, 2**256) — such a topic goes to it).
+    ``tests/chains/test_statedb.py`` compares with the constructors and py-evm's receipt.
+    """
+    logs = []
+    bloom = 0
+    for address, topics, data in entries:
+        log = _LOG_NEW(Log)
+        log.__dict__.update(
+            _address=_immutable(address), _topics=_immutable(topics), _data=_immutable(data)
+        )
+        logs.append(log)
+        items = [address]
+        for topic in topics:
+            if topic.__class__ is int and 0 <= topic < _WORD:
+                items.append(topic.to_bytes(32, "big"))
+            else:
+                items.append(uint32.serialize(topic))
+        for item in items:
+            h = _keccak(item)
+            bloom |= (
+                1 << ((h[0] << 8 | h[1]) & 2047)
+                | 1 << ((h[2] << 8 | h[3]) & 2047)
+                | 1 << ((h[4] << 8 | h[5]) & 2047)
+            )
+    receipt = _RECEIPT_NEW(Receipt)
+    receipt.__dict__.update(
+        _state_root=_immutable(status), _gas_used=gas_used, _bloom=bloom, _logs=tuple(logs)
+    )
+    return receipt
+
+
+_LOG_NEW = Log.__new__
+_RECEIPT_NEW = Receipt.__new__
+_WORD = 1 << 256
 
 
 def encode_receipt(receipt: Any) -> bytes:
@@ -365,6 +443,13 @@ class DevVM(PragueVM):
     block_receipts: Sequence[Any] = ()
     create_header_from_parent = staticmethod(_header_from_parent)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # py-evm's VM.logger is a property that looks the logger up by name at every use
+        # (``logging.getLogger(f"eth.vm.base.VM.{class name}")``: at every seal); each
+        # class keeps the object it returns (loggers are singletons by name).
+        super().__init_subclass__(**kwargs)
+        cls.logger = logging.getLogger(f"eth.vm.base.VM.{cls.__name__}")  # type: ignore[method-assign,assignment]
+
     @property
     def previous_hashes(self) -> tuple[bytes, ...]:  # type: ignore[override]
         return self.ancestor_hashes
@@ -379,10 +464,8 @@ class DevVM(PragueVM):
             if computation.is_error
             else EIP658_TRANSACTION_STATUS_CODE_SUCCESS
         )
-        logs = [
-            Log(address, topics, data) for address, topics, data in computation.get_log_entries()
-        ]
-        receipt = Receipt(state_root=status, gas_used=gas_used, logs=logs, bloom=logs_bloom(logs))
+        entries = computation.get_log_entries()
+        receipt = build_receipt(status, gas_used, entries)
         type_id = transaction.type_id
         if type_id is None:  # a legacy transaction's receipt is not wrapped
             return receipt
@@ -454,6 +537,9 @@ class DevVM(PragueVM):
                     d = log.data
                     data += d[192:240] + d[288:320] + d[352:360] + d[416:512] + d[544:552]
         block.block_requests.append(DEPOSIT_REQUEST_TYPE + data)
+
+
+DevVM.logger = logging.getLogger("eth.vm.base.VM.DevVM")  # type: ignore[method-assign,assignment]
 
 
 class StockVM(DevVM):

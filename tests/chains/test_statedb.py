@@ -199,7 +199,7 @@ def test_sealed_blocks_match_py_evm_sealing(ops: list[tuple[str, int, bytes]], m
                 with pytest.raises(TransactionReverted):
                     chain.transact(to=None, data=b"\x5f\x5f\xfd" + data)
             elif kind == "deploy":
-                chain.transact(to=None, data=initcode(data))
+                chain.transact(to=None, data=initcode(b"\x00" + data))
             elif kind == "mine":
                 chain.mine()
             else:
@@ -593,6 +593,42 @@ def test_receipt_and_bloom_match_py_evm(logs: tuple[Any, ...], is_error: bool, k
     _log_entries,
     st.sampled_from([b"", b"\x01"]),
     st.integers(0, 2**64 - 1),
+    st.booleans(),
+)
+def test_build_receipt_matches_the_constructors(
+    logs: tuple[Any, ...], status: bytes, gas: int, topics_as_lists: bool
+) -> None:
+    """``build_receipt`` stores what ``Receipt(...)`` and ``Log(...)`` store, in their
+    order (lists made tuples), with eth-bloom's bloom; a topic ``uint32`` refuses is
+    refused with rlp's error."""
+    from eth.rlp.logs import Log
+    from eth.rlp.receipts import Receipt
+    from eth_bloom import BloomFilter
+    from rlp.exceptions import SerializationError
+
+    from chains._evm import build_receipt
+
+    if topics_as_lists:
+        logs = tuple((a, list(t), d) for a, t, d in logs)
+    ours = build_receipt(status, gas, logs)
+    theirs = Receipt(state_root=status, gas_used=gas, logs=[Log(*entry) for entry in logs])
+    assert type(ours) is Receipt
+    assert list(ours.__dict__.items()) == list(theirs.__dict__.items())
+    for mine, other in zip(ours.logs, theirs.logs, strict=True):
+        assert type(mine) is Log and list(mine.__dict__.items()) == list(other.__dict__.items())
+    items = [item for log in theirs.logs for item in log.bloomables]
+    assert ours.bloom == int(BloomFilter.from_iterable(items))
+    assert ours.encode() == theirs.encode()
+    for bad in (-1, 2**256, "1"):
+        with pytest.raises(SerializationError):
+            build_receipt(status, gas, ((b"\x00" * 20, (bad,), b""),))
+
+
+@settings(deadline=None)
+@given(
+    _log_entries,
+    st.sampled_from([b"", b"\x01"]),
+    st.integers(0, 2**64 - 1),
     st.integers(0, 2**2048 - 1),
     st.sampled_from([None, 1, 2, 3, 4]),
 )
@@ -698,3 +734,59 @@ def test_state_loggers_are_py_evms() -> None:
     for cls in (DevState, StockState, ReferenceState):
         assert cls.logger is BaseState.logger.fget(cls.__new__(cls))  # type: ignore[attr-defined]
         assert cls.logger.name == f"eth.vm.state.{cls.__name__}"
+
+
+def test_vm_loggers_are_py_evms() -> None:
+    """Each VM class keeps the logger py-evm's ``VM.logger`` property looks up."""
+    from chain_reference import ReferenceVM
+    from eth.vm.base import VM
+
+    from chains._evm import DevVM, StockVM
+
+    for cls in (DevVM, StockVM, ReferenceVM):
+        assert cls.logger is VM.logger.fget(cls.__new__(cls))  # type: ignore[attr-defined]
+        assert cls.logger.name == f"eth.vm.base.VM.{cls.__name__}"
+
+
+class _Frame:
+    """The parts of a computation EIP-161's touched-account collection reads."""
+
+    def __init__(self, to: bytes, is_error: bool, beneficiaries: list[bytes], children: list[Any]):
+        self.state = type("S", (), {"coinbase": b"\xcc" * 20})()
+        self.msg = type("M", (), {"to": to})()
+        self.is_error = is_error
+        self.children = children
+        self._beneficiaries = beneficiaries
+
+    def get_self_destruct_beneficiaries(self) -> list[bytes]:
+        return self._beneficiaries
+
+
+_FRAME_ADDRESSES = st.sampled_from(
+    [b"", b"\x00" * 19 + b"\x03", b"\x00" * 19 + b"\x01", b"\xcc" * 20, b"\x11" * 20, b"\x22" * 20]
+)
+_FRAMES = st.recursive(
+    st.builds(
+        _Frame, _FRAME_ADDRESSES, st.booleans(), st.lists(_FRAME_ADDRESSES, max_size=3), st.just([])
+    ),
+    lambda children: st.builds(
+        _Frame,
+        _FRAME_ADDRESSES,
+        st.booleans(),
+        st.lists(_FRAME_ADDRESSES, max_size=3),
+        st.lists(children, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FRAMES)
+def test_touched_accounts_match_py_evm(frame: _Frame) -> None:
+    """EIP-161's touched accounts of a call tree (errors anywhere, RIPEMD160, creates,
+    self-destructs) are py-evm's ``collect_touched_accounts``."""
+    from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
+
+    from chains._evm import touched_accounts
+
+    assert touched_accounts(frame) == collect_touched_accounts(frame)
