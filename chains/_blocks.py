@@ -44,7 +44,7 @@ from chains._evm import (
     encode_tx,
     error_name,
     impersonated_tx,
-    sign_tx,
+    sign_dynamic_fee_tx,
     validate_transaction,
 )
 from chains._interpreter import _keccak
@@ -382,12 +382,9 @@ class BlockBuilder:
         value: int,
         data: bytes,
     ) -> SignedTransactionAPI:
-        unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(
-            self.chain_id, nonce, tip, max_fee, gas, to, value, data, []
-        )
         key = self._keys.get(from_)
         if key is not None:
-            tx = sign_tx(unsigned, key)
+            tx = sign_dynamic_fee_tx(key, self.chain_id, nonce, tip, max_fee, gas, to, value, data)
             # We produced this signature with the sender's key: pin the sender instead of
             # recovering it again (raw transactions from clients are still recovered).
             tx.__dict__["sender"] = from_

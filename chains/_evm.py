@@ -625,15 +625,7 @@ def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
     same EIP-2718 payload with libsecp256k1's deterministic RFC 6979 nonce, so the
     signature — and the transaction hash — is identical (``tests/chains/test_chain.py``).
     """
-    fields = _dynamic_fee_fields(unsigned)
-    if fields is None:
-        message = unsigned.get_message_for_signing()
-    else:
-        message = b"\x02" + encode_node(fields)
-    digest = _keccak(message)
-    signature = cached_signer(key.to_bytes()).sign_recoverable(digest, hasher=None)
-    y_parity, r, s = signature[64], int.from_bytes(signature[:32]), int.from_bytes(signature[32:64])
-    tx = TX_BUILDER.new_dynamic_fee_transaction(
+    values = (
         unsigned.chain_id,
         unsigned.nonce,
         unsigned.max_priority_fee_per_gas,
@@ -643,10 +635,45 @@ def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
         unsigned.value,
         unsigned.data,
         unsigned.access_list,
-        y_parity,
-        r,
-        s,
     )
+    fields = _dynamic_fee_fields(values)
+    if fields is None:
+        return _signed(values, None, unsigned.get_message_for_signing(), key)
+    return _signed(values, fields, b"\x02" + encode_node(fields), key)
+
+
+def sign_dynamic_fee_tx(
+    key: PrivateKey,
+    chain_id: int,
+    nonce: int,
+    tip: int,
+    max_fee: int,
+    gas: int,
+    to: bytes,
+    value: int,
+    data: bytes,
+) -> SignedTransactionAPI:
+    """``sign_tx(TX_BUILDER.new_unsigned_dynamic_fee_transaction(chain_id, nonce, tip,
+    max_fee, gas, to, value, data, []), key)``: the same transaction, without building
+    the unsigned one (rlp's constructor, then reading its fields back) when the fields
+    are plain (see ``_dynamic_fee_fields``; rlp stores ``[]`` as ``()``)."""
+    values = (chain_id, nonce, tip, max_fee, gas, to, value, data, ())
+    fields = _dynamic_fee_fields(values)
+    if fields is None:
+        unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(*values[:8], [])
+        return sign_tx(unsigned, key)
+    return _signed(values, fields, b"\x02" + encode_node(fields), key)
+
+
+def _signed(
+    values: tuple[Any, ...], fields: list[Any] | None, message: bytes, key: PrivateKey
+) -> SignedTransactionAPI:
+    """The signed dynamic-fee transaction of ``values`` (its nine fields) and the EIP-2718
+    ``message`` to sign; with ``fields`` (the plain RLP items), its encoding and hash."""
+    digest = _keccak(message)
+    signature = cached_signer(key.to_bytes()).sign_recoverable(digest, hasher=None)
+    y_parity, r, s = signature[64], int.from_bytes(signature[:32]), int.from_bytes(signature[32:64])
+    tx = TX_BUILDER.new_dynamic_fee_transaction(*values, y_parity, r, s)
     if fields is not None:
         # rlp.encode of the signed payload: the same fields, then y_parity, r, s as
         # minimal big-endian integers. rlp keeps an object's encoding in its own
@@ -662,20 +689,14 @@ def _int_bytes(value: int) -> bytes:
     return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
-def _dynamic_fee_fields(unsigned: Any) -> list[Any] | None:
-    """The RLP items of an unsigned EIP-1559 transaction without an access list (rlp's
-    sedes: integers minimal big-endian, ``to`` 20 bytes or empty, the data, an empty
-    list), or ``None`` for anything else (rlp's own path then)."""
-    ints = (
-        unsigned.chain_id,
-        unsigned.nonce,
-        unsigned.max_priority_fee_per_gas,
-        unsigned.max_fee_per_gas,
-        unsigned.gas,
-    )
-    to, value, data = unsigned.to, unsigned.value, unsigned.data
+def _dynamic_fee_fields(values: tuple[Any, ...]) -> list[Any] | None:
+    """The RLP items of an unsigned EIP-1559 transaction's nine fields without an
+    access list (rlp's sedes: integers minimal big-endian, ``to`` 20 bytes or empty, the
+    data, an empty list), or ``None`` for anything else (rlp's own path then)."""
+    chain_id, nonce, tip, max_fee, gas, to, value, data, access_list = values
+    ints = (chain_id, nonce, tip, max_fee, gas)
     if (
-        unsigned.access_list
+        access_list
         or any(v.__class__ is not int or v < 0 for v in (*ints, value))
         or to.__class__ is not bytes
         or len(to) not in (0, 20)

@@ -375,6 +375,7 @@ def test_signed_encoding_and_hash_are_rlps(
     from eth.vm.forks.prague.transactions import PragueTransactionBuilder
     from eth_keys.datatypes import PrivateKey
 
+    from chains._evm import sign_dynamic_fee_tx
     from chains._evm import sign_tx as _sign
 
     chain_id, nonce, tip, max_fee, gas = fields
@@ -389,6 +390,45 @@ def test_signed_encoding_and_hash_are_rlps(
     assert ours.hash == theirs.hash
     inner = type(theirs._inner)  # with a sedes given, rlp encodes afresh (no cache)
     assert pinned == (None if access_list else rlp.encode(theirs._inner, sedes=inner))
+    if not access_list:  # the native path's signing, without the unsigned transaction
+        direct = sign_dynamic_fee_tx(key, chain_id, nonce, tip, max_fee, gas, to, value, data)
+        assert type(direct) is type(ours) and type(direct._inner) is type(ours._inner)
+        assert list(direct._inner.__dict__.items()) == list(ours._inner.__dict__.items())
+        # ours has since cached its type byte (encode() above)
+        assert direct.__dict__ == {k: v for k, v in ours.__dict__.items() if k != "_type_byte"}
+        assert direct.encode() == theirs.encode() and direct.hash == theirs.hash
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    nonce=st.one_of(st.integers(0, 2**64 - 1), st.just(True)),
+    to=st.sampled_from([b"", b"\x11" * 20, bytearray(20)]),
+    data=st.sampled_from([b"", b"\x01\x02", bytearray(b"\x03")]),
+    secret=st.binary(min_size=32, max_size=32).filter(lambda b: 0 < int.from_bytes(b) < 2**255),
+)
+def test_direct_signing_is_sign_tx_for_unusual_values(
+    nonce: Any, to: bytes, data: bytes, secret: bytes
+) -> None:
+    """Values off the plain path (a bool nonce, bytearrays) take ``sign_tx``'s own path
+    through the unsigned transaction, with its result or its error."""
+    from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+    from eth_keys.datatypes import PrivateKey
+
+    from chains._evm import sign_dynamic_fee_tx, sign_tx
+
+    key = PrivateKey(secret)
+    fields = (1, nonce, 10**9, 2 * 10**9, 50_000, to, 5, data)
+    unsigned = PragueTransactionBuilder.new_unsigned_dynamic_fee_transaction(*fields, [])
+
+    def outcome(sign: Any) -> Any:
+        try:
+            tx = sign()
+            return list(tx._inner.__dict__.items()), tx.encode(), tx.hash
+        except Exception as exc:  # rlp refuses a bool; both must refuse it alike
+            return type(exc), str(exc)
+
+    direct = outcome(lambda: sign_dynamic_fee_tx(key, *fields))
+    assert direct == outcome(lambda: sign_tx(unsigned, key))
 
 
 # ------------------------------------------------------ calls against sealed blocks ---
