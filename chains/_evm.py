@@ -421,11 +421,17 @@ _DEFAULT_HEADER = PragueBlockHeader(
 def requests_hash(requests: Sequence[bytes]) -> bytes:
     """EIP-7685's ``requests_hash``: sha256 of the sha256 of each request longer than its
     type byte (Prague's ``compute_requests_hash``)."""
-    digest = hashlib.sha256()
+    digest = None
     for request in requests:
         if len(request) > 1:
+            if digest is None:
+                digest = hashlib.sha256()
             digest.update(hashlib.sha256(request).digest())
-    return digest.digest()
+    # a block without requests (each list just its type byte): sha256 of nothing
+    return _NO_REQUESTS_HASH if digest is None else digest.digest()
+
+
+_NO_REQUESTS_HASH = hashlib.sha256().digest()
 
 
 @dataclass

@@ -790,3 +790,28 @@ def test_touched_accounts_match_py_evm(frame: _Frame) -> None:
     from chains._evm import touched_accounts
 
     assert touched_accounts(frame) == collect_touched_accounts(frame)
+
+
+class _Requests:
+    """The parts of a block Prague's ``compute_requests_hash`` reads and copies."""
+
+    def __init__(self, requests: list[bytes], header: Any) -> None:
+        self.block_requests = requests
+        self.header = header
+
+    def copy(self, header: Any) -> Any:
+        return header
+
+
+@settings(deadline=None)
+@given(st.lists(st.binary(max_size=3), max_size=4))
+def test_requests_hash_is_pragues(requests: list[bytes]) -> None:
+    """EIP-7685's requests hash (a constant when every request is its type byte alone) is
+    the one Prague's ``compute_requests_hash`` puts in the header."""
+    from eth.vm.forks.prague import PragueVM
+
+    from chains._evm import requests_hash
+
+    header = Chain(ChainConfig(chain_id=1)).get_block(0).header
+    theirs = PragueVM.compute_requests_hash(_Requests(requests, header)).requests_hash
+    assert requests_hash(requests) == theirs
