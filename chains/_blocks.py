@@ -86,7 +86,7 @@ class _NewBlock:
 
     @property
     def number(self) -> int:
-        return self.header.block_number  # type: ignore[no-any-return]
+        return self.header.block_number
 
 
 #: py-evm's unsigned typed transaction classes → the builder making their signed form.
@@ -224,10 +224,10 @@ class BlockBuilder:
             return memo
         if end > 1 and memo_key == (end - 1, self._blocks[end - 2].hash):
             # one block on from the last answer (a seal): its hash, then the last answer's
-            hashes = (key[1], *memo[: _MAX_ANCESTORS - 1])
+            hashes = (Hash32(self._blocks[end - 1].hash), *memo[: _MAX_ANCESTORS - 1])
         else:
             hashes = tuple(
-                b.hash for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
+                Hash32(b.hash) for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
             )
         self._ancestors_memo = (key, hashes)
         return hashes

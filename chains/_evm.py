@@ -50,7 +50,7 @@ from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.message import Message
 from eth_keys.datatypes import PrivateKey
-from eth_typing import BlockNumber
+from eth_typing import Address, BlockNumber
 from eth_utils import ValidationError, get_extended_debug_logger, to_checksum_address
 from rlp.sedes.serializable import make_immutable
 
@@ -133,28 +133,28 @@ class DevExecutor(PragueTransactionExecutor):
         state.delta_balance(state.coinbase, gas_used * state.get_tip(transaction))
         for account in computation.get_accounts_for_deletion():
             state.delete_account(account)
-        for account in touched_accounts(computation):  # EIP-161 state clearing
-            if state.account_exists(account) and state.account_is_empty(account):
-                state.delete_account(account)
+        for address in touched_accounts(computation):  # EIP-161 state clearing
+            if state.account_exists(address) and state.account_is_empty(address):
+                state.delete_account(address)
         return computation
 
 
 _RIPEMD160 = force_bytes_to_address(b"\x03")
 
 
-def touched_accounts(computation: Any) -> set[bytes]:
+def touched_accounts(computation: Any) -> set[Address]:
     """py-evm's ``collect_touched_accounts`` (EIP-161: the accounts that may need
     deleting), the same set, built in one set instead of a generator and a set per
     call frame: the coinbase; self-destruct beneficiaries (after an error in the frame
     or an ancestor only RIPEMD160, the geth/parity special case of EIP-716); the
     recipient unless a create (after an error only RIPEMD160); then each child frame.
     ``tests/chains/test_statedb.py`` compares with py-evm's on random call trees."""
-    touched: set[bytes] = set()
+    touched: set[Address] = set()
     _touch(computation, False, touched)
     return touched
 
 
-def _touch(computation: Any, ancestor_had_error: bool, touched: set[bytes]) -> None:
+def _touch(computation: Any, ancestor_had_error: bool, touched: set[Address]) -> None:
     touched.add(computation.state.coinbase)
     failed = computation.is_error or ancestor_had_error
     for beneficiary in computation.get_self_destruct_beneficiaries():
@@ -242,7 +242,7 @@ def build_receipt(status: bytes, gas_used: int, entries: Sequence[Any]) -> Any:
                 | 1 << ((h[2] << 8 | h[3]) & 2047)
                 | 1 << ((h[4] << 8 | h[5]) & 2047)
             )
-    receipt = _RECEIPT_NEW(Receipt)
+    receipt = _RECEIPT_NEW(Receipt)  # type: ignore[type-abstract]
     receipt.__dict__.update(
         _state_root=_immutable(status), _gas_used=gas_used, _bloom=bloom, _logs=tuple(logs)
     )
@@ -655,7 +655,7 @@ def sign_dynamic_fee_tx(
     tip: int,
     max_fee: int,
     gas: int,
-    to: bytes,
+    to: Address,
     value: int,
     data: bytes,
 ) -> SignedTransactionAPI:
@@ -663,10 +663,12 @@ def sign_dynamic_fee_tx(
     max_fee, gas, to, value, data, []), key)``: the same transaction, without building
     the unsigned one (rlp's constructor, then reading its fields back) when the fields
     are plain (see ``_dynamic_fee_fields``; rlp stores ``[]`` as ``()``)."""
-    values = (chain_id, nonce, tip, max_fee, gas, to, value, data, ())
+    values: tuple[Any, ...] = (chain_id, nonce, tip, max_fee, gas, to, value, data, ())
     fields = _dynamic_fee_fields(values)
     if fields is None:
-        unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(*values[:8], [])
+        unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(
+            chain_id, nonce, tip, max_fee, gas, to, value, data, []
+        )
         return sign_tx(unsigned, key)
     return _signed(values, fields, b"\x02" + encode_node(fields), key)
 
@@ -679,7 +681,10 @@ def _signed(
     digest = _keccak(message)
     signature = cached_signer(key.to_bytes()).sign_recoverable(digest, hasher=None)
     y_parity, r, s = signature[64], int.from_bytes(signature[:32]), int.from_bytes(signature[32:64])
-    tx = TX_BUILDER.new_dynamic_fee_transaction(*values, y_parity, r, s)
+    chain_id, nonce, tip, max_fee, gas, to, value, data, access_list = values
+    tx = TX_BUILDER.new_dynamic_fee_transaction(
+        chain_id, nonce, tip, max_fee, gas, to, value, data, access_list, y_parity, r, s
+    )
     if fields is not None:
         # rlp.encode of the signed payload: the same fields, then y_parity, r, s as
         # minimal big-endian integers. rlp keeps an object's encoding in its own
