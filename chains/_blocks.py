@@ -41,10 +41,10 @@ from chains._evm import (
     checksum,
     classify_error,
     encode_receipt,
+    encode_tx,
     error_name,
     impersonated_tx,
-    replace_fields,
-    sign_tx,
+    sign_dynamic_fee_tx,
     validate_transaction,
 )
 from chains._interpreter import _keccak
@@ -76,6 +76,17 @@ class _Pending:
     log_count: int = 0
     #: the key of the state reads see while nothing is included (see ``_read_state_key``)
     read_key: tuple[Any, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _NewBlock:
+    """What ``block_preprocessing`` reads of the block it opens: the header and number."""
+
+    header: Any
+
+    @property
+    def number(self) -> int:
+        return self.header.block_number
 
 
 #: py-evm's unsigned typed transaction classes → the builder making their signed form.
@@ -208,11 +219,16 @@ class BlockBuilder:
         end = len(self._blocks) if number is None else number
         # the last hash fixes the others (each block commits to its parent's hash)
         key = (end, self._blocks[end - 1].hash if end else None)
-        if self._ancestors_memo[0] == key:
-            return self._ancestors_memo[1]
-        hashes = tuple(
-            Hash32(b.hash) for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
-        )
+        memo_key, memo = self._ancestors_memo
+        if memo_key == key:
+            return memo
+        if end > 1 and memo_key == (end - 1, self._blocks[end - 2].hash):
+            # one block on from the last answer (a seal): its hash, then the last answer's
+            hashes = (Hash32(self._blocks[end - 1].hash), *memo[: _MAX_ANCESTORS - 1])
+        else:
+            hashes = tuple(
+                Hash32(b.hash) for b in reversed(self._blocks[max(0, end - _MAX_ANCESTORS) : end])
+            )
         self._ancestors_memo = (key, hashes)
         return hashes
 
@@ -255,7 +271,9 @@ class BlockBuilder:
             vm._state = self._live_state
         else:
             self._live_state = vm.state
-        vm.block_preprocessing(vm.get_block())
+        # Prague's and Cancun's preprocessing read the block's header and number only
+        # (py-evm's get_block would build the block from the database: an empty body)
+        vm.block_preprocessing(_NewBlock(header))  # type: ignore[arg-type]
         self._pending = _Pending(vm=vm, header=header)
         return self._pending
 
@@ -275,33 +293,45 @@ class BlockBuilder:
         pending = self._open()
         vm = pending.vm
         transactions = pending.transactions
-        header = replace_fields(
+        encoded = [encode_tx(tx) for tx in transactions]
+        header = vm.seal_header(
             pending.header,
+            transactions,
+            pending.evm_receipts,
             gas_used=pending.gas_used,
             bloom=pending.bloom,
-            transaction_root=ordered_trie_root([tx.encode() for tx in transactions]),
+            transaction_root=ordered_trie_root(encoded),
             receipt_root=ordered_trie_root([encode_receipt(r) for r in pending.evm_receipts]),
         )
-        vm.block_receipts = pending.evm_receipts
-        block = replace_fields(vm.get_block(), header=header, transactions=transactions)
-        block = vm.block_postprocessing(block)
-        final = vm.finalize_block(block).block
-        block_hash = final.header.hash
+        block_hash = header.hash
         receipts = tuple(
             dataclasses.replace(
                 r,
                 block_hash=block_hash,
-                logs=tuple(dataclasses.replace(lg, block_hash=block_hash) for lg in r.logs),
+                logs=tuple(
+                    # dataclasses.replace(lg, block_hash=block_hash), field by field
+                    Log(
+                        lg.address,
+                        lg.topics,
+                        lg.data,
+                        lg.log_index,
+                        lg.transaction_index,
+                        lg.transaction_hash,
+                        lg.block_number,
+                        block_hash,
+                    )
+                    for lg in r.logs
+                ),
             )
             for r in pending.receipts
         )
         record = BlockRecord(
-            number=final.header.block_number,
+            number=header.block_number,
             hash=block_hash,
-            header=final.header,
-            transactions=tuple(pending.transactions),
+            header=header,
+            transactions=tuple(transactions),
             receipts=receipts,
-            size=_block_size(final.header, pending.transactions),
+            size=_block_size(header, transactions, encoded),
         )
         self._blocks.append(record)
         for index, receipt in enumerate(receipts):
@@ -352,12 +382,9 @@ class BlockBuilder:
         value: int,
         data: bytes,
     ) -> SignedTransactionAPI:
-        unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(
-            self.chain_id, nonce, tip, max_fee, gas, to, value, data, []
-        )
         key = self._keys.get(from_)
         if key is not None:
-            tx = sign_tx(unsigned, key)
+            tx = sign_dynamic_fee_tx(key, self.chain_id, nonce, tip, max_fee, gas, to, value, data)
             # We produced this signature with the sender's key: pin the sender instead of
             # recovering it again (raw transactions from clients are still recovered).
             tx.__dict__["sender"] = from_
@@ -721,10 +748,31 @@ def _canonical_str(address: str) -> Address:
         raise ValueError(f"not an address: {address!r}") from exc
 
 
-def _block_size(header: Any, transactions: Sequence[SignedTransactionAPI]) -> int:
-    """RLP size of a block: header, transaction list, empty uncle and withdrawal lists."""
+def _block_size(
+    header: Any,
+    transactions: Sequence[SignedTransactionAPI],
+    encoded: Sequence[bytes] | None = None,
+) -> int:
+    """RLP size of a block: header, transaction list, empty uncle and withdrawal lists.
+
+    ``encoded``: the transactions' ``encode()`` if known (a typed transaction is an RLP
+    string of its encoding in the block body, a legacy one its RLP list).
+    """
+    if encoded is None:
+        encoded = [encode_tx(tx) for tx in transactions]
     body = sum(
-        len(rlp.encode(tx.encode())) if getattr(tx, "type_id", None) else len(rlp.encode(tx))
-        for tx in transactions
+        _string_size(data) if getattr(tx, "type_id", None) else len(data)
+        for tx, data in zip(transactions, encoded, strict=True)
     )
     return len(rlp.encode(header)) + body + 8
+
+
+def _string_size(data: bytes) -> int:
+    """``len(rlp.encode(data))`` for a byte string: one byte under 0x80 is itself; else a
+    prefix byte, plus the big-endian length's bytes from 56 bytes on (Yellow Paper B)."""
+    size = len(data)
+    if size == 1 and data[0] < 0x80:
+        return 1
+    if size < 56:
+        return 1 + size
+    return 1 + (size.bit_length() + 7) // 8 + size

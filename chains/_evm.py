@@ -20,13 +20,15 @@ from typing import Any
 
 import coincurve
 import rlp
-from eth._utils.address import generate_contract_address
+from eth._utils.address import force_bytes_to_address, generate_contract_address
 from eth.abc import ComputationAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, POST_MERGE_DIFFICULTY, POST_MERGE_NONCE
 from eth.exceptions import Revert
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
+from eth.rlp.sedes import uint32
 from eth.vm.base import BlockAndMetaWitness
+from eth.vm.forks.berlin.transactions import TypedTransaction
 from eth.vm.forks.byzantium.constants import (
     EIP658_TRANSACTION_STATUS_CODE_FAILURE,
     EIP658_TRANSACTION_STATUS_CODE_SUCCESS,
@@ -46,10 +48,9 @@ from eth.vm.forks.prague.headers import (
 )
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
-from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
 from eth.vm.message import Message
 from eth_keys.datatypes import PrivateKey
-from eth_typing import BlockNumber
+from eth_typing import Address, BlockNumber
 from eth_utils import ValidationError, get_extended_debug_logger, to_checksum_address
 from rlp.sedes.serializable import make_immutable
 
@@ -132,10 +133,38 @@ class DevExecutor(PragueTransactionExecutor):
         state.delta_balance(state.coinbase, gas_used * state.get_tip(transaction))
         for account in computation.get_accounts_for_deletion():
             state.delete_account(account)
-        for account in collect_touched_accounts(computation):  # EIP-161 state clearing
-            if state.account_exists(account) and state.account_is_empty(account):
-                state.delete_account(account)
+        for address in touched_accounts(computation):  # EIP-161 state clearing
+            if state.account_exists(address) and state.account_is_empty(address):
+                state.delete_account(address)
         return computation
+
+
+_RIPEMD160 = force_bytes_to_address(b"\x03")
+
+
+def touched_accounts(computation: Any) -> set[Address]:
+    """py-evm's ``collect_touched_accounts`` (EIP-161: the accounts that may need
+    deleting), the same set, built in one set instead of a generator and a set per
+    call frame: the coinbase; self-destruct beneficiaries (after an error in the frame
+    or an ancestor only RIPEMD160, the geth/parity special case of EIP-716); the
+    recipient unless a create (after an error only RIPEMD160); then each child frame.
+    ``tests/chains/test_statedb.py`` compares with py-evm's on random call trees."""
+    touched: set[Address] = set()
+    _touch(computation, False, touched)
+    return touched
+
+
+def _touch(computation: Any, ancestor_had_error: bool, touched: set[Address]) -> None:
+    touched.add(computation.state.coinbase)
+    failed = computation.is_error or ancestor_had_error
+    for beneficiary in computation.get_self_destruct_beneficiaries():
+        if not failed or beneficiary == _RIPEMD160:
+            touched.add(beneficiary)
+    to = computation.msg.to
+    if to != CREATE_CONTRACT_ADDRESS and (not failed or to == _RIPEMD160):
+        touched.add(to)
+    for child in computation.children:
+        _touch(child, failed, touched)
 
 
 class StockState(PragueState):
@@ -175,6 +204,56 @@ def logs_bloom(logs: Sequence[Log]) -> int:
     return bloom
 
 
+def _immutable(value: Any) -> Any:
+    """rlp's ``make_immutable``: a list becomes a tuple (recursively), else the value."""
+    return make_immutable(value) if isinstance(value, list) else value
+
+
+def build_receipt(status: bytes, gas_used: int, entries: Sequence[Any]) -> Any:
+    """``Receipt(state_root=status, gas_used=gas_used, logs=[Log(*e) for e in entries],
+    bloom=logs_bloom(logs))``, without the constructors.
+
+    ``Log.__init__`` and ``Receipt.__init__`` (given a bloom) are rlp's
+    ``Serializable.__init__``: it matches keyword arguments to fields (a few checks and
+    dict and list merges per object) and stores each field, in field order, through
+    ``make_immutable``; it validates no value. The bloom's items are each log's address
+    and its topics as 32-byte words (``Log.bloomables``: rlp's ``uint32`` sedes, which
+    refuses anything but an integer in [0, 2**256) — such a topic goes to it).
+    ``tests/chains/test_statedb.py`` compares with the constructors and py-evm's receipt.
+    """
+    logs = []
+    bloom = 0
+    for address, topics, data in entries:
+        log = _LOG_NEW(Log)
+        log.__dict__.update(
+            _address=_immutable(address), _topics=_immutable(topics), _data=_immutable(data)
+        )
+        logs.append(log)
+        items = [address]
+        for topic in topics:
+            if topic.__class__ is int and 0 <= topic < _WORD:
+                items.append(topic.to_bytes(32, "big"))
+            else:
+                items.append(uint32.serialize(topic))
+        for item in items:
+            h = _keccak(item)
+            bloom |= (
+                1 << ((h[0] << 8 | h[1]) & 2047)
+                | 1 << ((h[2] << 8 | h[3]) & 2047)
+                | 1 << ((h[4] << 8 | h[5]) & 2047)
+            )
+    receipt = _RECEIPT_NEW(Receipt)  # type: ignore[type-abstract]
+    receipt.__dict__.update(
+        _state_root=_immutable(status), _gas_used=gas_used, _bloom=bloom, _logs=tuple(logs)
+    )
+    return receipt
+
+
+_LOG_NEW = Log.__new__
+_RECEIPT_NEW = Receipt.__new__
+_WORD = 1 << 256
+
+
 def encode_receipt(receipt: Any) -> bytes:
     """``receipt.encode()`` (EIP-2718: the type byte, then the RLP of status, cumulative
     gas, bloom and logs; a legacy receipt without the byte) by the plain trie-node encoder.
@@ -201,6 +280,21 @@ def encode_receipt(receipt: Any) -> bytes:
     return payload if type_id is None else bytes((type_id,)) + payload
 
 
+def encode_tx(tx: Any) -> bytes:
+    """``tx.encode()``: for a typed transaction, its type byte then its payload's RLP
+    (``TypedTransaction.encode``, whose type byte is a ``cached_property`` — a third-party
+    descriptor that asks asyncio whether the getter is a coroutine on first use — of
+    ``to_bytes(type_id)``, one byte for a type under 256); anything else its own."""
+    type_id = getattr(tx, "type_id", None)
+    if (
+        tx.__class__.encode is TypedTransaction.encode
+        and type_id.__class__ is int
+        and 0 <= type_id < 256
+    ):
+        return bytes((type_id,)) + tx._inner.encode()
+    return bytes(tx.encode())
+
+
 def replace_fields(obj: Any, **changes: Any) -> Any:
     """``obj.copy(**changes)`` for an rlp object (header, block), sharing the other fields.
 
@@ -217,6 +311,7 @@ def replace_fields(obj: Any, **changes: Any) -> Any:
 
 _HEADER_META = PragueBlockHeader._meta
 _HEADER_ATTRS = dict(zip(_HEADER_META.field_names, _HEADER_META.field_attrs, strict=True))
+_HEADER_FIELD_ATTRS = tuple(_HEADER_META.field_attrs)
 
 
 def _header_sedes() -> tuple[tuple[str, int | None, int, float, bool], ...]:
@@ -266,18 +361,22 @@ def _replace_header_fields(header: Any, changes: dict[str, Any]) -> Any:
 
     The constructor (``PragueBlockHeader.__init__`` → ``rlp.Serializable.__init__``) only
     fills a missing timestamp (a copied header has one) and stores each field through
-    rlp's ``make_immutable``; it validates nothing. Here the new header gets the same
-    stored fields and nothing else: its hash and RLP caches start empty, as a constructed
-    header's do.
-    ``tests/chains/test_statedb.py`` compares with ``copy`` (fields, encoding, hash).
+    rlp's ``make_immutable`` (a list becomes a tuple; anything else is stored as it is);
+    it validates nothing. Here the new header gets the same stored fields, in the same
+    order, and nothing else: its hash and RLP caches start empty, as a constructed
+    header's do. The fields not changed are the original's stored (already immutable)
+    values. ``tests/chains/test_statedb.py`` compares with ``copy`` (fields, encoding, hash).
     """
-    unknown = changes.keys() - _HEADER_ATTRS.keys()
-    if unknown:
-        raise TypeError(f"PragueBlockHeader has no field(s) {', '.join(sorted(unknown))}")
+    stored = header.__dict__
+    fields = {attr: stored[attr] for attr in _HEADER_FIELD_ATTRS}
+    for name, value in changes.items():
+        attr = _HEADER_ATTRS.get(name)
+        if attr is None:
+            unknown = sorted(changes.keys() - _HEADER_ATTRS.keys())
+            raise TypeError(f"PragueBlockHeader has no field(s) {', '.join(unknown)}")
+        fields[attr] = make_immutable(value) if isinstance(value, list) else value
     new = PragueBlockHeader.__new__(PragueBlockHeader)  # type: ignore[type-abstract]
-    for name, attr in _HEADER_ATTRS.items():
-        value = changes[name] if name in changes else getattr(header, attr)
-        setattr(new, attr, make_immutable(value))
+    new.__dict__.update(fields)
     return new
 
 
@@ -319,6 +418,29 @@ _DEFAULT_HEADER = PragueBlockHeader(
 )
 
 
+def requests_hash(requests: Sequence[bytes]) -> bytes:
+    """EIP-7685's ``requests_hash``: sha256 of the sha256 of each request longer than its
+    type byte (Prague's ``compute_requests_hash``)."""
+    digest = None
+    for request in requests:
+        if len(request) > 1:
+            if digest is None:
+                digest = hashlib.sha256()
+            digest.update(hashlib.sha256(request).digest())
+    # a block without requests (each list just its type byte): sha256 of nothing
+    return _NO_REQUESTS_HASH if digest is None else digest.digest()
+
+
+_NO_REQUESTS_HASH = hashlib.sha256().digest()
+
+
+@dataclass
+class _Requests:
+    """What Prague's request processing reads and writes of a block: its requests."""
+
+    block_requests: list[bytes]
+
+
 class DevVM(PragueVM):
     """Prague rules; ancestor hashes and receipts come from the chain's own records."""
 
@@ -326,6 +448,13 @@ class DevVM(PragueVM):
     ancestor_hashes: tuple[bytes, ...] = ()
     block_receipts: Sequence[Any] = ()
     create_header_from_parent = staticmethod(_header_from_parent)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # py-evm's VM.logger is a property that looks the logger up by name at every use
+        # (``logging.getLogger(f"eth.vm.base.VM.{class name}")``: at every seal); each
+        # class keeps the object it returns (loggers are singletons by name).
+        super().__init_subclass__(**kwargs)
+        cls.logger = logging.getLogger(f"eth.vm.base.VM.{cls.__name__}")  # type: ignore[method-assign,assignment]
 
     @property
     def previous_hashes(self) -> tuple[bytes, ...]:  # type: ignore[override]
@@ -341,10 +470,8 @@ class DevVM(PragueVM):
             if computation.is_error
             else EIP658_TRANSACTION_STATUS_CODE_SUCCESS
         )
-        logs = [
-            Log(address, topics, data) for address, topics, data in computation.get_log_entries()
-        ]
-        receipt = Receipt(state_root=status, gas_used=gas_used, logs=logs, bloom=logs_bloom(logs))
+        entries = computation.get_log_entries()
+        receipt = build_receipt(status, gas_used, entries)
         type_id = transaction.type_id
         if type_id is None:  # a legacy transaction's receipt is not wrapped
             return receipt
@@ -363,14 +490,43 @@ class DevVM(PragueVM):
         header._hash = _keccak(header._cached_rlp)
         return BlockAndMetaWitness(replace_fields(block, header=header), meta_witness)
 
+    def seal_header(
+        self, header: Any, transactions: Sequence[Any], receipts: Sequence[Any], **fields: Any
+    ) -> Any:
+        """The sealed header of a pending block opened with ``header``: the body's
+        ``fields`` (gas used, bloom, transaction and receipt roots) set, then Prague's
+        ``block_postprocessing`` (EIP-7685 requests and their hash) and ``finalize_block``
+        (the state persisted, its root), its RLP and hash filled.
+
+        py-evm's steps work on block objects (the pending block copied with the body,
+        then with the requests hash, then with the state root: two block and three header
+        constructions) of which only the last header is kept. The requests processing
+        only appends to the block's ``block_requests`` list, so here it appends to a list
+        of its own, and the header is built once with every field. Under debug logging
+        py-evm's path runs (its debug lines format the block).
+        ``tests/chains/test_statedb.py`` compares with that path on random blocks.
+        """
+        self.block_receipts = receipts
+        if self.logger.isEnabledFor(logging.DEBUG):
+            header = replace_fields(header, **fields)
+            block = replace_fields(self.get_block(), header=header, transactions=transactions)
+            return self.finalize_block(self.block_postprocessing(block)).block.header
+        requests = _Requests([])
+        self.process_deposit_request_data(requests)
+        self.process_withdrawal_request_data(requests)  # type: ignore[arg-type]
+        self.process_consolidation_request_data(requests)  # type: ignore[arg-type]
+        fields["requests_hash"] = requests_hash(requests.block_requests)
+        self.state.persist()
+        fields["state_root"] = self.state.state_root
+        sealed = replace_fields(header, **fields)
+        sealed._cached_rlp = encode_header(sealed)
+        sealed._hash = _keccak(sealed._cached_rlp)
+        return sealed
+
     @staticmethod
     def compute_requests_hash(block: Any) -> Any:
         # Prague's (EIP-7685), with the block and header copies sharing their fields
-        digest = hashlib.sha256()
-        for request in block.block_requests:
-            if len(request) > 1:
-                digest.update(hashlib.sha256(request).digest())
-        header = replace_fields(block.header, requests_hash=digest.digest())
+        header = replace_fields(block.header, requests_hash=requests_hash(block.block_requests))
         return replace_fields(block, header=header)
 
     def process_deposit_request_data(self, block: Any) -> None:
@@ -387,6 +543,9 @@ class DevVM(PragueVM):
                     d = log.data
                     data += d[192:240] + d[288:320] + d[352:360] + d[416:512] + d[544:552]
         block.block_requests.append(DEPOSIT_REQUEST_TYPE + data)
+
+
+DevVM.logger = logging.getLogger("eth.vm.base.VM.DevVM")  # type: ignore[method-assign,assignment]
 
 
 class StockVM(DevVM):
@@ -472,15 +631,7 @@ def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
     same EIP-2718 payload with libsecp256k1's deterministic RFC 6979 nonce, so the
     signature — and the transaction hash — is identical (``tests/chains/test_chain.py``).
     """
-    fields = _dynamic_fee_fields(unsigned)
-    if fields is None:
-        message = unsigned.get_message_for_signing()
-    else:
-        message = b"\x02" + encode_node(fields)
-    digest = _keccak(message)
-    signature = cached_signer(key.to_bytes()).sign_recoverable(digest, hasher=None)
-    y_parity, r, s = signature[64], int.from_bytes(signature[:32]), int.from_bytes(signature[32:64])
-    tx = TX_BUILDER.new_dynamic_fee_transaction(
+    values = (
         unsigned.chain_id,
         unsigned.nonce,
         unsigned.max_priority_fee_per_gas,
@@ -490,9 +641,49 @@ def sign_tx(unsigned: Any, key: PrivateKey) -> SignedTransactionAPI:
         unsigned.value,
         unsigned.data,
         unsigned.access_list,
-        y_parity,
-        r,
-        s,
+    )
+    fields = _dynamic_fee_fields(values)
+    if fields is None:
+        return _signed(values, None, unsigned.get_message_for_signing(), key)
+    return _signed(values, fields, b"\x02" + encode_node(fields), key)
+
+
+def sign_dynamic_fee_tx(
+    key: PrivateKey,
+    chain_id: int,
+    nonce: int,
+    tip: int,
+    max_fee: int,
+    gas: int,
+    to: Address,
+    value: int,
+    data: bytes,
+) -> SignedTransactionAPI:
+    """``sign_tx(TX_BUILDER.new_unsigned_dynamic_fee_transaction(chain_id, nonce, tip,
+    max_fee, gas, to, value, data, []), key)``: the same transaction, without building
+    the unsigned one (rlp's constructor, then reading its fields back) when the fields
+    are plain (see ``_dynamic_fee_fields``; rlp stores ``[]`` as ``()``)."""
+    values: tuple[Any, ...] = (chain_id, nonce, tip, max_fee, gas, to, value, data, ())
+    fields = _dynamic_fee_fields(values)
+    if fields is None:
+        unsigned = TX_BUILDER.new_unsigned_dynamic_fee_transaction(
+            chain_id, nonce, tip, max_fee, gas, to, value, data, []
+        )
+        return sign_tx(unsigned, key)
+    return _signed(values, fields, b"\x02" + encode_node(fields), key)
+
+
+def _signed(
+    values: tuple[Any, ...], fields: list[Any] | None, message: bytes, key: PrivateKey
+) -> SignedTransactionAPI:
+    """The signed dynamic-fee transaction of ``values`` (its nine fields) and the EIP-2718
+    ``message`` to sign; with ``fields`` (the plain RLP items), its encoding and hash."""
+    digest = _keccak(message)
+    signature = cached_signer(key.to_bytes()).sign_recoverable(digest, hasher=None)
+    y_parity, r, s = signature[64], int.from_bytes(signature[:32]), int.from_bytes(signature[32:64])
+    chain_id, nonce, tip, max_fee, gas, to, value, data, access_list = values
+    tx = TX_BUILDER.new_dynamic_fee_transaction(
+        chain_id, nonce, tip, max_fee, gas, to, value, data, access_list, y_parity, r, s
     )
     if fields is not None:
         # rlp.encode of the signed payload: the same fields, then y_parity, r, s as
@@ -509,20 +700,14 @@ def _int_bytes(value: int) -> bytes:
     return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
-def _dynamic_fee_fields(unsigned: Any) -> list[Any] | None:
-    """The RLP items of an unsigned EIP-1559 transaction without an access list (rlp's
-    sedes: integers minimal big-endian, ``to`` 20 bytes or empty, the data, an empty
-    list), or ``None`` for anything else (rlp's own path then)."""
-    ints = (
-        unsigned.chain_id,
-        unsigned.nonce,
-        unsigned.max_priority_fee_per_gas,
-        unsigned.max_fee_per_gas,
-        unsigned.gas,
-    )
-    to, value, data = unsigned.to, unsigned.value, unsigned.data
+def _dynamic_fee_fields(values: tuple[Any, ...]) -> list[Any] | None:
+    """The RLP items of an unsigned EIP-1559 transaction's nine fields without an
+    access list (rlp's sedes: integers minimal big-endian, ``to`` 20 bytes or empty, the
+    data, an empty list), or ``None`` for anything else (rlp's own path then)."""
+    chain_id, nonce, tip, max_fee, gas, to, value, data, access_list = values
+    ints = (chain_id, nonce, tip, max_fee, gas)
     if (
-        unsigned.access_list
+        access_list
         or any(v.__class__ is not int or v < 0 for v in (*ints, value))
         or to.__class__ is not bytes
         or len(to) not in (0, 20)

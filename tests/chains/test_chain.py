@@ -375,6 +375,7 @@ def test_signed_encoding_and_hash_are_rlps(
     from eth.vm.forks.prague.transactions import PragueTransactionBuilder
     from eth_keys.datatypes import PrivateKey
 
+    from chains._evm import sign_dynamic_fee_tx
     from chains._evm import sign_tx as _sign
 
     chain_id, nonce, tip, max_fee, gas = fields
@@ -389,6 +390,45 @@ def test_signed_encoding_and_hash_are_rlps(
     assert ours.hash == theirs.hash
     inner = type(theirs._inner)  # with a sedes given, rlp encodes afresh (no cache)
     assert pinned == (None if access_list else rlp.encode(theirs._inner, sedes=inner))
+    if not access_list:  # the native path's signing, without the unsigned transaction
+        direct = sign_dynamic_fee_tx(key, chain_id, nonce, tip, max_fee, gas, to, value, data)
+        assert type(direct) is type(ours) and type(direct._inner) is type(ours._inner)
+        assert list(direct._inner.__dict__.items()) == list(ours._inner.__dict__.items())
+        # ours has since cached its type byte (encode() above)
+        assert direct.__dict__ == {k: v for k, v in ours.__dict__.items() if k != "_type_byte"}
+        assert direct.encode() == theirs.encode() and direct.hash == theirs.hash
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    nonce=st.one_of(st.integers(0, 2**64 - 1), st.just(True)),
+    to=st.sampled_from([b"", b"\x11" * 20, bytearray(20)]),
+    data=st.sampled_from([b"", b"\x01\x02", bytearray(b"\x03")]),
+    secret=st.binary(min_size=32, max_size=32).filter(lambda b: 0 < int.from_bytes(b) < 2**255),
+)
+def test_direct_signing_is_sign_tx_for_unusual_values(
+    nonce: Any, to: bytes, data: bytes, secret: bytes
+) -> None:
+    """Values off the plain path (a bool nonce, bytearrays) take ``sign_tx``'s own path
+    through the unsigned transaction, with its result or its error."""
+    from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+    from eth_keys.datatypes import PrivateKey
+
+    from chains._evm import sign_dynamic_fee_tx, sign_tx
+
+    key = PrivateKey(secret)
+    fields = (1, nonce, 10**9, 2 * 10**9, 50_000, to, 5, data)
+    unsigned = PragueTransactionBuilder.new_unsigned_dynamic_fee_transaction(*fields, [])
+
+    def outcome(sign: Any) -> Any:
+        try:
+            tx = sign()
+            return list(tx._inner.__dict__.items()), tx.encode(), tx.hash
+        except Exception as exc:  # rlp refuses a bool; both must refuse it alike
+            return type(exc), str(exc)
+
+    direct = outcome(lambda: sign_dynamic_fee_tx(key, *fields))
+    assert direct == outcome(lambda: sign_tx(unsigned, key))
 
 
 # ------------------------------------------------------ calls against sealed blocks ---
@@ -476,3 +516,67 @@ def test_block_listeners_subscribe_and_unsubscribe(chain: Chain) -> None:
     chain.mine()
     assert seen == [chain.block_number - 2, chain.block_number - 1]
     assert once == [chain.block_number - 2]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["mine", "snapshot", "revert", "ask"]), st.integers(0, 300)),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_ancestor_hashes_are_the_last_256_blocks(steps: list[tuple[str, int]]) -> None:
+    """What BLOCKHASH sees (``_ancestors``, kept and extended by one hash per seal) is
+    always the hashes of the 256 blocks before, newest first, through mines, reverts
+    and asks for past blocks."""
+    chain = Chain(ChainConfig(chain_id=1, mining="manual"))
+    snapshots: list[int] = []
+    for kind, n in steps:
+        if kind == "mine":
+            chain.mine(n % 40 + 1)
+        elif kind == "snapshot":
+            snapshots.append(chain.snapshot())
+        elif kind == "revert" and snapshots:
+            chain.revert(snapshots.pop())
+        elif kind == "ask":
+            end = n % (chain.block_number + 2)
+            blocks = chain.blocks[max(0, end - 256) : end]
+            assert chain._ancestors(end) == tuple(b.hash for b in reversed(blocks))
+        blocks = chain.blocks[-256:]
+        assert chain._ancestors() == tuple(b.hash for b in reversed(blocks))
+
+
+def test_sealed_logs_carry_every_field() -> None:
+    """Sealing copies each log field by field with the block hash (``_seal``): the
+    fields it names are ``Log``'s, and a sealed log is its pending self plus the hash."""
+    import dataclasses
+
+    from chains._types import Log
+
+    names = [f.name for f in dataclasses.fields(Log)]
+    assert names == [
+        "address",
+        "topics",
+        "data",
+        "log_index",
+        "transaction_index",
+        "transaction_hash",
+        "block_number",
+        "block_hash",
+    ]
+    chain = Chain(ChainConfig(chain_id=1, mining="manual"))
+    # runtime: LOG1(memory = calldata, topic = its first word)
+    runtime = bytes.fromhex("365f5f375f35365fa100")
+    init = bytes([0x60, len(runtime), 0x60, 12, 0x5F, 0x39, 0x60, len(runtime), 0x5F, 0xF3, 0, 0])
+    chain.transact(to=None, data=init + runtime)
+    chain.mine()
+    address = chain.blocks[-1].receipts[0].contract_address
+    chain.transact(to=address, data=b"\x07" * 40)
+    pending = chain.pending_transactions[0].logs
+    chain.mine()
+    sealed = chain.blocks[-1].receipts[0].logs
+    assert sealed == tuple(
+        dataclasses.replace(lg, block_hash=chain.blocks[-1].hash) for lg in pending
+    )
+    assert sealed[0].block_hash == chain.blocks[-1].hash and sealed[0].topics[0] == b"\x07" * 32

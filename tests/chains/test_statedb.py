@@ -161,6 +161,69 @@ def test_touched_empty_account_in_successive_blocks(
     assert len(histories[0]) >= 4
 
 
+# runtime: LOG1(memory = calldata, topic = its first word)
+LOGGER = bytes.fromhex("365f5f375f35365fa100")
+
+_BLOCK_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["value", "log", "revert", "deploy", "mine", "advance"]),
+        st.integers(0, 5),
+        st.binary(max_size=80),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(ops=_BLOCK_OPS, mining=st.sampled_from(["auto", "manual", "interval"]))
+def test_sealed_blocks_match_py_evm_sealing(ops: list[tuple[str, int, bytes]], mining: str) -> None:
+    """Blocks sealed by ``seal_header`` (one header, no block objects) are the blocks
+    py-evm's steps seal (rlp copies, Prague's post-processing and ``finalize_block``):
+    every header field, its stored attributes, RLP, hash, size, records and receipts."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setitem(_VM_CLASSES, "py-evm", ReferenceVM)
+        chains = [
+            Devnet(n_chains=1, seed=5, interpreter=i, mining=mining).chains[0]
+            for i in ("fast", "py-evm")
+        ]
+    seen = []
+    for chain in chains:
+        logger = chain.deploy_bytecode(initcode(LOGGER), []).address
+        for kind, who, data in ops:
+            if kind == "value":
+                chain.transact(to=chain.accounts[who].address, value=len(data) + who)
+            elif kind == "log":
+                chain.transact(to=logger, data=data, sender=chain.accounts[who].address)
+            elif kind == "revert":
+                with pytest.raises(TransactionReverted):
+                    chain.transact(to=None, data=b"\x5f\x5f\xfd" + data)
+            elif kind == "deploy":
+                chain.transact(to=None, data=initcode(b"\x00" + data))
+            elif kind == "mine":
+                chain.mine()
+            else:
+                chain.clock.advance(who + 1)
+        chain.mine()
+        blocks = []
+        for record in chain.blocks:
+            header = record.header
+            blocks.append(
+                (
+                    record.hash,
+                    record.size,
+                    header.as_dict(),
+                    list(header.__dict__),
+                    rlp.encode(header),
+                    header.hash == keccak(rlp.encode(header.copy())),
+                    record.receipts,
+                )
+            )
+        seen.append(blocks)
+    assert seen[0] == seen[1]
+    assert all(block[5] for block in seen[0])
+
+
 # ------------------------------------------------ caches kept through rollbacks ---
 
 _ACTIONS = ["store", "fail", "call_store", "call_value", "estimate", "snapshot", "revert"]
@@ -601,6 +664,42 @@ def test_receipt_and_bloom_match_py_evm(logs: tuple[Any, ...], is_error: bool, k
     _log_entries,
     st.sampled_from([b"", b"\x01"]),
     st.integers(0, 2**64 - 1),
+    st.booleans(),
+)
+def test_build_receipt_matches_the_constructors(
+    logs: tuple[Any, ...], status: bytes, gas: int, topics_as_lists: bool
+) -> None:
+    """``build_receipt`` stores what ``Receipt(...)`` and ``Log(...)`` store, in their
+    order (lists made tuples), with eth-bloom's bloom; a topic ``uint32`` refuses is
+    refused with rlp's error."""
+    from eth.rlp.logs import Log
+    from eth.rlp.receipts import Receipt
+    from eth_bloom import BloomFilter
+    from rlp.exceptions import SerializationError
+
+    from chains._evm import build_receipt
+
+    if topics_as_lists:
+        logs = tuple((a, list(t), d) for a, t, d in logs)
+    ours = build_receipt(status, gas, logs)
+    theirs = Receipt(state_root=status, gas_used=gas, logs=[Log(*entry) for entry in logs])
+    assert type(ours) is Receipt
+    assert list(ours.__dict__.items()) == list(theirs.__dict__.items())
+    for mine, other in zip(ours.logs, theirs.logs, strict=True):
+        assert type(mine) is Log and list(mine.__dict__.items()) == list(other.__dict__.items())
+    items = [item for log in theirs.logs for item in log.bloomables]
+    assert ours.bloom == int(BloomFilter.from_iterable(items))
+    assert ours.encode() == theirs.encode()
+    for bad in (-1, 2**256, "1"):
+        with pytest.raises(SerializationError):
+            build_receipt(status, gas, ((b"\x00" * 20, (bad,), b""),))
+
+
+@settings(deadline=None)
+@given(
+    _log_entries,
+    st.sampled_from([b"", b"\x01"]),
+    st.integers(0, 2**64 - 1),
     st.integers(0, 2**2048 - 1),
     st.sampled_from([None, 1, 2, 3, 4]),
 )
@@ -773,3 +872,84 @@ def test_fast_journal_matches_py_evms(ops: list[tuple[str, bytes, bytes, int]]) 
             )
         assert outcomes[0] == outcomes[1], kind
     assert wrapped[0].kv_store == wrapped[1].kv_store
+
+
+def test_vm_loggers_are_py_evms() -> None:
+    """Each VM class keeps the logger py-evm's ``VM.logger`` property looks up."""
+    from chain_reference import ReferenceVM
+    from eth.vm.base import VM
+
+    from chains._evm import DevVM, StockVM
+
+    for cls in (DevVM, StockVM, ReferenceVM):
+        assert cls.logger is VM.logger.fget(cls.__new__(cls))  # type: ignore[attr-defined]
+        assert cls.logger.name == f"eth.vm.base.VM.{cls.__name__}"
+
+
+class _Frame:
+    """The parts of a computation EIP-161's touched-account collection reads."""
+
+    def __init__(self, to: bytes, is_error: bool, beneficiaries: list[bytes], children: list[Any]):
+        self.state = type("S", (), {"coinbase": b"\xcc" * 20})()
+        self.msg = type("M", (), {"to": to})()
+        self.is_error = is_error
+        self.children = children
+        self._beneficiaries = beneficiaries
+
+    def get_self_destruct_beneficiaries(self) -> list[bytes]:
+        return self._beneficiaries
+
+
+_FRAME_ADDRESSES = st.sampled_from(
+    [b"", b"\x00" * 19 + b"\x03", b"\x00" * 19 + b"\x01", b"\xcc" * 20, b"\x11" * 20, b"\x22" * 20]
+)
+_FRAMES = st.recursive(
+    st.builds(
+        _Frame, _FRAME_ADDRESSES, st.booleans(), st.lists(_FRAME_ADDRESSES, max_size=3), st.just([])
+    ),
+    lambda children: st.builds(
+        _Frame,
+        _FRAME_ADDRESSES,
+        st.booleans(),
+        st.lists(_FRAME_ADDRESSES, max_size=3),
+        st.lists(children, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FRAMES)
+def test_touched_accounts_match_py_evm(frame: _Frame) -> None:
+    """EIP-161's touched accounts of a call tree (errors anywhere, RIPEMD160, creates,
+    self-destructs) are py-evm's ``collect_touched_accounts``."""
+    from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
+
+    from chains._evm import touched_accounts
+
+    assert touched_accounts(frame) == collect_touched_accounts(frame)
+
+
+class _Requests:
+    """The parts of a block Prague's ``compute_requests_hash`` reads and copies."""
+
+    def __init__(self, requests: list[bytes], header: Any) -> None:
+        self.block_requests = requests
+        self.header = header
+
+    def copy(self, header: Any) -> Any:
+        return header
+
+
+@settings(deadline=None)
+@given(st.lists(st.binary(max_size=3), max_size=4))
+def test_requests_hash_is_pragues(requests: list[bytes]) -> None:
+    """EIP-7685's requests hash (a constant when every request is its type byte alone) is
+    the one Prague's ``compute_requests_hash`` puts in the header."""
+    from eth.vm.forks.prague import PragueVM
+
+    from chains._evm import requests_hash
+
+    header = Chain(ChainConfig(chain_id=1)).get_block(0).header
+    theirs = PragueVM.compute_requests_hash(_Requests(requests, header)).requests_hash
+    assert requests_hash(requests) == theirs
