@@ -50,6 +50,7 @@ from chains._evm import (
 from chains._interpreter import _keccak
 from chains._pool import TxQueue, check_replacement
 from chains._predeploys import PREDEPLOYS
+from chains._retime import forget_preprocessing
 from chains._trie import ordered_trie_root
 from chains._types import BlockRecord, Log, Receipt
 
@@ -243,7 +244,8 @@ class BlockBuilder:
             ):
                 return pending
             self._pending = None
-            self._live_state = None
+            if not forget_preprocessing(self._live_state):  # else keep it, caches warm
+                self._live_state = None
         parent = self._blocks[-1].header
         if timestamp is None:
             timestamp = self._next_block_time()

@@ -217,17 +217,28 @@ class CallRunner(BlockBuilder):
         from_ = self._canonical(sender) if sender is not None else ZERO_ADDRESS
         to_bytes = Address(b"") if to is None else self._canonical(to)
         gas = self.config.gas_limit if gas is None else gas
+        is_memoisable = (
+            computation_class is None
+            and not state_override
+            and not access_list
+            and recorder is None
+            and data.__class__ is bytes
+            and value.__class__ is int
+            and gas.__class__ is int
+        )
+        memo_key = None
+        if is_memoisable:
+            # Before the state: a known read needs no state opened (nor a pending block
+            # re-timed, nor a sealed block's state rebuilt).
+            state_key = self._read_state_key(block, is_opened=False)
+            if state_key is not None:
+                memo_key = (state_key, from_, to_bytes, data, value, gas)
+                known = self._read_memo.get(memo_key)
+                if known is not None:
+                    return known
         with self._state_at(block) as state:
-            memo_key = None
-            if (
-                computation_class is None
-                and not state_override
-                and not access_list
-                and recorder is None
-                and data.__class__ is bytes
-                and value.__class__ is int
-                and gas.__class__ is int
-            ):
+            if is_memoisable and memo_key is None:
+                # the pending block was opened (or re-timed) just now: its key is known
                 state_key = self._read_state_key(block)
                 if state_key is not None:
                     memo_key = (state_key, from_, to_bytes, data, value, gas)
@@ -295,10 +306,16 @@ class CallRunner(BlockBuilder):
             self._read_memo[memo_key] = result
         return result
 
-    def _read_state_key(self, block: int | str) -> tuple[Any, ...] | None:
+    def _read_state_key(
+        self, block: int | str, *, is_opened: bool = True
+    ) -> tuple[Any, ...] | None:
         """What fixes the state and block context a read at ``block`` runs against, or
         ``None`` when no such key is known (a pending block with transactions or dev
         writes in it).
+
+        ``is_opened=False`` asks before the pending block is opened for the read: the key
+        is then known only if an empty pending block is open and ``_open`` would keep it
+        as it is (the clock has not moved past its timestamp); else ``None``.
 
         A sealed block's state and context are its hash's: the hash commits to the state
         root, the header and, through the parent hashes, every ancestor BLOCKHASH sees.
@@ -312,6 +329,10 @@ class CallRunner(BlockBuilder):
         pending = self._pending
         if pending is None or pending.transactions or self._pending_ops:
             return None
+        if not is_opened and pending.header.timestamp != max(
+            self._next_block_time(), self._blocks[-1].timestamp + 1
+        ):
+            return None  # ``_open`` re-times it (the same test as there)
         if pending.read_key is None:
             pending.read_key = (self._vm_class, self._blocks[-1].hash, tuple(pending.header))
         return pending.read_key

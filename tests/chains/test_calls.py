@@ -123,3 +123,36 @@ def test_pending_block_with_transactions_is_read_afresh() -> None:
     assert probe.stored() == 8
     assert probe.stored() == 8
     assert len(chain._read_memo) == kept
+
+
+@pytest.mark.parametrize("mining", ["auto", "manual", "interval"])
+def test_read_after_the_clock_moves_sees_the_re_timed_pending_block(mining: str) -> None:
+    devnet = Devnet(n_chains=1, seed=5, mining=mining)
+    chain = devnet.chains[0]
+    probe = chain.deploy(PROBE, 7)
+    chain.mine()
+    number, before, _ = probe.context()
+    assert probe.context() == (number, before, chain.chain_id)  # from the memo
+    devnet.advance(30)
+    moved = probe.context()  # the memo's key was the old pending header's
+    assert moved[0] == number
+    assert moved[1] > before
+    call = {"to": probe.address, "data": probe.context.encode()}
+    assert chain.simulate(**call) == _fresh(chain, **call)
+
+
+@pytest.mark.parametrize("mining", ["auto", "manual", "interval"])
+def test_known_read_opens_no_state(mining: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    chain = Devnet(n_chains=1, seed=5, mining=mining).chains[0]
+    probe = chain.deploy(PROBE, 7)
+    chain.mine()
+    chain.mine()
+    data = probe.stored.encode()
+    pending = chain.simulate(to=probe.address, data=data)
+    sealed = chain.simulate(to=probe.address, data=data, block=1)
+    opened: list[Any] = []
+    monkeypatch.setattr(chain, "_open", lambda *a: opened.append(a))
+    monkeypatch.setattr(chain._vm_class, "build_state", lambda *a: opened.append(a))
+    assert chain.simulate(to=probe.address, data=data) is pending
+    assert chain.simulate(to=probe.address, data=data, block=1) is sealed
+    assert opened == []
