@@ -19,7 +19,9 @@ precompiles and every opcode implementation; it replaces only the loop in
   with their static gas charged inline;
 - every other opcode (SLOAD, SSTORE, CALL*, CREATE*, LOG*, SHA3, RETURN, REVERT, EXP,
   copies, ...) runs py-evm's own implementation, with the gas meter, the program counter
-  and the stack synchronised before and after, so its semantics are py-evm's;
+  and the stack synchronised before and after, so its semantics are py-evm's; CALL,
+  CALLCODE, DELEGATECALL and STATICCALL go through :mod:`chains._frames`, a mirror of
+  py-evm's call path (same steps, gas and errors, without its layers);
 - from a bytecode's second frame on (``COMPILE_AFTER``), its straight-line runs of
   stack, arithmetic and memory opcodes run as compiled basic blocks
   (:mod:`chains._codegen`): one Python function per block, its static gas charged at
@@ -67,6 +69,7 @@ from eth_utils import int_to_big_endian
 
 from chains._codegen import BLOCK_GAS, BlockFn, bad_jump, compile_blocks
 from chains._deadline import CHECK_EVERY, check_deadline
+from chains._frames import frame_table
 
 try:  # the C Keccak (a dependency of titanoboa's stack, usually present): ~6x eth-hash's
     from sha3 import keccak_256 as _keccak_256
@@ -221,7 +224,7 @@ def _execute(computation: Any) -> None:
     meter = computation._gas_meter
     memory = computation._memory
     stream = computation.code
-    table = computation.opcodes
+    table = frame_table(type(computation), computation.opcodes)  # call frames: chains._frames
     calldata = msg.data_as_bytes
     state = computation.state
     account_db = state._account_db
