@@ -295,7 +295,7 @@ class MessageStore:
         kept = self._kept
         key = ("cursor", chain_id)
         if kept is not None and key in kept:
-            return kept[key]  # type: ignore[no-any-return]
+            return kept[key]
         row = self._conn.execute(
             "SELECT next_block FROM cursors WHERE chain_id = ?", (chain_id,)
         ).fetchone()
@@ -396,7 +396,7 @@ class MessageStore:
         kept = self._kept
         key = ("scanned", chain_id)
         if kept is not None and key in kept:
-            return kept[key]  # type: ignore[no-any-return]
+            return kept[key]
         row = self._conn.execute(
             "SELECT value FROM meta WHERE key = ?", (f"scanned:{chain_id}",)
         ).fetchone()

@@ -274,7 +274,7 @@ def _time_all_modes(
     for i in range(repeats):
         groups = []
         for seed in range(first + i * seeds, first + (i + 1) * seeds):
-            group = []
+            group: list[tuple[int, RunSpec]] = []
             for mode in modes:
                 spec = RunSpec(
                     mode=mode, chains=chains, latency=latency, sigma=sigma, seed=seed,

@@ -61,7 +61,7 @@ class World:
     intent: IntentLayout = field(default=None, repr=False)  # type: ignore[assignment]
     #: The user's :file:`contracts/BatchExecutor.vy` account on A, the ``atomic`` mode's
     #: (deployed last, so every other contract keeps its address).
-    batch_executor: Contract = field(default=None, repr=False)  # type: ignore[assignment]
+    batch_executor: Contract = field(default=None, repr=False)  # type: ignore[arg-type]
     _anchor: int = field(default=0, repr=False)
 
     @classmethod
