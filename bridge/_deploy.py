@@ -12,6 +12,7 @@ deployment), so it is not a devnet participant: devnet snapshots cover it alread
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -109,12 +110,21 @@ def sign_digest(digest: bytes, private_keys: Sequence[bytes]) -> list[bytes]:
     signer address ascending, as ``Messenger`` expects them."""
     signed: list[tuple[bytes, bytes]] = []
     for key in private_keys:
-        pk = PrivateKey(bytes(key))
+        pk, signer = _signer(bytes(key))
         sig = pk.sign_msg_hash(digest)
         raw = sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
-        signed.append((pk.public_key.to_canonical_address(), raw))
+        signed.append((signer, raw))
     signed.sort(key=lambda pair: pair[0])
     return [raw for _, raw in signed]
+
+
+@functools.lru_cache(maxsize=256)
+def _signer(key: bytes) -> tuple[PrivateKey, bytes]:
+    """The key object of ``key`` and its signer's address, memoised: deriving the public
+    key is an elliptic-curve multiplication, and a relayer signs with the same few
+    attester keys for every message."""
+    pk = PrivateKey(key)
+    return pk, pk.public_key.to_canonical_address()
 
 
 def derive_attester_keys(seed: int, count: int) -> list[bytes]:

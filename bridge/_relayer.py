@@ -136,7 +136,10 @@ class Relayer(Actions):
         self._messengers: dict[int, Contract] = {
             cid: deployment.messengers[cid] for cid in self.chains
         }
-        self._addresses = {cid: m.address for cid, m in self._messengers.items()}
+        # checksummed once: each scan filters its chain's logs by it (``_relayer_scan``)
+        self._addresses = {
+            cid: to_checksum_address(m.address) for cid, m in self._messengers.items()
+        }
         self._is_started = False
         self._is_alive = True
         self._is_paused = False

@@ -63,9 +63,14 @@ class Scanning(ReorgHandling):
                 return 0
             if head < cursor:
                 continue
-            logs = chain.get_logs(
-                from_block=cursor, to_block=head, address=self._addresses[chain_id]
-            )
+            # the messenger's logs, as get_logs(address=...) finds them (mined logs carry
+            # checksummed addresses), without checksumming the address again on every scan
+            address = self._addresses[chain_id]
+            logs = [
+                log
+                for log in chain.get_logs(from_block=cursor, to_block=head)
+                if log.address == address
+            ]
             batches.append((chain, head, logs))
         decoded = [
             (chain, log, chain.abi_registry.decode_log(log))

@@ -215,6 +215,11 @@ class MessageStore:
 
     Reopening the same file gives back everything committed. Use :meth:`transaction` to
     group changes; reads outside a transaction see the last commit.
+
+    An in-memory store's connection is private to it, so its cursors and scanned hashes
+    (read on every scan) are also kept in a dict, written through: every write still goes
+    to SQLite, a rollback or a :meth:`restore` empties the dict, and a read it does not
+    hold asks SQLite. A file store always asks SQLite (another connection may write it).
     """
 
     def __init__(self, path: str | Path = ":memory:") -> None:
@@ -228,6 +233,9 @@ class MessageStore:
             raise StoreError(f"cannot open relayer store {self.path!r}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row
         self._depth = 0
+        #: cursors and scanned hashes of an in-memory store, as committed or written in the
+        #: open transaction (``None`` for a file store: no cache)
+        self._kept: dict[tuple[str, int], Any] | None = {} if self.path == ":memory:" else None
         try:
             if self.path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
@@ -270,18 +278,31 @@ class MessageStore:
             yield self
         except BaseException:
             self._depth = 0
+            self._forget()
             self._conn.execute("ROLLBACK")
             raise
         self._depth = 0
         self._conn.execute("COMMIT")
 
+    def _forget(self) -> None:
+        """Empty the in-memory store's cache (after a rollback or a restore)."""
+        if self._kept is not None:
+            self._kept.clear()
+
     # -- cursors ---------------------------------------------------------------------------
     def get_cursor(self, chain_id: int) -> int | None:
         """The next block to scan on ``chain_id``, or ``None`` if never scanned."""
+        kept = self._kept
+        key = ("cursor", chain_id)
+        if kept is not None and key in kept:
+            return kept[key]
         row = self._conn.execute(
             "SELECT next_block FROM cursors WHERE chain_id = ?", (chain_id,)
         ).fetchone()
-        return None if row is None else int(row["next_block"])
+        value = None if row is None else int(row["next_block"])
+        if kept is not None:
+            kept[key] = value
+        return value
 
     def set_cursor(self, chain_id: int, next_block: int) -> None:
         """Record that blocks before ``next_block`` on ``chain_id`` have been handled."""
@@ -290,6 +311,8 @@ class MessageStore:
             "ON CONFLICT (chain_id) DO UPDATE SET next_block = excluded.next_block",
             (chain_id, next_block),
         )
+        if self._kept is not None:
+            self._kept[("cursor", chain_id)] = int(next_block)
 
     def cursors(self) -> dict[int, int]:
         """Every chain's cursor."""
@@ -370,10 +393,17 @@ class MessageStore:
     def get_scanned_hash(self, chain_id: int) -> str | None:
         """The hash of the last block scanned on ``chain_id`` (to notice reorgs missed while
         the relayer was not listening), or ``None``."""
+        kept = self._kept
+        key = ("scanned", chain_id)
+        if kept is not None and key in kept:
+            return kept[key]
         row = self._conn.execute(
             "SELECT value FROM meta WHERE key = ?", (f"scanned:{chain_id}",)
         ).fetchone()
-        return None if row is None else str(row["value"])
+        value = None if row is None else str(row["value"])
+        if kept is not None:
+            kept[key] = value
+        return value
 
     def set_scanned_hash(self, chain_id: int, block_hash: str) -> None:
         self._conn.execute(
@@ -381,6 +411,8 @@ class MessageStore:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (f"scanned:{chain_id}", block_hash),
         )
+        if self._kept is not None:
+            self._kept[("scanned", chain_id)] = str(block_hash)
 
     # -- lifecycle events ------------------------------------------------------------------
     def add_event(self, event: MessageEvent) -> None:
@@ -429,6 +461,7 @@ class MessageStore:
         """Return the store to a :meth:`snapshot` (the snapshot stays usable)."""
         if self._depth:
             raise StoreError("cannot restore the store inside a transaction")
+        self._forget()
         snapshot.backup(self._conn)
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:

@@ -12,6 +12,13 @@ machine shared with other jobs CPU time leaves out the time spent waiting for a 
 Modes without a runner yet are reported as unavailable, not measured.
 ``scenarios`` may name several scenarios (or every built-in one); each gets its own table.
 
+A sweep runs every mode of a seed as one group whose atomic baseline runs once
+(:meth:`~scenarios.sweep.WorldCache.run_group`), so its throughput is higher than the
+per-mode figures, which time each run with its own baseline: with two or more modes,
+``all_modes_per_seed`` reports it apart — runs/s of all the modes of fresh seeds (none of
+the per-mode figures' seeds) run as such groups, wall and CPU, medians over repeats. The
+per-mode figures stay cold: nothing is shared between two runs of a mode.
+
 Machines differ about 2x in absolute speed, so the figure the targets use is relative to
 titanoboa measured in the same session: before each repeat, titanoboa's swap loop (the
 engine benchmark's ``boa`` path, in a worker process of its own) runs ``boa_swaps`` swaps,
@@ -135,6 +142,8 @@ def run_scenario_bench(
         if boa is not None:
             boa.close()
     result["modes"] = per_scenario[names[0]]["modes"]
+    if "all_modes_per_seed" in per_scenario[names[0]]:
+        result["all_modes_per_seed"] = per_scenario[names[0]]["all_modes_per_seed"]
     if boa is not None:
         result["boa"] = {
             "swaps_per_run": boa_swaps,
@@ -234,7 +243,67 @@ def _time_modes(
         out["modes"][mode] = entry
         if mode == "bridged" and ratios:
             out["bridged_runs_per_boa_swap"] = entry["runs_per_boa_swap"]
+    available = [m for m, info in out["modes"].items() if info["available"]]
+    if len(available) > 1:
+        out["all_modes_per_seed"] = _time_all_modes(
+            scenario, available, runs, repeats, chains, latency, sigma, worlds, progress
+        )
     return out
+
+
+def _time_all_modes(
+    scenario: str,
+    modes: Sequence[str],
+    runs: int,
+    repeats: int,
+    chains: int,
+    latency: str,
+    sigma: float,
+    worlds: WorldCache,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    """A sweep's throughput: every mode of each seed as one baseline group
+    (:meth:`WorldCache.run_group`, what a sweep's workers run), so the seed's atomic
+    baseline runs once for all its modes instead of once per run as in the per-mode
+    figures. Each repeat takes ``max(1, runs // len(modes))`` seeds of its own, after the
+    per-mode figures' seeds (none runs twice); runs/s = (modes × seeds) / seconds."""
+    seeds = max(1, runs // len(modes))
+    first = runs * repeats + 1  # the per-mode figures used seeds 0 .. runs·repeats
+    rates: list[float] = []
+    cpu_rates: list[float] = []
+    for i in range(repeats):
+        groups = []
+        for seed in range(first + i * seeds, first + (i + 1) * seeds):
+            group: list[tuple[int, RunSpec]] = []
+            for mode in modes:
+                spec = RunSpec(
+                    mode=mode, chains=chains, latency=latency, sigma=sigma, seed=seed,
+                    scenario=scenario,
+                )  # fmt: skip
+                spec.validate()
+                group.append((len(group), spec))
+            groups.append(group)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for group in groups:
+            for _ in worlds.run_group(group):
+                pass
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        n = seeds * len(modes)
+        rates.append(round(n / elapsed, 2))
+        cpu_rates.append(round(n / cpu, 2))
+        progress(
+            f"{scenario} all modes per seed: repeat {i + 1}/{repeats}: {rates[-1]} runs/s "
+            f"({cpu_rates[-1]} by CPU time)"
+        )
+    return {
+        "modes": list(modes),
+        "seeds_per_repeat": seeds,
+        "runs_per_repeat": seeds * len(modes),
+        "median_runs_per_s": statistics.median(rates),
+        "repeats_runs_per_s": rates,
+        "cpu_median_runs_per_s": statistics.median(cpu_rates),
+        "cpu_repeats_runs_per_s": cpu_rates,
+    }
 
 
 def run_sweep_bench(

@@ -437,6 +437,13 @@ def _cmd_bench_scenario(args: argparse.Namespace) -> int:
             print(f"\n{name}")
             headers = ["mode", "runs/s", "runs/s (CPU)", "CPU ms/run", "÷ boa swaps/s", "repeats"]
             print(format_table(headers, rows))
+        if "all_modes_per_seed" in result:
+            a = result["all_modes_per_seed"]
+            print(
+                f"\nall {len(a['modes'])} modes per seed as a sweep runs them (one atomic "
+                f"baseline per seed): {a['median_runs_per_s']} runs/s, "
+                f"{a['cpu_median_runs_per_s']} by CPU time ({a['runs_per_repeat']} runs per repeat)"
+            )
         if "boa" in result:
             b = result["boa"]
             print(

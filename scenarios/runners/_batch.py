@@ -1,8 +1,9 @@
 """``atomic``: any one-chain plan in one transaction, through the user's batch executor.
 
-The user's account is a :file:`contracts/BatchExecutor.vy` deployed for the run (owner: the
-user's key; allowances to the router, the market and the vault granted at deployment), so
-the user's tokens and positions are the account's. At t0 the account receives the notional
+The user's account is the world's :file:`contracts/BatchExecutor.vy` (``World.batch_executor``,
+deployed with the world, before its anchor; owner: the user's key; allowances to the
+router, the market and the vault granted at deployment), so the user's tokens and
+positions are the account's. At t0 the account receives the notional
 and the plan's t0 quote is taken; one block later the walk of the plan at that state
 (``scenarios/plan/_walk.py``) builds the batch — each swap guarded at its quote at
 submission less the slippage, each whole-holding amount patched from the account's balance
@@ -24,7 +25,7 @@ from scenarios.runners._interpreter import EXECUTIONS
 from scenarios.runners._legs import Binding, Execution, PlanContext
 from scenarios.runners._one_chain import RunState, StepFailed
 from scenarios.runners._walk import walk_plan
-from scenarios.world import CONTRACTS_DIR, World
+from scenarios.world import World
 
 __all__ = ["AtomicExecution", "AtomicState"]
 
@@ -56,18 +57,7 @@ class AtomicExecution(Execution):
                 f"atomic runs a one-chain plan; placement {plan.placement.text()} spans chains"
             )
         suite = world.suite
-        spenders = (suite.router, suite.market, suite.vault, *(a.router for a in world.extra_amms))
-        approvals = [
-            (token.address, spender.address)
-            for token in (suite.usdc, suite.weth, suite.dai)
-            for spender in spenders
-        ]
-        account = suite.chain.deploy(
-            CONTRACTS_DIR / "BatchExecutor.vy",
-            world.roles.user,
-            approvals,
-            sender=world.roles.deployer,
-        )
+        account = world.batch_executor
         keeper = Keeper(
             suite.chain.name,
             suite.chain,

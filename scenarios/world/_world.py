@@ -3,7 +3,8 @@
 ``World.build(chains)`` makes a devnet of ``chains`` chains (A, B[, C]), deploys the full suite
 on A — the venues of the ``atomic`` and ``sequential`` modes, and the AMM of ``bridged`` — and
 the bridged layout: bridge, relayer, wrapped tokens, lending on B, CDP on C or A (see
-``scenarios/world/_layout.py``). ``World.build(chains, hosting=...)`` hosts any placement
+``scenarios/world/_layout.py``), then the ``atomic`` mode's batch-executor account of the
+user on A (``World.batch_executor``). ``World.build(chains, hosting=...)`` hosts any placement
 instead (venues on any of up to 5 chains, several AMMs, WETH inventory: a
 :class:`~scenarios.world.Hosting`, see ``scenarios/world/_general.py``); a hosting the standard
 layout of its chain count covers is built exactly as the standard layout. Every run
@@ -24,13 +25,13 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from chains import Devnet
+from chains import Contract, Devnet
 from scenarios.model import RunSpec, ScenarioConfigError
 from scenarios.world._general import build_general_layout, deploy_amm
 from scenarios.world._hosting import MAX_WORLD_CHAINS, Hosting
 from scenarios.world._intent import IntentLayout, build_intent
 from scenarios.world._layout import BridgedLayout, build_layout
-from scenarios.world._suite import Suite, SuiteConfig, _units, deploy_suite
+from scenarios.world._suite import CONTRACTS_DIR, Suite, SuiteConfig, _units, deploy_suite
 from scenarios.world._venues import AmmVenue, CdpVenue, LendingVenue, Roles, fetch_token0
 
 __all__ = ["World"]
@@ -58,6 +59,9 @@ class World:
     #: AMMs on A beyond the suite's, for one-chain plans with several AMM venues.
     extra_amms: list[AmmVenue] = field(default_factory=list, repr=False)
     intent: IntentLayout = field(default=None, repr=False)  # type: ignore[assignment]
+    #: The user's :file:`contracts/BatchExecutor.vy` account on A, the ``atomic`` mode's
+    #: (deployed last, so every other contract keeps its address).
+    batch_executor: Contract = field(default=None, repr=False)  # type: ignore[arg-type]
     _anchor: int = field(default=0, repr=False)
 
     @classmethod
@@ -109,6 +113,7 @@ class World:
             world.extra_amms = _extra_amms(suite, roles, hosting.one_chain_amms - 1)
             world.bridged = build_general_layout(devnet, suite, roles, hosting)
         world.intent = build_intent(devnet, suite, roles, world.bridged)
+        world.batch_executor = _deploy_batch_executor(world)
         # Let the clock catch up with the deployment blocks' timestamps, then start on a
         # whole minute so the runs' block times are round numbers.
         latest = max(c.timestamp for c in devnet.chains)
@@ -178,6 +183,24 @@ class World:
         pool = self.suite.weth_usdc
         r0, r1, _ = pool.get_reserves()
         return int(r0 if fetch_token0(pool) == self.suite.usdc.address else r1)
+
+
+def _deploy_batch_executor(world: World) -> Contract:
+    """The user's batch-executor account on A (owner: the user), with allowances to the
+    router, the market, the vault and every extra AMM's router for USDC, WETH and DAI."""
+    suite = world.suite
+    spenders = (suite.router, suite.market, suite.vault, *(a.router for a in world.extra_amms))
+    approvals = [
+        (token.address, spender.address)
+        for token in (suite.usdc, suite.weth, suite.dai)
+        for spender in spenders
+    ]
+    return suite.chain.deploy(
+        CONTRACTS_DIR / "BatchExecutor.vy",
+        world.roles.user,
+        approvals,
+        sender=world.roles.deployer,
+    )
 
 
 def _extra_amms(suite: Suite, roles: Roles, count: int) -> list[AmmVenue]:

@@ -125,3 +125,27 @@ def test_rate_limit_matches_token_bucket_model(
             assert amount <= model
             assert world.a.get_block(sent.block_number).timestamp == now
             level, updated = model - amount, now
+
+
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@given(
+    secrets=st.lists(
+        st.integers(min_value=1, max_value=_SECP256K1_N - 1), min_size=1, max_size=4, unique=True
+    ),
+    digest=st.binary(min_size=32, max_size=32),
+)
+def test_sign_digest_matches_fresh_eth_keys_signatures(secrets: list[int], digest: bytes) -> None:
+    """The memoised key objects sign exactly as freshly built ones, in signer order; the
+    second call (memo hit) gives the same bytes as the first."""
+    raw_keys = [s.to_bytes(32, "big") for s in secrets]
+    expected = []
+    for key in raw_keys:
+        pk = keys.PrivateKey(key)
+        sig = pk.sign_msg_hash(digest)
+        raw = sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
+        expected.append((pk.public_key.to_canonical_address(), raw))
+    expected.sort(key=lambda pair: pair[0])
+    assert sign_digest(digest, raw_keys) == [raw for _, raw in expected]
+    assert sign_digest(digest, raw_keys) == [raw for _, raw in expected]

@@ -140,3 +140,60 @@ def test_wrong_schema_version(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(StoreError, match="schema 99"):
         MessageStore(path)
+
+
+def _sqlite_cursor_and_hash(store: MessageStore, chain_id: int) -> tuple[int | None, str | None]:
+    """The cursor and scanned hash as the store's SQLite tables hold them (no cache)."""
+    cursor = store._conn.execute(
+        "SELECT next_block FROM cursors WHERE chain_id = ?", (chain_id,)
+    ).fetchone()
+    scanned = store._conn.execute(
+        "SELECT value FROM meta WHERE key = ?", (f"scanned:{chain_id}",)
+    ).fetchone()
+    return (
+        None if cursor is None else int(cursor[0]),
+        None if scanned is None else str(scanned[0]),
+    )
+
+
+def test_in_memory_cursors_are_written_through_and_forgotten_on_rollback() -> None:
+    store = MessageStore()
+    assert store.get_cursor(31337) is None and store.get_scanned_hash(31337) is None
+    with store.transaction():
+        store.set_cursor(31337, 4)
+        store.set_scanned_hash(31337, "0x" + "aa" * 32)
+        assert store.get_cursor(31337) == 4  # inside the transaction: what was written
+    assert (store.get_cursor(31337), store.get_scanned_hash(31337)) == (4, "0x" + "aa" * 32)
+    assert _sqlite_cursor_and_hash(store, 31337) == (4, "0x" + "aa" * 32)
+    with pytest.raises(RuntimeError, match="boom"), store.transaction():
+        store.set_cursor(31337, 9)
+        store.set_scanned_hash(31337, "0x" + "bb" * 32)
+        raise RuntimeError("boom")
+    assert (store.get_cursor(31337), store.get_scanned_hash(31337)) == (4, "0x" + "aa" * 32)
+    assert store.cursors() == {31337: 4}
+
+
+def test_in_memory_cursors_follow_a_restore() -> None:
+    store = MessageStore()
+    store.set_cursor(31337, 3)
+    store.set_scanned_hash(31337, "0x01")
+    snap = store.snapshot()
+    store.set_cursor(31337, 8)
+    store.set_cursor(31338, 2)
+    store.set_scanned_hash(31337, "0x02")
+    assert store.get_cursor(31338) == 2
+    store.restore(snap)
+    assert (store.get_cursor(31337), store.get_scanned_hash(31337)) == (3, "0x01")
+    assert store.get_cursor(31338) is None
+    assert _sqlite_cursor_and_hash(store, 31337) == (3, "0x01")
+
+
+def test_a_file_store_reads_cursors_another_connection_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite"
+    store = MessageStore(path)
+    store.set_cursor(31337, 5)
+    assert store.get_cursor(31337) == 5
+    other = MessageStore(path)
+    other.set_cursor(31337, 11)
+    other.set_scanned_hash(31337, "0x0b")
+    assert store.get_cursor(31337) == 11 and store.get_scanned_hash(31337) == "0x0b"

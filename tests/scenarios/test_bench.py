@@ -87,3 +87,27 @@ def test_scenario_bench_reports_each_scenario_and_mode() -> None:
         info = one["modes"]["atomic"]
         assert info["available"] and len(info["repeats_runs_per_s"]) == 1
         assert info["median_runs_per_s"] > 0
+
+
+def test_scenario_bench_reports_a_sweeps_throughput_apart() -> None:
+    """With several modes, the runs of each seed's modes as one baseline group (as a sweep
+    runs them) are timed apart from the per-mode figures, on seeds of their own
+    (bookkeeping only: no speed is asserted)."""
+    from scenarios.bench import run_scenario_bench
+
+    result = run_scenario_bench(modes=("atomic", "sequential"), runs=2, repeats=2, boa_swaps=0)
+    for mode in ("atomic", "sequential"):
+        assert len(result["modes"][mode]["cpu_repeats_runs_per_s"]) == 2
+    sweep = result["all_modes_per_seed"]
+    assert sweep["modes"] == ["atomic", "sequential"]
+    assert sweep["seeds_per_repeat"] == 1 and sweep["runs_per_repeat"] == 2
+    assert len(sweep["cpu_repeats_runs_per_s"]) == 2
+    assert sweep["median_runs_per_s"] > 0 and sweep["cpu_median_runs_per_s"] > 0
+
+
+def test_scenario_bench_of_one_mode_has_no_sweep_figure() -> None:
+    """One mode has no baseline to share: no ``all_modes_per_seed``."""
+    from scenarios.bench import run_scenario_bench
+
+    result = run_scenario_bench(modes=("atomic",), runs=1, repeats=1, boa_swaps=0)
+    assert "all_modes_per_seed" not in result

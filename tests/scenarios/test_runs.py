@@ -43,6 +43,29 @@ def test_runs_leave_the_world_at_its_anchor(scenario_world: World) -> None:
     assert after == before
 
 
+def test_the_world_holds_the_users_batch_executor(scenario_world: World) -> None:
+    """Deployed with the world (before its anchor): owned by the user, with unlimited
+    allowances to the router, the market and the vault; an atomic run deploys nothing, its
+    chain-A blocks hold the keeper's report, the notional's mint and the batch only."""
+    suite, account = scenario_world.suite, scenario_world.batch_executor
+    assert account.owner() == scenario_world.roles.user
+    for token in (suite.usdc, suite.weth, suite.dai):
+        for spender in (suite.router, suite.market, suite.vault):
+            assert token.allowance(account.address, spender.address) == 2**256 - 1
+    chain = suite.chain
+    with scenario_world.session():
+        head = chain.block_number
+    blocks: list[int] = []
+    chain.on_block(blocks.append)
+    try:
+        result = run(RunSpec(mode="atomic", sigma=0.0, seed=3), world=scenario_world)
+    finally:
+        chain.off_block(blocks.append)
+    assert result.metrics["outcome"] == "complete"
+    assert chain.block_number == head  # back at the anchor
+    assert len(blocks) == 3
+
+
 @pytest.mark.parametrize("seed", [0, 5])
 def test_every_mode_of_a_seed_sees_the_same_price_path(scenario_world: World, seed: int) -> None:
     """Each run's end price is the seed's path at the run's end time, computed apart."""
