@@ -1,4 +1,4 @@
-"""Assertion helpers shared by every test folder (imported as a plain module, not fixtures).
+"""Assertion and bytecode helpers shared by every test folder (imported as a plain module, not
 
 pytest's default ``prepend`` import mode puts ``tests/`` on ``sys.path`` when it loads
 ``tests/conftest.py``, so any test imports these with ``from testing_helpers import reverts``.
@@ -28,3 +28,11 @@ def reverts(*reasons: str | None) -> Iterator[pytest.ExceptionInfo[TransactionRe
     assert info.value.reason in reasons, (
         f"reverted with {info.value.reason!r}, not {' or '.join(map(repr, reasons))}"
     )
+
+
+def push(value: int) -> bytes:
+    """The shortest PUSH of ``value`` (PUSH0 for zero)."""
+    if value == 0:
+        return b"\x5f"
+    size = (value.bit_length() + 7) // 8
+    return bytes([0x5F + size]) + value.to_bytes(size)

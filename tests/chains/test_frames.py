@@ -23,6 +23,7 @@ import pytest
 from eth import constants
 from hypothesis import given, note
 from hypothesis import strategies as st
+from testing_helpers import push
 
 import chains._frames as frames
 import chains._interpreter as interpreter
@@ -45,13 +46,6 @@ VALUES = [0, 0, 1, 10**15, MAX]
 pytestmark = pytest.mark.filterwarnings(
     "ignore:SELFDESTRUCT opcode present in computation:DeprecationWarning"
 )
-
-
-def push(value: int) -> bytes:
-    if value == 0:
-        return b"\x5f"
-    size = (value.bit_length() + 7) // 8
-    return bytes([0x5F + size]) + value.to_bytes(size)
 
 
 def _designation(target: int) -> bytes:

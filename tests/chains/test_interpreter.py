@@ -25,7 +25,7 @@ import pytest
 from chain_reference import ReferenceVM
 from hypothesis import given, note
 from hypothesis import strategies as st
-from testing_helpers import reverts
+from testing_helpers import push, reverts
 
 import chains._interpreter as interpreter
 from chains import Chain, ChainConfig, Devnet, TransactionReverted
@@ -52,14 +52,6 @@ CALLEE_ADDRESS = "0x00000000000000000000000000000000c0de0002"
 pytestmark = pytest.mark.filterwarnings(
     "ignore:SELFDESTRUCT opcode present in computation:DeprecationWarning"
 )
-
-
-def push(value: int) -> bytes:
-    """The shortest PUSH of ``value`` (PUSH0 for zero)."""
-    if value == 0:
-        return b"\x5f"
-    size = (value.bit_length() + 7) // 8
-    return bytes([0x5F + size]) + value.to_bytes(size)
 
 
 def return_stack(depth: int) -> bytes:
