@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -135,45 +136,36 @@ def test_not_a_store_file(tmp_path: Path) -> None:
 
 def test_wrong_schema_version(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
-    store = MessageStore(path)
-    store._conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
-    store.close()
+    MessageStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    conn.close()
     with pytest.raises(StoreError, match="schema 99"):
         MessageStore(path)
 
 
-def _sqlite_cursor_and_hash(store: MessageStore, chain_id: int) -> tuple[int | None, str | None]:
-    """The cursor and scanned hash as the store's SQLite tables hold them (no cache)."""
-    cursor = store._conn.execute(
-        "SELECT next_block FROM cursors WHERE chain_id = ?", (chain_id,)
-    ).fetchone()
-    scanned = store._conn.execute(
-        "SELECT value FROM meta WHERE key = ?", (f"scanned:{chain_id}",)
-    ).fetchone()
-    return (
-        None if cursor is None else int(cursor[0]),
-        None if scanned is None else str(scanned[0]),
-    )
-
-
-def test_in_memory_cursors_are_written_through_and_forgotten_on_rollback() -> None:
-    store = MessageStore()
+@pytest.mark.parametrize("kind", ["memory", "file"])
+def test_cursors_and_hashes_roll_back_with_their_transaction(kind: str, tmp_path: Path) -> None:
+    store = MessageStore(":memory:" if kind == "memory" else tmp_path / "r.sqlite")
     assert store.get_cursor(31337) is None and store.get_scanned_hash(31337) is None
     with store.transaction():
         store.set_cursor(31337, 4)
         store.set_scanned_hash(31337, "0x" + "aa" * 32)
         assert store.get_cursor(31337) == 4  # inside the transaction: what was written
     assert (store.get_cursor(31337), store.get_scanned_hash(31337)) == (4, "0x" + "aa" * 32)
-    assert _sqlite_cursor_and_hash(store, 31337) == (4, "0x" + "aa" * 32)
     with pytest.raises(RuntimeError, match="boom"), store.transaction():
         store.set_cursor(31337, 9)
+        store.set_cursor(31338, 1)
         store.set_scanned_hash(31337, "0x" + "bb" * 32)
+        store.add_message(record(1))
+        store.add_event(MessageEvent(1.0, record(1).id, "sent", 31337))
         raise RuntimeError("boom")
     assert (store.get_cursor(31337), store.get_scanned_hash(31337)) == (4, "0x" + "aa" * 32)
     assert store.cursors() == {31337: 4}
+    assert store.messages() == [] and store.events() == []
 
 
-def test_in_memory_cursors_follow_a_restore() -> None:
+def test_cursors_follow_a_restore() -> None:
     store = MessageStore()
     store.set_cursor(31337, 3)
     store.set_scanned_hash(31337, "0x01")
@@ -185,7 +177,44 @@ def test_in_memory_cursors_follow_a_restore() -> None:
     store.restore(snap)
     assert (store.get_cursor(31337), store.get_scanned_hash(31337)) == (3, "0x01")
     assert store.get_cursor(31338) is None
-    assert _sqlite_cursor_and_hash(store, 31337) == (3, "0x01")
+
+
+def test_a_snapshot_restores_only_into_its_own_kind_of_store(tmp_path: Path) -> None:
+    memory, file = MessageStore(), MessageStore(tmp_path / "r.sqlite")
+    with pytest.raises(StoreError, match="restores only a snapshot of one"):
+        memory.restore(file.snapshot())
+    with pytest.raises(StoreError, match="restores only a snapshot of a file store"):
+        file.restore(memory.snapshot())
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+def test_values_a_column_cannot_hold_are_errors(kind: str, tmp_path: Path) -> None:
+    store = MessageStore(":memory:" if kind == "memory" else tmp_path / "r.sqlite")
+    with pytest.raises(StoreError, match="unknown status 'lost'"):
+        store.add_message(record(1, status="lost"))
+    with pytest.raises(StoreError, match="sent_at must be a number"):
+        store.add_message(record(1, sent_at=float("nan")))
+    with pytest.raises(StoreError, match="sent_block must be a 64-bit integer"):
+        store.add_message(record(1, sent_block=2**64))
+    with pytest.raises(StoreError, match="chain id must be a 64-bit integer, got '1'"):
+        store.get_cursor("1")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="block hash must be text"):
+        store.set_scanned_hash(1, b"\x01")  # type: ignore[arg-type]
+    assert store.messages() == [] and store.cursors() == {}
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+def test_values_come_back_as_sqlite_keeps_them(kind: str, tmp_path: Path) -> None:
+    store = MessageStore(":memory:" if kind == "memory" else tmp_path / "r.sqlite")
+    store.add_message(record(1, sent_at=90, due_at=-0.0, payload=bytearray(b"xy"), attempts=True))
+    got = store.require(record(1).id)
+    assert (repr(got.sent_at), repr(got.due_at), got.payload, repr(got.attempts)) == (
+        "90.0",
+        "0.0",
+        b"xy",
+        "1",
+    )
+    assert store.dump()["messages"][0][:5] == (0, record(1).id, 31337, 31338, "1")
 
 
 def test_a_file_store_reads_cursors_another_connection_wrote(tmp_path: Path) -> None:
