@@ -39,13 +39,20 @@ def _normalize(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def _checksum_text(address: str) -> str:
+    """``to_checksum_address`` of an address eth_abi decoded (always a ``0x`` hex string),
+    memoised: a few contracts' and accounts' addresses recur in every log and result."""
+    return str(to_checksum_address(address))
+
+
 def _prettify(types: Sequence[str], values: Sequence[Any]) -> list[Any]:
     out: list[Any] = []
     for kind, value in zip(types, values, strict=True):
         if kind == "address":
-            out.append(to_checksum_address(value))
+            out.append(_checksum_text(value))
         elif kind == "address[]":
-            out.append([to_checksum_address(v) for v in value])
+            out.append([_checksum_text(v) for v in value])
         else:
             out.append(value)
     return out
@@ -166,6 +173,110 @@ def _decode_static(codec: tuple[tuple[str, int], ...], data: bytes) -> list[Any]
     return out
 
 
+def _decode_canonical(codec: tuple[tuple[str, int], ...], data: bytes) -> list[Any] | None:
+    """The values of ``data`` if it is exactly the standard encoding of static words (as
+    :func:`_decode_static` reads them) and ``bytes`` values (``("bytes", 0)`` in ``codec``):
+    each offset pointing right after the previous tail, each tail zero-padded, nothing
+    after the last one. ``None`` for anything else: it goes to eth_abi, which decodes the
+    standard encoding of values back to those values (and may accept other layouts)."""
+    end = 32 * len(codec)
+    if len(data) < end:
+        return None
+    static: list[tuple[str, int]] = []
+    words: list[bytes] = []
+    tails: list[bytes] = []
+    for i, (kind, bound) in enumerate(codec):
+        word = data[32 * i : 32 * i + 32]
+        if kind != "bytes":
+            static.append((kind, bound))
+            words.append(word)
+            continue
+        if int.from_bytes(word, "big") != end:
+            return None
+        size = int.from_bytes(data[end : end + 32], "big")
+        padded = end + 32 + -(-size // 32) * 32
+        if len(data) < padded or any(data[end + 32 + size : padded]):
+            return None
+        tails.append(data[end + 32 : end + 32 + size])
+        end = padded
+    if end != len(data):
+        return None
+    values = _decode_static(tuple(static), b"".join(words))
+    if values is None:
+        return None
+    heads, rest = iter(values), iter(tails)
+    return [next(rest) if kind == "bytes" else next(heads) for kind, _ in codec]
+
+
+@dataclass(frozen=True)
+class _EventPlan:
+    """How :func:`_decode_event_fast` reads one event ABI: its inputs in order (name, and
+    the index of its topic or ``None`` for a data field), each indexed input's static codec
+    (``None``: the topic itself, the hash of a dynamic value) and the data fields' codec."""
+
+    name: str
+    inputs: tuple[tuple[str, int | None], ...]
+    topics: tuple[tuple[tuple[str, int], ...] | None, ...]
+    data: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def from_abi(cls, item: dict[str, Any]) -> _EventPlan | None:
+        """The plan of an event ABI, or ``None`` if an input is of a type not read here
+        (or has no name): such events are decoded by :func:`_decode_event` only."""
+        inputs: list[tuple[str, int | None]] = []
+        topics: list[tuple[tuple[str, int], ...] | None] = []
+        data: list[tuple[str, int]] = []
+        for p in item.get("inputs", []):
+            kind = abi_type(p)
+            if "name" not in p:
+                return None
+            codec = _static_codec((kind,))
+            if p.get("indexed"):
+                inputs.append((p["name"], len(topics)))
+                if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
+                    topics.append(None)
+                elif codec is not None:
+                    topics.append(codec)
+                else:
+                    return None
+            else:
+                inputs.append((p["name"], None))
+                if kind == "bytes":
+                    data.append(("bytes", 0))
+                elif codec is not None:
+                    data.extend(codec)
+                else:
+                    return None
+        return cls(item["name"], tuple(inputs), tuple(topics), tuple(data))
+
+
+def _decode_event_fast(plan: _EventPlan, log: Log) -> Event | None:
+    """:func:`_decode_event`'s event for a log whose topics are clean words and whose data
+    is the standard encoding, or ``None`` to leave the log to :func:`_decode_event`."""
+    topics, data = log.topics, log.data
+    if len(topics) != len(plan.topics) + 1 or data.__class__ is not bytes:
+        return None
+    fields = _decode_canonical(plan.data, data)
+    if fields is None:
+        return None
+    topic_values: list[Any] = []
+    for codec, topic in zip(plan.topics, topics[1:], strict=True):
+        if codec is None:
+            topic_values.append(topic)
+            continue
+        if topic.__class__ is not bytes:
+            return None
+        value = _decode_static(codec, topic)
+        if value is None:
+            return None
+        topic_values.append(value[0])
+    plain = iter(fields)
+    args = {
+        name: next(plain) if topic is None else topic_values[topic] for name, topic in plan.inputs
+    }
+    return Event(name=plan.name, args=args, address=log.address, log_index=log.log_index)
+
+
 @dataclass(frozen=True)
 class _Method:
     name: str
@@ -228,7 +339,8 @@ class AbiRegistry:
     """Event ABIs seen by a chain, keyed by topic0, so any receipt can be decoded."""
 
     def __init__(self) -> None:
-        self._events: dict[bytes, list[dict[str, Any]]] = {}
+        #: per topic0, each event ABI with that signature and its fast plan (or ``None``)
+        self._events: dict[bytes, list[tuple[dict[str, Any], _EventPlan | None]]] = {}
         self._contracts: dict[str, tuple[str, list[dict[str, Any]]]] = {}
 
     def register_contract(self, address: str, name: str, abi: Sequence[dict[str, Any]]) -> None:
@@ -247,15 +359,22 @@ class AbiRegistry:
             types = ",".join(abi_type(p) for p in item.get("inputs", []))
             topic = keccak(text=f"{item['name']}({types})")
             known = self._events.setdefault(topic, [])
-            if item not in known:
-                known.append(item)
+            if all(item != seen for seen, _ in known):
+                known.append((item, _EventPlan.from_abi(item)))
 
     def decode_log(self, log: Log) -> Event | None:
-        """Decode ``log`` against the registered ABIs, or ``None`` if none fits."""
+        """Decode ``log`` against the registered ABIs, or ``None`` if none fits.
+
+        A log in the standard encoding is read directly (:func:`_decode_event_fast`);
+        anything else, or an event with other types, goes through eth_abi
+        (:func:`_decode_event`), which gives the same event for the former
+        (``tests/chains/test_contract_events.py`` compares both on random logs)."""
         if not log.topics:
             return None
-        for item in self._events.get(log.topics[0], []):
-            event = _decode_event(item, log)
+        for item, plan in self._events.get(log.topics[0], ()):
+            event = _decode_event_fast(plan, log) if plan is not None else None
+            if event is None:
+                event = _decode_event(item, log)
             if event is not None:
                 return event
         return None
