@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import coincurve
 from eth_abi import encode
 from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_checksum_address
@@ -90,12 +91,31 @@ def get_message_id(
 
 def get_relay_digest(source_messenger: str, message_id: bytes, deadline: int) -> bytes:
     """``keccak256(abi_encode(RELAY_TAG, source_messenger, id, deadline))``."""
+    if (
+        message_id.__class__ is bytes
+        and len(message_id) == 32
+        and deadline.__class__ is int
+        and 0 <= deadline < 2**256
+        and source_messenger.__class__ is str
+    ):
+        # the words eth_abi writes for these values (the address's own word memoised)
+        words = (
+            RELAY_TAG + _address_word(source_messenger) + message_id + deadline.to_bytes(32, "big")
+        )
+        return keccak(words)
     return keccak(
         encode(
             ["bytes32", "address", "bytes32", "uint256"],
             [RELAY_TAG, source_messenger, message_id, deadline],
         )
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _address_word(address: str) -> bytes:
+    """eth_abi's word of an address (its checks and errors), memoised: a deployment has a
+    messenger per chain, and every relay digest names one."""
+    return encode(["address"], [address])
 
 
 def get_expiry_digest(dest_messenger: str, message_id: bytes) -> bytes:
@@ -110,21 +130,27 @@ def sign_digest(digest: bytes, private_keys: Sequence[bytes]) -> list[bytes]:
     signer address ascending, as ``Messenger`` expects them."""
     signed: list[tuple[bytes, bytes]] = []
     for key in private_keys:
-        pk, signer = _signer(bytes(key))
-        sig = pk.sign_msg_hash(digest)
-        raw = sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
+        pk, secp_key, signer = _signer(bytes(key))
+        if digest.__class__ is bytes and len(digest) == 32:
+            # what eth-keys' libsecp256k1 backend does (deterministic RFC 6979 nonce, low
+            # s, ``r || s || recovery id``), with the key object kept
+            sig = secp_key.sign_recoverable(digest, hasher=None)
+            raw = sig[:64] + bytes([sig[64] + 27])
+        else:  # eth-keys' checks and errors
+            esig = pk.sign_msg_hash(digest)
+            raw = esig.r.to_bytes(32, "big") + esig.s.to_bytes(32, "big") + bytes([esig.v + 27])
         signed.append((signer, raw))
     signed.sort(key=lambda pair: pair[0])
     return [raw for _, raw in signed]
 
 
 @functools.lru_cache(maxsize=256)
-def _signer(key: bytes) -> tuple[PrivateKey, bytes]:
-    """The key object of ``key`` and its signer's address, memoised: deriving the public
-    key is an elliptic-curve multiplication, and a relayer signs with the same few
-    attester keys for every message."""
+def _signer(key: bytes) -> tuple[PrivateKey, coincurve.PrivateKey, bytes]:
+    """The key objects of ``key`` (eth-keys' checks it) and its signer's address, memoised:
+    deriving the public key is an elliptic-curve multiplication, and a relayer signs with
+    the same few attester keys for every message."""
     pk = PrivateKey(key)
-    return pk, pk.public_key.to_canonical_address()
+    return pk, coincurve.PrivateKey(key), pk.public_key.to_canonical_address()
 
 
 def derive_attester_keys(seed: int, count: int) -> list[bytes]:

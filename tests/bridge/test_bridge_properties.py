@@ -6,12 +6,23 @@ not see each other's transactions.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bridge_helpers import FOREIGN_KEYS, World
+from eth_abi import encode
 from eth_keys import keys
+from eth_utils import keccak, to_checksum_address
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from bridge import STATUS_DELIVERED, STATUS_NONE, get_message_id, sign_digest
+from bridge import (
+    RELAY_TAG,
+    STATUS_DELIVERED,
+    STATUS_NONE,
+    get_message_id,
+    get_relay_digest,
+    sign_digest,
+)
 from chains import TransactionReverted
 
 _uint = st.integers(min_value=0, max_value=2**256 - 1)
@@ -149,3 +160,59 @@ def test_sign_digest_matches_fresh_eth_keys_signatures(secrets: list[int], diges
     expected.sort(key=lambda pair: pair[0])
     assert sign_digest(digest, raw_keys) == [raw for _, raw in expected]
     assert sign_digest(digest, raw_keys) == [raw for _, raw in expected]
+
+
+def _outcome(fn: Any, *args: Any) -> tuple[Any, ...]:
+    try:
+        return ("ok", fn(*args))
+    except Exception as exc:
+        return ("error", type(exc), str(exc))
+
+
+def _eth_keys_signature(digest: Any, key: bytes) -> bytes:
+    sig = keys.PrivateKey(key).sign_msg_hash(digest)
+    return sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
+
+
+@given(
+    digest=st.one_of(
+        st.binary(min_size=31, max_size=33),
+        st.binary(min_size=32, max_size=32).map(bytearray),
+        st.text(min_size=32, max_size=32),
+    ),
+    key=st.one_of(st.binary(min_size=32, max_size=32), st.just(bytes(32))),
+)
+def test_sign_digest_refuses_what_eth_keys_refuses(digest: Any, key: bytes) -> None:
+    assert _outcome(lambda: sign_digest(digest, [key])) == _outcome(
+        lambda: [_eth_keys_signature(digest, key)]
+    )
+
+
+_ADDRESS = st.binary(min_size=20, max_size=20)
+
+
+@given(
+    source=st.one_of(
+        _ADDRESS.map(to_checksum_address),
+        _ADDRESS.map(lambda b: "0x" + b.hex()),
+        _ADDRESS.map(lambda b: "0x" + b.hex().upper()),  # not a checksum: eth_abi refuses
+        _ADDRESS,
+        st.text(max_size=4),
+    ),
+    message_id=st.one_of(
+        st.binary(min_size=32, max_size=32),
+        st.binary(max_size=33),
+        st.binary(min_size=32, max_size=32).map(bytearray),
+    ),
+    deadline=st.one_of(st.integers(-5, 2**256 + 5), st.booleans(), st.floats(0, 10)),
+)
+def test_relay_digest_words_match_eth_abi(source: Any, message_id: Any, deadline: Any) -> None:
+    def eth_abi_digest() -> bytes:
+        return keccak(
+            encode(
+                ["bytes32", "address", "bytes32", "uint256"],
+                [RELAY_TAG, source, message_id, deadline],
+            )
+        )
+
+    assert _outcome(get_relay_digest, source, message_id, deadline) == _outcome(eth_abi_digest)
