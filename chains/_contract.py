@@ -173,6 +173,98 @@ def _decode_static(codec: tuple[tuple[str, int], ...], data: bytes) -> list[Any]
     return out
 
 
+# -- dynamic arguments: bytes, T[] and tuples around the static words ----------------------
+#
+# A call's arguments in the ABI's standard layout, written here when each value is of a
+# kind eth_abi surely takes as it is (exactly ``bytes``, a ``list`` or ``tuple`` of the
+# right length, a static word :func:`_encode_static` writes); the layout of given values
+# is unique, so the bytes are eth_abi's. Anything else (``string``, fixed-size arrays,
+# other classes) goes to eth_abi.
+
+#: A type as :func:`_encode_node` reads it: ``(tag, part, is_dynamic)`` with tag "word"
+#: (part: a one-type static codec), "bytes", "array" (part: the element's node) or
+#: "tuple" (part: the components' nodes).
+_Node = tuple[str, Any, bool]
+
+
+def _split_components(inner: str) -> list[str]:
+    """The top-level comma-separated parts of a tuple type's inside."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(inner):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+    parts.append(inner[start:])
+    return parts
+
+
+@functools.lru_cache(maxsize=1024)
+def _abi_node(kind: str) -> _Node | None:
+    """The node of a type string, or ``None`` if a part of it is left to eth_abi."""
+    if kind == "bytes":
+        return ("bytes", None, True)
+    if kind.endswith("[]"):
+        element = _abi_node(kind[:-2])
+        return None if element is None else ("array", element, True)
+    if kind.startswith("(") and kind.endswith(")") and len(kind) > 2:
+        nodes = [_abi_node(part) for part in _split_components(kind[1:-1])]
+        if any(node is None for node in nodes):
+            return None
+        return ("tuple", tuple(nodes), any(node[2] for node in nodes if node is not None))
+    codec = _static_codec((kind,))
+    return None if codec is None else ("word", codec, False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _abi_nodes(types: tuple[str, ...]) -> tuple[_Node, ...] | None:
+    nodes = [_abi_node(kind) for kind in types]
+    return None if any(node is None for node in nodes) else tuple(nodes)  # type: ignore[arg-type]
+
+
+def _encode_node(node: _Node, value: Any) -> bytes | None:
+    """The standard encoding of ``value`` as ``node``, or ``None`` to leave it to eth_abi."""
+    tag, part, _ = node
+    if tag == "word":
+        return _encode_static(part, (value,))
+    if tag == "bytes":
+        if value.__class__ is not bytes:
+            return None
+        size = len(value)
+        return size.to_bytes(32, "big") + value + bytes(-size % 32)
+    if value.__class__ is not list and value.__class__ is not tuple:
+        return None
+    if tag == "array":
+        body = _encode_sequence((part,) * len(value), value)
+        return None if body is None else len(value).to_bytes(32, "big") + body
+    return _encode_sequence(part, value)
+
+
+def _encode_sequence(nodes: Sequence[_Node], values: Sequence[Any]) -> bytes | None:
+    """Heads then tails: a static value in place, a dynamic one as the offset of its tail."""
+    if len(values) != len(nodes):
+        return None
+    encoded = []
+    for node, value in zip(nodes, values, strict=True):
+        data = _encode_node(node, value)
+        if data is None:
+            return None
+        encoded.append(data)
+    offset = sum(32 if node[2] else len(data) for node, data in zip(nodes, encoded, strict=True))
+    heads, tails = [], []
+    for node, data in zip(nodes, encoded, strict=True):
+        if node[2]:
+            heads.append(offset.to_bytes(32, "big"))
+            tails.append(data)
+            offset += len(data)
+        else:
+            heads.append(data)
+    return b"".join(heads) + b"".join(tails)
+
+
 def _decode_canonical(codec: tuple[tuple[str, int], ...], data: bytes) -> list[Any] | None:
     """The values of ``data`` if it is exactly the standard encoding of static words (as
     :func:`_decode_static` reads them) and ``bytes`` values (``("bytes", 0)`` in ``codec``):
@@ -309,6 +401,12 @@ class _Method:
             words = _encode_static(codec, args)
             if words is not None:
                 return self.selector + words
+        else:
+            nodes = _abi_nodes(self.inputs)
+            if nodes is not None:
+                body = _encode_sequence(nodes, args)
+                if body is not None:
+                    return self.selector + body
         try:
             return self.selector + encode(list(self.inputs), [_normalize(a) for a in args])
         except (EncodingError, TypeError, ValueError, OverflowError) as exc:

@@ -1,9 +1,10 @@
-"""Contract handles' ABI coding: the static-word fast path against eth_abi.
+"""Contract handles' ABI coding: the fast paths against eth_abi.
 
 ``_Method.encode_args`` and ``decode_output`` code head-only types (uintN, intN, address,
-bool, bytes32) by hand when eth_abi would surely accept the value; these tests give both
-paths random values and words, valid and not, and expect the same bytes, the same values
-or the same error.
+bool, bytes32) by hand when eth_abi would surely accept the value, and ``encode_args``
+also ``bytes``, dynamic arrays and tuples of those; these tests give both paths random
+types, values and words, valid and not, and expect the same bytes, the same values or the
+same error.
 """
 
 from __future__ import annotations
@@ -64,9 +65,10 @@ def _outcome(fn: Any, *args: Any) -> Any:
 
 
 def _eth_abi_only(fn: Any, *args: Any) -> Any:
-    """``fn`` with the fast path switched off: eth_abi does all the coding."""
+    """``fn`` with the fast paths switched off: eth_abi does all the coding."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_contract, "_static_codec", lambda types: None)
+        patch.setattr(_contract, "_abi_nodes", lambda types: None)
         return _outcome(fn, *args)
 
 
@@ -108,3 +110,76 @@ def test_valid_words_take_the_fast_path() -> None:
 def test_encode_refuses_what_eth_abi_refuses(kind: str, value: Any) -> None:
     with pytest.raises(TypeError, match="bad arguments for f"):
         _method([kind], []).encode_args([value])
+
+
+# -- dynamic arguments ----------------------------------------------------------------------
+
+_LEAVES = [*_TYPES, "bytes", "string", "bytes16"]
+
+
+def _types() -> st.SearchStrategy[str]:
+    """Type strings: leaves, ``T[]``, ``T[2]`` and tuples, nested a few levels."""
+    leaves = st.sampled_from(_LEAVES)
+    return leaves | st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            inner.map(lambda t: t + "[]"),
+            inner.map(lambda t: t + "[2]"),
+            st.lists(inner, min_size=1, max_size=3).map(lambda ts: f"({','.join(ts)})"),
+        ),
+        max_leaves=5,
+    )
+
+
+def _valid(kind: str) -> st.SearchStrategy[Any]:
+    """Values eth_abi takes for ``kind`` (the fast path's cases), now and then a stray one."""
+    stray = _VALUE | st.binary(max_size=40).map(bytearray)
+    if kind.endswith("]"):
+        inner, _, count = kind[:-1].rpartition("[")
+        size = int(count) if count else None
+        items = st.lists(
+            _valid(inner), min_size=size or 0, max_size=size if size is not None else 3
+        )
+        return st.one_of(items, items.map(tuple), stray)
+    if kind.startswith("("):
+        parts = _contract._split_components(kind[1:-1])
+        tuples = st.tuples(*(_valid(p) for p in parts))
+        return st.one_of(tuples, tuples.map(list), stray)
+    valid = {
+        "bytes": st.binary(max_size=70),
+        "string": st.text(max_size=5),
+        "bytes16": st.binary(min_size=16, max_size=16),
+        "bytes32": st.binary(min_size=32, max_size=32),
+        "bool": st.booleans(),
+        "address": _ADDRESS.map(lambda b: to_checksum_address(b)),
+    }.get(kind)
+    if valid is None:  # (u)intN
+        bits = int(kind.lstrip("uint") or 256)
+        low = -(2 ** (bits - 1)) if kind.startswith("int") else 0
+        valid = st.integers(low, low + 2**bits - 1)
+    return st.one_of(valid, valid, stray)
+
+
+@st.composite
+def _call(draw: st.DrawFn) -> tuple[list[str], list[Any]]:
+    types = draw(st.lists(_types(), min_size=1, max_size=4))
+    return types, [draw(_valid(t)) for t in types]
+
+
+@given(_call())
+@settings(max_examples=400, deadline=None)
+def test_encode_dynamic_matches_eth_abi(call: tuple[list[str], list[Any]]) -> None:
+    types, values = call
+    method = _method(types, [])
+    assert _outcome(method.encode_args, values) == _eth_abi_only(method.encode_args, values)
+
+
+def test_a_batch_of_calls_takes_the_dynamic_path() -> None:
+    kind = "(address,bytes,address,uint256,uint256)[]"
+    holder = to_checksum_address("0x" + "ab" * 20)
+    calls = [(holder, b"\x01" * 40, holder, 5, 0), (holder, b"", holder, 0, 2**255)]
+    method = _method([kind, "bytes", "uint256"], [])
+    assert _contract._abi_nodes(method.inputs) is not None
+    body = _contract._encode_sequence(_contract._abi_nodes(method.inputs), [calls, b"x", 7])
+    assert body == encode([kind, "bytes", "uint256"], [calls, b"x", 7])
+    assert method.encode_args([calls, b"x", 7]) == method.selector + body
