@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -303,7 +302,7 @@ class MessageStore:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         self._depth = 0
-        self._tables: _Tables = (
+        self._tables: _SqliteTables | _PythonTables = (
             _PythonTables() if self.path == ":memory:" else _SqliteTables(self.path)
         )
 
@@ -453,55 +452,9 @@ class MessageStore:
 
 
 # -- the tables behind a store ---------------------------------------------------------------
-
-
-class _Tables(ABC):
-    """What a store keeps, in the order of SQLite's tables; every value already checked."""
-
-    @abstractmethod
-    def begin(self) -> None: ...
-    @abstractmethod
-    def commit(self) -> None: ...
-    @abstractmethod
-    def rollback(self) -> None: ...
-    @abstractmethod
-    def close(self) -> None: ...
-    @abstractmethod
-    def get_cursor(self, chain_id: int) -> int | None: ...
-    @abstractmethod
-    def set_cursor(self, chain_id: int, next_block: int) -> None: ...
-    @abstractmethod
-    def cursors(self) -> dict[int, int]: ...
-    @abstractmethod
-    def add_message(self, record: MessageRecord) -> bool: ...
-    @abstractmethod
-    def get(self, message_id: str) -> MessageRecord | None: ...
-    @abstractmethod
-    def update(self, message_id: str, changes: dict[str, Any]) -> MessageRecord | None:
-        """The updated record, or ``None`` (and no change) if ``message_id`` is unknown."""
-
-    @abstractmethod
-    def messages(self, statuses: tuple[Any, ...] | None) -> list[MessageRecord]: ...
-    @abstractmethod
-    def count(self, status: Any) -> int: ...
-    @abstractmethod
-    def get_scanned_hash(self, chain_id: int) -> str | None: ...
-    @abstractmethod
-    def set_scanned_hash(self, chain_id: int, block_hash: str) -> None: ...
-    @abstractmethod
-    def add_event(self, event: MessageEvent) -> None: ...
-    @abstractmethod
-    def events(self, message_id: str | None) -> list[MessageEvent]: ...
-    @abstractmethod
-    def has_mark(self, key: str) -> bool: ...
-    @abstractmethod
-    def add_mark(self, key: str) -> None: ...
-    @abstractmethod
-    def snapshot(self) -> Any: ...
-    @abstractmethod
-    def restore(self, snapshot: Any) -> None: ...
-    @abstractmethod
-    def dump(self) -> dict[str, list[tuple[Any, ...]]]: ...
+#
+# Two classes with the same methods, in the order of the public ones: every value already
+# checked; ``update`` returns ``None`` (and changes nothing) for an unknown id.
 
 
 def _to_row(name: str, value: Any) -> Any:
@@ -516,7 +469,7 @@ def _from_row(row: sqlite3.Row) -> MessageRecord:
     return MessageRecord(**data)
 
 
-class _SqliteTables(_Tables):
+class _SqliteTables:
     """A store file: every change one SQLite transaction, durable across a restart."""
 
     def __init__(self, path: str) -> None:
@@ -692,7 +645,7 @@ class _PythonSnapshot:
     marks: frozenset[str]
 
 
-class _PythonTables(_Tables):
+class _PythonTables:
     """An in-memory store's tables as Python dicts and lists.
 
     ``messages`` keeps insertion order (a message's ``seq`` is its position: messages are
