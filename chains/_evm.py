@@ -23,10 +23,12 @@ import rlp
 from eth._utils.address import force_bytes_to_address, generate_contract_address
 from eth.abc import ComputationAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, POST_MERGE_DIFFICULTY, POST_MERGE_NONCE
+from eth.db.journal import REVERT_TO_WRAPPED
 from eth.exceptions import Revert
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from eth.rlp.sedes import uint32
+from eth.validation import validate_canonical_address, validate_is_bytes, validate_uint256
 from eth.vm.base import BlockAndMetaWitness
 from eth.vm.forks.berlin.transactions import TypedTransaction
 from eth.vm.forks.byzantium.constants import (
@@ -49,9 +51,15 @@ from eth.vm.forks.prague.headers import (
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.message import Message
+from eth.vm.transient_storage import TransientStorage
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address, BlockNumber
-from eth_utils import ValidationError, get_extended_debug_logger, to_checksum_address
+from eth_utils import (
+    ValidationError,
+    get_extended_debug_logger,
+    int_to_big_endian,
+    to_checksum_address,
+)
 from rlp.sedes.serializable import make_immutable
 
 from chains._errors import (
@@ -181,8 +189,69 @@ class StockState(PragueState):
         cls.logger = get_extended_debug_logger(f"eth.vm.state.{cls.__name__}")  # type: ignore[method-assign,assignment]
 
 
+_UINT256_MAX = 2**256 - 1
+
+
+class DevTransientStorage(TransientStorage):
+    """py-evm's EIP-1153 transient storage, its reads and writes without the layers.
+
+    py-evm keeps the slots in a ``JournalDB`` over a ``MemoryDB`` that nothing ever
+    writes (transient storage is cleared, never persisted). A read validates the address
+    and slot, builds the key, then goes ``Mapping.get`` -> ``JournalDB.__getitem__`` ->
+    ``Journal.__getitem__`` (the journal's current values) and, for a slot never set,
+    the empty database's ``KeyError``, caught for the default ``b""``. The journal's
+    current values hold only bytes: a write sets bytes, a discard puts back the bytes a
+    slot had or removes it, a clear empties them (``delete_wrapped``, which stores a
+    marker, is never called here). So a read is a lookup in those values, ``b""`` if
+    absent, and a write is the journal's own ``__setitem__`` (inlined) with the same key.
+    Checkpoints (``record``, ``commit``, ``discard``, ``clear``) are py-evm's, unchanged.
+    An address, slot or value that is not plainly valid (20 bytes, an int in
+    [0, 2**256), bytes) goes through py-evm's validators in py-evm's order, for their
+    errors. ``tests/chains/test_transient.py`` compares with py-evm's class on random
+    operation sequences.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._journal = self._db._journal  # type: ignore[attr-defined]
+
+    def get_transient_storage(self, address: Address, slot: int) -> bytes:
+        if (
+            address.__class__ is not bytes
+            or len(address) != 20
+            or slot.__class__ is not int
+            or not 0 <= slot <= _UINT256_MAX
+        ):
+            validate_canonical_address(address)
+            validate_uint256(slot)
+        value: bytes = self._journal._current_values.get(address + int_to_big_endian(slot), b"")
+        return value
+
+    def set_transient_storage(self, address: Address, slot: int, value: bytes) -> None:
+        if (
+            address.__class__ is not bytes
+            or len(address) != 20
+            or slot.__class__ is not int
+            or not 0 <= slot <= _UINT256_MAX
+            or value.__class__ is not bytes
+        ):
+            validate_canonical_address(address)
+            validate_uint256(slot)
+            validate_is_bytes(value)
+        # Journal.__setitem__: the slot's old value (or "absent") kept in the changeset of
+        # the journal's last checkpoint, once per checkpoint, then the new value
+        journal = self._journal
+        key = address + int_to_big_endian(slot)
+        changesets = journal._journal_data
+        changes = changesets[next(reversed(changesets))]
+        if key not in changes:
+            changes[key] = journal._current_values.get(key, REVERT_TO_WRAPPED)
+        journal._current_values[key] = value
+
+
 class DevState(StockState):
     computation_class = FastComputation  # type: ignore[assignment]
+    _transient_storage_class = DevTransientStorage
 
 
 StockState.logger = get_extended_debug_logger("eth.vm.state.StockState")  # type: ignore[method-assign,assignment]
