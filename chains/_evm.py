@@ -137,9 +137,9 @@ class DevExecutor(PragueTransactionExecutor):
         if type(state).get_transaction_context is _CANCUN_CONTEXT and not _is_overridden(state):
             # the context's gas price, without building the context (build_computation
             # built the same one for this transaction, so its validation has passed)
+            base_fee: Any = state.execution_context.base_fee_per_gas
             gas_price = min(
-                transaction.max_priority_fee_per_gas + state.execution_context.base_fee_per_gas,
-                transaction.max_fee_per_gas,
+                transaction.max_priority_fee_per_gas + base_fee, transaction.max_fee_per_gas
             )
         else:
             gas_price = state.get_transaction_context(transaction).gas_price
@@ -179,9 +179,9 @@ def accounts_for_deletion(computation: Any) -> list[Address]:
     """``computation.get_accounts_for_deletion()``: ``[]`` when no frame of the tree has
     an account to delete, found in one walk (py-evm's recursion builds a chain, a set and
     a list per frame to find that); else, or if a frame's class has its own method,
-    py-evm's. ``tests/chains/test_statedb.py`` compares on random call trees."""
+    py-evm's. ``tests/chains/test_finalize.py`` compares on random call trees."""
     if _has_deletions(computation):
-        return computation.get_accounts_for_deletion()  # type: ignore[no-any-return]
+        return computation.get_accounts_for_deletion()
     return []
 
 
@@ -206,7 +206,8 @@ def touched_accounts(computation: Any) -> set[Address]:
     when no frame of the tree has a beneficiary it is empty everywhere, so the walk
     without it (:func:`_touch_plain`, the same additions in the same order) is taken
     first, and the full one only when a frame has one (or its own method).
-    ``tests/chains/test_statedb.py`` compares with py-evm's on random call trees."""
+    ``tests/chains/test_finalize.py`` and ``test_statedb.py`` compare with py-evm's on
+    random call trees."""
     touched: set[Address] = set()
     if _touch_plain(computation, False, touched):
         return touched
@@ -282,7 +283,7 @@ class DevTransientStorage(TransientStorage):
 
     def __init__(self) -> None:
         super().__init__()
-        self._journal = self._db._journal  # type: ignore[attr-defined]
+        self._journal: Any = self._db._journal
 
     def get_transient_storage(self, address: Address, slot: int) -> bytes:
         if (

@@ -863,7 +863,7 @@ class FastComputation(PragueComputation):
             return
         if not size:
             return
-        memory = self._memory
+        memory: Any = self._memory
         current = len(memory._bytes)
         words = (start_position + size + 31) >> 5  # ceil32(end) // 32
         before = (current + 31) >> 5
