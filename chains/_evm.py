@@ -23,16 +23,20 @@ import rlp
 from eth._utils.address import force_bytes_to_address, generate_contract_address
 from eth.abc import ComputationAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, POST_MERGE_DIFFICULTY, POST_MERGE_NONCE
+from eth.db.journal import REVERT_TO_WRAPPED
 from eth.exceptions import Revert
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from eth.rlp.sedes import uint32
+from eth.validation import validate_canonical_address, validate_is_bytes, validate_uint256
 from eth.vm.base import BlockAndMetaWitness
+from eth.vm.computation import BaseComputation
 from eth.vm.forks.berlin.transactions import TypedTransaction
 from eth.vm.forks.byzantium.constants import (
     EIP658_TRANSACTION_STATUS_CODE_FAILURE,
     EIP658_TRANSACTION_STATUS_CODE_SUCCESS,
 )
+from eth.vm.forks.cancun.state import CancunState
 from eth.vm.forks.cancun.transactions import BLOB_TX_TYPE
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.prague import PragueVM
@@ -49,9 +53,15 @@ from eth.vm.forks.prague.headers import (
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.message import Message
+from eth.vm.transient_storage import TransientStorage
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address, BlockNumber
-from eth_utils import ValidationError, get_extended_debug_logger, to_checksum_address
+from eth_utils import (
+    ValidationError,
+    get_extended_debug_logger,
+    int_to_big_endian,
+    to_checksum_address,
+)
 from rlp.sedes.serializable import make_immutable
 
 from chains._errors import (
@@ -124,14 +134,22 @@ class DevExecutor(PragueTransactionExecutor):
         gas_refund = self.calculate_gas_refund(computation, gas_used)
         floor = self.calc_data_floor_gas(transaction, gas_used, gas_refund)
         computation.data_floor_gas = floor
-        gas_price = state.get_transaction_context(transaction).gas_price
+        if type(state).get_transaction_context is _CANCUN_CONTEXT and not _is_overridden(state):
+            # the context's gas price, without building the context (build_computation
+            # built the same one for this transaction, so its validation has passed)
+            base_fee: Any = state.execution_context.base_fee_per_gas
+            gas_price = min(
+                transaction.max_priority_fee_per_gas + base_fee, transaction.max_fee_per_gas
+            )
+        else:
+            gas_price = state.get_transaction_context(transaction).gas_price
         refund_amount = (gas_refund + gas_remaining - floor) * gas_price
         if refund_amount:
             state.delta_balance(computation.msg.sender, refund_amount)
         gas_used = transaction.gas - gas_remaining - gas_refund + floor
         # EIP-161: the coinbase is touched even by a zero fee
         state.delta_balance(state.coinbase, gas_used * state.get_tip(transaction))
-        for account in computation.get_accounts_for_deletion():
+        for account in accounts_for_deletion(computation):
             state.delete_account(account)
         for address in touched_accounts(computation):  # EIP-161 state clearing
             if state.account_exists(address) and state.account_is_empty(address):
@@ -142,16 +160,76 @@ class DevExecutor(PragueTransactionExecutor):
 _RIPEMD160 = force_bytes_to_address(b"\x03")
 
 
+_CANCUN_CONTEXT = CancunState.get_transaction_context
+_BASE_BENEFICIARIES = BaseComputation.get_self_destruct_beneficiaries
+_BASE_DELETIONS = BaseComputation.get_accounts_for_deletion
+
+
+def _is_overridden(state: Any) -> bool:
+    """Whether ``state.get_transaction_context`` is replaced on the instance: py-evm's
+    ``override_transaction_context`` does that, and puts back the bound method after."""
+    method = getattr(state, "__dict__", {}).get("get_transaction_context")
+    return method is not None and not (
+        getattr(method, "__func__", None) is type(state).get_transaction_context
+        and getattr(method, "__self__", None) is state
+    )
+
+
+def accounts_for_deletion(computation: Any) -> list[Address]:
+    """``computation.get_accounts_for_deletion()``: ``[]`` when no frame of the tree has
+    an account to delete, found in one walk (py-evm's recursion builds a chain, a set and
+    a list per frame to find that); else, or if a frame's class has its own method,
+    py-evm's. ``tests/chains/test_finalize.py`` compares on random call trees."""
+    if _has_deletions(computation):
+        return computation.get_accounts_for_deletion()
+    return []
+
+
+def _has_deletions(computation: Any) -> bool:
+    if (
+        type(computation).get_accounts_for_deletion is not _BASE_DELETIONS
+        or computation.accounts_to_delete
+    ):
+        return True
+    return any(_has_deletions(child) for child in computation.children)
+
+
 def touched_accounts(computation: Any) -> set[Address]:
     """py-evm's ``collect_touched_accounts`` (EIP-161: the accounts that may need
     deleting), the same set, built in one set instead of a generator and a set per
     call frame: the coinbase; self-destruct beneficiaries (after an error in the frame
     or an ancestor only RIPEMD160, the geth/parity special case of EIP-716); the
     recipient unless a create (after an error only RIPEMD160); then each child frame.
-    ``tests/chains/test_statedb.py`` compares with py-evm's on random call trees."""
+
+    A frame's beneficiaries come from py-evm's ``get_self_destruct_beneficiaries``,
+    which walks the frame's whole subtree again (a chain, a set and a list per frame):
+    when no frame of the tree has a beneficiary it is empty everywhere, so the walk
+    without it (:func:`_touch_plain`, the same additions in the same order) is taken
+    first, and the full one only when a frame has one (or its own method).
+    ``tests/chains/test_finalize.py`` and ``test_statedb.py`` compare with py-evm's on
+    random call trees."""
     touched: set[Address] = set()
+    if _touch_plain(computation, False, touched):
+        return touched
+    touched = set()
     _touch(computation, False, touched)
     return touched
+
+
+def _touch_plain(computation: Any, ancestor_had_error: bool, touched: set[Address]) -> bool:
+    """:func:`_touch` for a tree without self-destruct beneficiaries; ``False`` (leaving
+    ``touched`` partial) at the first frame that has one or its own method for them."""
+    if (
+        type(computation).get_self_destruct_beneficiaries is not _BASE_BENEFICIARIES
+        or computation.beneficiaries
+    ):
+        return False
+    touched.add(computation.state.coinbase)
+    failed = computation.is_error or ancestor_had_error
+    to = computation.msg.to
+    if to != CREATE_CONTRACT_ADDRESS and (not failed or to == _RIPEMD160):
+        touched.add(to)
+    return all(_touch_plain(child, failed, touched) for child in computation.children)
 
 
 def _touch(computation: Any, ancestor_had_error: bool, touched: set[Address]) -> None:
@@ -181,8 +259,69 @@ class StockState(PragueState):
         cls.logger = get_extended_debug_logger(f"eth.vm.state.{cls.__name__}")  # type: ignore[method-assign,assignment]
 
 
+_UINT256_MAX = 2**256 - 1
+
+
+class DevTransientStorage(TransientStorage):
+    """py-evm's EIP-1153 transient storage, its reads and writes without the layers.
+
+    py-evm keeps the slots in a ``JournalDB`` over a ``MemoryDB`` that nothing ever
+    writes (transient storage is cleared, never persisted). A read validates the address
+    and slot, builds the key, then goes ``Mapping.get`` -> ``JournalDB.__getitem__`` ->
+    ``Journal.__getitem__`` (the journal's current values) and, for a slot never set,
+    the empty database's ``KeyError``, caught for the default ``b""``. The journal's
+    current values hold only bytes: a write sets bytes, a discard puts back the bytes a
+    slot had or removes it, a clear empties them (``delete_wrapped``, which stores a
+    marker, is never called here). So a read is a lookup in those values, ``b""`` if
+    absent, and a write is the journal's own ``__setitem__`` (inlined) with the same key.
+    Checkpoints (``record``, ``commit``, ``discard``, ``clear``) are py-evm's, unchanged.
+    An address, slot or value that is not plainly valid (20 bytes, an int in
+    [0, 2**256), bytes) goes through py-evm's validators in py-evm's order, for their
+    errors. ``tests/chains/test_transient.py`` compares with py-evm's class on random
+    operation sequences.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._journal: Any = self._db._journal
+
+    def get_transient_storage(self, address: Address, slot: int) -> bytes:
+        if (
+            address.__class__ is not bytes
+            or len(address) != 20
+            or slot.__class__ is not int
+            or not 0 <= slot <= _UINT256_MAX
+        ):
+            validate_canonical_address(address)
+            validate_uint256(slot)
+        value: bytes = self._journal._current_values.get(address + int_to_big_endian(slot), b"")
+        return value
+
+    def set_transient_storage(self, address: Address, slot: int, value: bytes) -> None:
+        if (
+            address.__class__ is not bytes
+            or len(address) != 20
+            or slot.__class__ is not int
+            or not 0 <= slot <= _UINT256_MAX
+            or value.__class__ is not bytes
+        ):
+            validate_canonical_address(address)
+            validate_uint256(slot)
+            validate_is_bytes(value)
+        # Journal.__setitem__: the slot's old value (or "absent") kept in the changeset of
+        # the journal's last checkpoint, once per checkpoint, then the new value
+        journal = self._journal
+        key = address + int_to_big_endian(slot)
+        changesets = journal._journal_data
+        changes = changesets[next(reversed(changesets))]
+        if key not in changes:
+            changes[key] = journal._current_values.get(key, REVERT_TO_WRAPPED)
+        journal._current_values[key] = value
+
+
 class DevState(StockState):
     computation_class = FastComputation  # type: ignore[assignment]
+    _transient_storage_class = DevTransientStorage
 
 
 StockState.logger = get_extended_debug_logger("eth.vm.state.StockState")  # type: ignore[method-assign,assignment]
