@@ -4,11 +4,12 @@
 transaction wrapped in ``CallTransaction`` and ``DevExecutor.build_evm_message`` (which
 charges a zero fee and computes a zero refund). Every action sequence here runs twice,
 with ``build_read`` and with that stock set-up, under each mining mode; every read —
-``eth_call``, ``eth_estimateGas``, ``eth_createAccessList`` and ``debug_traceCall``
-answers, errors included — and every sealed block's hash must be the same. The reads
-look at what the set-up writes: the sender's nonce (a contract's address when a call
-creates, or re-enters a sender with code that creates), whether the sender is empty
-(EXTCODEHASH), balances, the gas left and EIP-7702 delegations.
+``eth_call`` (at pending, at latest, with the sender's nonce and balance overridden),
+``eth_estimateGas``, ``eth_createAccessList`` and ``debug_traceCall`` answers, errors
+included — and every sealed block's hash must be the same. The reads look at what the
+set-up writes: the sender's nonce (a contract's address when a call creates, or
+re-enters a sender with code that creates), whether the sender is empty (EXTCODEHASH),
+balances, the gas left and EIP-7702 delegations.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 from eth.constants import ZERO_ADDRESS
+from eth_typing import Address
 from eth_utils import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -56,7 +58,7 @@ _INIT = bytes.fromhex("305f52333f60205233316040525a60605260805ff3")
 _LOOKER_AT = b"\x10" * 20
 _CREATOR_AT = b"\x20" * 20
 _DELEGATED = b"\x30" * 20  # an EOA delegating to the looker (EIP-7702)
-_NOBODY = b"\x40" * 20  # never funded, no code
+_NOBODY = Address(b"\x40" * 20)  # never funded, no code
 _SHA256 = (2).to_bytes(20, "big")
 _IDENTITY = (4).to_bytes(20, "big")  # given a delegation: runs neither it nor the looker
 
@@ -81,13 +83,14 @@ _TARGETS = {
     "probe_fail": "probe_fail",
 }
 _GASES = [None, 21_000, 21_100, 60_000, 200_000]
-_KINDS = ["call", "estimate", "access_list", "trace", "simulate"]
+_KINDS = ["call", "estimate", "access_list", "trace", "latest", "override"]
+_OVERRIDE = {"nonce": "0x7", "balance": "0x5"}
 _ACTIONS = ["store", "fail", "set_storage", "fund", "advance", "mine", "snapshot", "revert"]
 _ACTIONS += ["bump_nonce", "deposit"]
 
 
 def stock_build_read(
-    state: Any, executor: Any, sender: bytes, to: bytes, value: int, data: bytes, gas: int
+    state: Any, executor: Any, sender: Address, to: Address, value: int, data: bytes, gas: int
 ) -> tuple[Any, Any]:
     """``simulate``'s set-up before ``build_read``: an unsigned legacy transaction of
     the sender's nonce, wrapped, and py-evm's message set-up (``build_evm_message``)."""
@@ -130,7 +133,9 @@ def _read(chain: Any, probe: Any, kind: str, who: str, what: str, value: int, ga
         "estimate": ("eth_estimateGas", [tx]),
         "access_list": ("eth_createAccessList", [tx, "pending"]),
         "trace": ("debug_traceCall", [tx, "pending", {"tracer": "callTracer"}]),
-        "simulate": ("eth_call", [tx, "latest"]),
+        "latest": ("eth_call", [tx, "latest"]),
+        # the sender's nonce and balance replaced for the call (geth's state override)
+        "override": ("eth_call", [tx, "pending", {tx.get("from", _hex(ZERO_ADDRESS)): _OVERRIDE}]),
     }[kind]
     return chain.rpc.handle({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 
@@ -225,11 +230,11 @@ def test_each_sender_and_target_reads_as_before(who: str, target: str) -> None:
 def test_read_transaction_has_the_unsigned_transaction_s_intrinsic_gas(
     data: bytes, is_create: bool, gas: int
 ) -> None:
-    to = b"" if is_create else _LOOKER_AT
+    to = Address(b"" if is_create else _LOOKER_AT)
     unsigned = TX_BUILDER.create_unsigned_transaction(
         nonce=0, gas_price=0, gas=gas, to=to, value=0, data=data
     )
-    tx = ReadTransaction(ZERO_ADDRESS, to, 0, data, gas)  # type: ignore[arg-type]
+    tx = ReadTransaction(ZERO_ADDRESS, to, 0, data, gas)
     assert tx.intrinsic_gas == CallTransaction(unsigned, ZERO_ADDRESS).intrinsic_gas
 
 
