@@ -7,12 +7,13 @@ pending block's live state or on a sealed block's state rebuilt from its root.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth.constants import ZERO_ADDRESS
+from eth._utils.address import generate_contract_address
+from eth.constants import CREATE_CONTRACT_ADDRESS, ZERO_ADDRESS
+from eth.vm.message import Message
 from eth_typing import Address
 from eth_utils import to_checksum_address
 
@@ -161,6 +162,84 @@ def apply_overrides(state: Any, overrides: StateOverride) -> None:
             state.set_storage(addr, slot, value)
 
 
+class ReadTransaction:
+    """What py-evm's executor reads of a call's transaction (``simulate``): the unsigned
+    legacy transaction with no fee that ``CallTransaction`` wraps, as plain attributes.
+
+    Its intrinsic gas is that transaction class's own function (21,000, 4 or 16 per
+    data byte, 32,000 to create), applied to these fields.
+    """
+
+    __slots__ = ("data", "gas", "intrinsic_gas", "sender", "to", "value")
+    type_id = 0
+    gas_price = 0
+    max_fee_per_gas = 0
+    max_priority_fee_per_gas = 0
+    access_list = ()
+    blob_versioned_hashes = ()
+    authorization_list = ()
+
+    def __init__(self, sender: Address, to: Address, value: int, data: bytes, gas: int) -> None:
+        self.sender = sender
+        self.to = to
+        self.value = value
+        self.data = data
+        self.gas = gas
+        self.intrinsic_gas = _INTRINSIC_GAS(self)  # type: ignore[arg-type]  # reads data, to
+
+
+#: the intrinsic gas of the unsigned legacy transaction ``create_unsigned_transaction``
+#: builds (Istanbul's schedule from Prague on; it reads ``data`` and ``to``)
+_INTRINSIC_GAS = TX_BUILDER.legacy_unsigned.get_intrinsic_gas
+
+
+def build_read(
+    state: Any, executor: Any, sender: Address, to: Address, value: int, data: bytes, gas: int
+) -> tuple[ReadTransaction, Message]:
+    """The transaction and message of a call (``eth_call``): ``DevExecutor.build_evm_message``
+    for a ``CallTransaction`` of plain values, without its two steps that change nothing.
+
+    Left out: the fee, ``delta_balance(sender, -gas × price)``, whose price is 0 for a
+    call (``min(tip + base fee, max fee)`` with both fees 0) and so writes the sender's
+    account unchanged, which the nonce's increment writes anyway; and the message refund,
+    0 unless the transaction is a set-code one (type 4). Raises as ``simulate`` did when
+    ``gas`` is below the intrinsic gas.
+    """
+    tx = ReadTransaction(sender, to, value, data, gas)
+    if gas < tx.intrinsic_gas:
+        raise InvalidTransaction(f"gas {gas} is below the intrinsic gas {tx.intrinsic_gas}")
+    if state.logger.show_debug2:  # py-evm's own message set-up, with its debug lines
+        return tx, executor.build_evm_message(tx)
+    state.increment_nonce(sender)
+    if to == CREATE_CONTRACT_ADDRESS:
+        create_address = generate_contract_address(sender, state.get_nonce(sender) - 1)
+        message = Message(
+            gas=gas - tx.intrinsic_gas,
+            to=to,
+            sender=sender,
+            value=value,
+            data=b"",
+            code=data,
+            create_address=create_address,
+            refund=0,
+            is_delegation=False,
+        )
+    else:
+        code, delegation_address = executor.get_code_at_address(to)
+        message = Message(
+            gas=gas - tx.intrinsic_gas,
+            to=to,
+            sender=sender,
+            value=value,
+            data=data,
+            code=code,
+            create_address=None,  # type: ignore[arg-type]
+            refund=0,
+            is_delegation=delegation_address is not None,
+        )
+    return tx, message
+
+
 class CallRunner(BlockBuilder):
     """Calls and gas estimates of :class:`~chains.Chain`."""
 
@@ -217,14 +296,15 @@ class CallRunner(BlockBuilder):
         from_ = self._canonical(sender) if sender is not None else ZERO_ADDRESS
         to_bytes = Address(b"") if to is None else self._canonical(to)
         gas = self.config.gas_limit if gas is None else gas
-        is_memoisable = (
-            computation_class is None
-            and not state_override
-            and not access_list
-            and recorder is None
-            and data.__class__ is bytes
+        # a call of plain values: its message is built directly (``build_read``)
+        is_plain = (
+            data.__class__ is bytes
             and value.__class__ is int
             and gas.__class__ is int
+            and not access_list
+        )
+        is_memoisable = (
+            is_plain and computation_class is None and not state_override and recorder is None
         )
         memo_key = None
         if is_memoisable:
@@ -236,8 +316,13 @@ class CallRunner(BlockBuilder):
                 known = self._read_memo.get(memo_key)
                 if known is not None:
                     return known
-        with self._state_at(block) as state:
-            if is_memoisable and memo_key is None:
+        if memo_key is not None:
+            # the key was known before opening: the pending block is open and current
+            # (``_open`` would return it as it is), or the block is a sealed one
+            state = self._state_at(block, is_current=True)
+        else:
+            state = self._state_at(block)
+            if is_memoisable:
                 # the pending block was opened (or re-timed) just now: its key is known
                 state_key = self._read_state_key(block)
                 if state_key is not None:
@@ -245,6 +330,8 @@ class CallRunner(BlockBuilder):
                     known = self._read_memo.get(memo_key)
                     if known is not None:
                         return known
+        tx: Any = None
+        if not is_plain:
             nonce = state.get_nonce(from_)
             unsigned: Any
             if access_list:
@@ -263,42 +350,45 @@ class CallRunner(BlockBuilder):
                     nonce=nonce, gas_price=0, gas=gas, to=to_bytes, value=value, data=data
                 )
             tx = CallTransaction(unsigned, from_)
-            state.lock_changes()  # a new transaction: nothing is warm from the last one
-            snapshot = state.snapshot()
-            if computation_class is not None:
-                state.computation_class = computation_class
-            try:
-                if state_override:
-                    apply_overrides(state, state_override)
-                if state.get_balance(from_) < value:
-                    raise InsufficientFunds(
-                        f"sender {to_checksum_address(from_)} has less than the call's value"
-                    )
-                executor = state.get_transaction_executor()
+        state.lock_changes()  # a new transaction: nothing is warm from the last one
+        snapshot = state.snapshot()
+        if computation_class is not None:
+            state.computation_class = computation_class
+        try:
+            if state_override:
+                apply_overrides(state, state_override)
+            if state.get_balance(from_) < value:
+                raise InsufficientFunds(
+                    f"sender {to_checksum_address(from_)} has less than the call's value"
+                )
+            executor = state.get_transaction_executor()
+            if is_plain:
+                tx, message = build_read(state, executor, from_, to_bytes, value, data, gas)
+            else:
                 if gas < tx.intrinsic_gas:
                     raise InvalidTransaction(
                         f"gas {gas} is below the intrinsic gas {tx.intrinsic_gas}"
                     )
                 message = executor.build_evm_message(tx)
-                account_db = state._account_db
-                journal = account_db._journal_accessed_state
-                if recorder is not None:
-                    recorder.append(_AccessRecorder(journal))
-                    account_db._journal_accessed_state = recorder[-1]
-                try:
-                    computation = executor.build_computation(message, tx)
-                finally:
-                    account_db._journal_accessed_state = journal
-                used = computation.get_gas_used() + tx.intrinsic_gas
-                refund = computation.get_gas_refund()
-                is_error = computation.is_error
-                output = bytes(computation.output)
-                logs = tuple(computation.get_log_entries())
-                error = error_name(computation.error) if is_error else None
+            account_db = state._account_db
+            journal = account_db._journal_accessed_state
+            if recorder is not None:
+                recorder.append(_AccessRecorder(journal))
+                account_db._journal_accessed_state = recorder[-1]
+            try:
+                computation = executor.build_computation(message, tx)
             finally:
-                state.revert(snapshot)
-                if computation_class is not None:
-                    del state.computation_class
+                account_db._journal_accessed_state = journal
+            used = computation.get_gas_used() + tx.intrinsic_gas
+            refund = computation.get_gas_refund()
+            is_error = computation.is_error
+            output = bytes(computation.output)
+            logs = tuple(computation.get_log_entries())
+            error = error_name(computation.error) if is_error else None
+        finally:
+            state.revert(snapshot)
+            if computation_class is not None:
+                del state.computation_class
         result = CallResult(output, used, refund, is_error, error, logs)
         if memo_key is not None:
             if len(self._read_memo) >= _READ_MEMO_LIMIT:
@@ -567,11 +657,15 @@ class CallRunner(BlockBuilder):
             storage=tuple(storage),
         )
 
-    @contextlib.contextmanager
-    def _state_at(self, block: int | str) -> Iterator[Any]:
+    def _state_at(self, block: int | str, *, is_current: bool = False) -> Any:
+        """The state a read at ``block`` runs on (callers only read it or roll back what
+        they ran). ``is_current``: the caller has just found the pending block open and
+        current (``_read_state_key``), so ``_open`` need not check it again."""
         if block == "pending":
-            yield self._state
-            return
+            pending = self._pending
+            if is_current and pending is not None:
+                return pending.vm.state
+            return self._open().vm.state
         record = self.get_block(block)
         if (
             record.number == self.block_number
@@ -580,12 +674,9 @@ class CallRunner(BlockBuilder):
         ):
             # Nothing opened since the last seal: the live state is the one that block
             # persisted, with that block's execution context, and its caches are warm.
-            # Callers only read it or roll back what they ran (simulate). An open pending
-            # block, even an empty one, has the next block's context (number, timestamp,
-            # system-contract writes), so the head is then rebuilt below.
-            yield self._live_state
-            return
-        state = self._vm_class.build_state(
+            # An open pending block, even an empty one, has the next block's context
+            # (number, timestamp, system-contract writes), so the head is then rebuilt.
+            return self._live_state
+        return self._vm_class.build_state(
             self._chaindb.db, record.header, self._chain_context, self._ancestors(record.number)
         )
-        yield state

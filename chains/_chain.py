@@ -630,20 +630,20 @@ class Chain(TraceRunner, DevControls, Reorganizer):
                 self.stop_impersonating(address)
 
     def get_balance(self, address: str | bytes, block: int | str = "pending") -> int:
-        with self._state_at(block) as state:
-            return int(state.get_balance(self._canonical(address)))
+        state = self._state_at(block)
+        return int(state.get_balance(self._canonical(address)))
 
     def get_nonce(self, address: str | bytes, block: int | str = "pending") -> int:
-        with self._state_at(block) as state:
-            return int(state.get_nonce(self._canonical(address)))
+        state = self._state_at(block)
+        return int(state.get_nonce(self._canonical(address)))
 
     def get_code(self, address: str | bytes, block: int | str = "pending") -> bytes:
-        with self._state_at(block) as state:
-            return bytes(state.get_code(self._canonical(address)))
+        state = self._state_at(block)
+        return bytes(state.get_code(self._canonical(address)))
 
     def get_storage_at(self, address: str | bytes, slot: int, block: int | str = "pending") -> int:
-        with self._state_at(block) as state:
-            return int(state.get_storage(self._canonical(address), slot))
+        state = self._state_at(block)
+        return int(state.get_storage(self._canonical(address), slot))
 
     def set_balance(self, address: str | bytes, wei: int) -> None:
         """Set an account's balance (a dev control, mined into a block under automine)."""
