@@ -65,9 +65,11 @@ import rlp
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.db.accesslog import KeyAccessLoggerAtomicDB, KeyAccessLoggerDB
 from eth.db.account import AccountDB
+from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.batch import BatchDB
 from eth.db.cache import CacheDB
+from eth.db.diff import DELETED
 from eth.db.hash_trie import HashTrie
 from eth.db.journal import DELETE_WRAPPED, REVERT_TO_WRAPPED, Journal, JournalDB
 from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
@@ -953,6 +955,63 @@ class DevAccountDB(AccountDB):
         return MetaWitness(set(), {})
 
     def persist(self) -> Any:
+        """py-evm's ``persist``: state root, storage and account tries written, caches kept.
+
+        py-evm builds its writes in two atomic batches (``with atomic_batch()``, each a
+        context manager over a diff tracker applied at the end) and validates each storage
+        database and the journals through diff objects. On an ``AtomicDB`` (the chains'
+        database; a batch's commit sets each key on it) the same nodes are set on it
+        directly, in the same order: each changed storage trie's nodes, then the account
+        trie's, then code; py-evm's checks run as emptiness tests, its own method raising
+        where one fails. Anything else, or with debug logging on, goes through py-evm's.
+        """
+        raw = self._raw_store_db
+        target = raw.wrapped_db
+        if target.__class__ is not AtomicDB or self.logger.show_debug2:
+            return self._persist_through_py_evm()
+        self.make_state_root()
+        sink = target.wrapped_db  # what AtomicDB's batch commit sets each key on
+        stores = self._account_stores
+        for address in self._dirty_accounts:
+            store = stores[address]
+            lookup = store._storage_lookup
+            write_trie = lookup._write_trie
+            if write_trie is not None and self._get_account(address)._storage_root != (
+                write_trie.root_hash
+            ):
+                self._validate_flushed_storage(address, store)  # py-evm's error
+            if store._journal_storage._journal._current_values:
+                store._validate_flushed()  # py-evm's error if anything is left unlocked
+            if write_trie is None:
+                continue
+            root = write_trie.root_hash
+            batch = lookup._trie_nodes_batch
+            if batch is None:
+                lookup.commit_to(sink)  # py-evm's error
+            for key, value in batch._track_diff._changes.items():
+                if value is not DELETED:  # no deletes applied (``apply_deletes=False``)
+                    sink[key] = value
+            lookup._initialize_to_root_hash(root)
+        self._dirty_accounts = set()
+        self._accessed_accounts = set()
+        self._accessed_bytecodes = set()
+        for store in stores.values():
+            store.keep_after_persist()
+        if self._journaldb._journal._current_values or self._journaltrie._journal._current_values:
+            self._validate_generated_root()
+        for batch in (self._batchtrie, self._batchdb):
+            for key, value in batch._track_diff._changes.items():
+                if value is not DELETED:
+                    sink[key] = value
+            batch.clear()
+        self._root_hash_at_last_persist = self.state_root
+        raw._keys_read.clear()
+        self._trie_logger._keys_read.clear()
+        return MetaWitness(set(), {})
+
+    def _persist_through_py_evm(self) -> Any:
+        """py-evm's ``persist``, then the caches it dropped put back (see the module
+        docstring)."""
         witness = super().persist()
         accounts, stores = self._kept
         self._kept = ({}, {})
