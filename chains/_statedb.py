@@ -665,8 +665,8 @@ class _DevStorageDB(AccountStorageDB):
                     del cache[key]
                 writes.append((key, b""))
             elif value is not REVERT_TO_WRAPPED:
-                cache[key] = cast(bytes, value)
-                writes.append((key, cast(bytes, value)))
+                cache[key] = value  # type: ignore[assignment]  # bytes here
+                writes.append((key, value))  # type: ignore[arg-type]
         if writes:
             cast(_PlainStorageLookup, self._storage_lookup).set_many(writes)
 
@@ -971,8 +971,9 @@ class DevAccountDB(AccountDB):
             return self._persist_through_py_evm()
         self.make_state_root()
         sink = target.wrapped_db  # what AtomicDB's batch commit sets each key on
-        stores = self._account_stores
-        for address in self._dirty_accounts:
+        stores = cast(dict[Any, _DevStorageDB], self._account_stores)
+        dirty = self._dirty_accounts
+        for address in dirty:
             store = stores[address]
             lookup = store._storage_lookup
             write_trie = lookup._write_trie
@@ -990,19 +991,22 @@ class DevAccountDB(AccountDB):
                 lookup.commit_to(sink)  # py-evm's error
             for key, value in batch._track_diff._changes.items():
                 if value is not DELETED:  # no deletes applied (``apply_deletes=False``)
-                    sink[key] = value
-            lookup._initialize_to_root_hash(root)
+                    sink[key] = value  # type: ignore[assignment]  # bytes here
+            lookup._initialize_to_root_hash(root)  # type: ignore[arg-type]
         self._dirty_accounts = set()
         self._accessed_accounts = set()
         self._accessed_bytecodes = set()
-        for store in stores.values():
-            store.keep_after_persist()
+        for address, store in stores.items():
+            if address in dirty:
+                store.keep_after_persist()
+            else:  # untouched since it was opened or last kept: only reads to forget
+                store._accessed_slots.clear()
         if self._journaldb._journal._current_values or self._journaltrie._journal._current_values:
             self._validate_generated_root()
         for batch in (self._batchtrie, self._batchdb):
             for key, value in batch._track_diff._changes.items():
                 if value is not DELETED:
-                    sink[key] = value
+                    sink[key] = value  # type: ignore[assignment]  # bytes here
             batch.clear()
         self._root_hash_at_last_persist = self.state_root
         raw._keys_read.clear()

@@ -18,7 +18,7 @@ import pytest
 import rlp
 from chain_reference import ReferenceVM
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
-from eth_utils import ValidationError, keccak
+from eth_utils import ValidationError, keccak, to_bytes
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -537,8 +537,11 @@ def test_direct_persist_writes_what_py_evms_persist_writes(seed: int) -> None:
             assert dict(store._storage_cache._cached_values) == dict(
                 other._storage_cache._cached_values
             )
-            assert store._clear_count._journal._current_values == {}
-            assert other._clear_count._journal._current_values == {}
+            for clear_count in (store._clear_count, other._clear_count):
+                assert clear_count._journal._current_values == {}
+                assert len(clear_count._journal._journal_data) == 1  # its root checkpoint
+                assert dict(clear_count._wrapped_db.kv_store) == {b"clear-count": to_bytes(0)}
+            assert store._accessed_slots == other._accessed_slots == set()
         for batch in (fast._batchtrie, fast._batchdb, slow._batchtrie, slow._batchdb):
             assert batch._track_diff._changes == {}
         assert not fast._raw_store_db._keys_read and not slow._raw_store_db._keys_read
@@ -546,7 +549,7 @@ def test_direct_persist_writes_what_py_evms_persist_writes(seed: int) -> None:
 
 def _random_block(rnd: random.Random) -> list[tuple[Any, ...]]:
     """A block's state operations: transactions of balance, nonce, code and slot writes
-    over 3 or 40 accounts and 4 to 2**256 slots, slots zeroed, storage wiped, accounts
+    over 3 or 40 accounts and 4 to 2**256 slots, slot reads, slots zeroed, storage wiped, accounts
     deleted or created and destroyed in one transaction, some inside a checkpoint that
     is committed or discarded."""
     ops: list[tuple[Any, ...]] = []
@@ -559,13 +562,15 @@ def _random_block(rnd: random.Random) -> list[tuple[Any, ...]]:
         for _ in range(rnd.randint(1, 12)):
             address = rnd.choice(_MANY[: rnd.choice([3, 40])])
             kind = rnd.choices(
-                ["balance", "nonce", "storage", "code", "wipe", "delete", "ephemeral"],
-                weights=[4, 2, 12, 1, 1, 1, 1],
+                ["balance", "nonce", "storage", "code", "wipe", "delete", "ephemeral", "read"],
+                weights=[4, 2, 12, 1, 1, 1, 1, 3],
             )[0]
             if kind in ("wipe", "delete"):
                 kind = "balance" if checkpoint and address in wiped else kind
                 wiped.add(address)
-            if kind == "storage":
+            if kind == "read":  # opens the account's storage without writing it
+                ops.append((kind, address, rnd.randrange(4)))
+            elif kind == "storage":
                 value = rnd.choice([0, 0, 1, rnd.randrange(1 << 256)])
                 ops.append((kind, address, rnd.randrange(rnd.choice([4, 64, 1 << 256])), value))
             else:
@@ -594,6 +599,8 @@ def _run_block(db: Any, ops: list[tuple[Any, ...]]) -> None:
             db.set_storage(op[1], op[2], op[3])
         elif kind == "code":
             db.set_code(op[1], op[2].to_bytes(8, "big") * 3)
+        elif kind == "read":
+            db.get_storage(op[1], op[2])
         elif kind == "wipe":
             db.delete_storage(op[1])
         elif kind == "delete":
