@@ -65,9 +65,11 @@ import rlp
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.db.accesslog import KeyAccessLoggerAtomicDB, KeyAccessLoggerDB
 from eth.db.account import AccountDB
+from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.db.batch import BatchDB
 from eth.db.cache import CacheDB
+from eth.db.diff import DELETED
 from eth.db.hash_trie import HashTrie
 from eth.db.journal import DELETE_WRAPPED, REVERT_TO_WRAPPED, Journal, JournalDB
 from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
@@ -394,20 +396,32 @@ class _PlainTrie(HexaryTrie):
         the nodes above it every time), the changes are merged in one descent and each
         changed node is encoded, hashed and stored once, bottom-up. The database gets the
         nodes of the new trie (not the intermediate ones a key-by-key write also stores).
+        A subtree the changes leave as it was (a key re-written with its value, a missing
+        key deleted) is not encoded or stored again: its nodes are already stored.
         """
         if not changes:
             return
         items = sorted((_key_nibbles(key), value) for key, value in changes)
         try:
-            new_root = self._update(self.get_node(self.root_hash), items, 0)
+            root = self._shared_node(self.root_hash)
+            new_root = self._update(root, items, 0)
         except KeyError as exc:
             self._raise_missing_node(exc, changes[0][0])
-        self.root_hash = self._set_raw_node(new_root)
+        if new_root is not root:
+            self.root_hash = self._set_raw_node(new_root)
+
+    def _shared_node(self, ref: Any) -> Any:
+        """``get_node``'s node without its copy: ``_update`` never edits a node in place."""
+        node = ref if ref.__class__ is list else _NODES.get(ref)
+        return self.get_node(ref) if node is None else node
 
     def _update(self, node: Any, items: list[tuple[tuple[int, ...], bytes]], depth: int) -> Any:
         """``node`` (at ``depth`` nibbles) with ``items`` applied: sorted (nibbles, value)
-        pairs that all pass through it. Returns the new node, decoded, not yet stored."""
+        pairs that all pass through it. Returns the new node, decoded, not yet stored —
+        or ``node`` itself if nothing under it changed. Nodes are never edited in place
+        (they may be the memo's): a changed branch is a copy."""
         fresh: dict[int, Any] = {}  # slot -> new child node, decoded (stored once, at the end)
+        value = None  # a new value for the branch's own slot
         if node == BLANK_NODE:
             items = [item for item in items if item[1]]
             if len(items) < 2:
@@ -424,9 +438,13 @@ class _PlainTrie(HexaryTrie):
             end = depth + len(path)
             if is_leaf:
                 if len(items) == 1 and items[0][0][depth:] == path:
+                    if items[0][1] == node[1]:
+                        return node
                     return [node[0], items[0][1]] if items[0][1] else BLANK_NODE
             elif items[0][0][depth:end] == path and items[-1][0][depth:end] == path:
-                return self._prefixed(path, self._update(self.get_node(node[1]), items, end))
+                child = self._shared_node(node[1])
+                new_child = self._update(child, items, end)
+                return node if new_child is child else self._prefixed(path, new_child)
             # the keys part somewhere on this node's path: open it into a branch
             branch = [BLANK_NODE] * 17
             if not path:
@@ -436,21 +454,33 @@ class _PlainTrie(HexaryTrie):
             else:
                 fresh[path[0]] = [_hp_encode(path[1:], is_leaf), node[1]]
         else:
-            branch = node  # a copy (get_node's) or built here: edited in place
+            branch = node  # copied below if anything under it changes
         start, count = 0, len(items)
         while start < count:
             key = items[start][0]
             if len(key) == depth:  # sorts first among the keys through this node
-                branch[16] = items[start][1]
+                if items[start][1] != branch[16]:
+                    value = items[start][1]
                 start += 1
                 continue
             nibble = key[depth]
             stop = start + 1
             while stop < count and items[stop][0][depth] == nibble:
                 stop += 1
-            child = fresh[nibble] if nibble in fresh else self.get_node(branch[nibble])
-            fresh[nibble] = self._update(child, items[start:stop], depth + 1)
+            if nibble in fresh:
+                fresh[nibble] = self._update(fresh[nibble], items[start:stop], depth + 1)
+            else:
+                child = self._shared_node(branch[nibble])
+                new_child = self._update(child, items[start:stop], depth + 1)
+                if new_child is not child:
+                    fresh[nibble] = new_child
             start = stop
+        if branch is node:
+            if not fresh and value is None:
+                return node
+            branch = node[:]
+        if value is not None:
+            branch[16] = value
         # normalise as py-trie does: a branch keeps two or more entries (children, value)
         for nibble, child in fresh.items():
             branch[nibble] = child
@@ -458,14 +488,14 @@ class _PlainTrie(HexaryTrie):
         if len(occupied) + (branch[16] != BLANK_NODE) >= 2:
             for nibble, child in fresh.items():
                 if child != BLANK_NODE:
-                    branch[nibble] = self._persist_node(child)
+                    branch[nibble] = self._store_node(child)
             return branch
         if not occupied:
             return [_hp_encode((), True), branch[16]] if branch[16] != BLANK_NODE else BLANK_NODE
         nibble = occupied[0]
         if nibble in fresh:
             return self._prefixed((nibble,), fresh[nibble])
-        return self._prefixed((nibble,), self.get_node(branch[nibble]), branch[nibble])
+        return self._prefixed((nibble,), self._shared_node(branch[nibble]), branch[nibble])
 
     def _prefixed(self, path: tuple[int, ...], child: Any, reference: Any = None) -> Any:
         """``child`` under ``path`` more nibbles: a leaf or extension absorbs the path, a
@@ -476,8 +506,23 @@ class _PlainTrie(HexaryTrie):
             child_path, is_leaf = _hp_decode(child[0])
             return [_hp_encode(path + child_path, is_leaf), child[1]]
         if reference is None:
-            reference = self._persist_node(child)
+            reference = self._store_node(child)
         return [_hp_encode(path, False), reference]
+
+    def _store_node(self, node: list[Any]) -> Any:
+        """py-trie's ``_persist_node`` for a new node of ``_update`` (not blank, never
+        edited after): embedded if its encoding is short, else stored under its hash and
+        memoised as it is (no copy: nothing edits it)."""
+        encoded = encode_node(node)
+        if len(encoded) < 32:
+            return node
+        node_hash = _keccak(encoded)
+        self.db[node_hash] = encoded
+        if node_hash not in _NODES:
+            if len(_NODES) >= _MEMO_LIMIT:
+                _NODES.clear()
+            _NODES[node_hash] = node
+        return node_hash
 
     def get_node(self, node_hash: Any) -> Any:
         if node_hash.__class__ is list:  # an embedded node, already decoded
@@ -620,8 +665,8 @@ class _DevStorageDB(AccountStorageDB):
                     del cache[key]
                 writes.append((key, b""))
             elif value is not REVERT_TO_WRAPPED:
-                cache[key] = cast(bytes, value)
-                writes.append((key, cast(bytes, value)))
+                cache[key] = value  # type: ignore[assignment]  # bytes here
+                writes.append((key, value))  # type: ignore[arg-type]
         if writes:
             cast(_PlainStorageLookup, self._storage_lookup).set_many(writes)
 
@@ -910,6 +955,67 @@ class DevAccountDB(AccountDB):
         return MetaWitness(set(), {})
 
     def persist(self) -> Any:
+        """py-evm's ``persist``: state root, storage and account tries written, caches kept.
+
+        py-evm builds its writes in two atomic batches (``with atomic_batch()``, each a
+        context manager over a diff tracker applied at the end) and validates each storage
+        database and the journals through diff objects. On an ``AtomicDB`` (the chains'
+        database; a batch's commit sets each key on it) the same nodes are set on it
+        directly, in the same order: each changed storage trie's nodes, then the account
+        trie's, then code; py-evm's checks run as emptiness tests, its own method raising
+        where one fails. Anything else, or with debug logging on, goes through py-evm's.
+        """
+        raw = self._raw_store_db
+        target = raw.wrapped_db
+        if target.__class__ is not AtomicDB or self.logger.show_debug2:
+            return self._persist_through_py_evm()
+        self.make_state_root()
+        sink = target.wrapped_db  # what AtomicDB's batch commit sets each key on
+        stores = cast(dict[Any, _DevStorageDB], self._account_stores)
+        dirty = self._dirty_accounts
+        for address in dirty:
+            store = stores[address]
+            lookup = store._storage_lookup
+            write_trie = lookup._write_trie
+            if write_trie is not None and self._get_account(address)._storage_root != (
+                write_trie.root_hash
+            ):
+                self._validate_flushed_storage(address, store)  # py-evm's error
+            if store._journal_storage._journal._current_values:
+                store._validate_flushed()  # py-evm's error if anything is left unlocked
+            if write_trie is None:
+                continue
+            root = write_trie.root_hash
+            batch = lookup._trie_nodes_batch
+            if batch is None:
+                lookup.commit_to(sink)  # py-evm's error
+            for key, value in batch._track_diff._changes.items():
+                if value is not DELETED:  # no deletes applied (``apply_deletes=False``)
+                    sink[key] = value  # type: ignore[assignment]  # bytes here
+            lookup._initialize_to_root_hash(root)  # type: ignore[arg-type]
+        self._dirty_accounts = set()
+        self._accessed_accounts = set()
+        self._accessed_bytecodes = set()
+        for address, store in stores.items():
+            if address in dirty:
+                store.keep_after_persist()
+            else:  # untouched since it was opened or last kept: only reads to forget
+                store._accessed_slots.clear()
+        if self._journaldb._journal._current_values or self._journaltrie._journal._current_values:
+            self._validate_generated_root()
+        for batch in (self._batchtrie, self._batchdb):
+            for key, value in batch._track_diff._changes.items():
+                if value is not DELETED:
+                    sink[key] = value  # type: ignore[assignment]  # bytes here
+            batch.clear()
+        self._root_hash_at_last_persist = self.state_root
+        raw._keys_read.clear()
+        self._trie_logger._keys_read.clear()
+        return MetaWitness(set(), {})
+
+    def _persist_through_py_evm(self) -> Any:
+        """py-evm's ``persist``, then the caches it dropped put back (see the module
+        docstring)."""
         witness = super().persist()
         accounts, stores = self._kept
         self._kept = ({}, {})

@@ -18,7 +18,7 @@ import pytest
 import rlp
 from chain_reference import ReferenceVM
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
-from eth_utils import ValidationError, keccak
+from eth_utils import ValidationError, keccak, to_bytes
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -492,6 +492,126 @@ def _reachable(db: Any, root: bytes, *, accounts: bool = True) -> dict[bytes, by
 _MANY = [bytes([0x10 + i]) * 20 for i in range(40)]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_direct_persist_writes_what_py_evms_persist_writes(seed: int) -> None:
+    """``DevAccountDB.persist`` (writes set on the ``AtomicDB`` directly) against the same
+    database persisting through py-evm's ``AccountDB.persist`` (atomic batches, diff
+    objects) on random blocks: after every block the same database, key for key and in
+    the same order, the same roots, and the same kept caches and storage databases, so
+    that the next block reads and writes the same."""
+    from eth.db.atomic import AtomicDB
+
+    from chains._statedb import DevAccountDB
+
+    class _ThroughPyEvm(DevAccountDB):
+        def persist(self) -> Any:
+            return self._persist_through_py_evm()
+
+    rnd = random.Random(100 + seed)
+    raws = [AtomicDB(), AtomicDB()]
+    dbs = [DevAccountDB(raws[0]), _ThroughPyEvm(raws[1])]
+    for block in range(30):
+        ops = _random_block(rnd)
+        witnesses = []
+        for db in dbs:
+            _run_block(db, ops)
+            witnesses.append(db.persist())
+        fast, slow = dbs
+        assert list(raws[0].wrapped_db.kv_store.items()) == list(
+            raws[1].wrapped_db.kv_store.items()
+        ), block
+        assert fast.state_root == slow.state_root
+        assert fast._root_hash_at_last_persist == slow._root_hash_at_last_persist
+        assert witnesses[0].hashes == witnesses[1].hashes == set()
+        assert dict(fast._account_cache) == dict(slow._account_cache)
+        assert dict(fast._trie_cache._cached_values) == dict(slow._trie_cache._cached_values)
+        assert fast._dirty_accounts == slow._dirty_accounts == set()
+        assert fast._account_stores.keys() == slow._account_stores.keys()
+        for address, store in fast._account_stores.items():
+            other = slow._account_stores[address]
+            assert store._storage_lookup.__dict__.keys() == other._storage_lookup.__dict__.keys()
+            for name in ("_starting_root_hash", "_write_trie", "_trie_nodes_batch"):
+                assert getattr(store._storage_lookup, name) == getattr(other._storage_lookup, name)
+            assert store._storage_lookup._historical_write_tries == []
+            assert other._storage_lookup._historical_write_tries == []
+            assert dict(store._storage_cache._cached_values) == dict(
+                other._storage_cache._cached_values
+            )
+            for clear_count in (store._clear_count, other._clear_count):
+                assert clear_count._journal._current_values == {}
+                assert len(clear_count._journal._journal_data) == 1  # its root checkpoint
+                assert dict(clear_count._wrapped_db.kv_store) == {b"clear-count": to_bytes(0)}
+            assert store._accessed_slots == other._accessed_slots == set()
+        for batch in (fast._batchtrie, fast._batchdb, slow._batchtrie, slow._batchdb):
+            assert batch._track_diff._changes == {}
+        assert not fast._raw_store_db._keys_read and not slow._raw_store_db._keys_read
+
+
+def _random_block(rnd: random.Random) -> list[tuple[Any, ...]]:
+    """A block's state operations: transactions of balance, nonce, code and slot writes
+    over 3 or 40 accounts and 4 to 2**256 slots, slot reads, slots zeroed, storage wiped, accounts
+    deleted or created and destroyed in one transaction, some inside a checkpoint that
+    is committed or discarded."""
+    ops: list[tuple[Any, ...]] = []
+    for _tx in range(rnd.randint(1, 6)):
+        ops.append(("lock",))
+        checkpoint = rnd.random() < 0.3
+        if checkpoint:
+            ops.append(("record",))
+        wiped = set()  # py-evm rolls back at most one wipe of an account at once
+        for _ in range(rnd.randint(1, 12)):
+            address = rnd.choice(_MANY[: rnd.choice([3, 40])])
+            kind = rnd.choices(
+                ["balance", "nonce", "storage", "code", "wipe", "delete", "ephemeral", "read"],
+                weights=[4, 2, 12, 1, 1, 1, 1, 3],
+            )[0]
+            if kind in ("wipe", "delete"):
+                kind = "balance" if checkpoint and address in wiped else kind
+                wiped.add(address)
+            if kind == "read":  # opens the account's storage without writing it
+                ops.append((kind, address, rnd.randrange(4)))
+            elif kind == "storage":
+                value = rnd.choice([0, 0, 1, rnd.randrange(1 << 256)])
+                ops.append((kind, address, rnd.randrange(rnd.choice([4, 64, 1 << 256])), value))
+            else:
+                ops.append((kind, address, rnd.randrange(1, 1 << 64)))
+        if checkpoint:
+            ops.append((rnd.choice(["commit", "discard"]),))
+    return ops
+
+
+def _run_block(db: Any, ops: list[tuple[Any, ...]]) -> None:
+    """Apply one block's operations (``_random_block``) to an account database."""
+    checkpoints: list[Any] = []
+    for op in ops:
+        kind = op[0]
+        if kind == "lock":
+            db.lock_changes()
+        elif kind == "record":
+            checkpoints.append(db.record())
+        elif kind in ("commit", "discard"):
+            getattr(db, kind)(checkpoints.pop())
+        elif kind == "balance":
+            db.set_balance(op[1], op[2])
+        elif kind == "nonce":
+            db.set_nonce(op[1], op[2])
+        elif kind == "storage":
+            db.set_storage(op[1], op[2], op[3])
+        elif kind == "code":
+            db.set_code(op[1], op[2].to_bytes(8, "big") * 3)
+        elif kind == "read":
+            db.get_storage(op[1], op[2])
+        elif kind == "wipe":
+            db.delete_storage(op[1])
+        elif kind == "delete":
+            db.delete_account(op[1])
+        elif kind == "ephemeral":  # a new account writes storage, then is destroyed
+            fresh = keccak(op[1] + op[2].to_bytes(8, "big"))[:20]
+            db.set_nonce(fresh, 1)
+            db.set_storage(fresh, 1, op[2])
+            db.delete_account(fresh)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_batched_state_root_matches_py_evm(seed: int) -> None:
     """Many blocks of random writes over many accounts and slots — balances, nonces,
@@ -508,56 +628,9 @@ def test_batched_state_root_matches_py_evm(seed: int) -> None:
     raws = [AtomicDB(), AtomicDB()]
     dbs = [DevAccountDB(raws[0]), AccountDB(raws[1])]
     for _block in range(25):
-        ops: list[tuple[Any, ...]] = []
-        for _tx in range(rnd.randint(1, 6)):
-            ops.append(("lock",))
-            checkpoint = rnd.random() < 0.3
-            if checkpoint:
-                ops.append(("record",))
-            wiped = set()  # py-evm rolls back at most one wipe of an account at once
-            for _ in range(rnd.randint(1, 12)):
-                address = rnd.choice(_MANY[: rnd.choice([3, 40])])
-                kind = rnd.choices(
-                    ["balance", "nonce", "storage", "code", "wipe", "delete", "ephemeral"],
-                    weights=[4, 2, 12, 1, 1, 1, 1],
-                )[0]
-                if kind in ("wipe", "delete"):
-                    kind = "balance" if checkpoint and address in wiped else kind
-                    wiped.add(address)
-                if kind == "storage":
-                    value = rnd.choice([0, 0, 1, rnd.randrange(1 << 256)])
-                    ops.append((kind, address, rnd.randrange(rnd.choice([4, 64, 1 << 256])), value))
-                else:
-                    ops.append((kind, address, rnd.randrange(1, 1 << 64)))
-            if checkpoint:
-                ops.append((rnd.choice(["commit", "discard"]),))
+        ops = _random_block(rnd)
         for db in dbs:
-            checkpoints: list[Any] = []
-            for op in ops:
-                kind = op[0]
-                if kind == "lock":
-                    db.lock_changes()
-                elif kind == "record":
-                    checkpoints.append(db.record())
-                elif kind in ("commit", "discard"):
-                    getattr(db, kind)(checkpoints.pop())
-                elif kind == "balance":
-                    db.set_balance(op[1], op[2])
-                elif kind == "nonce":
-                    db.set_nonce(op[1], op[2])
-                elif kind == "storage":
-                    db.set_storage(op[1], op[2], op[3])
-                elif kind == "code":
-                    db.set_code(op[1], op[2].to_bytes(8, "big") * 3)
-                elif kind == "wipe":
-                    db.delete_storage(op[1])
-                elif kind == "delete":
-                    db.delete_account(op[1])
-                elif kind == "ephemeral":  # a new account writes storage, then is destroyed
-                    fresh = keccak(op[1] + op[2].to_bytes(8, "big"))[:20]
-                    db.set_nonce(fresh, 1)
-                    db.set_storage(fresh, 1, op[2])
-                    db.delete_account(fresh)
+            _run_block(db, ops)
             db.persist()
         assert dbs[0].state_root == dbs[1].state_root
         nodes = _reachable(raws[0], dbs[0].state_root)
