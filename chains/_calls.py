@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth._utils.address import generate_contract_address
-from eth.constants import CREATE_CONTRACT_ADDRESS, ZERO_ADDRESS
+from eth.constants import CREATE_CONTRACT_ADDRESS, EMPTY_SHA3, ZERO_ADDRESS
 from eth.vm.message import Message
 from eth_typing import Address
 from eth_utils import to_checksum_address
@@ -197,20 +197,35 @@ def build_read(
     state: Any, executor: Any, sender: Address, to: Address, value: int, data: bytes, gas: int
 ) -> tuple[ReadTransaction, Message]:
     """The transaction and message of a call (``eth_call``): ``DevExecutor.build_evm_message``
-    for a ``CallTransaction`` of plain values, without its two steps that change nothing.
+    for a ``CallTransaction`` of plain values, without the steps that change nothing.
 
     Left out: the fee, ``delta_balance(sender, -gas × price)``, whose price is 0 for a
     call (``min(tip + base fee, max fee)`` with both fees 0) and so writes the sender's
-    account unchanged, which the nonce's increment writes anyway; and the message refund,
-    0 unless the transaction is a set-code one (type 4). Raises as ``simulate`` did when
-    ``gas`` is below the intrinsic gas.
+    account unchanged; the message refund, 0 unless the transaction is a set-code one
+    (type 4); and the sender's nonce increment when no code can see it (below). Raises as
+    ``simulate`` did when ``gas`` is below the intrinsic gas.
+
+    The EVM reads no nonce. A nonce shows only in: a CREATE's address by its creator
+    (the sender creates only at the top level, ``to`` empty, or by code of its own,
+    including an EIP-7702 delegation: both keep the increment); whether the sender is
+    empty (EIP-161: EXTCODEHASH's 0, a value transfer's new-account gas, which an
+    increment from 0 changes; a sender whose nonce is already above 0 is never empty,
+    with or without it); and a CREATE's collision check at the sender's address, which
+    would need a Keccak preimage of it. A sender with a nonce above 0 and no code, called
+    with a recipient, therefore gets no increment: its account is not rewritten (and then
+    rolled back) for each read.
     """
     tx = ReadTransaction(sender, to, value, data, gas)
     if gas < tx.intrinsic_gas:
         raise InvalidTransaction(f"gas {gas} is below the intrinsic gas {tx.intrinsic_gas}")
     if state.logger.show_debug2:  # py-evm's own message set-up, with its debug lines
         return tx, executor.build_evm_message(tx)
-    state.increment_nonce(sender)
+    if (
+        to == CREATE_CONTRACT_ADDRESS
+        or state.get_nonce(sender) == 0
+        or state.get_code_hash(sender) != EMPTY_SHA3
+    ):
+        state.increment_nonce(sender)
     if to == CREATE_CONTRACT_ADDRESS:
         create_address = generate_contract_address(sender, state.get_nonce(sender) - 1)
         message = Message(
