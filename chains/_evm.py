@@ -28,6 +28,7 @@ from eth.exceptions import Revert
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from eth.rlp.sedes import uint32
+from eth.typing import JournalDBCheckpoint
 from eth.validation import validate_canonical_address, validate_is_bytes, validate_uint256
 from eth.vm.base import BlockAndMetaWitness
 from eth.vm.computation import BaseComputation
@@ -55,7 +56,7 @@ from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth.vm.message import Message
 from eth.vm.transient_storage import TransientStorage
 from eth_keys.datatypes import PrivateKey
-from eth_typing import Address, BlockNumber
+from eth_typing import Address, BlockNumber, Hash32
 from eth_utils import (
     ValidationError,
     get_extended_debug_logger,
@@ -322,6 +323,31 @@ class DevTransientStorage(TransientStorage):
 class DevState(StockState):
     computation_class = FastComputation  # type: ignore[assignment]
     _transient_storage_class = DevTransientStorage
+
+    # A call frame's snapshot and its commit or revert (py-evm's CancunState methods, each
+    # through BaseState's by ``super()``) in one method each: the same calls in the same
+    # order. ``tests/chains/test_transient.py`` compares on random sequences.
+
+    def snapshot(self) -> tuple[Hash32, JournalDBCheckpoint]:
+        """BaseState's (the state root, then a checkpoint of the account database), the
+        checkpoint recorded in the transient storage too (CancunState's)."""
+        account_db = self._account_db
+        state_root = account_db.state_root
+        checkpoint = account_db.record()
+        self.transient_storage.record(checkpoint)
+        return state_root, checkpoint
+
+    def commit(self, snapshot: tuple[Hash32, JournalDBCheckpoint]) -> None:
+        checkpoint = snapshot[1]
+        self._account_db.commit(checkpoint)
+        self.transient_storage.commit(checkpoint)
+
+    def revert(self, snapshot: tuple[Hash32, JournalDBCheckpoint]) -> None:
+        state_root, checkpoint = snapshot
+        account_db = self._account_db
+        account_db.state_root = state_root  # the root first, then the journal rolled back
+        account_db.discard(checkpoint)
+        self.transient_storage.discard(checkpoint)
 
 
 StockState.logger = get_extended_debug_logger("eth.vm.state.StockState")  # type: ignore[method-assign,assignment]
