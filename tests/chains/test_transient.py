@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from eth.db.journal import get_next_checkpoint
 from eth.vm.transient_storage import TransientStorage
-from hypothesis import given, note
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from chains import Devnet
@@ -231,6 +231,14 @@ def _read(state: Any) -> tuple[Any, ...]:
 
 
 @given(state_operations)
+@example(  # a bytes subclass set twice across a snapshot, then the snapshot reverted
+    [
+        ("transient", ADDRESSES[0], 0, _Bytes(b"")),
+        ("snapshot",),
+        ("transient", ADDRESSES[0], 0, _Bytes(b"")),
+        ("revert", 0),
+    ]
+)
 def test_state_checkpoints_match_cancuns(ops: list[tuple[Any, ...]]) -> None:
     """``DevState.snapshot``, ``commit`` and ``revert`` against CancunState's own, on two
     states of the same chain: the same values (balances, storage, transient slots) after
@@ -249,6 +257,7 @@ def test_state_checkpoints_match_cancuns(ops: list[tuple[Any, ...]]) -> None:
         kind = op[0]
         if kind in ("commit", "revert") and not open_snapshots[0]:
             continue
+        outcomes = []
         for state, (snapshot, commit, revert), opened in zip(
             states, methods, open_snapshots, strict=True
         ):
@@ -257,16 +266,21 @@ def test_state_checkpoints_match_cancuns(ops: list[tuple[Any, ...]]) -> None:
             elif kind == "storage":
                 state.set_storage(op[1], op[2], op[3])
             elif kind == "transient":
-                _outcome(state.set_transient_storage, op[1], op[2], op[3])
+                outcomes.append(_outcome(state.set_transient_storage, op[1], op[2], op[3]))
             elif kind == "snapshot":
                 opened.append(snapshot(state))
             elif kind == "root":  # persists: only with no snapshot open (else py-evm's error)
                 if not opened:
                     state.make_state_root()
             else:
+                # py-evm's journal refuses to roll back to a value that is a bytes subclass
+                # (which its validators let in): the same error on both
                 index = op[1] % len(opened)
-                (commit if kind == "commit" else revert)(state, opened[index])
+                outcomes.append(
+                    _outcome(commit if kind == "commit" else revert, state, opened[index])
+                )
                 del opened[index:]
+        assert outcomes[:1] == outcomes[1:]
         assert _read(states[0]) == _read(states[1])
         assert states[0].state_root == states[1].state_root
         journals = [state.transient_storage._db._journal for state in states]
