@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -36,3 +37,28 @@ def push(value: int) -> bytes:
         return b"\x5f"
     size = (value.bit_length() + 7) // 8
     return bytes([0x5F + size]) + value.to_bytes(size)
+
+
+def devnet_step(
+    devnet: Any, chain: Any, probe: Any, sender: Any, snapshots: list[int], action: str, n: int
+) -> bool:
+    """One of the world-changing steps the read-path property tests share (``test_calls``,
+    ``test_retime``, ``test_calls_message``) on ``probe`` (the ``PROBE`` contract);
+    ``False`` if ``action`` is none of them: ``set_storage``, ``advance``, ``mine``,
+    ``snapshot``, ``revert`` (of the last snapshot, if any) and ``deposit``."""
+    if action == "set_storage":
+        chain.set_storage_at(probe.address, 1, n)
+    elif action == "advance":
+        devnet.advance(n)
+    elif action == "mine":
+        chain.mine()
+    elif action == "snapshot":
+        snapshots.append(devnet.snapshot())
+    elif action == "revert":
+        if snapshots:
+            devnet.revert(snapshots.pop())
+    elif action == "deposit":
+        probe.deposit(value=n + 1, sender=sender)
+    else:
+        return False
+    return True

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testing_helpers import devnet_step
 
 from chains import Chain, Contract, Devnet, TransactionReverted
 
@@ -72,20 +73,10 @@ def test_memoised_reads_match_fresh_reads(actions: list[tuple[str, int]], mining
         elif action == "fail":  # a transaction that reverts (mined all the same)
             with pytest.raises(TransactionReverted):
                 probe.store(13, sender=sender)
-        elif action == "set_storage":
-            chain.set_storage_at(probe.address, 1, n)
         elif action == "set_balance":
             chain.set_balance(sender, 10**21 + n)
-        elif action == "advance":
-            devnet.advance(n)
-        elif action == "mine":
-            chain.mine()
-        elif action == "snapshot":
-            snapshots.append(devnet.snapshot())
-        elif action == "revert" and snapshots:
-            devnet.revert(snapshots.pop())
-        elif action == "deposit":
-            probe.deposit(value=n + 1, sender=sender)
+        elif devnet_step(devnet, chain, probe, sender, snapshots, action, n):
+            pass
         elif action == "read_latest":
             _reads(chain, probe, sender, "latest")
         elif action == "read_block":

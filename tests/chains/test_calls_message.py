@@ -23,6 +23,7 @@ from eth_typing import Address
 from eth_utils import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testing_helpers import devnet_step
 
 import chains._calls
 from chains import Devnet
@@ -158,23 +159,13 @@ def _run(actions: list[tuple[str, int]], reads: list[tuple[Any, ...]], mining: s
             trace.append(chain.last_receipt)
         elif action == "fail":
             trace.append(chain.simulate(to=probe.address, data=probe.store.encode(13)))
-        elif action == "set_storage":
-            chain.set_storage_at(probe.address, 1, n)
         elif action == "fund":
             chain.set_balance([_CREATOR_AT, _DELEGATED, ZERO_ADDRESS][n % 3], n * 10**15)
         elif action == "bump_nonce":
             address = [_CREATOR_AT, _DELEGATED, ZERO_ADDRESS][n % 3]
             chain.set_nonce(address, chain.get_nonce(address) + 1 + n)
-        elif action == "advance":
-            devnet.advance(n)
-        elif action == "mine":
-            chain.mine()
-        elif action == "snapshot":
-            snapshots.append(devnet.snapshot())
-        elif action == "revert" and snapshots:
-            devnet.revert(snapshots.pop())
-        elif action == "deposit":
-            probe.deposit(value=n + 1, sender=sender)
+        else:
+            devnet_step(devnet, chain, probe, sender, snapshots, action, n)
         for kind, who, target, value, gas in reads[step % len(reads) :][:3]:
             trace.append(_read(chain, probe, kind, who, target, value, gas))
     for kind, who, target, value, gas in reads:

@@ -18,6 +18,7 @@ from eth.vm.forks.cancun.constants import BEACON_ROOTS_ADDRESS, BEACON_ROOTS_CON
 from eth.vm.forks.prague.constants import HISTORY_STORAGE_ADDRESS, HISTORY_STORAGE_CONTRACT_CODE
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testing_helpers import devnet_step
 
 import chains._blocks
 from chains import Devnet, TransactionReverted
@@ -60,18 +61,8 @@ def _run(actions: list[tuple[str, int]], mining: str, is_bare: bool) -> list[Any
         elif action == "fail":
             with pytest.raises(TransactionReverted):
                 probe.store(13, sender=sender)
-        elif action == "set_storage":
-            chain.set_storage_at(probe.address, 1, n)
-        elif action == "advance":
-            devnet.advance(n)
-        elif action == "mine":
-            chain.mine()
-        elif action == "snapshot":
-            snapshots.append(devnet.snapshot())
-        elif action == "revert" and snapshots:
-            devnet.revert(snapshots.pop())
-        elif action == "deposit":
-            probe.deposit(value=n + 1, sender=sender)
+        elif devnet_step(devnet, chain, probe, sender, snapshots, action, n):
+            pass
         elif action == "estimate":
             trace.append(probe.store.estimate_gas(n + 20, sender=sender))
         context = probe.context()
