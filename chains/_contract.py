@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from eth_abi import decode, encode
-from eth_abi.exceptions import DecodingError, EncodingError
+from eth_abi.exceptions import DecodingError, EncodingError, ParseError
+from eth_abi.grammar import ABIType, TupleType
+from eth_abi.grammar import parse as parse_abi_type
 from eth_utils import keccak, to_checksum_address
 
 from chains._types import Event, Log, Receipt
@@ -187,34 +189,30 @@ def _decode_static(codec: tuple[tuple[str, int], ...], data: bytes) -> list[Any]
 _Node = tuple[str, Any, bool]
 
 
-def _split_components(inner: str) -> list[str]:
-    """The top-level comma-separated parts of a tuple type's inside."""
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(inner):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(inner[start:i])
-            start = i + 1
-    parts.append(inner[start:])
-    return parts
-
-
 @functools.lru_cache(maxsize=1024)
 def _abi_node(kind: str) -> _Node | None:
     """The node of a type string, or ``None`` if a part of it is left to eth_abi."""
-    if kind == "bytes":
-        return ("bytes", None, True)
-    if kind.endswith("[]"):
-        element = _abi_node(kind[:-2])
+    try:
+        parsed = parse_abi_type(kind)
+    except ParseError:
+        return None  # eth_abi gives the error
+    return _parsed_node(parsed)
+
+
+def _parsed_node(parsed: ABIType) -> _Node | None:
+    if parsed.arrlist:
+        if parsed.arrlist[-1]:  # a fixed-size array: eth_abi's
+            return None
+        element = _parsed_node(parsed.item_type)
         return None if element is None else ("array", element, True)
-    if kind.startswith("(") and kind.endswith(")") and len(kind) > 2:
-        nodes = [_abi_node(part) for part in _split_components(kind[1:-1])]
-        if any(node is None for node in nodes):
+    if isinstance(parsed, TupleType):
+        nodes = [_parsed_node(component) for component in parsed.components]
+        if not nodes or any(node is None for node in nodes):
             return None
         return ("tuple", tuple(nodes), any(node[2] for node in nodes if node is not None))
+    kind = parsed.to_type_str()
+    if kind == "bytes":
+        return ("bytes", None, True)
     codec = _static_codec((kind,))
     return None if codec is None else ("word", codec, False)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from eth_abi import encode
+from eth_abi.grammar import parse as parse_abi_type
 from eth_utils import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -142,7 +143,7 @@ def _valid(kind: str) -> st.SearchStrategy[Any]:
         )
         return st.one_of(items, items.map(tuple), stray)
     if kind.startswith("("):
-        parts = _contract._split_components(kind[1:-1])
+        parts = [component.to_type_str() for component in parse_abi_type(kind).components]
         tuples = st.tuples(*(_valid(p) for p in parts))
         return st.one_of(tuples, tuples.map(list), stray)
     valid = {
